@@ -1,0 +1,86 @@
+# anshin: `make run` starts the whole service locally, `make test` runs every test.
+# Each target installs what it needs first (virtual environments, the Lambda layer).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+LOCAL_VENV := .venv-local
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+UV_VERSION := 0.13.8
+LAYER := .build/layer
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+# Node 20 is past end-of-life for jsii: that banner has its own switch (the major version).
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export PYTHONDONTWRITEBYTECODE := 1
+
+ANSHIN_SOURCES := $(shell find layers/shared/anshin -name '*.py' 2>/dev/null)
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(UV) pip sync --quiet --python $(PY) requirements.lock
+	touch $@
+
+$(LOCAL_VENV)/.installed: infra/local/requirements.lock $(VENV)/.installed
+	test -x $(LOCAL_VENV)/bin/python || $(PYTHON) -m venv $(LOCAL_VENV)
+	$(UV) pip sync --quiet --python $(LOCAL_VENV)/bin/python infra/local/requirements.lock
+	touch $@
+
+# The shared layer: the anshin package and its dependencies for Lambda's python3.11 on x86_64,
+# installed from wheels (no Docker) for Amazon Linux 2's glibc 2.26. boto3/botocore are not shipped: the runtime provides them.
+$(LAYER).built: layers/shared/requirements.txt $(ANSHIN_SOURCES) $(VENV)/.installed
+	rm -rf $(LAYER) && mkdir -p $(LAYER)/python
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --target $(LAYER)/python \
+		--implementation cp --python-version 3.11 --only-binary :all: \
+		--platform manylinux_2_26_x86_64 --platform manylinux2014_x86_64 \
+		-r layers/shared/requirements.txt
+	cp -r layers/shared/anshin $(LAYER)/python/anshin
+	find $(LAYER) -name '__pycache__' -prune -exec rm -rf {} +
+	touch $@
+
+.PHONY: install
+install: $(VENV)/.installed $(LOCAL_VENV)/.installed $(LAYER).built ## create the environments and build the layer
+
+.PHONY: layer
+layer: $(LAYER).built ## build the shared Lambda layer into .build/layer
+
+.PHONY: synth
+synth: $(LAYER).built ## synthesize the CDK app into cdk.out/
+	$(PY) -m infra.app
+
+.PHONY: test
+test: install ## run every test: unit, integration, infra and the e2e tests on the local stack
+	$(PY) -m pytest -n 2 --dist loadgroup
+
+.PHONY: test-fast
+test-fast: install ## the tests without the e2e ones
+	$(PY) -m pytest -n 2 -m "not e2e"
+
+.PHONY: lint
+lint: $(VENV)/.installed ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+.PHONY: run
+run: install ## start the whole service locally on 127.0.0.1 (Ctrl-C stops it)
+	$(PY) -m infra.local run $(ARGS)
+
+.PHONY: lock
+lock: $(VENV)/.installed ## re-pin every dependency (requirements.lock, the layer's, ministack's)
+	$(UV) pip compile --quiet pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	$(UV) pip compile --quiet pyproject.toml --python-version 3.11 --python-platform x86_64-manylinux2014 \
+		--no-emit-package botocore --no-emit-package jmespath --no-emit-package python-dateutil \
+		--no-emit-package six --no-emit-package urllib3 --custom-compile-command "make lock" \
+		-o layers/shared/requirements.txt
+	$(UV) pip compile --quiet infra/local/requirements.in --python-version 3.11 -o infra/local/requirements.lock
+
+.PHONY: clean
+clean: ## remove build output (keeps the environments and .local/ state)
+	rm -rf .build cdk.out

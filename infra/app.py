@@ -1,0 +1,33 @@
+"""The CDK app: ``python -m infra.app`` (see cdk.json)."""
+
+from __future__ import annotations
+
+import os
+
+import aws_cdk as cdk
+
+from infra.nag import add_checks
+from infra.settings import Settings
+from infra.stacks.stateful import StatefulStack
+from infra.stacks.stateless import StatelessStack
+
+
+def build_app(context: dict[str, object] | None = None, outdir: str | None = None) -> cdk.App:
+    app = cdk.App(context=context or {}, outdir=outdir)
+    settings = Settings.from_context(app)
+    data = StatefulStack(app, "AnshinData", description="anshin: tables, topics and the data key")
+    service = StatelessStack(
+        app,
+        "AnshinService",
+        data=data,
+        settings=settings,
+        description="anshin: functions, workflows and the REST API",
+    )
+    service.add_stack_dependency(data)
+    cdk.Tags.of(app).add("service", "anshin")
+    add_checks(app)
+    return app
+
+
+if __name__ == "__main__":
+    build_app(outdir=os.environ.get("CDK_OUTDIR", "cdk.out")).synth()

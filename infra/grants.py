@@ -1,0 +1,44 @@
+"""Least-privilege grants written out: exact actions on the stack's own resources, no wildcards."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+
+_READ = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"]
+_WRITE = [
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:TransactWriteItems",
+    "dynamodb:TransactGetItems",
+]
+_KMS_READ = ["kms:Decrypt", "kms:DescribeKey"]
+_KMS_WRITE = ["kms:Encrypt", "kms:GenerateDataKey"]
+
+
+def table(
+    grantee: iam.IGrantable,
+    table: dynamodb.Table,
+    key: kms.IKey,
+    *,
+    write: bool,
+    indexes: tuple[str, ...] = (),
+) -> None:
+    """Item-level access to ``table`` (and Query on the named ``indexes``) and its key."""
+    actions = _READ + (_WRITE if write else [])
+    resources = [table.table_arn, *(f"{table.table_arn}/index/{name}" for name in indexes)]
+    grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=resources))
+    kms_actions = _KMS_READ + (_KMS_WRITE if write else [])
+    grantee.grant_principal.add_to_principal_policy(
+        iam.PolicyStatement(actions=kms_actions, resources=[key.key_arn])
+    )
+
+
+def key_use(grantee: iam.IGrantable, key: kms.IKey) -> None:
+    """Encrypt and decrypt with ``key`` (publishing to or reading from an encrypted topic/queue)."""
+    grantee.grant_principal.add_to_principal_policy(
+        iam.PolicyStatement(actions=_KMS_READ + _KMS_WRITE, resources=[key.key_arn])
+    )

@@ -1,0 +1,34 @@
+"""Deployment settings, read from CDK context (``cdk.json`` or ``-c key=value``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from constructs import Construct
+
+
+@dataclass(frozen=True)
+class Settings:
+    #: Fees: the monthly fee in yen before tax.
+    monthly_fee_jpy: int = 500
+    #: Appendix: how long a device command waits for an unreachable device (seconds).
+    command_expiry_seconds: int = 72 * 3600
+    #: Where the built shared layer lies (``make layer`` writes it).
+    layer_dir: str = ".build/layer"
+    #: Log retention of every function and state machine log group, in days.
+    log_retention_days: int = 30
+
+    @classmethod
+    def from_context(cls, scope: Construct) -> Settings:
+        node = scope.node
+
+        def get(key: str, default: object) -> object:
+            value = node.try_get_context(f"anshin:{key}")
+            return default if value is None else value
+
+        return cls(
+            monthly_fee_jpy=int(str(get("monthlyFeeJpy", cls.monthly_fee_jpy))),
+            command_expiry_seconds=int(str(get("commandExpirySeconds", cls.command_expiry_seconds))),
+            layer_dir=str(get("layerDir", cls.layer_dir)),
+            log_retention_days=int(str(get("logRetentionDays", cls.log_retention_days))),
+        )

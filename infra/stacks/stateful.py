@@ -1,0 +1,86 @@
+"""Everything that holds data: the KMS key, the tables and the topics. Retained on deletion."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+
+class StatefulStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: object) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+
+        self.key = kms.Key(
+            self,
+            "DataKey",
+            description="anshin: encrypts tables, topics, queues and logs",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        # SNS needs to use the key to deliver to its subscribers.
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                principals=[iam.ServicePrincipal("sns.amazonaws.com")],
+                resources=["*"],
+            )
+        )
+
+        table_defaults: dict[str, object] = {
+            "partition_key": dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            "sort_key": dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+            "billing_mode": dynamodb.BillingMode.PAY_PER_REQUEST,
+            "encryption": dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            "encryption_key": self.key,
+            "point_in_time_recovery_specification": dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            "deletion_protection": True,
+            "removal_policy": RemovalPolicy.RETAIN,
+        }
+
+        # Contracts: the mobile-account mirror, applications, contracts, devices, commands and
+        # invoices, in one table (single-table design; keys are documented in anshin.keys).
+        self.contracts_table = dynamodb.Table(self, "Contracts", **table_defaults)  # type: ignore[arg-type]
+        for index in ("gsi1", "gsi2"):
+            self.contracts_table.add_global_secondary_index(
+                index_name=index,
+                partition_key=dynamodb.Attribute(name=f"{index}pk", type=dynamodb.AttributeType.STRING),
+                sort_key=dynamodb.Attribute(name=f"{index}sk", type=dynamodb.AttributeType.STRING),
+            )
+
+        # Sessions: identity-verification and support sessions; they expire (TTL attribute "ttl").
+        self.sessions_table = dynamodb.Table(
+            self,
+            "Sessions",
+            time_to_live_attribute="ttl",
+            **table_defaults,  # type: ignore[arg-type]
+        )
+
+        # Idempotency records of powertools idempotency (retries never do the work twice).
+        self.idempotency_table = dynamodb.Table(
+            self,
+            "Idempotency",
+            partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute="expiration",
+            deletion_protection=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+        # Commands for devices (lock, wipe, backup), relayed to the device's push endpoint.
+        self.device_command_topic = sns.Topic(self, "DeviceCommands", master_key=self.key, enforce_ssl=True)
+        # Customer notifications (the notification that forms the contract, R6.4); e-mail and SMS
+        # delivery are this topic's subscribers.
+        self.customer_notification_topic = sns.Topic(
+            self, "CustomerNotifications", master_key=self.key, enforce_ssl=True
+        )

@@ -1,0 +1,267 @@
+"""The code: the shared layer, the functions, the workflows and the REST API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from infra import grants
+from infra.nag import acknowledge
+from infra.settings import Settings
+from infra.stacks.stateful import StatefulStack
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICE = "anshin"
+
+
+class StatelessStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        data: StatefulStack,
+        settings: Settings,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        self.data = data
+        self.settings = settings
+
+        self.layer = lambda_.LayerVersion(
+            self,
+            "SharedLayer",
+            code=lambda_.Code.from_asset(str(ROOT / settings.layer_dir)),
+            compatible_runtimes=[lambda_.Runtime.PYTHON_3_11],
+            compatible_architectures=[lambda_.Architecture.X86_64],
+            description="anshin domain package and its dependencies (powertools, pydantic)",
+        )
+        self.functions: dict[str, lambda_.Function] = {}
+
+        # --- Application approval (R4, R6) ---------------------------------------------------
+        screen = self.function("screen_application", "Screens an application under R6.3")
+        grants.table(screen, data.contracts_table, data.key, write=True)
+
+        self.approval = self.state_machine(
+            "ApplicationApproval",
+            "application_approval",
+            substitutions={"ScreenApplicationFunctionArn": screen.function_arn},
+            invokes=[screen],
+        )
+
+        applications_api = self.function(
+            "applications_api",
+            "REST API of applications",
+            environment={"APPROVAL_STATE_MACHINE_ARN": self.approval.state_machine_arn},
+        )
+        grants.table(applications_api, data.contracts_table, data.key, write=True)
+        self.approval.grant_start_execution(applications_api)
+
+        # --- Device commands relayed over SNS (Appendix) ------------------------------------
+        relay_dlq = self.dead_letter_queue("CommandRelayDlq")
+        relay = self.function("command_relay", "Relays device commands to the device's push channel")
+        grants.table(relay, data.contracts_table, data.key, write=True)
+        data.device_command_topic.add_subscription(
+            subscriptions.LambdaSubscription(relay, dead_letter_queue=relay_dlq)
+        )
+
+        # --- REST API --------------------------------------------------------------------------
+        self.api = self.rest_api()
+        applications = self.api.root.add_resource("applications")
+        api_integration = apigw.LambdaIntegration(applications_api)
+        self.public_method(applications, "POST", api_integration, "web signup: anyone may apply (R6)")
+        self.public_method(
+            applications.add_resource("{applicationId}"),
+            "GET",
+            api_integration,
+            "the applicant follows the application by its unguessable id",
+        )
+
+    # ------------------------------------------------------------------------------------------
+    def public_method(
+        self, resource: apigw.Resource, verb: str, integration: apigw.Integration, why: str
+    ) -> apigw.Method:
+        """A route that needs no login; ``why`` says who calls it without one."""
+        method = resource.add_method(verb, integration, request_validator=self.request_validator)
+        for rule in ("APIG4", "COG4"):
+            acknowledge(method, rule, f"Public by design: {why}. Throttled at the stage.")
+        return method
+
+    def function(
+        self, name: str, description: str, *, environment: dict[str, str] | None = None
+    ) -> lambda_.Function:
+        """One Lambda function from ``functions/<name>/`` with the shared layer."""
+        construct_id = "".join(part.title() for part in name.split("_"))
+        log_group = logs.LogGroup(
+            self,
+            f"{construct_id}Logs",
+            retention=_retention(self.settings.log_retention_days),
+            encryption_key=self.data.key,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        fn = lambda_.Function(
+            self,
+            construct_id,
+            description=description,
+            runtime=lambda_.Runtime.PYTHON_3_11,
+            architecture=lambda_.Architecture.X86_64,
+            handler="app.handler",
+            code=lambda_.Code.from_asset(str(ROOT / "functions" / name)),
+            layers=[self.layer],
+            memory_size=512,
+            timeout=Duration.seconds(30),
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            environment={
+                "POWERTOOLS_SERVICE_NAME": SERVICE,
+                "POWERTOOLS_METRICS_NAMESPACE": "Anshin",
+                "CONTRACTS_TABLE": self.data.contracts_table.table_name,
+                "SESSIONS_TABLE": self.data.sessions_table.table_name,
+                "IDEMPOTENCY_TABLE": self.data.idempotency_table.table_name,
+                "MONTHLY_FEE_JPY": str(self.settings.monthly_fee_jpy),
+                **(environment or {}),
+            },
+        )
+        acknowledge(
+            fn,
+            "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+            "AWSLambdaBasicExecutionRole only lets the function write its own logs.",
+        )
+        acknowledge(fn, "IAM5[Resource::*]", "X-Ray PutTraceSegments has no resource-level permissions.")
+        acknowledge(
+            fn,
+            "L1",
+            "python3.11 on purpose: one layer build serves Lambda and the local stack, whose "
+            "workers run this machine's Python 3.11.",
+        )
+        self.functions[name] = fn
+        return fn
+
+    def state_machine(
+        self,
+        construct_id: str,
+        file_stem: str,
+        *,
+        substitutions: dict[str, str],
+        invokes: list[lambda_.Function],
+    ) -> sfn.StateMachine:
+        """A Standard workflow from ``statemachines/<file_stem>.asl.json``."""
+        path = ROOT / "statemachines" / f"{file_stem}.asl.json"
+        json.loads(path.read_text(encoding="utf-8"))  # fail synthesis early on broken JSON
+        log_group = logs.LogGroup(
+            self,
+            f"{construct_id}Logs",
+            retention=_retention(self.settings.log_retention_days),
+            encryption_key=self.data.key,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        machine = sfn.StateMachine(
+            self,
+            construct_id,
+            definition_body=sfn.DefinitionBody.from_file(str(path)),
+            definition_substitutions=substitutions,
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        )
+        machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["lambda:InvokeFunction"], resources=[fn.function_arn for fn in invokes]
+            )
+        )
+        acknowledge(
+            machine,
+            "IAM5[Resource::*]",
+            "X-Ray tracing and CloudWatch Logs delivery have no resource-level permissions.",
+        )
+        return machine
+
+    def dead_letter_queue(self, construct_id: str) -> sqs.Queue:
+        queue = sqs.Queue(
+            self,
+            construct_id,
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.data.key,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        acknowledge(queue, "SQS3", "This queue is itself a dead-letter queue.")
+        return queue
+
+    def rest_api(self) -> apigw.RestApi:
+        access_logs = logs.LogGroup(
+            self,
+            "ApiAccessLogs",
+            retention=_retention(self.settings.log_retention_days),
+            encryption_key=self.data.key,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        api = apigw.RestApi(
+            self,
+            "Api",
+            rest_api_name="anshin",
+            description="anshin: applications, contracts, devices and support",
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            deploy_options=apigw.StageOptions(
+                stage_name="v1",
+                throttling_rate_limit=50,
+                throttling_burst_limit=100,
+                tracing_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False,
+                    http_method=True,
+                    ip=False,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=False,
+                ),
+            ),
+        )
+        # Parameters are checked by API Gateway; bodies by the handlers' pydantic models, which
+        # answer one machine-readable error per field (API Gateway models cannot).
+        self.request_validator = api.add_request_validator(
+            "Validator", validate_request_body=False, validate_request_parameters=True
+        )
+        acknowledge(api, "APIG2", "Request bodies are validated by each handler's pydantic model.")
+        acknowledge(
+            api,
+            "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+            "AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS documents for the stage's logs.",
+        )
+        acknowledge(
+            api, "APIG3", "WAF arrives with production hardening (issue 7); stage throttling meanwhile."
+        )
+        return api
+
+
+_RETENTION = {
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    90: logs.RetentionDays.THREE_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+}
+
+
+def _retention(days: int) -> logs.RetentionDays:
+    if days not in _RETENTION:
+        raise ValueError(f"log retention must be one of {sorted(_RETENTION)} days, not {days}")
+    return _RETENTION[days]

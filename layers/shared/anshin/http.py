@@ -1,0 +1,56 @@
+"""The error shape every API answer shares: ``{"code": ..., "message": ..., "errors"?: [...]}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+
+class ApiError(Exception):
+    """A refusal a client caused: an HTTP status, a machine-readable code (the rule's reason
+    code where there is one) and a message for a person."""
+
+    def __init__(self, status: int, code: str, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+def error_response(status: int, code: str, message: str, **details: Any) -> Response[Any]:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body={"code": code, "message": message, **details},
+    )
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    # ("body", "applicant", "email") -> "applicant.email"; keep the query/path prefix otherwise.
+    parts = [str(p) for p in loc]
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def install_error_handlers(app: APIGatewayRestResolver) -> None:
+    """Answer malformed requests with 400 and one machine-readable error per field."""
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError) -> Response[Any]:
+        errors = [
+            {"field": _field(err.get("loc", ())), "code": str(err.get("type", "invalid")), "message": err.get("msg", "")}
+            for err in exc.errors()
+        ]
+        return error_response(400, "VALIDATION_ERROR", "The request is malformed.", errors=errors)
+
+    @app.exception_handler(ApiError)
+    def _refused(exc: ApiError) -> Response[Any]:
+        return error_response(exc.status, exc.code, exc.message, **exc.details)
+
+    @app.not_found
+    def _not_found(_exc: Exception) -> Response[Any]:
+        return error_response(404, "NOT_FOUND", "No such resource.")

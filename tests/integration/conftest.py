@@ -1,0 +1,113 @@
+"""Handler tests: each function's module against moto, through real event shapes."""
+
+import importlib.util
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from anshin import aws
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_handler(name: str) -> ModuleType:
+    """Import ``functions/<name>/app.py`` fresh, as Lambda would (its folder is the code root)."""
+    path = ROOT / "functions" / name / "app.py"
+    spec = importlib.util.spec_from_file_location(f"functions_{name}_app", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def create_table(name: str, key: str = "pk", sort: str | None = "sk", indexes: tuple[str, ...] = ()) -> None:
+    attributes = [{"AttributeName": key, "AttributeType": "S"}]
+    schema = [{"AttributeName": key, "KeyType": "HASH"}]
+    if sort:
+        attributes.append({"AttributeName": sort, "AttributeType": "S"})
+        schema.append({"AttributeName": sort, "KeyType": "RANGE"})
+    gsis = []
+    for index in indexes:
+        attributes += [
+            {"AttributeName": f"{index}pk", "AttributeType": "S"},
+            {"AttributeName": f"{index}sk", "AttributeType": "S"},
+        ]
+        gsis.append(
+            {
+                "IndexName": index,
+                "KeySchema": [
+                    {"AttributeName": f"{index}pk", "KeyType": "HASH"},
+                    {"AttributeName": f"{index}sk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        )
+    extra: dict[str, Any] = {"GlobalSecondaryIndexes": gsis} if gsis else {}
+    boto3.client("dynamodb").create_table(
+        TableName=name, AttributeDefinitions=attributes, KeySchema=schema, BillingMode="PAY_PER_REQUEST", **extra
+    )
+
+
+PASS_MACHINE = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """moto with the stack's tables, topics and a stand-in approval state machine."""
+    aws.resource.cache_clear()
+    aws.client.cache_clear()
+    with mock_aws():
+        create_table("Contracts", indexes=("gsi1", "gsi2"))
+        create_table("Sessions")
+        create_table("Idempotency", key="id", sort=None)
+        machine = boto3.client("stepfunctions").create_state_machine(
+            name="approval", definition=PASS_MACHINE, roleArn="arn:aws:iam::123456789012:role/sfn"
+        )["stateMachineArn"]
+        topic = boto3.client("sns").create_topic(Name="device-commands")["TopicArn"]
+        env = {
+            "CONTRACTS_TABLE": "Contracts",
+            "SESSIONS_TABLE": "Sessions",
+            "IDEMPOTENCY_TABLE": "Idempotency",
+            "APPROVAL_STATE_MACHINE_ARN": machine,
+            "DEVICE_COMMAND_TOPIC_ARN": topic,
+        }
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        yield env
+    aws.resource.cache_clear()
+    aws.client.cache_clear()
+
+
+def rest_event(method: str, path: str, body: Any = None, headers: dict[str, str] | None = None,
+               path_parameters: dict[str, str] | None = None, resource: str | None = None) -> dict[str, Any]:
+    """An API Gateway REST (v1) proxy event, as the deployed stage sends it."""
+    return {
+        "resource": resource or path,
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Content-Type": "application/json", **(headers or {})},
+        "multiValueHeaders": {},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": path_parameters,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource or path,
+            "httpMethod": method,
+            "path": f"/v1{path}",
+            "stage": "v1",
+            "requestId": "req-1",
+            "accountId": "123456789012",
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
+        "body": None if body is None else (body if isinstance(body, str) else json.dumps(body)),
+        "isBase64Encoded": False,
+    }

@@ -1,0 +1,109 @@
+"""POST /applications and GET /applications/{id} against moto (R6)."""
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.integration.conftest import load_handler, rest_event
+
+VALID = {
+    "mobileContractId": "MC-0001",
+    "applicant": {"name": "山田 太郎", "email": "taro@example.com", "phone": "09012345678"},
+    "device": {"deviceId": "android-0001", "platform": "android", "kind": "smartphone", "model": "Pixel 9"},
+    "consent": {"termsVersion": "2017-07-01", "locationOptOut": False},
+}
+
+
+@pytest.fixture
+def api(aws_env: dict[str, str]) -> Any:
+    return load_handler("applications_api")
+
+
+def call(api: Any, context: object, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    response = api.handler(event, context)
+    return response["statusCode"], json.loads(response["body"])
+
+
+def executions(env: dict[str, str]) -> list[dict[str, Any]]:
+    sfn = boto3.client("stepfunctions")
+    return list(sfn.list_executions(stateMachineArn=env["APPROVAL_STATE_MACHINE_ARN"])["executions"])
+
+
+def test_apply_stores_received_and_starts_one_execution(api: Any, lambda_context: object, aws_env: dict[str, str]) -> None:
+    status, body = call(api, lambda_context, rest_event("POST", "/applications", VALID))
+    assert status == 202
+    assert body["status"] == "RECEIVED"
+    application_id = body["applicationId"]
+    runs = executions(aws_env)
+    assert [run["name"] for run in runs] == [application_id]
+    sfn_input = json.loads(boto3.client("stepfunctions").describe_execution(executionArn=runs[0]["executionArn"])["input"])
+    assert sfn_input == {"applicationId": application_id}
+
+    status, view = call(
+        api,
+        lambda_context,
+        rest_event("GET", f"/applications/{application_id}", path_parameters={"applicationId": application_id},
+                   resource="/applications/{applicationId}"),
+    )
+    assert status == 200
+    assert view["status"] == "RECEIVED"
+    assert view["applicationId"] == application_id
+    # The public view echoes no personal data back.
+    assert "applicant" not in view and "taro@example.com" not in json.dumps(view)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda b: b.pop("mobileContractId"), "mobileContractId"),
+        (lambda b: b["applicant"].update(email="not-an-email"), "applicant.email"),
+        (lambda b: b["applicant"].update(phone="call me"), "applicant.phone"),
+        (lambda b: b["device"].pop("deviceId"), "device.deviceId"),  # R16: the device id is required
+        (lambda b: b["device"].update(platform="windows"), "device.platform"),
+        (lambda b: b["device"].update(kind="watch"), "device.kind"),
+        (lambda b: b["consent"].update(locationOptOut="maybe"), "consent.locationOptOut"),
+        (lambda b: b.update(extra="field"), "extra"),
+    ],
+)
+def test_malformed_input_is_400_per_field_and_nothing_happens(
+    api: Any, lambda_context: object, aws_env: dict[str, str], mutate: Any, field: str
+) -> None:
+    body = json.loads(json.dumps(VALID))
+    mutate(body)
+    status, answer = call(api, lambda_context, rest_event("POST", "/applications", body))
+    assert status == 400
+    assert answer["code"] == "VALIDATION_ERROR"
+    assert field in [error["field"] for error in answer["errors"]]
+    assert all(error["code"] and error["message"] for error in answer["errors"])
+    assert executions(aws_env) == []
+    assert boto3.client("dynamodb").scan(TableName="Contracts")["Count"] == 0
+
+
+def test_not_json_is_400(api: Any, lambda_context: object, aws_env: dict[str, str]) -> None:
+    status, answer = call(api, lambda_context, rest_event("POST", "/applications", "{not json"))
+    assert status == 400
+    assert answer["code"] == "VALIDATION_ERROR"
+    assert executions(aws_env) == []
+
+
+def test_unknown_application_is_404(api: Any, lambda_context: object) -> None:
+    status, answer = call(
+        api,
+        lambda_context,
+        rest_event("GET", "/applications/app-missing", path_parameters={"applicationId": "app-missing"},
+                   resource="/applications/{applicationId}"),
+    )
+    assert status == 404
+    assert answer["code"] == "APPLICATION_NOT_FOUND"
+
+
+def test_workflow_start_failure_leaves_nothing_half_written(
+    api: Any, lambda_context: object, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APPROVAL_STATE_MACHINE_ARN", aws_env["APPROVAL_STATE_MACHINE_ARN"] + "-gone")
+    status, answer = call(api, lambda_context, rest_event("POST", "/applications", VALID))
+    assert status == 503
+    assert answer["code"] == "TEMPORARILY_UNAVAILABLE"
+    assert boto3.client("dynamodb").scan(TableName="Contracts")["Count"] == 0
