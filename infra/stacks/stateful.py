@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import CfnOutput, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -84,3 +84,12 @@ class StatefulStack(Stack):
         self.customer_notification_topic = sns.Topic(
             self, "CustomerNotifications", master_key=self.key, enforce_ssl=True
         )
+
+        for name, value in {
+            "ContractsTableName": self.contracts_table.table_name,
+            "SessionsTableName": self.sessions_table.table_name,
+            "IdempotencyTableName": self.idempotency_table.table_name,
+            "DeviceCommandTopicArn": self.device_command_topic.topic_arn,
+            "CustomerNotificationTopicArn": self.customer_notification_topic.topic_arn,
+        }.items():
+            CfnOutput(self, name, value=value)

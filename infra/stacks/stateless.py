@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -86,6 +86,10 @@ class StatelessStack(Stack):
             api_integration,
             "the applicant follows the application by its unguessable id",
         )
+
+        CfnOutput(self, "ApiId", value=self.api.rest_api_id)
+        CfnOutput(self, "ApiStage", value=self.api.deployment_stage.stage_name)
+        CfnOutput(self, "ApprovalStateMachineArn", value=self.approval.state_machine_arn)
 
     # ------------------------------------------------------------------------------------------
     def public_method(

@@ -1,0 +1,34 @@
+"""Synthesize the app once per test session (the layer must be built: `make layer`)."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import assertions
+
+from infra.app import build_app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def assembly_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    build_app(outdir=str(outdir)).synth()
+    return outdir
+
+
+def _template(assembly_dir: Path, stack: str) -> dict[str, Any]:
+    result: dict[str, Any] = json.loads((assembly_dir / f"{stack}.template.json").read_text())
+    return result
+
+
+@pytest.fixture(scope="session")
+def data_template(assembly_dir: Path) -> assertions.Template:
+    return assertions.Template.from_json(_template(assembly_dir, "AnshinData"))
+
+
+@pytest.fixture(scope="session")
+def service_template(assembly_dir: Path) -> assertions.Template:
+    return assertions.Template.from_json(_template(assembly_dir, "AnshinService"))
