@@ -4,15 +4,14 @@ import json
 import os
 from typing import Annotated, Any
 
+from anshin import applications, aws, clock
+from anshin.applications import ApplicationRequest
+from anshin.http import ApiError, install_error_handlers
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from anshin import applications, aws, clock
-from anshin.applications import ApplicationRequest
-from anshin.http import ApiError, install_error_handlers
 
 logger = Logger()
 tracer = Tracer()
@@ -46,7 +45,7 @@ def apply(body: Annotated[ApplicationRequest, Body()]) -> Response[dict[str, Any
 
 
 @app.get("/applications/<applicationId>")
-def read(applicationId: Annotated[str, Path(max_length=64)]) -> dict[str, Any]:  # noqa: N803
+def read(applicationId: Annotated[str, Path(max_length=64)]) -> dict[str, Any]:
     item = applications.get(applicationId)
     if item is None:
         raise ApiError(404, "APPLICATION_NOT_FOUND", "No such application.")

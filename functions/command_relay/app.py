@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from anshin import clock, commands
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import SnsModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from anshin import clock, commands
 
 logger = Logger()
 tracer = Tracer()

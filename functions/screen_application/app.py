@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from anshin import screening
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from anshin import screening
 
 logger = Logger()
 tracer = Tracer()

@@ -27,7 +27,7 @@ _FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def client(service: str, endpoint: str) -> Any:
-    return boto3.client(  # type: ignore[call-overload]
+    return boto3.client(
         service,
         endpoint_url=endpoint,
         region_name=REGION,
@@ -83,7 +83,9 @@ def read_assembly(cdk_out: Path) -> list[StackArtifact]:
             name=name,
             template=cdk_out / artifact["properties"]["templateFile"],
             assets=asset_files[0] if asset_files else None,
-            dependencies=tuple(d for d in deps if d in artifacts and artifacts[d]["type"] == artifact["type"]),
+            dependencies=tuple(
+                d for d in deps if d in artifacts and artifacts[d]["type"] == artifact["type"]
+            ),
         )
     order = TopologicalSorter({n: s.dependencies for n, s in stacks.items()}).static_order()
     return [stacks[n] for n in order]

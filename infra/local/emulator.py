@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import IO
@@ -44,9 +45,9 @@ class Emulator:
         # this environment, so nothing of the developer's shell (PYTHONPATH, real AWS keys) leaks.
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": os.environ.get("HOME", "/tmp"),
+            "HOME": os.environ.get("HOME", tempfile.gettempdir()),
             "LANG": "C.UTF-8",
-            "TMPDIR": os.environ.get("TMPDIR", "/tmp"),
+            "TMPDIR": tempfile.gettempdir(),
             "BIND_HOST": HOST,
             "GATEWAY_PORT": str(self.port),
             "MINISTACK_HOST": "localhost",

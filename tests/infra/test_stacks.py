@@ -31,7 +31,10 @@ def test_contracts_table_has_its_indexes(data_template: assertions.Template) -> 
     data_template.has_resource_properties(
         "AWS::DynamoDB::Table",
         {
-            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            "KeySchema": [
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
             "GlobalSecondaryIndexes": [
                 Match.object_like({"IndexName": "gsi1"}),
                 Match.object_like({"IndexName": "gsi2"}),

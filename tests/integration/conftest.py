@@ -10,9 +10,8 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
-
 from anshin import aws
+from moto import mock_aws
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,7 +51,11 @@ def create_table(name: str, key: str = "pk", sort: str | None = "sk", indexes: t
         )
     extra: dict[str, Any] = {"GlobalSecondaryIndexes": gsis} if gsis else {}
     boto3.client("dynamodb").create_table(
-        TableName=name, AttributeDefinitions=attributes, KeySchema=schema, BillingMode="PAY_PER_REQUEST", **extra
+        TableName=name,
+        AttributeDefinitions=attributes,
+        KeySchema=schema,
+        BillingMode="PAY_PER_REQUEST",
+        **extra,
     )
 
 
@@ -86,8 +89,14 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     aws.client.cache_clear()
 
 
-def rest_event(method: str, path: str, body: Any = None, headers: dict[str, str] | None = None,
-               path_parameters: dict[str, str] | None = None, resource: str | None = None) -> dict[str, Any]:
+def rest_event(
+    method: str,
+    path: str,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    path_parameters: dict[str, str] | None = None,
+    resource: str | None = None,
+) -> dict[str, Any]:
     """An API Gateway REST (v1) proxy event, as the deployed stage sends it."""
     return {
         "resource": resource or path,

@@ -31,21 +31,29 @@ def executions(env: dict[str, str]) -> list[dict[str, Any]]:
     return list(sfn.list_executions(stateMachineArn=env["APPROVAL_STATE_MACHINE_ARN"])["executions"])
 
 
-def test_apply_stores_received_and_starts_one_execution(api: Any, lambda_context: object, aws_env: dict[str, str]) -> None:
+def test_apply_stores_received_and_starts_one_execution(
+    api: Any, lambda_context: object, aws_env: dict[str, str]
+) -> None:
     status, body = call(api, lambda_context, rest_event("POST", "/applications", VALID))
     assert status == 202
     assert body["status"] == "RECEIVED"
     application_id = body["applicationId"]
     runs = executions(aws_env)
     assert [run["name"] for run in runs] == [application_id]
-    sfn_input = json.loads(boto3.client("stepfunctions").describe_execution(executionArn=runs[0]["executionArn"])["input"])
+    sfn_input = json.loads(
+        boto3.client("stepfunctions").describe_execution(executionArn=runs[0]["executionArn"])["input"]
+    )
     assert sfn_input == {"applicationId": application_id}
 
     status, view = call(
         api,
         lambda_context,
-        rest_event("GET", f"/applications/{application_id}", path_parameters={"applicationId": application_id},
-                   resource="/applications/{applicationId}"),
+        rest_event(
+            "GET",
+            f"/applications/{application_id}",
+            path_parameters={"applicationId": application_id},
+            resource="/applications/{applicationId}",
+        ),
     )
     assert status == 200
     assert view["status"] == "RECEIVED"
@@ -92,8 +100,12 @@ def test_unknown_application_is_404(api: Any, lambda_context: object) -> None:
     status, answer = call(
         api,
         lambda_context,
-        rest_event("GET", "/applications/app-missing", path_parameters={"applicationId": "app-missing"},
-                   resource="/applications/{applicationId}"),
+        rest_event(
+            "GET",
+            "/applications/app-missing",
+            path_parameters={"applicationId": "app-missing"},
+            resource="/applications/{applicationId}",
+        ),
     )
     assert status == 404
     assert answer["code"] == "APPLICATION_NOT_FOUND"

@@ -7,10 +7,10 @@ from typing import Any
 import boto3
 import pytest
 import time_machine
-
 from anshin import applications, commands
 from anshin.applications import ApplicationRequest
 from anshin.clock import now
+
 from tests.integration.conftest import load_handler
 from tests.integration.test_applications_api import VALID
 
@@ -21,7 +21,9 @@ def stored(key: dict[str, str]) -> dict[str, Any]:
 
 
 class TestScreenApplication:
-    def test_moves_received_to_screening_and_is_idempotent(self, aws_env: dict[str, str], lambda_context: object) -> None:
+    def test_moves_received_to_screening_and_is_idempotent(
+        self, aws_env: dict[str, str], lambda_context: object
+    ) -> None:
         screen = load_handler("screen_application")
         applications.create("app-1", ApplicationRequest.model_validate(VALID), now())
         assert screen.handler({"applicationId": "app-1"}, lambda_context)["status"] == "SCREENING"
@@ -29,7 +31,9 @@ class TestScreenApplication:
         assert screen.handler({"applicationId": "app-1"}, lambda_context)["status"] == "SCREENING"
         assert stored(applications.key("app-1"))["status"] == "SCREENING"
 
-    def test_never_moves_a_decided_application_back(self, aws_env: dict[str, str], lambda_context: object) -> None:
+    def test_never_moves_a_decided_application_back(
+        self, aws_env: dict[str, str], lambda_context: object
+    ) -> None:
         screen = load_handler("screen_application")
         applications.create("app-2", ApplicationRequest.model_validate(VALID), now())
         boto3.resource("dynamodb").Table("Contracts").update_item(
@@ -105,4 +109,6 @@ class TestCommandRelay:
 
     def test_unknown_command_is_ignored(self, relay: Any, lambda_context: object) -> None:
         assert relay.handler(sns_event("cmd-missing", "m"), lambda_context) == {"relayed": 0}
-        assert "Item" not in boto3.resource("dynamodb").Table("Contracts").get_item(Key=commands.key("cmd-missing"))
+        assert "Item" not in boto3.resource("dynamodb").Table("Contracts").get_item(
+            Key=commands.key("cmd-missing")
+        )

@@ -1,11 +1,9 @@
 """The terms engine, straight from RULES.md (R9, R11, R12, R13 and the fee rules)."""
 
+import itertools
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from anshin.terms import (
     JST,
     BillingMonth,
@@ -17,6 +15,8 @@ from anshin.terms import (
     first_billable_month,
     invoice_amounts,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 
 
 def jst(*args: int) -> datetime:
@@ -90,7 +90,14 @@ class TestBillingMonthOf:
 class TestEndOfBillingMonth:
     @pytest.mark.parametrize(
         ("month", "day"),
-        [("2026-11", 30), ("2026-12", 31), ("2027-02", 28), ("2028-02", 29), ("2100-02", 28), ("2000-02", 29)],
+        [
+            ("2026-11", 30),
+            ("2026-12", 31),
+            ("2027-02", 28),
+            ("2028-02", 29),
+            ("2100-02", 28),
+            ("2000-02", 29),
+        ],
     )
     def test_last_instant_in_jst(self, month: str, day: int) -> None:
         end = end_of_billing_month(m(month))
@@ -182,7 +189,12 @@ instants = st.datetimes(
 
 
 class TestChargedMonthsProperties:
-    @given(instants, st.booleans(), st.one_of(st.none(), st.timedeltas(timedelta(0), timedelta(days=900))), instants)
+    @given(
+        instants,
+        st.booleans(),
+        st.one_of(st.none(), st.timedeltas(timedelta(0), timedelta(days=900))),
+        instants,
+    )
     def test_properties(
         self, formed: datetime, first: bool, lifetime: timedelta | None, through_at: datetime
     ) -> None:
@@ -193,7 +205,7 @@ class TestChargedMonthsProperties:
         # No month is charged twice, and months are consecutive (a whole fee per month, no gaps).
         assert len(months) == len(set(months))
         assert months == sorted(months)
-        for earlier, later in zip(months, months[1:], strict=False):
+        for earlier, later in itertools.pairwise(months):
             assert earlier + 1 == later
         # Never before the first billable month nor after "through" or the end's month.
         assert all(start <= x <= through for x in months)

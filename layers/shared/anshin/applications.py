@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from boto3.dynamodb.conditions import Attr
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from anshin import aws
 from anshin.clock import iso
@@ -44,19 +44,19 @@ class Applicant(_Strict):
 
 class Device(_Strict):
     # R16: the device identifier is always required.
-    deviceId: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]  # noqa: N815
+    deviceId: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
     platform: Literal["android", "ios"]
     kind: Literal["smartphone", "tablet"]
     model: Text
 
 
 class Consent(_Strict):
-    termsVersion: Text  # noqa: N815
-    locationOptOut: bool  # noqa: N815
+    termsVersion: Text
+    locationOptOut: bool
 
 
 class ApplicationRequest(_Strict):
-    mobileContractId: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")]  # noqa: N815
+    mobileContractId: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")]
     applicant: Applicant
     device: Device
     consent: Consent
@@ -91,8 +91,8 @@ def create(application_id: str, request: ApplicationRequest, received_at: dateti
 
 
 def get(application_id: str) -> dict[str, Any] | None:
-    item: dict[str, Any] | None = aws.contracts_table().get_item(Key=key(application_id), ConsistentRead=True).get(
-        "Item"
+    item: dict[str, Any] | None = (
+        aws.contracts_table().get_item(Key=key(application_id), ConsistentRead=True).get("Item")
     )
     return item
 
@@ -103,7 +103,11 @@ def delete(application_id: str) -> None:
 
 def public_view(item: dict[str, Any]) -> dict[str, Any]:
     """What the applicant may see of an application (no personal data echoed back)."""
-    view = {"applicationId": item["applicationId"], "status": item["status"], "receivedAt": item["receivedAt"]}
+    view = {
+        "applicationId": item["applicationId"],
+        "status": item["status"],
+        "receivedAt": item["receivedAt"],
+    }
     for optional in ("reason", "contractId", "formedAt"):
         if optional in item:
             view[optional] = item[optional]

@@ -11,12 +11,12 @@ import boto3
 
 @cache
 def resource(name: str) -> Any:
-    return boto3.resource(name)  # type: ignore[call-overload]
+    return boto3.resource(name)
 
 
 @cache
 def client(name: str) -> Any:
-    return boto3.client(name)  # type: ignore[call-overload]
+    return boto3.client(name)
 
 
 def table(env_name: str) -> Any:

@@ -25,8 +25,8 @@ def key(command_id: str) -> dict[str, str]:
 
 
 def get(command_id: str) -> dict[str, Any] | None:
-    item: dict[str, Any] | None = aws.contracts_table().get_item(Key=key(command_id), ConsistentRead=True).get(
-        "Item"
+    item: dict[str, Any] | None = (
+        aws.contracts_table().get_item(Key=key(command_id), ConsistentRead=True).get("Item")
     )
     return item
 

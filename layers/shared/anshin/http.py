@@ -39,15 +39,19 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
 def install_error_handlers(app: APIGatewayRestResolver) -> None:
     """Answer malformed requests with 400 and one machine-readable error per field."""
 
-    @app.exception_handler(RequestValidationError)
+    @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _invalid(exc: RequestValidationError) -> Response[Any]:
         errors = [
-            {"field": _field(err.get("loc", ())), "code": str(err.get("type", "invalid")), "message": err.get("msg", "")}
+            {
+                "field": _field(err.get("loc", ())),
+                "code": str(err.get("type", "invalid")),
+                "message": err.get("msg", ""),
+            }
             for err in exc.errors()
         ]
         return error_response(400, "VALIDATION_ERROR", "The request is malformed.", errors=errors)
 
-    @app.exception_handler(ApiError)
+    @app.exception_handler(ApiError)  # type: ignore[untyped-decorator]
     def _refused(exc: ApiError) -> Response[Any]:
         return error_response(exc.status, exc.code, exc.message, **exc.details)
 

@@ -103,9 +103,7 @@ def billing_month_of(at: datetime) -> BillingMonth:
 def end_of_billing_month(month: BillingMonth) -> datetime:
     """The last instant of ``month``: its last day at 23:59:59.999999 JST."""
     last_day = calendar.monthrange(month.year, month.month)[1]
-    return datetime.combine(
-        datetime(month.year, month.month, last_day).date(), time.max, tzinfo=JST
-    )
+    return datetime.combine(datetime(month.year, month.month, last_day).date(), time.max, tzinfo=JST)
 
 
 def cancellation_end(notice_received_at: datetime) -> datetime:
