@@ -13,6 +13,8 @@ class Settings:
     monthly_fee_jpy: int = 500
     #: Appendix: how long a device command waits for an unreachable device (seconds).
     command_expiry_seconds: int = 72 * 3600
+    #: The dedicated support phone number told to subscribers when their contract forms (R6.4).
+    support_phone_number: str = "0120-000-110"
     #: Where the built shared layer lies (``make layer`` writes it).
     layer_dir: str = ".build/layer"
     #: Log retention of every function and state machine log group, in days.
@@ -30,5 +32,6 @@ class Settings:
             monthly_fee_jpy=int(str(get("monthlyFeeJpy", cls.monthly_fee_jpy))),
             command_expiry_seconds=int(str(get("commandExpirySeconds", cls.command_expiry_seconds))),
             layer_dir=str(get("layerDir", cls.layer_dir)),
+            support_phone_number=str(get("supportPhoneNumber", cls.support_phone_number)),
             log_retention_days=int(str(get("logRetentionDays", cls.log_retention_days))),
         )

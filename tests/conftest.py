@@ -30,4 +30,8 @@ def lambda_context() -> object:
         invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
         aws_request_id = "00000000-0000-0000-0000-000000000000"
 
+        @staticmethod
+        def get_remaining_time_in_millis() -> int:
+            return 30_000
+
     return Context()

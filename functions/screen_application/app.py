@@ -1,18 +1,6 @@
-"""Approval workflow task: screen an application (R6.3)."""
-
-from __future__ import annotations
-
-from typing import Any
+"""Approval workflow: screen an application under R6.3 (refusals are recorded) and R6.2."""
 
 from anshin import screening
-from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from anshin.handler import workflow_task
 
-logger = Logger()
-tracer = Tracer()
-
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return screening.start_screening(event["applicationId"])
+handler = workflow_task("screen_application", lambda event: screening.screen(event["applicationId"]))

@@ -48,15 +48,82 @@ class StatelessStack(Stack):
         )
         self.functions: dict[str, lambda_.Function] = {}
 
-        # --- Application approval (R4, R6) ---------------------------------------------------
-        screen = self.function("screen_application", "Screens an application under R6.3")
-        grants.table(screen, data.contracts_table, data.key, write=True)
+        # --- Application approval (R4, R6) and the notification that forms the contract (R6.4) ---
+        def task(name: str, description: str, environment: dict[str, str] | None = None) -> lambda_.Function:
+            fn = self.function(name, description, environment=environment)
+            grants.table(fn, data.contracts_table, data.key, write=True)
+            return fn
 
+        record_failure = task("record_failure", "Ends an application that could not complete (R6.4)")
+        issue_credentials = task("issue_credentials", "Issues the member confirmation code (R6.4)")
+        send_notification = task(
+            "send_notification",
+            "Sends the notification that forms the contract (R6.4)",
+            environment={
+                "CUSTOMER_NOTIFICATION_TOPIC_ARN": data.customer_notification_topic.topic_arn,
+                "SUPPORT_PHONE_NUMBER": settings.support_phone_number,
+            },
+        )
+        send_notification.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["sns:Publish"], resources=[data.customer_notification_topic.topic_arn]
+            )
+        )
+        grants.key_use(send_notification, data.key)
+        grants.table(send_notification, data.idempotency_table, data.key, write=True)
+        record_contract = task("record_contract", "Records the contract formed at notification (R6.4, R12)")
+        self.notification = self.state_machine(
+            "ContractNotification",
+            "contract_notification",
+            substitutions={
+                "IssueCredentialsFunctionArn": issue_credentials.function_arn,
+                "SendNotificationFunctionArn": send_notification.function_arn,
+                "RecordContractFunctionArn": record_contract.function_arn,
+                "RecordFailureFunctionArn": record_failure.function_arn,
+            },
+            invokes=[issue_credentials, send_notification, record_contract, record_failure],
+        )
+
+        screen = task("screen_application", "Screens an application under R6.3 and R6.2")
+        defer = task("defer_application", "Parks a deferred application for staff (R6.2)")
+        reserve = task("reserve_slot", "Holds an account slot in receive order (R4, R6.1)")
+        reject = task("reject_application", "Records the staff's refusal of a deferred application")
         self.approval = self.state_machine(
             "ApplicationApproval",
             "application_approval",
-            substitutions={"ScreenApplicationFunctionArn": screen.function_arn},
-            invokes=[screen],
+            substitutions={
+                "ScreenApplicationFunctionArn": screen.function_arn,
+                "DeferApplicationFunctionArn": defer.function_arn,
+                "ReserveSlotFunctionArn": reserve.function_arn,
+                "RejectApplicationFunctionArn": reject.function_arn,
+                "RecordFailureFunctionArn": record_failure.function_arn,
+                "ContractNotificationStateMachineArn": self.notification.state_machine_arn,
+            },
+            invokes=[screen, defer, reserve, reject, record_failure],
+        )
+        # startExecution.sync:2 on the notification workflow: start it, follow it, stop it.
+        self.notification.grant_start_execution(self.approval)
+        self.notification.grant_read(self.approval)
+        self.notification.grant_execution(self.approval, "states:StopExecution")
+        notification_ref = self.resolve(self.notification.state_machine_arn)["Ref"]
+        acknowledge(
+            self.approval,
+            "IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+            f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{notification_ref}"}}]}}]}}:*]',
+            "Executions of the notification workflow are named per application; the wildcard is "
+            "limited to that one state machine's executions (DescribeExecution/StopExecution).",
+        )
+        self.approval.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+                resources=[
+                    self.format_arn(
+                        service="events",
+                        resource="rule",
+                        resource_name="StepFunctionsGetEventsForStepFunctionsExecutionRule",
+                    )
+                ],
+            )
         )
 
         applications_api = self.function(
@@ -65,7 +132,9 @@ class StatelessStack(Stack):
             environment={"APPROVAL_STATE_MACHINE_ARN": self.approval.state_machine_arn},
         )
         grants.table(applications_api, data.contracts_table, data.key, write=True)
+        grants.table(applications_api, data.idempotency_table, data.key, write=True)
         self.approval.grant_start_execution(applications_api)
+        self.approval.grant_task_response(applications_api)
 
         # --- Device commands relayed over SNS (Appendix) ------------------------------------
         relay_dlq = self.dead_letter_queue("CommandRelayDlq")
@@ -80,16 +149,20 @@ class StatelessStack(Stack):
         applications = self.api.root.add_resource("applications")
         api_integration = apigw.LambdaIntegration(applications_api)
         self.public_method(applications, "POST", api_integration, "web signup: anyone may apply (R6)")
+        application = applications.add_resource("{applicationId}")
         self.public_method(
-            applications.add_resource("{applicationId}"),
-            "GET",
-            api_integration,
-            "the applicant follows the application by its unguessable id",
+            application, "GET", api_integration, "the applicant follows the application by its unguessable id"
         )
+        self.staff_method(application.add_resource("decision"), "POST", api_integration)
 
         CfnOutput(self, "ApiId", value=self.api.rest_api_id)
         CfnOutput(self, "ApiStage", value=self.api.deployment_stage.stage_name)
         CfnOutput(self, "ApprovalStateMachineArn", value=self.approval.state_machine_arn)
+        CfnOutput(self, "NotificationStateMachineArn", value=self.notification.state_machine_arn)
+        for name, fn in self.functions.items():
+            CfnOutput(
+                self, "".join(p.title() for p in name.split("_")) + "FunctionName", value=fn.function_name
+            )
 
     # ------------------------------------------------------------------------------------------
     def public_method(
@@ -99,6 +172,21 @@ class StatelessStack(Stack):
         method = resource.add_method(verb, integration, request_validator=self.request_validator)
         for rule in ("APIG4", "COG4"):
             acknowledge(method, rule, f"Public by design: {why}. Throttled at the stage.")
+        return method
+
+    def staff_method(
+        self, resource: apigw.Resource, verb: str, integration: apigw.Integration
+    ) -> apigw.Method:
+        """A support-staff route. Until the Cognito authorizer of the local-service issue is in
+        place, the handler refuses any call without verified staff claims (anshin.staff)."""
+        method = resource.add_method(verb, integration, request_validator=self.request_validator)
+        for rule in ("APIG4", "COG4"):
+            acknowledge(
+                method,
+                rule,
+                "Staff route: the handler refuses callers without verified support-staff claims; "
+                "the Cognito authorizer arrives with the local-service issue (6).",
+            )
         return method
 
     def function(

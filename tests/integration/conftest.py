@@ -59,6 +59,12 @@ def create_table(name: str, key: str = "pk", sort: str | None = "sk", indexes: t
     )
 
 
+def sent_notifications(env: dict[str, str]) -> list[dict[str, Any]]:
+    """What the customer-notification topic delivered (to the test's SQS subscriber)."""
+    messages = boto3.client("sqs").receive_message(QueueUrl=env["OUTBOX_QUEUE_URL"], MaxNumberOfMessages=10)
+    return [json.loads(m["Body"]) for m in messages.get("Messages", [])]
+
+
 PASS_MACHINE = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
 
 
@@ -75,12 +81,25 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
             name="approval", definition=PASS_MACHINE, roleArn="arn:aws:iam::123456789012:role/sfn"
         )["stateMachineArn"]
         topic = boto3.client("sns").create_topic(Name="device-commands")["TopicArn"]
+        notifications = boto3.client("sns").create_topic(Name="customer-notifications")["TopicArn"]
+        outbox = boto3.client("sqs").create_queue(QueueName="outbox")["QueueUrl"]
+        outbox_arn = boto3.client("sqs").get_queue_attributes(QueueUrl=outbox, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        boto3.client("sns").subscribe(
+            TopicArn=notifications,
+            Protocol="sqs",
+            Endpoint=outbox_arn,
+            Attributes={"RawMessageDelivery": "true"},
+        )
         env = {
             "CONTRACTS_TABLE": "Contracts",
             "SESSIONS_TABLE": "Sessions",
             "IDEMPOTENCY_TABLE": "Idempotency",
             "APPROVAL_STATE_MACHINE_ARN": machine,
             "DEVICE_COMMAND_TOPIC_ARN": topic,
+            "CUSTOMER_NOTIFICATION_TOPIC_ARN": notifications,
+            "OUTBOX_QUEUE_URL": outbox,
         }
         for name, value in env.items():
             monkeypatch.setenv(name, value)

@@ -119,3 +119,86 @@ def test_workflow_start_failure_leaves_nothing_half_written(
     assert status == 503
     assert answer["code"] == "TEMPORARILY_UNAVAILABLE"
     assert boto3.client("dynamodb").scan(TableName="Contracts")["Count"] == 0
+
+
+class TestIdempotencyKey:
+    def test_replay_returns_the_first_answer_and_starts_nothing_new(
+        self, api: Any, lambda_context: object, aws_env: dict[str, str]
+    ) -> None:
+        headers = {"Idempotency-Key": "web-form-0001"}
+        first = call(api, lambda_context, rest_event("POST", "/applications", VALID, headers=headers))
+        again = call(api, lambda_context, rest_event("POST", "/applications", VALID, headers=headers))
+        assert first[0] == again[0] == 202
+        assert first[1] == again[1]
+        assert len(executions(aws_env)) == 1
+        assert boto3.client("dynamodb").scan(TableName="Contracts")["Count"] == 1
+
+    def test_same_key_for_another_application_is_refused(
+        self, api: Any, lambda_context: object, aws_env: dict[str, str]
+    ) -> None:
+        headers = {"Idempotency-Key": "web-form-0002"}
+        call(api, lambda_context, rest_event("POST", "/applications", VALID, headers=headers))
+        other = json.loads(json.dumps(VALID))
+        other["device"]["deviceId"] = "android-9999"
+        status, answer = call(
+            api, lambda_context, rest_event("POST", "/applications", other, headers=headers)
+        )
+        assert (status, answer["code"]) == (422, "IDEMPOTENCY_KEY_REUSED")
+        assert len(executions(aws_env)) == 1
+
+    def test_without_a_key_each_post_is_a_new_application(
+        self, api: Any, lambda_context: object, aws_env: dict[str, str]
+    ) -> None:
+        call(api, lambda_context, rest_event("POST", "/applications", VALID))
+        call(api, lambda_context, rest_event("POST", "/applications", VALID))
+        assert len(executions(aws_env)) == 2
+
+    def test_too_short_key_is_400(self, api: Any, lambda_context: object) -> None:
+        status, answer = call(
+            api, lambda_context, rest_event("POST", "/applications", VALID, headers={"Idempotency-Key": "x"})
+        )
+        assert (status, answer["code"]) == (400, "INVALID_IDEMPOTENCY_KEY")
+
+
+def decision_event(application_id: str, body: Any, claims: dict[str, str] | None) -> dict[str, Any]:
+    event = rest_event(
+        "POST",
+        f"/applications/{application_id}/decision",
+        body,
+        path_parameters={"applicationId": application_id},
+        resource="/applications/{applicationId}/decision",
+    )
+    if claims is not None:
+        event["requestContext"]["authorizer"] = {"claims": claims}
+    return event
+
+
+STAFF = {"sub": "staff-1", "cognito:groups": "support-staff"}
+
+
+class TestStaffDecision:
+    def test_anonymous_caller_is_401(self, api: Any, lambda_context: object) -> None:
+        status, answer = call(api, lambda_context, decision_event("app-x", {"decision": "APPROVE"}, None))
+        assert (status, answer["code"]) == (401, "UNAUTHENTICATED")
+
+    def test_caller_without_the_staff_group_is_403(self, api: Any, lambda_context: object) -> None:
+        claims = {"sub": "user-1", "cognito:groups": "subscribers"}
+        status, answer = call(api, lambda_context, decision_event("app-x", {"decision": "APPROVE"}, claims))
+        assert (status, answer["code"]) == (403, "FORBIDDEN")
+
+    def test_unknown_application_is_404(self, api: Any, lambda_context: object) -> None:
+        status, answer = call(api, lambda_context, decision_event("app-x", {"decision": "APPROVE"}, STAFF))
+        assert (status, answer["code"]) == (404, "APPLICATION_NOT_FOUND")
+
+    def test_application_not_deferred_is_409(self, api: Any, lambda_context: object) -> None:
+        _, created = call(api, lambda_context, rest_event("POST", "/applications", VALID))
+        app_id = created["applicationId"]
+        status, answer = call(api, lambda_context, decision_event(app_id, {"decision": "APPROVE"}, STAFF))
+        assert (status, answer["code"]) == (409, "NOT_DEFERRED")
+
+    @pytest.mark.parametrize(
+        "body", [{"decision": "MAYBE"}, {"decision": "REJECT", "reason": "PAYMENT_RISK"}, {}]
+    )
+    def test_malformed_decision_is_400(self, api: Any, lambda_context: object, body: dict[str, Any]) -> None:
+        status, answer = call(api, lambda_context, decision_event("app-x", body, STAFF))
+        assert (status, answer["code"]) == (400, "VALIDATION_ERROR")

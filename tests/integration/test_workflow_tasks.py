@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 import pytest
 import time_machine
-from anshin import applications, commands
+from anshin import accounts, applications, commands
 from anshin.applications import ApplicationRequest
 from anshin.clock import now
 
@@ -20,30 +20,28 @@ def stored(key: dict[str, str]) -> dict[str, Any]:
     return item
 
 
-class TestScreenApplication:
-    def test_moves_received_to_screening_and_is_idempotent(
-        self, aws_env: dict[str, str], lambda_context: object
-    ) -> None:
-        screen = load_handler("screen_application")
-        applications.create("app-1", ApplicationRequest.model_validate(VALID), now())
-        assert screen.handler({"applicationId": "app-1"}, lambda_context)["status"] == "SCREENING"
-        # A Step Functions retry of the same task changes nothing.
-        assert screen.handler({"applicationId": "app-1"}, lambda_context)["status"] == "SCREENING"
-        assert stored(applications.key("app-1"))["status"] == "SCREENING"
+class TestWorkflowTaskHandlers:
+    """The task functions, invoked with the Payload the ASL passes them."""
 
-    def test_never_moves_a_decided_application_back(
+    def test_screen_then_reserve(self, aws_env: dict[str, str], lambda_context: object) -> None:
+        boto3.resource("dynamodb").Table("Contracts").put_item(Item=accounts.mirror_item("MC-0001"))
+        applications.create("app-1", ApplicationRequest.model_validate(VALID), now())
+        screen = load_handler("screen_application")
+        assert screen.handler({"applicationId": "app-1"}, lambda_context)["outcome"] == "PROCEED"
+        # A Step Functions retry of the same task answers the same.
+        assert screen.handler({"applicationId": "app-1"}, lambda_context)["outcome"] == "PROCEED"
+        reserve = load_handler("reserve_slot")
+        assert reserve.handler({"applicationId": "app-1"}, lambda_context)["status"] == "APPROVED"
+        assert stored(applications.key("app-1"))["status"] == "APPROVED"
+
+    def test_record_failure_takes_the_catch_output(
         self, aws_env: dict[str, str], lambda_context: object
     ) -> None:
-        screen = load_handler("screen_application")
         applications.create("app-2", ApplicationRequest.model_validate(VALID), now())
-        boto3.resource("dynamodb").Table("Contracts").update_item(
-            Key=applications.key("app-2"),
-            UpdateExpression="SET #s = :s",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":s": "REJECTED"},
-        )
-        assert screen.handler({"applicationId": "app-2"}, lambda_context)["status"] == "REJECTED"
-        assert stored(applications.key("app-2"))["status"] == "REJECTED"
+        record_failure = load_handler("record_failure")
+        event = {"applicationId": "app-2", "error": {"Error": "Lambda.Unknown", "Cause": "boom"}}
+        assert record_failure.handler(event, lambda_context)["status"] == "NOTIFICATION_FAILED"
+        assert stored(applications.key("app-2"))["failure"] == "Lambda.Unknown"
 
 
 def sns_event(command_id: str, message_id: str) -> dict[str, Any]:

@@ -70,8 +70,25 @@ def key(application_id: str) -> dict[str, str]:
     return {"pk": f"APP#{application_id}", "sk": "APP"}
 
 
+def queue_key(mobile_contract_id: str, sequence: int) -> dict[str, str]:
+    """R6.1: an application waiting for its decision, in its account's line, by receive order."""
+    return {"pk": f"ACCOUNT#{mobile_contract_id}", "sk": f"QUEUE#{sequence:012d}"}
+
+
+class AccountBusy(Exception):
+    """Another application of the same account was received at the same moment; try again."""
+
+
 def create(application_id: str, request: ApplicationRequest, received_at: datetime) -> dict[str, Any]:
-    """Store a new application as RECEIVED; refuses to overwrite an existing one."""
+    """Store a new application as RECEIVED, and put it in its account's line (R6.1).
+
+    The account's receive sequence, the line entry and the application are written in one
+    transaction, conditional on the sequence not having moved: the order of the sequence is the
+    order of receipt, and an application is never in the line without being stored or vice versa.
+    An application for an account the mirror does not know is stored outside any line (screening
+    refuses it, R6.3(1)).
+    """
+    table = aws.contracts_table()
     item: dict[str, Any] = {
         **key(application_id),
         "type": "APPLICATION",
@@ -82,11 +99,62 @@ def create(application_id: str, request: ApplicationRequest, received_at: dateti
         "applicant": request.applicant.model_dump(),
         "device": request.device.model_dump(),
         "consent": request.consent.model_dump(),
-        # R6.1: an account's applications in the order they were received.
         "gsi1pk": f"ACCOUNT#{request.mobileContractId}",
         "gsi1sk": f"APP#{iso(received_at)}#{application_id}",
     }
-    aws.contracts_table().put_item(Item=item, ConditionExpression=Attr("pk").not_exists())
+    profile = table.get_item(
+        Key={"pk": f"ACCOUNT#{request.mobileContractId}", "sk": "PROFILE"},
+        ConsistentRead=True,
+        ProjectionExpression="nextSequence",
+    ).get("Item")
+    if profile is None:
+        table.put_item(Item=item, ConditionExpression=Attr("pk").not_exists())
+        return item
+    previous = int(profile.get("nextSequence", 0))
+    sequence = previous + 1
+    item["sequence"] = sequence
+    client = aws.client("dynamodb")
+    serializer = aws.serializer()
+    try:
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": table.name,
+                        "Key": serializer.key({"pk": f"ACCOUNT#{request.mobileContractId}", "sk": "PROFILE"}),
+                        # The sequence has not moved, and time never runs backwards along it.
+                        "UpdateExpression": "SET nextSequence = :next, lastReceivedAt = :at",
+                        "ConditionExpression": "(attribute_not_exists(nextSequence) AND :previous = :zero"
+                        " OR nextSequence = :previous)"
+                        " AND (attribute_not_exists(lastReceivedAt) OR lastReceivedAt <= :at)",
+                        "ExpressionAttributeValues": serializer.values(
+                            {":next": sequence, ":previous": previous, ":zero": 0, ":at": iso(received_at)}
+                        ),
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": table.name,
+                        "Item": serializer.item(
+                            {
+                                **queue_key(request.mobileContractId, sequence),
+                                "type": "QUEUE",
+                                "applicationId": application_id,
+                            }
+                        ),
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": table.name,
+                        "Item": serializer.item(item),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+    except client.exceptions.TransactionCanceledException as error:
+        raise AccountBusy(request.mobileContractId) from error
     return item
 
 
@@ -97,8 +165,22 @@ def get(application_id: str) -> dict[str, Any] | None:
     return item
 
 
+def require(application_id: str) -> dict[str, Any]:
+    item = get(application_id)
+    if item is None:
+        raise LookupError(f"no application {application_id}")
+    return item
+
+
 def delete(application_id: str) -> None:
-    aws.contracts_table().delete_item(Key=key(application_id))
+    """Remove an application that no workflow will decide (and its place in the line)."""
+    item = get(application_id)
+    if item is None:
+        return
+    table = aws.contracts_table()
+    if "sequence" in item:
+        table.delete_item(Key=queue_key(item["mobileContractId"], int(item["sequence"])))
+    table.delete_item(Key=key(application_id))
 
 
 def public_view(item: dict[str, Any]) -> dict[str, Any]:

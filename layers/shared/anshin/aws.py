@@ -30,3 +30,27 @@ def contracts_table() -> Any:
 
 def sessions_table() -> Any:
     return table("SESSIONS_TABLE")
+
+
+class _Serializer:
+    """Python values <-> DynamoDB's typed JSON, for the low-level client (transactions)."""
+
+    def __init__(self) -> None:
+        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+        self._to = TypeSerializer()
+        self._from = TypeDeserializer()
+
+    def item(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {k: self._to.serialize(v) for k, v in item.items()}
+
+    key = item
+    values = item
+
+    def python(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {k: self._from.deserialize(v) for k, v in item.items()}
+
+
+@cache
+def serializer() -> _Serializer:
+    return _Serializer()

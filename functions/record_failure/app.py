@@ -1,0 +1,18 @@
+"""Both workflows' Catch: no contract forms; the application ends NOTIFICATION_FAILED and a
+held slot is released (R6.4)."""
+
+import json
+from typing import Any
+
+from anshin import screening
+from anshin.handler import workflow_task
+
+
+def _error(event: dict[str, Any]) -> str:
+    error = event.get("error") or {}
+    return str(error.get("Error", "Unknown")) if isinstance(error, dict) else json.dumps(error)[:200]
+
+
+handler = workflow_task(
+    "record_failure", lambda event: screening.record_failure(event["applicationId"], _error(event))
+)

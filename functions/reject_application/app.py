@@ -1,0 +1,8 @@
+"""Approval workflow: staff refused a deferred application (R6.2, R6.3(5))."""
+
+from anshin import screening
+from anshin.handler import workflow_task
+
+handler = workflow_task(
+    "reject_application", lambda event: screening.staff_reject(event["applicationId"], event["reason"])
+)

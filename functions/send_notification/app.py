@@ -1,0 +1,23 @@
+"""Contract notification: send it; its success is the instant the contract forms (R6.4)."""
+
+import os
+from typing import Any
+
+from anshin import contracts
+from anshin.handler import workflow_task
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+
+persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
+config = IdempotencyConfig(expires_after_seconds=24 * 3600)
+
+
+@idempotent_function(data_keyword_argument="application_id", persistence_store=persistence, config=config)
+def send_once(application_id: str) -> dict[str, Any]:
+    return contracts.send_notification(application_id)
+
+
+handler = workflow_task("send_notification", lambda event: send_once(application_id=event["applicationId"]))

@@ -1,0 +1,212 @@
+"""Support contracts (利用契約) and the notification that forms them (R6.4, R12)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from anshin import accounts, applications, aws
+from anshin.applications import ApplicationStatus
+from anshin.clock import iso, now, parse_iso
+from anshin.terms import first_billable_month
+
+#: The dedicated support phone number told to every new subscriber (a deployment setting).
+DEFAULT_SUPPORT_PHONE_NUMBER = "0120-000-110"
+
+
+class ContractStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    CANCELLATION_PENDING = "CANCELLATION_PENDING"
+    ENDED = "ENDED"
+
+
+def key(contract_id: str) -> dict[str, str]:
+    return {"pk": f"CONTRACT#{contract_id}", "sk": "CONTRACT"}
+
+
+def code_digest(member_confirmation_code: str) -> str:
+    """Only a digest of the member confirmation code is stored; it is looked up by digest."""
+    return hashlib.sha256(member_confirmation_code.encode()).hexdigest()
+
+
+def issue_credentials(application_id: str) -> dict[str, Any]:
+    """Issue the contract id, the member confirmation code and the support number, once.
+
+    A retry gets the same ones back (they are written conditionally on not being there).
+    """
+    application = applications.require(application_id)
+    if "contractId" not in application:
+        credentials = {
+            "contractId": f"ctr-{secrets.token_hex(12)}",
+            "memberConfirmationCode": f"{secrets.randbelow(10**8):08d}",
+            "supportPhoneNumber": os.environ.get("SUPPORT_PHONE_NUMBER", DEFAULT_SUPPORT_PHONE_NUMBER),
+        }
+        try:
+            aws.contracts_table().update_item(
+                Key=applications.key(application_id),
+                UpdateExpression="SET contractId = :c, pendingCode = :code, supportPhoneNumber = :phone",
+                ConditionExpression="attribute_not_exists(contractId) AND #s = :approved",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":c": credentials["contractId"],
+                    ":code": credentials["memberConfirmationCode"],
+                    ":phone": credentials["supportPhoneNumber"],
+                    ":approved": ApplicationStatus.APPROVED.value,
+                },
+            )
+        except aws.client("dynamodb").exceptions.ConditionalCheckFailedException:
+            pass
+        application = applications.require(application_id)
+    return {"applicationId": application_id, "contractId": application.get("contractId")}
+
+
+def notification_message(application: dict[str, Any]) -> dict[str, Any]:
+    """What the subscriber is told (R6.4): the member confirmation code and the support number.
+    The topic's e-mail/SMS subscribers deliver it to the applicant's address and phone."""
+    return {
+        "kind": "CONTRACT_FORMED",
+        "applicationId": application["applicationId"],
+        "contractId": application["contractId"],
+        "mobileContractId": application["mobileContractId"],
+        "deviceId": application["device"]["deviceId"],
+        "memberConfirmationCode": application["pendingCode"],
+        "supportPhoneNumber": application["supportPhoneNumber"],
+        "email": application["applicant"]["email"],
+        "phone": application["applicant"]["phone"],
+    }
+
+
+def send_notification(application_id: str) -> dict[str, Any]:
+    """Publish the notification; the instant SNS accepted it is when the contract formed (R6.4).
+
+    Called through powertools idempotency keyed on the application, so a retried step never
+    sends twice and always answers the first ``formedAt``.
+    """
+    application = applications.require(application_id)
+    if "formedAt" in application:
+        return {"applicationId": application_id, "formedAt": application["formedAt"]}
+    aws.client("sns").publish(
+        TopicArn=os.environ["CUSTOMER_NOTIFICATION_TOPIC_ARN"],
+        Message=json.dumps(notification_message(application), ensure_ascii=False),
+        MessageAttributes={"kind": {"DataType": "String", "StringValue": "CONTRACT_FORMED"}},
+    )
+    formed_at = iso(now())
+    aws.contracts_table().update_item(
+        Key=applications.key(application_id),
+        UpdateExpression="SET formedAt = if_not_exists(formedAt, :at)",
+        ExpressionAttributeValues={":at": formed_at},
+    )
+    return {"applicationId": application_id, "formedAt": applications.require(application_id)["formedAt"]}
+
+
+def record_contract(application_id: str) -> dict[str, Any]:
+    """Record the contract formed at the send (R6.4) and whether it is the account's first (R12).
+
+    One transaction: the contract (new), the application (APPROVED -> CONTRACTED; the
+    plain-text code is dropped, only its digest stays), and the account's first-contract claim.
+    """
+    application = applications.require(application_id)
+    if application["status"] == ApplicationStatus.CONTRACTED.value:
+        return {
+            "applicationId": application_id,
+            "status": "CONTRACTED",
+            "contractId": application["contractId"],
+        }
+    formed_at: datetime = parse_iso(application["formedAt"])
+    mobile_contract_id = application["mobileContractId"]
+    contract_id = application["contractId"]
+    client = aws.client("dynamodb")
+    table = aws.contracts_table()
+    serializer = aws.serializer()
+    for first in (True, False):
+        contract = {
+            **key(contract_id),
+            "type": "CONTRACT",
+            "contractId": contract_id,
+            "applicationId": application_id,
+            "mobileContractId": mobile_contract_id,
+            "status": ContractStatus.ACTIVE.value,
+            "formedAt": application["formedAt"],
+            "firstUnderAccount": first,
+            "firstBillableMonth": str(first_billable_month(formed_at, first)),
+            "holder": application["applicant"],
+            "device": application["device"],
+            "locationOptOut": bool(application["consent"]["locationOptOut"]),
+            "memberCodeDigest": code_digest(application["pendingCode"]),
+            "supportPhoneNumber": application["supportPhoneNumber"],
+            "gsi1pk": f"ACCOUNT#{mobile_contract_id}",
+            "gsi1sk": f"CONTRACT#{application['formedAt']}#{contract_id}",
+            "gsi2pk": f"CODE#{code_digest(application['pendingCode'])}",
+            "gsi2sk": "CONTRACT",
+        }
+        claim = (
+            "SET hasFormedContract = :true, firstContractId = :id",
+            "attribute_not_exists(firstContractId) AND (attribute_not_exists(hasFormedContract)"
+            " OR hasFormedContract = :false)",
+        )
+        follow = ("SET hasFormedContract = :true", "attribute_exists(pk)")
+        update, condition = claim if first else follow
+        values = {":true": True, ":id": contract_id, ":false": False} if first else {":true": True}
+        try:
+            client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": table.name,
+                            "Item": serializer.item(contract),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": table.name,
+                            "Key": serializer.key(applications.key(application_id)),
+                            "UpdateExpression": "SET #s = :contracted REMOVE pendingCode",
+                            "ConditionExpression": "#s = :approved",
+                            "ExpressionAttributeNames": {"#s": "status"},
+                            "ExpressionAttributeValues": serializer.values(
+                                {
+                                    ":contracted": ApplicationStatus.CONTRACTED.value,
+                                    ":approved": ApplicationStatus.APPROVED.value,
+                                }
+                            ),
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": table.name,
+                            "Key": serializer.key(accounts.key(mobile_contract_id)),
+                            "UpdateExpression": update,
+                            "ConditionExpression": condition,
+                            "ExpressionAttributeValues": serializer.values(values),
+                        }
+                    },
+                ]
+            )
+        except client.exceptions.TransactionCanceledException as error:
+            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+            if reasons[:2] != ["None", "None"]:
+                # The contract or the application moved: a retry after success, or a real conflict.
+                current = applications.require(application_id)
+                if current["status"] == ApplicationStatus.CONTRACTED.value:
+                    return {
+                        "applicationId": application_id,
+                        "status": "CONTRACTED",
+                        "contractId": contract_id,
+                    }
+                raise
+            continue  # the account already has its first contract: record this one as a later one
+        return {"applicationId": application_id, "status": "CONTRACTED", "contractId": contract_id}
+    raise RuntimeError(f"could not record the contract of {application_id}")
+
+
+def get(contract_id: str) -> dict[str, Any] | None:
+    item: dict[str, Any] | None = (
+        aws.contracts_table().get_item(Key=key(contract_id), ConsistentRead=True).get("Item")
+    )
+    return item
