@@ -14,6 +14,8 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 # Node 20 is past end-of-life for jsii: that banner has its own switch (the major version).
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
+# The anshin package lives in the layer source; tools (infra/local, seeding) import it from there.
+export PYTHONPATH := layers/shared
 
 ANSHIN_SOURCES := $(shell find layers/shared/anshin -name '*.py' 2>/dev/null)
 

@@ -12,6 +12,7 @@ import time
 from types import FrameType
 
 from infra.local.emulator import ROOT
+from infra.local.seed import DEMO_ACCOUNTS, seed_demo
 from infra.local.service import LocalService
 
 LOCAL_DIR = ROOT / ".local"
@@ -34,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     service = LocalService.start(
         port=args.port, work_dir=LOCAL_DIR, state_dir=LOCAL_DIR / "state", cdk_out=ROOT / "cdk.out"
     )
+    seed_demo(service.endpoint, service.output("ContractsTableName"))
     ready = time.monotonic() - started
     stop = threading.Event()
 
@@ -51,6 +53,7 @@ anshin is running locally (ready in {ready:.1f}s: {timings})
   REST API       {service.api_url}
   Contracts      {service.output("ContractsTableName")}
   Logs           {LOCAL_DIR / "ministack.log"}
+  Demo accounts  {", ".join([*DEMO_ACCOUNTS, "MC-VIOLATION"])}
 
 Try it:
   AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \\

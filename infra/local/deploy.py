@@ -61,6 +61,7 @@ def zip_directory(path: Path) -> bytes:
 class StackArtifact:
     name: str
     template: Path
+    template_url: str | None
     assets: Path | None
     dependencies: tuple[str, ...]
 
@@ -82,6 +83,7 @@ def read_assembly(cdk_out: Path) -> list[StackArtifact]:
         stacks[name] = StackArtifact(
             name=name,
             template=cdk_out / artifact["properties"]["templateFile"],
+            template_url=artifact["properties"].get("stackTemplateAssetObjectUrl"),
             assets=asset_files[0] if asset_files else None,
             dependencies=tuple(
                 d for d in deps if d in artifacts and artifacts[d]["type"] == artifact["type"]
@@ -123,10 +125,17 @@ def ensure_bootstrap_parameter(endpoint: str) -> None:
 
 def deploy_stack(endpoint: str, stack: StackArtifact) -> dict[str, str]:
     cfn = client("cloudformation", endpoint)
-    body = stack.template.read_text()
+    # Like cdk deploy: the template is one of the published assets, passed by its S3 URL
+    # (an inline TemplateBody is limited to 51,200 bytes).
+    if stack.template_url is not None and stack.template_url.startswith("s3://"):
+        template: dict[str, str] = {
+            "TemplateURL": "https://s3.amazonaws.com/" + _substitute(stack.template_url.removeprefix("s3://"))
+        }
+    else:
+        template = {"TemplateBody": stack.template.read_text()}
     arguments = {
         "StackName": stack.name,
-        "TemplateBody": body,
+        **template,
         "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
     }
     try:

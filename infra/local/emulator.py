@@ -79,7 +79,7 @@ class Emulator:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [str(LOCAL_PYTHON), "-m", "ministack"],
+            [str(LOCAL_PYTHON), str(Path(__file__).with_name("ministack_main.py"))],
             env=self.environment(),
             stdout=self._log,
             stderr=subprocess.STDOUT,

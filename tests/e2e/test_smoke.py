@@ -45,12 +45,13 @@ def test_http_request_runs_the_deployed_workflow_into_the_table(
         TableName=local_service.output("ContractsTableName"),
         Key={"pk": {"S": f"APP#{application_id}"}, "sk": {"S": "APP"}},
     )["Item"]
-    assert item["status"]["S"] == "SCREENING"
+    # (No mirror account MC-SMOKE exists: screening refuses it under R6.3(1).)
+    assert (item["status"]["S"], item["reason"]["S"]) == ("REJECTED", "INVALID_APPLICATION")
 
     # And the API reads it back through the deployed stage.
     view = requests.get(f"{local_service.api_url}/applications/{application_id}", timeout=30)
     assert view.status_code == 200
-    assert view.json()["status"] == "SCREENING"
+    assert view.json()["status"] == "REJECTED"
 
 
 def test_malformed_request_is_400_through_the_stage(local_service: LocalService) -> None:

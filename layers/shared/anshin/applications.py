@@ -190,7 +190,9 @@ def public_view(item: dict[str, Any]) -> dict[str, Any]:
         "status": item["status"],
         "receivedAt": item["receivedAt"],
     }
-    for optional in ("reason", "contractId", "formedAt"):
-        if optional in item:
-            view[optional] = item[optional]
+    if item["status"] == ApplicationStatus.REJECTED.value:
+        view["reason"] = item["reason"]  # the R6.3 / R4 reason code
+    if item["status"] == ApplicationStatus.CONTRACTED.value:
+        view["contractId"] = item["contractId"]
+        view["formedAt"] = item["formedAt"]
     return view

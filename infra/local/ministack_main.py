@@ -1,0 +1,56 @@
+"""Start ministack with the fixes the local stack needs to behave like AWS (docs/emulator-notes.md).
+
+Run by the emulator's own interpreter (.venv-local), as a script: it imports nothing of ours.
+
+1. A Python handler's exception reaches Step Functions as ``Runtime.HandlerError`` whatever its
+   class; AWS Lambda reports the class name as ``errorType`` (e.g. ``EarlierApplicationsPending``),
+   and a workflow's ``Retry``/``Catch`` on that name depends on it. The worker now reports the
+   class name, and the invoke path passes it on.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+WORKER_OLD = '{"status": "error", "error": str(e), "trace": traceback.format_exc()}'
+WORKER_NEW = (
+    '{"status": "error", "error": str(e), "errorType": type(e).__name__, "trace": traceback.format_exc()}'
+)
+INVOKE_OLD = """            error_type = "Runtime.HandlerError"
+            if _RIE_TIMEOUT_TEXT_RE.fullmatch(error_msg):"""
+INVOKE_NEW = """            error_type = result.get("errorType") or "Runtime.HandlerError"
+            if _RIE_TIMEOUT_TEXT_RE.fullmatch(error_msg):"""
+
+
+def _patch_source(module_name: str, old: str, new: str) -> None:
+    """Load ``module_name`` from its source with ``old`` replaced by ``new`` (exactly once)."""
+    spec = importlib.util.find_spec(module_name)
+    assert spec is not None and spec.origin is not None and spec.loader is not None
+    with open(spec.origin, encoding="utf-8") as source_file:
+        source = source_file.read()
+    if source.count(old) != 1:
+        raise SystemExit(
+            f"ministack changed: cannot apply the local fix to {module_name}; see docs/emulator-notes.md"
+        )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    exec(compile(source.replace(old, new), spec.origin, "exec"), module.__dict__)  # noqa: S102
+
+
+def main() -> None:
+    import ministack.core.lambda_runtime as runtime
+
+    if runtime._PYTHON_WORKER_SCRIPT.count(WORKER_OLD) != 1:
+        raise SystemExit("ministack changed: cannot apply the worker fix; see docs/emulator-notes.md")
+    runtime._PYTHON_WORKER_SCRIPT = runtime._PYTHON_WORKER_SCRIPT.replace(WORKER_OLD, WORKER_NEW)
+    _patch_source("ministack.services.lambda_svc", INVOKE_OLD, INVOKE_NEW)
+
+    from ministack.app import main as ministack_main
+
+    sys.argv = ["ministack"]
+    ministack_main()
+
+
+if __name__ == "__main__":
+    main()

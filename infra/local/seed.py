@@ -1,0 +1,52 @@
+"""Seed the local stack's mobile-account mirror, as the upstream mobile system's sync would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from anshin import accounts
+from boto3.dynamodb.types import TypeSerializer
+
+from infra.local.deploy import client
+
+#: The demo accounts `make run` seeds (R6.3 and R4 in action).
+DEMO_ACCOUNTS: dict[str, dict[str, Any]] = {
+    "MC-DEMO": {},  # eligible
+    "MC-ARREARS": {"in_arrears": True},  # R6.3(2) PAYMENT_RISK
+    "MC-NO-LINE": {"normal_rate_lines": 0},  # R6.3(4) NO_ELIGIBLE_RATE_CONTRACT
+    "MC-NINE": {"slots_held": 9, "has_formed_contract": True},  # R4: one slot left
+    "MC-REVIEW": {"defer_review": True},  # R6.2: decisions deferred to staff
+}
+
+
+def put_account(endpoint: str, table: str, mobile_contract_id: str, **settings: Any) -> None:
+    serializer = TypeSerializer()
+    item = accounts.mirror_item(mobile_contract_id, **settings)
+    client("dynamodb", endpoint).put_item(
+        TableName=table, Item={k: serializer.serialize(v) for k, v in item.items()}
+    )
+
+
+def put_violation(endpoint: str, table: str, mobile_contract_id: str, contract_id: str) -> None:
+    serializer = TypeSerializer()
+    item = accounts.violation_item(mobile_contract_id, contract_id)
+    client("dynamodb", endpoint).put_item(
+        TableName=table, Item={k: serializer.serialize(v) for k, v in item.items()}
+    )
+
+
+def seed_demo(endpoint: str, table: str) -> list[str]:
+    """Create the demo accounts that are not there yet (a restart keeps what happened to them)."""
+    dynamodb = client("dynamodb", endpoint)
+    created = []
+    for mobile_contract_id, settings in DEMO_ACCOUNTS.items():
+        key = {"pk": {"S": f"ACCOUNT#{mobile_contract_id}"}, "sk": {"S": "PROFILE"}}
+        if "Item" not in dynamodb.get_item(TableName=table, Key=key):
+            put_account(endpoint, table, mobile_contract_id, **settings)
+            created.append(mobile_contract_id)
+    put_violation(endpoint, table, "MC-VIOLATION", "ctr-terminated-demo")  # R6.3(3)
+    if "Item" not in dynamodb.get_item(
+        TableName=table, Key={"pk": {"S": "ACCOUNT#MC-VIOLATION"}, "sk": {"S": "PROFILE"}}
+    ):
+        put_account(endpoint, table, "MC-VIOLATION", has_formed_contract=True)
+    return created
