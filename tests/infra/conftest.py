@@ -32,3 +32,10 @@ def data_template(assembly_dir: Path) -> assertions.Template:
 @pytest.fixture(scope="session")
 def service_template(assembly_dir: Path) -> assertions.Template:
     return assertions.Template.from_json(_template(assembly_dir, "AnshinService"))
+
+
+def cfn_lint_errors(template: Path) -> list[str]:
+    """cfn-lint's errors (E rules) for one template file, through its Python API."""
+    from cfnlint.api import ManualArgs, lint_file
+
+    return [str(match) for match in lint_file(template, ManualArgs()) if match.rule.id.startswith("E")]
