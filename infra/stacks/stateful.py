@@ -44,9 +44,11 @@ class StatefulStack(Stack):
         }
 
         # Contracts: the mobile-account mirror, applications, contracts, devices, commands and
-        # invoices, in one table (single-table design; keys are documented in anshin.keys).
+        # invoices, in one table (single-table design; keys in README). gsi1: by account; gsi2:
+        # member-code digests; gsi3: contracts by the month they end/ended, sharded; gsi4: live
+        # contracts, sharded (the month-end jobs read only these, never the ended history).
         self.contracts_table = dynamodb.Table(self, "Contracts", **table_defaults)  # type: ignore[arg-type]
-        for index in ("gsi1", "gsi2"):
+        for index in ("gsi1", "gsi2", "gsi3", "gsi4"):
             self.contracts_table.add_global_secondary_index(
                 index_name=index,
                 partition_key=dynamodb.Attribute(name=f"{index}pk", type=dynamodb.AttributeType.STRING),

@@ -7,9 +7,12 @@ from pathlib import Path
 
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
@@ -49,8 +52,13 @@ class StatelessStack(Stack):
         self.functions: dict[str, lambda_.Function] = {}
 
         # --- Application approval (R4, R6) and the notification that forms the contract (R6.4) ---
-        def task(name: str, description: str, environment: dict[str, str] | None = None) -> lambda_.Function:
-            fn = self.function(name, description, environment=environment)
+        def task(
+            name: str,
+            description: str,
+            environment: dict[str, str] | None = None,
+            timeout: Duration | None = None,
+        ) -> lambda_.Function:
+            fn = self.function(name, description, environment=environment, timeout=timeout)
             grants.table(fn, data.contracts_table, data.key, write=True)
             return fn
 
@@ -136,6 +144,64 @@ class StatelessStack(Stack):
         self.approval.grant_start_execution(applications_api)
         self.approval.grant_task_response(applications_api)
 
+        # --- Contract ends (R8-R11), month-end termination and billing (R12, R13) ------------
+        contracts_api = task("contracts_api", "REST API of contracts and invoices (staff)")
+        account_events = task("account_events", "Applies upstream mobile-account changes (R11)")
+        events.Rule(
+            self,
+            "MobileAccountEvents",
+            description="Mobile-account changes from the upstream mobile system (R11)",
+            event_pattern=events.EventPattern(
+                source=["qt.mobile"], detail_type=["MobileContractEnded", "RateLinesChanged"]
+            ),
+            targets=[
+                targets.LambdaFunction(
+                    account_events,
+                    retry_attempts=8,
+                    dead_letter_queue=self.dead_letter_queue("AccountEventsDlq"),
+                )
+            ],
+        )
+        job_run = task("job_run", "Starts and finishes the record of a scheduled job's run")
+        billing_shard = task(
+            "billing_shard", "Bills one shard of a month (R12, R13)", timeout=Duration.minutes(5)
+        )
+        month_end_shard = task(
+            "month_end_shard",
+            "Ends one shard's contracts at month end (R9, R11)",
+            timeout=Duration.minutes(5),
+        )
+        month_end_shard.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["events:PutEvents"],
+                resources=[self.format_arn(service="events", resource="event-bus", resource_name="default")],
+            )
+        )
+        self.month_end = self.state_machine(
+            "MonthEnd",
+            "month_end",
+            substitutions={
+                "JobRunFunctionArn": job_run.function_arn,
+                "MonthEndShardFunctionArn": month_end_shard.function_arn,
+            },
+            invokes=[job_run, month_end_shard],
+        )
+        self.billing = self.state_machine(
+            "Billing",
+            "billing",
+            substitutions={
+                "JobRunFunctionArn": job_run.function_arn,
+                "BillingShardFunctionArn": billing_shard.function_arn,
+            },
+            invokes=[job_run, billing_shard],
+        )
+        # Both jobs close the month before the 1st they run on, in Japan time; they take that
+        # month from <aws.scheduler.scheduled-time>, never from the clock.
+        self.schedule("MonthEndSchedule", self.month_end, "cron(5 0 1 * ? *)", "Month-end termination")
+        self.schedule(
+            "BillingSchedule", self.billing, "cron(30 0 1 * ? *)", "Billing of the month just closed"
+        )
+
         # --- Device commands relayed over SNS (Appendix) ------------------------------------
         relay_dlq = self.dead_letter_queue("CommandRelayDlq")
         relay = self.function("command_relay", "Relays device commands to the device's push channel")
@@ -155,10 +221,24 @@ class StatelessStack(Stack):
         )
         self.staff_method(application.add_resource("decision"), "POST", api_integration)
 
+        contracts_integration = apigw.LambdaIntegration(contracts_api)
+        contract = self.api.root.add_resource("contracts").add_resource("{contractId}")
+        self.staff_method(contract, "GET", contracts_integration)
+        self.staff_method(contract, "PATCH", contracts_integration)
+        self.staff_method(contract.add_resource("cancellation"), "POST", contracts_integration)
+        self.staff_method(contract.add_resource("termination"), "POST", contracts_integration)
+        self.staff_method(contract.add_resource("holder"), "PUT", contracts_integration)
+        invoices = (
+            self.api.root.add_resource("accounts").add_resource("{mobileContractId}").add_resource("invoices")
+        )
+        self.staff_method(invoices.add_resource("{month}"), "GET", contracts_integration)
+
         CfnOutput(self, "ApiId", value=self.api.rest_api_id)
         CfnOutput(self, "ApiStage", value=self.api.deployment_stage.stage_name)
         CfnOutput(self, "ApprovalStateMachineArn", value=self.approval.state_machine_arn)
         CfnOutput(self, "NotificationStateMachineArn", value=self.notification.state_machine_arn)
+        CfnOutput(self, "MonthEndStateMachineArn", value=self.month_end.state_machine_arn)
+        CfnOutput(self, "BillingStateMachineArn", value=self.billing.state_machine_arn)
         for name, fn in self.functions.items():
             CfnOutput(
                 self, "".join(p.title() for p in name.split("_")) + "FunctionName", value=fn.function_name
@@ -190,7 +270,12 @@ class StatelessStack(Stack):
         return method
 
     def function(
-        self, name: str, description: str, *, environment: dict[str, str] | None = None
+        self,
+        name: str,
+        description: str,
+        *,
+        environment: dict[str, str] | None = None,
+        timeout: Duration | None = None,
     ) -> lambda_.Function:
         """One Lambda function from ``functions/<name>/`` with the shared layer."""
         construct_id = "".join(part.title() for part in name.split("_"))
@@ -211,7 +296,7 @@ class StatelessStack(Stack):
             code=lambda_.Code.from_asset(str(ROOT / "functions" / name)),
             layers=[self.layer],
             memory_size=512,
-            timeout=Duration.seconds(30),
+            timeout=timeout or Duration.seconds(30),
             tracing=lambda_.Tracing.ACTIVE,
             log_group=log_group,
             logging_format=lambda_.LoggingFormat.JSON,
@@ -278,6 +363,35 @@ class StatelessStack(Stack):
             "X-Ray tracing and CloudWatch Logs delivery have no resource-level permissions.",
         )
         return machine
+
+    def schedule(
+        self, construct_id: str, machine: sfn.StateMachine, expression: str, description: str
+    ) -> None:
+        """An EventBridge Scheduler schedule in Japan time that starts ``machine``."""
+        role = iam.Role(
+            self, f"{construct_id}Role", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com")
+        )
+        machine.grant_start_execution(role)
+        dlq = self.dead_letter_queue(f"{construct_id}Dlq")
+        role.add_to_policy(iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[dlq.queue_arn]))
+        grants.key_use(role, self.data.key)
+        scheduler.CfnSchedule(
+            self,
+            construct_id,
+            description=description,
+            schedule_expression=expression,
+            schedule_expression_timezone="Asia/Tokyo",
+            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+            target=scheduler.CfnSchedule.TargetProperty(
+                arn=machine.state_machine_arn,
+                role_arn=role.role_arn,
+                input=json.dumps({"scheduledTime": "<aws.scheduler.scheduled-time>", "dryRun": False}),
+                retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
+                    maximum_event_age_in_seconds=86400, maximum_retry_attempts=10
+                ),
+                dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(arn=dlq.queue_arn),
+            ),
+        )
 
     def dead_letter_queue(self, construct_id: str) -> sqs.Queue:
         queue = sqs.Queue(

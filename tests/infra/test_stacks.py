@@ -37,6 +37,8 @@ def test_contracts_table_has_its_indexes(data_template: assertions.Template) -> 
             "GlobalSecondaryIndexes": [
                 Match.object_like({"IndexName": "gsi1"}),
                 Match.object_like({"IndexName": "gsi2"}),
+                Match.object_like({"IndexName": "gsi3"}),
+                Match.object_like({"IndexName": "gsi4"}),
             ],
         },
     )
@@ -165,3 +167,24 @@ def test_nag_catches_an_unacknowledged_finding(tmp_path: Path) -> None:
         assert "Validation failed" in str(error) or "ValidationFailed" in str(error)
     else:
         raise AssertionError("cdk-nag let an unencrypted, unlogged bucket through")
+
+
+def test_jobs_are_scheduled_in_japan_time_with_the_scheduled_time_as_input(
+    service_template: assertions.Template,
+) -> None:
+    schedules = service_template.find_resources("AWS::Scheduler::Schedule")
+    assert len(schedules) == 2
+    for schedule in schedules.values():
+        props = schedule["Properties"]
+        assert props["ScheduleExpressionTimezone"] == "Asia/Tokyo"
+        assert props["ScheduleExpression"].startswith("cron(")
+        target = props["Target"]
+        assert json.loads(target["Input"]) == {"scheduledTime": "<aws.scheduler.scheduled-time>", "dryRun": False}
+        assert "DeadLetterConfig" in target and "RetryPolicy" in target
+
+
+def test_upstream_account_events_reach_their_function(service_template: assertions.Template) -> None:
+    service_template.has_resource_properties(
+        "AWS::Events::Rule",
+        {"EventPattern": {"source": ["qt.mobile"], "detail-type": ["MobileContractEnded", "RateLinesChanged"]}},
+    )

@@ -74,7 +74,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     aws.resource.cache_clear()
     aws.client.cache_clear()
     with mock_aws():
-        create_table("Contracts", indexes=("gsi1", "gsi2"))
+        create_table("Contracts", indexes=("gsi1", "gsi2", "gsi3", "gsi4"))
         create_table("Sessions")
         create_table("Idempotency", key="id", sort=None)
         machine = boto3.client("stepfunctions").create_state_machine(

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from anshin import accounts, applications, aws
+from anshin import accounts, applications, aws, shards
 from anshin.applications import ApplicationStatus
 from anshin.clock import iso, now, parse_iso
 from anshin.terms import first_billable_month
@@ -143,6 +143,7 @@ def record_contract(application_id: str) -> dict[str, Any]:
             "gsi1sk": f"CONTRACT#{application['formedAt']}#{contract_id}",
             "gsi2pk": f"CODE#{code_digest(application['pendingCode'])}",
             "gsi2sk": "CONTRACT",
+            **shards.live_key(contract_id),
         }
         claim = (
             "SET hasFormedContract = :true, firstContractId = :id",

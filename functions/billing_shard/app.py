@@ -1,0 +1,38 @@
+"""Billing (R12, R13): bill one shard of the month, page by page, exactly once per line."""
+
+import os
+from typing import Any
+
+from anshin import billing, clock, jobs
+from anshin.terms import BillingMonth
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+logger = Logger()
+tracer = Tracer()
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    month = BillingMonth.parse(event["month"])
+    fee = int(os.environ["MONTHLY_FEE_JPY"])
+    started = clock.now()
+    result = jobs.run_shard(
+        lambda cursor: billing.bill_shard(
+            month,
+            int(event["shard"]),
+            started,
+            fee,
+            run_id=event["runId"],
+            cursor=cursor,
+            dry_run=bool(event.get("dryRun")),
+        ),
+        event,
+        context.get_remaining_time_in_millis,
+    )
+    logger.info(
+        "billing shard page done",
+        extra={"shard": event["shard"], "month": event["month"], "more": result["cursor"] is not None},
+    )
+    return result

@@ -1,0 +1,45 @@
+"""Month-end termination: end one shard's contracts whose end falls in the month (R9, R11), free
+their slots (R4) and tell the rest of the system (EventBridge ContractEnded)."""
+
+import json
+from typing import Any
+
+from anshin import aws, clock, jobs, lifecycle
+from anshin.terms import BillingMonth
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+logger = Logger()
+tracer = Tracer()
+
+
+def announce(ended: list[dict[str, Any]]) -> None:
+    events = aws.client("events")
+    for start in range(0, len(ended), 10):
+        answer = events.put_events(
+            Entries=[
+                {"Source": "anshin.contracts", "DetailType": "ContractEnded", "Detail": json.dumps(item)}
+                for item in ended[start : start + 10]
+            ]
+        )
+        if answer.get("FailedEntryCount"):
+            raise RuntimeError(f"{answer['FailedEntryCount']} ContractEnded events were not accepted")
+
+
+def page(month: BillingMonth, shard: int, cursor: dict[str, Any] | None, dry_run: bool) -> dict[str, Any]:
+    if dry_run:
+        return lifecycle.due_contracts(month, shard, clock.now(), cursor)
+    result = lifecycle.end_due_contracts(month, shard, clock.now(), cursor)
+    announce(result["ended"])
+    return {"ended": result["ended"], "contractsEnded": len(result["ended"]), "cursor": result["cursor"]}
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    month = BillingMonth.parse(event["month"])
+    return jobs.run_shard(
+        lambda cursor: page(month, int(event["shard"]), cursor, bool(event.get("dryRun"))),
+        event,
+        context.get_remaining_time_in_millis,
+    )
