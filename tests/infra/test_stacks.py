@@ -179,12 +179,20 @@ def test_jobs_are_scheduled_in_japan_time_with_the_scheduled_time_as_input(
         assert props["ScheduleExpressionTimezone"] == "Asia/Tokyo"
         assert props["ScheduleExpression"].startswith("cron(")
         target = props["Target"]
-        assert json.loads(target["Input"]) == {"scheduledTime": "<aws.scheduler.scheduled-time>", "dryRun": False}
+        assert json.loads(target["Input"]) == {
+            "scheduledTime": "<aws.scheduler.scheduled-time>",
+            "dryRun": False,
+        }
         assert "DeadLetterConfig" in target and "RetryPolicy" in target
 
 
 def test_upstream_account_events_reach_their_function(service_template: assertions.Template) -> None:
     service_template.has_resource_properties(
         "AWS::Events::Rule",
-        {"EventPattern": {"source": ["qt.mobile"], "detail-type": ["MobileContractEnded", "RateLinesChanged"]}},
+        {
+            "EventPattern": {
+                "source": ["qt.mobile"],
+                "detail-type": ["MobileContractEnded", "RateLinesChanged"],
+            }
+        },
     )

@@ -124,27 +124,18 @@ def record_contract(application_id: str) -> dict[str, Any]:
     table = aws.contracts_table()
     serializer = aws.serializer()
     for first in (True, False):
-        contract = {
-            **key(contract_id),
-            "type": "CONTRACT",
-            "contractId": contract_id,
-            "applicationId": application_id,
-            "mobileContractId": mobile_contract_id,
-            "status": ContractStatus.ACTIVE.value,
-            "formedAt": application["formedAt"],
-            "firstUnderAccount": first,
-            "firstBillableMonth": str(first_billable_month(formed_at, first)),
-            "holder": application["applicant"],
-            "device": application["device"],
-            "locationOptOut": bool(application["consent"]["locationOptOut"]),
-            "memberCodeDigest": code_digest(application["pendingCode"]),
-            "supportPhoneNumber": application["supportPhoneNumber"],
-            "gsi1pk": f"ACCOUNT#{mobile_contract_id}",
-            "gsi1sk": f"CONTRACT#{application['formedAt']}#{contract_id}",
-            "gsi2pk": f"CODE#{code_digest(application['pendingCode'])}",
-            "gsi2sk": "CONTRACT",
-            **shards.live_key(contract_id),
-        }
+        contract = contract_item(
+            contract_id=contract_id,
+            application_id=application_id,
+            mobile_contract_id=mobile_contract_id,
+            formed_at=formed_at,
+            first_under_account=first,
+            holder=application["applicant"],
+            device=application["device"],
+            location_opt_out=bool(application["consent"]["locationOptOut"]),
+            member_code=application["pendingCode"],
+            support_phone_number=application["supportPhoneNumber"],
+        )
         claim = (
             "SET hasFormedContract = :true, firstContractId = :id",
             "attribute_not_exists(firstContractId) AND (attribute_not_exists(hasFormedContract)"
@@ -204,6 +195,44 @@ def record_contract(application_id: str) -> dict[str, Any]:
             continue  # the account already has its first contract: record this one as a later one
         return {"applicationId": application_id, "status": "CONTRACTED", "contractId": contract_id}
     raise RuntimeError(f"could not record the contract of {application_id}")
+
+
+def contract_item(
+    *,
+    contract_id: str,
+    application_id: str,
+    mobile_contract_id: str,
+    formed_at: datetime,
+    first_under_account: bool,
+    holder: dict[str, Any],
+    device: dict[str, Any],
+    location_opt_out: bool,
+    member_code: str,
+    support_phone_number: str,
+) -> dict[str, Any]:
+    """A newly formed, ACTIVE contract as stored (R6.4, R12), with its index keys."""
+    formed = iso(formed_at)
+    return {
+        **key(contract_id),
+        "type": "CONTRACT",
+        "contractId": contract_id,
+        "applicationId": application_id,
+        "mobileContractId": mobile_contract_id,
+        "status": ContractStatus.ACTIVE.value,
+        "formedAt": formed,
+        "firstUnderAccount": first_under_account,
+        "firstBillableMonth": str(first_billable_month(formed_at, first_under_account)),
+        "holder": holder,
+        "device": device,
+        "locationOptOut": location_opt_out,
+        "memberCodeDigest": code_digest(member_code),
+        "supportPhoneNumber": support_phone_number,
+        "gsi1pk": f"ACCOUNT#{mobile_contract_id}",
+        "gsi1sk": f"CONTRACT#{formed}#{contract_id}",
+        "gsi2pk": f"CODE#{code_digest(member_code)}",
+        "gsi2sk": "CONTRACT",
+        **shards.live_key(contract_id),
+    }
 
 
 def get(contract_id: str) -> dict[str, Any] | None:
