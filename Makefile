@@ -74,6 +74,11 @@ lint: $(VENV)/.installed ## ruff and mypy
 run: install ## start the whole service locally on 127.0.0.1 (Ctrl-C stops it)
 	$(PY) -m infra.local run $(ARGS)
 
+.PHONY: month-end
+month-end: $(VENV)/.installed ## run MONTH=YYYY-MM's termination and billing on the running stack (DRY_RUN=1 writes nothing)
+	@test -n "$(MONTH)" || (echo "usage: make month-end MONTH=2026-11 [DRY_RUN=1] [ENDPOINT=http://127.0.0.1:4566]"; exit 2)
+	$(PY) -m infra.local month-end --month $(MONTH) $(if $(DRY_RUN),--dry-run) $(if $(ENDPOINT),--endpoint $(ENDPOINT))
+
 .PHONY: lock
 lock: $(VENV)/.installed ## re-pin every dependency (requirements.lock, the layer's, ministack's)
 	$(UV) pip compile --quiet pyproject.toml --extra dev --python-version 3.11 -o requirements.lock

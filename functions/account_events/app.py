@@ -3,6 +3,7 @@
 from typing import Any
 
 from anshin import lifecycle
+from anshin.clock import parse_iso
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
@@ -16,7 +17,11 @@ tracer = Tracer()
 @tracer.capture_lambda_handler
 @event_parser(model=EventBridgeModel)
 def handler(event: EventBridgeModel, context: LambdaContext) -> dict[str, Any]:
-    result = lifecycle.apply_account_event(event.detail_type, event.detail, event.time)
+    # R11 counts from the day the account ended or lost its lines: the upstream system says when
+    # in the detail (occurredAt); the envelope's time is when the event was sent.
+    occurred = event.detail.get("occurredAt")
+    event_at = parse_iso(str(occurred)) if occurred else event.time
+    result = lifecycle.apply_account_event(event.detail_type, event.detail, event_at)
     logger.info(
         "account event applied",
         extra={

@@ -78,15 +78,33 @@ Ctrl-C stops it; state is kept in .local/ (make run ARGS=--fresh starts clean).
     return 0
 
 
+def month_end(args: argparse.Namespace) -> int:
+    from anshin.terms import BillingMonth
+
+    from infra.local.jobs import describe, run_month
+
+    month = BillingMonth.parse(args.month)
+    results = run_month(args.endpoint, month, dry_run=args.dry_run)
+    print(f"{'DRY RUN: nothing written. ' if args.dry_run else ''}Month {month}:")
+    print(describe(results, args.dry_run))
+    return 0 if all(r["status"] == "SUCCEEDED" for r in results) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.local")
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="start the local service and serve until Ctrl-C")
     run_parser.add_argument("--port", type=int, default=4566, help="the emulator's port on 127.0.0.1")
     run_parser.add_argument("--fresh", action="store_true", help="forget the state kept in .local/")
+    month_parser = commands.add_parser("month-end", help="run a month's termination and billing by hand")
+    month_parser.add_argument("--month", required=True, help="the billing month, YYYY-MM")
+    month_parser.add_argument("--dry-run", action="store_true", help="print what would happen; write nothing")
+    month_parser.add_argument("--endpoint", default="http://127.0.0.1:4566", help="the running local stack")
     args = parser.parse_args(argv)
     if args.command == "run":
         return run(args)
+    if args.command == "month-end":
+        return month_end(args)
     return 2
 
 

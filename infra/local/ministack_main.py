@@ -6,6 +6,9 @@ Run by the emulator's own interpreter (.venv-local), as a script: it imports not
    class; AWS Lambda reports the class name as ``errorType`` (e.g. ``EarlierApplicationsPending``),
    and a workflow's ``Retry``/``Catch`` on that name depends on it. The worker now reports the
    class name, and the invoke path passes it on.
+2. CloudFormation's ``AWS::Scheduler::Schedule`` drops ``ScheduleExpressionTimezone`` (and
+   ``StartDate``/``EndDate``): a schedule written for Asia/Tokyo would run in UTC. The
+   provisioner now carries them over.
 """
 
 from __future__ import annotations
@@ -38,6 +41,37 @@ def _patch_source(module_name: str, old: str, new: str) -> None:
     exec(compile(source.replace(old, new), spec.origin, "exec"), module.__dict__)  # noqa: S102
 
 
+SCHEDULE_PROPERTIES = ("ScheduleExpressionTimezone", "StartDate", "EndDate")
+
+
+def _patch_schedule_provisioner() -> None:
+    import ministack.services.scheduler as scheduler
+    from ministack.services.cloudformation import provisioners
+
+    handlers = provisioners._RESOURCE_HANDLERS["AWS::Scheduler::Schedule"]
+    create, update = handlers["create"], handlers["update"]
+
+    def carry_over(physical_id: str, props: dict[str, object]) -> None:
+        record = scheduler._schedules.get(f"{props.get('GroupName', 'default')}/{physical_id}")
+        if record is not None:
+            for name in SCHEDULE_PROPERTIES:
+                if name in props:
+                    record[name] = props[name]
+
+    def created(logical_id: str, props: dict[str, object], stack_name: str) -> object:
+        physical_id, attributes = create(logical_id, props, stack_name)
+        carry_over(physical_id, props)
+        return physical_id, attributes
+
+    def updated(physical_id: str, old: dict[str, object], new: dict[str, object], stack_name: str) -> object:
+        new_id, attributes = update(physical_id, old, new, stack_name)
+        carry_over(new_id, new)
+        return new_id, attributes
+
+    provisioners._scheduler_schedule_create = created
+    handlers["create"], handlers["update"] = created, updated
+
+
 def main() -> None:
     import ministack.core.lambda_runtime as runtime
 
@@ -45,6 +79,7 @@ def main() -> None:
         raise SystemExit("ministack changed: cannot apply the worker fix; see docs/emulator-notes.md")
     runtime._PYTHON_WORKER_SCRIPT = runtime._PYTHON_WORKER_SCRIPT.replace(WORKER_OLD, WORKER_NEW)
     _patch_source("ministack.services.lambda_svc", INVOKE_OLD, INVOKE_NEW)
+    _patch_schedule_provisioner()
 
     from ministack.app import main as ministack_main
 

@@ -50,3 +50,11 @@ def seed_demo(endpoint: str, table: str) -> list[str]:
     ):
         put_account(endpoint, table, "MC-VIOLATION", has_formed_contract=True)
     return created
+
+
+def put_contract(endpoint: str, table: str, item: dict[str, Any]) -> None:
+    """A contract record (``anshin.contracts.contract_item``), e.g. one formed months ago."""
+    serializer = TypeSerializer()
+    client("dynamodb", endpoint).put_item(
+        TableName=table, Item={k: serializer.serialize(v) for k, v in item.items()}
+    )

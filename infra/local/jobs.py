@@ -1,0 +1,65 @@
+"""Run a month's scheduled jobs by hand against a running stack (``make month-end MONTH=…``).
+
+The jobs get exactly the input their schedules give them (``scheduledTime`` of the run that
+closes the month), so a manual run goes through the very same targets as the scheduled one.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from anshin.jobs import scheduled_time_for
+from anshin.terms import BillingMonth
+
+from infra.local.deploy import client, outputs_of
+
+JOBS = (("MonthEndStateMachineArn", "month-end termination"), ("BillingStateMachineArn", "billing"))
+
+
+def run_job(
+    endpoint: str, machine_arn: str, month: BillingMonth, dry_run: bool, timeout: float = 600
+) -> dict[str, Any]:
+    sfn = client("stepfunctions", endpoint)
+    execution = sfn.start_execution(
+        stateMachineArn=machine_arn,
+        name=f"manual-{month}-{'dry-' if dry_run else ''}{uuid.uuid4().hex[:8]}",
+        input=json.dumps({"scheduledTime": scheduled_time_for(month), "dryRun": dry_run}),
+    )
+    deadline = time.monotonic() + timeout
+    while True:
+        described = sfn.describe_execution(executionArn=execution["executionArn"])
+        if described["status"] != "RUNNING":
+            break
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{machine_arn} still running after {timeout}s")
+        time.sleep(0.25)
+    output = json.loads(described.get("output") or "{}")
+    return {"status": described["status"], "executionArn": execution["executionArn"], "output": output}
+
+
+def run_month(endpoint: str, month: BillingMonth, dry_run: bool = False) -> list[dict[str, Any]]:
+    """Month-end termination, then billing, for ``month``."""
+    outputs = {**outputs_of(endpoint, "AnshinData"), **outputs_of(endpoint, "AnshinService")}
+    return [{"job": name, **run_job(endpoint, outputs[key], month, dry_run)} for key, name in JOBS]
+
+
+def describe(results: list[dict[str, Any]], dry_run: bool) -> str:
+    lines = []
+    for result in results:
+        output = result["output"]
+        totals = (output.get("finished") or {}).get("record", {}).get("totals", {})
+        lines.append(f"{result['job']:<24} {result['status']:<10} {json.dumps(totals, sort_keys=True)}")
+        if dry_run:
+            for shard in output.get("results", []):
+                for item in shard.get("totals", {}).get("wouldCharge", []):
+                    lines.append(
+                        f"  charge {item['mobileContractId']:<18} {item['contractId']} ¥{item['amount']}"
+                    )
+                for item in shard.get("totals", {}).get("wouldEnd", []):
+                    lines.append(
+                        f"  end    {item['mobileContractId']:<18} {item['contractId']} {item['endsAt']}"
+                    )
+    return "\n".join(lines)

@@ -1,0 +1,266 @@
+"""Contract ends, month-end termination and billing on the deployed stack (R9-R13).
+
+Contracts formed months ago are seeded into the table as the notification workflow records them
+(the calendar cannot be moved for the deployed stack); everything after that goes through the
+deployed API, EventBridge and the deployed job state machines, run with their schedules' input.
+"""
+
+import json
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+import requests
+from anshin import contracts
+from anshin.terms import JST, BillingMonth
+
+from infra.local.jobs import run_month
+from infra.local.seed import put_account, put_contract
+from infra.local.service import LocalService
+from tests.e2e.conftest import eventually
+
+
+def staff_call(
+    service: LocalService,
+    aws_client: Callable[[str], Any],
+    method: str,
+    path: str,
+    resource: str,
+    params: dict[str, str],
+    body: Any = None,
+) -> tuple[int, dict[str, Any]]:
+    """A staff request as the stage delivers it once the Cognito authorizer has verified the
+    caller (the authorizer arrives with the local-service issue)."""
+    event = {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Content-Type": "application/json"},
+        "pathParameters": params,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": method,
+            "stage": "v1",
+            "requestId": str(uuid.uuid4()),
+            "authorizer": {"claims": {"sub": "staff-e2e", "cognito:groups": "support-staff"}},
+        },
+        "body": None if body is None else json.dumps(body),
+        "isBase64Encoded": False,
+    }
+    answer = aws_client("lambda").invoke(
+        FunctionName=service.output("ContractsApiFunctionName"), Payload=json.dumps(event).encode()
+    )
+    result = json.loads(answer["Payload"].read())
+    return result["statusCode"], json.loads(result["body"])
+
+
+def contract(service: LocalService, aws_client: Callable[[str], Any], contract_id: str) -> dict[str, Any]:
+    return staff_call(
+        service,
+        aws_client,
+        "GET",
+        f"/contracts/{contract_id}",
+        "/contracts/{contractId}",
+        {"contractId": contract_id},
+    )[1]
+
+
+def invoice(
+    service: LocalService, aws_client: Callable[[str], Any], account: str, month: str
+) -> tuple[int, dict[str, Any]]:
+    return staff_call(
+        service,
+        aws_client,
+        "GET",
+        f"/accounts/{account}/invoices/{month}",
+        "/accounts/{mobileContractId}/invoices/{month}",
+        {"mobileContractId": account, "month": month},
+    )
+
+
+@pytest.fixture
+def seeded(local_service: LocalService) -> Callable[[int, datetime], tuple[str, list[str]]]:
+    def make(count: int, formed_at: datetime) -> tuple[str, list[str]]:
+        table = local_service.output("ContractsTableName")
+        account = f"MC-{uuid.uuid4().hex[:10]}"
+        put_account(local_service.endpoint, table, account, slots_held=count, has_formed_contract=True)
+        ids = []
+        for _ in range(count):
+            contract_id = f"ctr-{uuid.uuid4().hex[:24]}"
+            put_contract(
+                local_service.endpoint,
+                table,
+                contracts.contract_item(
+                    contract_id=contract_id,
+                    application_id=f"app-{contract_id}",
+                    mobile_contract_id=account,
+                    formed_at=formed_at,
+                    first_under_account=False,
+                    holder={"name": "E2E", "email": "e2e@example.com", "phone": "09000000000"},
+                    device={
+                        "deviceId": contract_id,
+                        "platform": "android",
+                        "kind": "smartphone",
+                        "model": "m",
+                    },
+                    location_opt_out=False,
+                    member_code=contract_id,
+                    support_phone_number="0120-000-110",
+                ),
+            )
+            ids.append(contract_id)
+        return account, ids
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def contract_ended_events(
+    local_service: LocalService, aws_client: Callable[[str], Any]
+) -> Callable[[], list[dict[str, Any]]]:
+    """An SQS queue behind an EventBridge rule for the ContractEnded events the month end emits."""
+    sqs = aws_client("sqs")
+    url = sqs.create_queue(QueueName=f"ended-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events = aws_client("events")
+    rule = f"e2e-ended-{uuid.uuid4().hex[:6]}"
+    events.put_rule(
+        Name=rule, EventPattern=json.dumps({"source": ["anshin.contracts"], "detail-type": ["ContractEnded"]})
+    )
+    events.put_targets(Rule=rule, Targets=[{"Id": "queue", "Arn": arn}])
+    seen: list[dict[str, Any]] = []
+
+    def received() -> list[dict[str, Any]]:
+        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+            seen.append(json.loads(message["Body"])["detail"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return seen
+
+    return received
+
+
+def test_cancellation_month_end_and_billing(
+    local_service: LocalService,
+    aws_client: Callable[[str], Any],
+    seeded: Callable[[int, datetime], tuple[str, list[str]]],
+    contract_ended_events: Callable[[], list[dict[str, Any]]],
+) -> None:
+    account, (leaving, staying) = seeded(2, datetime(2025, 8, 10, tzinfo=JST))
+    # R9: a notice that arrived on the last day of October at 23:30 JST ends it with October.
+    status, body = staff_call(
+        local_service,
+        aws_client,
+        "POST",
+        f"/contracts/{leaving}/cancellation",
+        "/contracts/{contractId}/cancellation",
+        {"contractId": leaving},
+        {"receivedAt": "2025-10-31T23:30:00+09:00"},
+    )
+    assert (status, body["status"], body["endsAt"]) == (
+        200,
+        "CANCELLATION_PENDING",
+        "2025-10-31T14:59:59.999Z",
+    )
+
+    # A dry run writes nothing and says what it would do.
+    dry = run_month(local_service.endpoint, BillingMonth.parse("2025-10"), dry_run=True)
+    assert [r["status"] for r in dry] == ["SUCCEEDED", "SUCCEEDED"]
+    would_end = [
+        i["contractId"] for s in dry[0]["output"]["results"] for i in s["totals"].get("wouldEnd", [])
+    ]
+    would_charge = sorted(
+        i["contractId"] for s in dry[1]["output"]["results"] for i in s["totals"].get("wouldCharge", [])
+    )
+    assert leaving in would_end
+    assert {leaving, staying} <= set(would_charge)
+    assert contract(local_service, aws_client, leaving)["status"] == "CANCELLATION_PENDING"
+    assert invoice(local_service, aws_client, account, "2025-10")[0] == 404
+
+    # The month for real: the cancelled contract ends at its end and frees its slot; both are billed.
+    results = run_month(local_service.endpoint, BillingMonth.parse("2025-10"))
+    assert [r["status"] for r in results] == ["SUCCEEDED", "SUCCEEDED"]
+    ended = contract(local_service, aws_client, leaving)
+    assert (ended["status"], ended["endedAt"], ended["endReason"]) == (
+        "ENDED",
+        "2025-10-31T14:59:59.999Z",
+        "SUBSCRIBER_CANCELLATION",
+    )
+    assert contract(local_service, aws_client, staying)["status"] == "ACTIVE"
+    profile = aws_client("dynamodb").get_item(
+        TableName=local_service.output("ContractsTableName"),
+        Key={"pk": {"S": f"ACCOUNT#{account}"}, "sk": {"S": "PROFILE"}},
+        ConsistentRead=True,
+    )["Item"]
+    assert profile["slotsHeld"]["N"] == "1"
+    assert eventually(lambda: next((e for e in contract_ended_events() if e["contractId"] == leaving), None))
+
+    status, october = invoice(local_service, aws_client, account, "2025-10")
+    assert status == 200
+    assert sorted(line["contractId"] for line in october["lines"]) == sorted([leaving, staying])
+    assert (october["subtotal"], october["tax"], october["total"]) == (1000, 100, 1100)
+
+    # Re-running the month charges nothing twice (R13) and says so in its record.
+    again = run_month(local_service.endpoint, BillingMonth.parse("2025-10"))
+    totals = again[1]["output"]["finished"]["record"]["totals"]
+    assert totals["linesWritten"] == 0 and totals["linesAlreadyCharged"] >= 2
+    assert invoice(local_service, aws_client, account, "2025-10")[1] == october
+
+    # November: only the contract that stayed.
+    run_month(local_service.endpoint, BillingMonth.parse("2025-11"))
+    status, november = invoice(local_service, aws_client, account, "2025-11")
+    assert [line["contractId"] for line in november["lines"]] == [staying]
+
+
+def test_upstream_account_loss_ends_every_contract_with_the_month(
+    local_service: LocalService,
+    aws_client: Callable[[str], Any],
+    seeded: Callable[[int, datetime], tuple[str, list[str]]],
+) -> None:
+    account, ids = seeded(3, datetime(2025, 5, 1, tzinfo=JST))
+    aws_client("events").put_events(
+        Entries=[
+            {
+                "Source": "qt.mobile",
+                "DetailType": "MobileContractEnded",
+                "Detail": json.dumps(
+                    {"mobileContractId": account, "occurredAt": "2025-09-12T10:00:00+09:00"}
+                ),
+                "Time": datetime(2025, 9, 12, tzinfo=JST),
+            }
+        ]
+    )
+    for contract_id in ids:
+        view = eventually(
+            lambda c=contract_id: (
+                v
+                if (v := contract(local_service, aws_client, c))["status"] == "CANCELLATION_PENDING"
+                else None
+            )
+        )
+        assert (view["endsAt"], view["endReason"]) == ("2025-09-30T14:59:59.999Z", "ACCOUNT_LOSS")
+
+
+def test_staff_routes_refuse_anonymous_callers_through_the_stage(local_service: LocalService) -> None:
+    for method, path in (
+        ("GET", "/contracts/ctr-abc"),
+        ("POST", "/contracts/ctr-abc/termination"),
+        ("GET", "/accounts/MC-DEMO/invoices/2026-10"),
+        ("PUT", "/contracts/ctr-abc/holder"),
+    ):
+        answer = requests.request(method, local_service.api_url + path, json={"reason": "x"}, timeout=30)
+        assert answer.status_code == 401, (method, path, answer.text)
+        assert answer.json()["code"] == "UNAUTHENTICATED"
+
+
+def test_the_jobs_are_scheduled_in_japan_time(
+    local_service: LocalService, aws_client: Callable[[str], Any]
+) -> None:
+    scheduler = aws_client("scheduler")
+    schedules = [scheduler.get_schedule(Name=s["Name"]) for s in scheduler.list_schedules()["Schedules"]]
+    ours = {s["Target"]["Arn"]: s for s in schedules}
+    for output in ("MonthEndStateMachineArn", "BillingStateMachineArn"):
+        schedule = ours[local_service.output(output)]
+        assert schedule["ScheduleExpressionTimezone"] == "Asia/Tokyo"
+        assert json.loads(schedule["Target"]["Input"])["scheduledTime"] == "<aws.scheduler.scheduled-time>"
