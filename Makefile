@@ -79,6 +79,10 @@ month-end: $(VENV)/.installed ## run MONTH=YYYY-MM's termination and billing on 
 	@test -n "$(MONTH)" || (echo "usage: make month-end MONTH=2026-11 [DRY_RUN=1] [ENDPOINT=http://127.0.0.1:4566]"; exit 2)
 	$(PY) -m infra.local month-end --month $(MONTH) $(if $(DRY_RUN),--dry-run) $(if $(ENDPOINT),--endpoint $(ENDPOINT))
 
+.PHONY: bench
+bench: install ## billing benchmark on a fresh local stack (CONTRACTS=10000)
+	$(PY) benchmarks/billing.py --contracts $(or $(CONTRACTS),10000)
+
 .PHONY: lock
 lock: $(VENV)/.installed ## re-pin every dependency (requirements.lock, the layer's, ministack's)
 	$(UV) pip compile --quiet pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
