@@ -279,13 +279,7 @@ class StatelessStack(Stack):
     ) -> lambda_.Function:
         """One Lambda function from ``functions/<name>/`` with the shared layer."""
         construct_id = "".join(part.title() for part in name.split("_"))
-        log_group = logs.LogGroup(
-            self,
-            f"{construct_id}Logs",
-            retention=_retention(self.settings.log_retention_days),
-            encryption_key=self.data.key,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        log_group = self.log_group(f"{construct_id}Logs")
         fn = lambda_.Function(
             self,
             construct_id,
@@ -336,13 +330,7 @@ class StatelessStack(Stack):
         """A Standard workflow from ``statemachines/<file_stem>.asl.json``."""
         path = ROOT / "statemachines" / f"{file_stem}.asl.json"
         json.loads(path.read_text(encoding="utf-8"))  # fail synthesis early on broken JSON
-        log_group = logs.LogGroup(
-            self,
-            f"{construct_id}Logs",
-            retention=_retention(self.settings.log_retention_days),
-            encryption_key=self.data.key,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        log_group = self.log_group(f"{construct_id}Logs")
         machine = sfn.StateMachine(
             self,
             construct_id,
@@ -393,6 +381,16 @@ class StatelessStack(Stack):
             ),
         )
 
+    def log_group(self, construct_id: str) -> logs.LogGroup:
+        """A log group encrypted with the data key, kept for the configured days, retained."""
+        return logs.LogGroup(
+            self,
+            construct_id,
+            retention=_retention(self.settings.log_retention_days),
+            encryption_key=self.data.key,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
     def dead_letter_queue(self, construct_id: str) -> sqs.Queue:
         queue = sqs.Queue(
             self,
@@ -406,13 +404,7 @@ class StatelessStack(Stack):
         return queue
 
     def rest_api(self) -> apigw.RestApi:
-        access_logs = logs.LogGroup(
-            self,
-            "ApiAccessLogs",
-            retention=_retention(self.settings.log_retention_days),
-            encryption_key=self.data.key,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        access_logs = self.log_group("ApiAccessLogs")
         api = apigw.RestApi(
             self,
             "Api",

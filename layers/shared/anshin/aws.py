@@ -54,3 +54,17 @@ class _Serializer:
 @cache
 def serializer() -> _Serializer:
     return _Serializer()
+
+
+def transact(items: list[dict[str, Any]]) -> bool:
+    """Run one DynamoDB transaction. False when its first item's condition failed (the work is
+    done already or not allowed); any other cancellation is raised."""
+    dynamodb = client("dynamodb")
+    try:
+        dynamodb.transact_write_items(TransactItems=items)
+    except dynamodb.exceptions.TransactionCanceledException as error:
+        reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+        if reasons and reasons[0] == "ConditionalCheckFailed":
+            return False
+        raise
+    return True

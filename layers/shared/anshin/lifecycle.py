@@ -138,18 +138,6 @@ def end_now_items(
     ]
 
 
-def _transact(items: list[dict[str, Any]]) -> bool:
-    client = aws.client("dynamodb")
-    try:
-        client.transact_write_items(TransactItems=items)
-    except client.exceptions.TransactionCanceledException as error:
-        reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-        if reasons and reasons[0] == "ConditionalCheckFailed":
-            return False
-        raise
-    return True
-
-
 def terminate(contract_id: str, at: datetime, reason: str, staff_id: str) -> dict[str, Any]:
     """R10: the company ends the contract now, with a reason; the subscriber is marked for R6.3(3)."""
     contract = _require(contract_id)
@@ -171,7 +159,7 @@ def terminate(contract_id: str, at: datetime, reason: str, staff_id: str) -> dic
     items = end_now_items(
         contract, at, EndReason.COMPANY_TERMINATION, terminationReason=reason, terminatedBy=staff_id
     )
-    if not _transact([*items, mark]):
+    if not aws.transact([*items, mark]):
         raise ContractEnded(contract_id)
     return view(_require(contract_id))
 
@@ -237,13 +225,8 @@ def apply_account_event(detail_type: str, detail: dict[str, Any], event_at: date
     return {"mobileContractId": mobile_contract_id, "accountLost": lost, "contractsEnding": moved}
 
 
-def end_due_contracts(
-    month: BillingMonth, shard: int, now: datetime, cursor: dict[str, Any] | None = None, limit: int = 200
-) -> dict[str, Any]:
-    """Month-end termination, one shard: every contract whose end falls in ``month`` and has
-    passed becomes ENDED at that end and frees its slot. Resumable by ``cursor``; re-running is
-    harmless (an ended contract has left the ENDS index)."""
-    table = aws.contracts_table()
+def _due_page(month: BillingMonth, shard: int, cursor: dict[str, Any] | None, limit: int) -> dict[str, Any]:
+    """One page of the shard's contracts whose end is scheduled within ``month`` (gsi3)."""
     arguments: dict[str, Any] = {
         "IndexName": "gsi3",
         "KeyConditionExpression": Key("gsi3pk").eq(f"ENDS#{month}#{shard:02d}"),
@@ -251,7 +234,17 @@ def end_due_contracts(
     }
     if cursor:
         arguments["ExclusiveStartKey"] = cursor
-    page = table.query(**arguments)
+    page: dict[str, Any] = aws.contracts_table().query(**arguments)
+    return page
+
+
+def end_due_contracts(
+    month: BillingMonth, shard: int, now: datetime, cursor: dict[str, Any] | None = None, limit: int = 200
+) -> dict[str, Any]:
+    """Month-end termination, one shard: every contract whose end falls in ``month`` and has
+    passed becomes ENDED at that end and frees its slot. Resumable by ``cursor``; re-running is
+    harmless (an ended contract has left the ENDS index)."""
+    page = _due_page(month, shard, cursor, limit)
     ended: list[dict[str, Any]] = []
     for item in page["Items"]:
         contract = contracts.get(str(item["contractId"]))
@@ -260,7 +253,7 @@ def end_due_contracts(
         ends_at = parse_iso(str(contract["endsAt"]))
         if ends_at > now:
             continue  # not yet: a run before the month is over ends nothing early
-        if _transact(end_now_items(contract, ends_at, EndReason(contract["endReason"]))):
+        if aws.transact(end_now_items(contract, ends_at, EndReason(contract["endReason"]))):
             ended.append(
                 {
                     "contractId": contract["contractId"],
@@ -276,14 +269,7 @@ def due_contracts(
     month: BillingMonth, shard: int, now: datetime, cursor: dict[str, Any] | None = None, limit: int = 200
 ) -> dict[str, Any]:
     """What :func:`end_due_contracts` would end (a dry run), without writing."""
-    arguments: dict[str, Any] = {
-        "IndexName": "gsi3",
-        "KeyConditionExpression": Key("gsi3pk").eq(f"ENDS#{month}#{shard:02d}"),
-        "Limit": limit,
-    }
-    if cursor:
-        arguments["ExclusiveStartKey"] = cursor
-    page = aws.contracts_table().query(**arguments)
+    page = _due_page(month, shard, cursor, limit)
     due = [
         {"contractId": i["contractId"], "mobileContractId": i["mobileContractId"], "endsAt": i["endsAt"]}
         for i in page["Items"]

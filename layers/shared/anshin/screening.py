@@ -122,15 +122,7 @@ def _transition(
                 }
             }
         )
-    client = aws.client("dynamodb")
-    try:
-        client.transact_write_items(TransactItems=items)
-    except client.exceptions.TransactionCanceledException as error:
-        reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-        if reasons and reasons[0] == "ConditionalCheckFailed":
-            return False
-        raise
-    return True
+    return aws.transact(items)
 
 
 def screen(application_id: str) -> dict[str, Any]:
