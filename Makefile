@@ -17,6 +17,14 @@ export PYTHONDONTWRITEBYTECODE := 1
 # The anshin package lives in the layer source; tools (infra/local, seeding) import it from there.
 export PYTHONPATH := layers/shared
 
+# A stamp whose environment is gone (deleted by hand, half-copied) is no proof of anything.
+ifeq ($(wildcard $(PY)),)
+$(shell rm -f $(VENV)/.installed)
+endif
+ifeq ($(wildcard $(LOCAL_VENV)/bin/python),)
+$(shell rm -f $(LOCAL_VENV)/.installed)
+endif
+
 ANSHIN_SOURCES := $(shell find layers/shared/anshin -name '*.py' 2>/dev/null)
 
 .PHONY: help
