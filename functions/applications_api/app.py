@@ -3,6 +3,8 @@ decision on a deferred one (R6, R6.2)."""
 
 import json
 import os
+import random
+import time
 from typing import Annotated, Any, Literal
 
 from anshin import applications, aws, clock, staff
@@ -33,7 +35,7 @@ idempotency = IdempotencyConfig(
     event_key_jmespath="key", payload_validation_jmespath="body", expires_after_seconds=24 * 3600
 )
 persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
-RECEIVE_ATTEMPTS = 5
+RECEIVE_ATTEMPTS = 30
 
 
 @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=idempotency)
@@ -50,8 +52,11 @@ def receive(body: ApplicationRequest) -> dict[str, Any]:
             applications.create(application_id, body, clock.now())
             break
         except applications.AccountBusy:
+            # Another application of the same account took the sequence number: back off with
+            # jitter and take the next one (optimistic concurrency, R6.1).
             if attempt == RECEIVE_ATTEMPTS:
                 raise ApiError(503, "TEMPORARILY_UNAVAILABLE", "Please try again shortly.") from None
+            time.sleep(random.uniform(0, 0.01 * attempt))  # noqa: S311 - jitter, not a secret
     try:
         aws.client("stepfunctions").start_execution(
             stateMachineArn=os.environ["APPROVAL_STATE_MACHINE_ARN"],

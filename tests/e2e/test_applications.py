@@ -304,10 +304,16 @@ def test_racing_applications_take_exactly_the_free_slots_in_receive_order(
 ) -> None:
     mobile_contract_id = account(slots_held=8, has_formed_contract=True)  # R4: two slots free
     ids: list[str] = []
+    errors: list[BaseException] = []
     lock = threading.Lock()
 
     def submit() -> None:
-        application_id = apply(local_service, application(mobile_contract_id))
+        try:
+            application_id = apply(local_service, application(mobile_contract_id))
+        except BaseException as error:  # a thread's failure must fail the test, not vanish
+            with lock:
+                errors.append(error)
+            return
         with lock:
             ids.append(application_id)
 
@@ -316,6 +322,7 @@ def test_racing_applications_take_exactly_the_free_slots_in_receive_order(
         thread.start()
     for thread in threads:
         thread.join()
+    assert errors == []
     assert len(ids) == 12
     results = {application_id: settled(local_service, application_id, timeout=180) for application_id in ids}
 

@@ -202,3 +202,23 @@ class TestStaffDecision:
     def test_malformed_decision_is_400(self, api: Any, lambda_context: object, body: dict[str, Any]) -> None:
         status, answer = call(api, lambda_context, decision_event("app-x", body, STAFF))
         assert (status, answer["code"]) == (400, "VALIDATION_ERROR")
+
+
+def test_contended_sequence_is_retried_until_received(
+    api: Any, lambda_context: object, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # R6.1: another application of the same account took the sequence number first, twice.
+    from anshin import applications
+
+    real_create = applications.create
+    contention = iter([True, True])
+
+    def busy_then_free(*args: Any) -> Any:
+        if next(contention, False):
+            raise applications.AccountBusy("MC-0001")
+        return real_create(*args)
+
+    monkeypatch.setattr(applications, "create", busy_then_free)
+    status, body = call(api, lambda_context, rest_event("POST", "/applications", VALID))
+    assert (status, body["status"]) == (202, "RECEIVED")
+    assert len(executions(aws_env)) == 1
