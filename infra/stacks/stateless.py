@@ -202,6 +202,11 @@ class StatelessStack(Stack):
             "BillingSchedule", self.billing, "cron(30 0 1 * ? *)", "Billing of the month just closed"
         )
 
+        # --- Devices, identity verification and support sessions (R7, R14, R16, Appendix) ---
+        devices_api = task("devices_api", "REST API of the support app on a device (R16)")
+        support_api = task("support_api", "REST API of the support centre: verification, sessions")
+        grants.table(support_api, data.sessions_table, data.key, write=True)
+
         # --- Device commands relayed over SNS (Appendix) ------------------------------------
         relay_dlq = self.dead_letter_queue("CommandRelayDlq")
         relay = self.function("command_relay", "Relays device commands to the device's push channel")
@@ -228,6 +233,27 @@ class StatelessStack(Stack):
         self.staff_method(contract.add_resource("cancellation"), "POST", contracts_integration)
         self.staff_method(contract.add_resource("termination"), "POST", contracts_integration)
         self.staff_method(contract.add_resource("holder"), "PUT", contracts_integration)
+        self.staff_method(
+            contract.add_resource("verifications"), "POST", apigw.LambdaIntegration(support_api)
+        )
+        support_integration = apigw.LambdaIntegration(support_api)
+        sessions = self.api.root.add_resource("support-sessions")
+        self.staff_method(sessions, "POST", support_integration)
+        self.staff_method(sessions.add_resource("{sessionId}"), "PATCH", support_integration)
+        devices_integration = apigw.LambdaIntegration(devices_api)
+        devices = self.api.root.add_resource("devices")
+        self.public_method(
+            devices.add_resource("registrations"),
+            "POST",
+            devices_integration,
+            "the support app registers with the member confirmation code it was sent (R6.4)",
+        )
+        self.public_method(
+            devices.add_resource("{deviceId}").add_resource("passphrase"),
+            "PUT",
+            devices_integration,
+            "the device authenticates with its own device token, checked by the handler",
+        )
         invoices = (
             self.api.root.add_resource("accounts").add_resource("{mobileContractId}").add_resource("invoices")
         )

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+logger = Logger()
 
 
 class ApiError(Exception):
@@ -41,6 +44,12 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _invalid(exc: RequestValidationError) -> Response[Any]:
+        if any(tuple(err.get("loc", ()))[:1] == ("response",) for err in exc.errors()):
+            # Our own answer failed its schema: a server fault, never the client's.
+            logger.error(
+                "response failed validation", extra={"errors": [e.get("type") for e in exc.errors()]}
+            )
+            return error_response(500, "INTERNAL_ERROR", "Something went wrong on our side.")
         errors = [
             {
                 "field": _field(err.get("loc", ())),

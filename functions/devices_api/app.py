@@ -1,0 +1,83 @@
+"""REST API for the support app on a device (Appendix, R16): register, set the passphrase.
+Public routes: registration is proved by the member confirmation code, later calls by the
+device's own token (``Authorization: Bearer …``)."""
+
+from typing import Annotated, Any, Literal
+
+from anshin import clock, devices
+from anshin.http import ApiError, install_error_handlers
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+logger = Logger()
+tracer = Tracer()
+app = APIGatewayRestResolver(enable_validation=True)
+install_error_handlers(app)
+
+DeviceId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
+
+
+class Registration(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    memberConfirmationCode: Annotated[str, StringConstraints(pattern=r"^\d{8}$")]
+    deviceId: DeviceId
+    model: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    platform: Literal["android", "ios"]
+    pushToken: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+
+
+@app.post("/devices/registrations")
+def register(body: Annotated[Registration, Body()]) -> Response[dict[str, Any]]:
+    try:
+        answer = devices.register(
+            body.memberConfirmationCode, body.deviceId, body.model, body.platform, body.pushToken, clock.now()
+        )
+    except devices.UnknownCode:
+        raise ApiError(
+            404, "MEMBER_CODE_NOT_FOUND", "No contract has this member confirmation code."
+        ) from None
+    except devices.ContractNotActive:
+        raise ApiError(409, "CONTRACT_ENDED", "The contract has ended.") from None
+    except devices.UnsupportedDevice:
+        raise ApiError(422, "UNSUPPORTED_DEVICE", "The support app runs on Android devices only.") from None
+    except devices.DeviceMismatch:
+        raise ApiError(409, "DEVICE_MISMATCH", "This is not the device the contract protects.") from None
+    logger.info("device registered", extra={"contractId": answer["contractId"]})
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=answer)
+
+
+class Passphrase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    passphrase: Annotated[str, StringConstraints(min_length=4, max_length=64)]
+
+
+def _device(device_id: str) -> dict[str, Any]:
+    header = (
+        app.current_event.headers.get("Authorization") or app.current_event.headers.get("authorization") or ""
+    )
+    token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else None
+    device = devices.authenticate(device_id, token)
+    if device is None:
+        raise ApiError(401, "DEVICE_NOT_AUTHENTICATED", "This call needs the device's own token.")
+    return device
+
+
+@app.put("/devices/<deviceId>/passphrase")
+def set_passphrase(
+    deviceId: Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]{1,128}$")],
+    body: Annotated[Passphrase, Body()],
+) -> Response[None]:
+    device = _device(deviceId)
+    devices.set_passphrase(str(device["contractId"]), body.passphrase, clock.now())
+    logger.info("passphrase registered", extra={"contractId": device["contractId"]})
+    return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body=None)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

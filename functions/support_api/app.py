@@ -1,0 +1,104 @@
+"""REST API of the support centre (staff): identity verification and support sessions (R7, R14)."""
+
+from typing import Annotated, Any, Literal
+
+from anshin import clock, staff, support_sessions, verification
+from anshin.http import ApiError, install_error_handlers
+from anshin.support import EXCLUDED_CATEGORIES, SUPPORTED_CATEGORIES, Channel
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+logger = Logger()
+tracer = Tracer()
+app = APIGatewayRestResolver(enable_validation=True)
+install_error_handlers(app)
+
+ContractId = Annotated[str, Path(pattern=r"^ctr-[a-f0-9]{1,64}$")]
+Category = Literal[tuple(sorted(SUPPORTED_CATEGORIES | EXCLUDED_CATEGORIES))]  # type: ignore[valid-type]
+
+
+class VerificationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    passphrase: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+def created(body: dict[str, Any]) -> Response[dict[str, Any]]:
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+@app.post("/contracts/<contractId>/verifications")
+def verify(contractId: ContractId, body: Annotated[VerificationRequest, Body()]) -> Response[dict[str, Any]]:
+    who = staff.staff_id(app.current_event.raw_event)
+    try:
+        answer = verification.verify(contractId, body.passphrase, who, clock.now())
+    except verification.ContractNotFound:
+        raise ApiError(404, "CONTRACT_NOT_FOUND", "No such contract.") from None
+    except verification.ContractNotActive:
+        raise ApiError(409, "CONTRACT_ENDED", "The contract has ended.") from None
+    except verification.NoPassphrase:
+        raise ApiError(
+            409, "PASSPHRASE_NOT_REGISTERED", "The subscriber has not registered a passphrase."
+        ) from None
+    except verification.Locked as locked:
+        raise ApiError(
+            423, "VERIFICATION_LOCKED", "Too many failed attempts; try again later.", lockedUntil=locked.until
+        ) from None
+    except verification.NotVerified:
+        raise ApiError(401, "IDENTITY_NOT_VERIFIED", "The passphrase does not match.") from None
+    return created(answer)
+
+
+class SessionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    contractId: Annotated[str, StringConstraints(pattern=r"^ctr-[a-f0-9]{1,64}$")]
+    channel: Channel
+    category: Category
+
+
+@app.post("/support-sessions")
+def open_session(body: Annotated[SessionRequest, Body()]) -> Response[dict[str, Any]]:
+    who = staff.staff_id(app.current_event.raw_event)
+    try:
+        return created(
+            support_sessions.open_session(body.contractId, body.channel, body.category, who, clock.now())
+        )
+    except support_sessions.ContractNotFound:
+        raise ApiError(404, "CONTRACT_NOT_FOUND", "No such contract.") from None
+    except support_sessions.ContractNotActive:
+        raise ApiError(409, "CONTRACT_ENDED", "The contract has ended.") from None
+    except support_sessions.Refused as refused:
+        raise ApiError(
+            422,
+            refused.code,
+            "This support request is refused under the terms.",
+            sessionId=refused.session_id,
+        ) from None
+
+
+class CloseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["RESOLVED", "UNRESOLVED", "ESCALATED"]
+
+
+@app.patch("/support-sessions/<sessionId>")
+def close_session(
+    sessionId: Annotated[str, Path(pattern=r"^ses-[a-f0-9]{32}$")],
+    body: Annotated[CloseRequest, Body()],
+) -> dict[str, Any]:
+    who = staff.staff_id(app.current_event.raw_event)
+    try:
+        return support_sessions.close(sessionId, body.outcome, who, clock.now())
+    except support_sessions.SessionNotFound:
+        raise ApiError(404, "SESSION_NOT_FOUND", "No such support session.") from None
+    except support_sessions.AlreadyClosed:
+        raise ApiError(409, "SESSION_NOT_OPEN", "The session is closed or was refused.") from None
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
