@@ -4,7 +4,9 @@ The tests here talk to it only as a user or operator would: HTTP to the deployed
 and AWS APIs (boto3 with ``endpoint_url``) to look inside.
 """
 
+import json
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -12,6 +14,7 @@ from typing import Any, TypeVar
 import boto3
 import pytest
 
+from infra.local.seed import put_account
 from infra.local.service import LocalService
 
 T = TypeVar("T")
@@ -60,3 +63,48 @@ def eventually(probe: Callable[[], T | None], *, timeout: float = 30.0, interval
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
         time.sleep(interval)
+
+
+@pytest.fixture
+def account(local_service: LocalService) -> Callable[..., str]:
+    """A fresh mobile account in the mirror, with the given settings."""
+
+    def make(**settings: Any) -> str:
+        mobile_contract_id = f"MC-{uuid.uuid4().hex[:10]}"
+        put_account(
+            local_service.endpoint, local_service.output("ContractsTableName"), mobile_contract_id, **settings
+        )
+        return mobile_contract_id
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def outbox(local_service: LocalService, aws_client: Callable[[str], Any]) -> Callable[[str], dict[str, Any]]:
+    """An SQS subscriber of the customer-notification topic: what e-mail/SMS delivery would get."""
+    sqs = aws_client("sqs")
+    queue_url = sqs.create_queue(QueueName=f"outbox-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    aws_client("sns").subscribe(
+        TopicArn=local_service.output("CustomerNotificationTopicArn"),
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    received: dict[str, dict[str, Any]] = {}
+
+    def message_for(application_id: str) -> dict[str, Any]:
+        def poll() -> dict[str, Any] | None:
+            for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            ):
+                body = json.loads(message["Body"])
+                received[body["applicationId"]] = body
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            return received.get(application_id)
+
+        return eventually(poll, timeout=30)
+
+    return message_for

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from infra.local.seed import put_account, put_violation
+from infra.local.seed import put_violation
 from infra.local.service import LocalService
 from tests.e2e.conftest import eventually
 
@@ -32,51 +32,6 @@ def application(mobile_contract_id: str, **device: str) -> dict[str, Any]:
         },
         "consent": {"termsVersion": "2017-07-01", "locationOptOut": False},
     }
-
-
-@pytest.fixture
-def account(local_service: LocalService) -> Callable[..., str]:
-    """A fresh mobile account in the mirror, with the given settings."""
-
-    def make(**settings: Any) -> str:
-        mobile_contract_id = f"MC-{uuid.uuid4().hex[:10]}"
-        put_account(
-            local_service.endpoint, local_service.output("ContractsTableName"), mobile_contract_id, **settings
-        )
-        return mobile_contract_id
-
-    return make
-
-
-@pytest.fixture(scope="module")
-def outbox(local_service: LocalService, aws_client: Callable[[str], Any]) -> Callable[[str], dict[str, Any]]:
-    """An SQS subscriber of the customer-notification topic: what e-mail/SMS delivery would get."""
-    sqs = aws_client("sqs")
-    queue_url = sqs.create_queue(QueueName=f"outbox-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    aws_client("sns").subscribe(
-        TopicArn=local_service.output("CustomerNotificationTopicArn"),
-        Protocol="sqs",
-        Endpoint=queue_arn,
-        Attributes={"RawMessageDelivery": "true"},
-    )
-    received: dict[str, dict[str, Any]] = {}
-
-    def message_for(application_id: str) -> dict[str, Any]:
-        def poll() -> dict[str, Any] | None:
-            for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
-                "Messages", []
-            ):
-                body = json.loads(message["Body"])
-                received[body["applicationId"]] = body
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-            return received.get(application_id)
-
-        return eventually(poll, timeout=30)
-
-    return message_for
 
 
 def apply(service: LocalService, body: dict[str, Any], **headers: str) -> str:
