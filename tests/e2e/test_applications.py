@@ -15,7 +15,7 @@ import requests
 
 from infra.local.seed import put_violation
 from infra.local.service import LocalService
-from tests.e2e.conftest import eventually
+from tests.e2e.conftest import eventually, staff_request
 
 FINAL = {"REJECTED", "CONTRACTED", "NOTIFICATION_FAILED"}
 
@@ -163,30 +163,18 @@ def test_each_refusal_reason(
 
 def staff_decision(
     local_service: LocalService, aws_client: Callable[[str], Any], application_id: str, body: dict[str, Any]
-) -> dict[str, Any]:
-    """POST /applications/{id}/decision as the stage delivers it once the Cognito authorizer has
-    verified a support-staff token (the authorizer itself arrives with the local-service issue)."""
-    event = {
-        "resource": "/applications/{applicationId}/decision",
-        "path": f"/applications/{application_id}/decision",
-        "httpMethod": "POST",
-        "headers": {"Content-Type": "application/json"},
-        "pathParameters": {"applicationId": application_id},
-        "requestContext": {
-            "resourcePath": "/applications/{applicationId}/decision",
-            "httpMethod": "POST",
-            "stage": "v1",
-            "requestId": str(uuid.uuid4()),
-            "authorizer": {"claims": {"sub": "staff-e2e", "cognito:groups": "support-staff"}},
-        },
-        "body": json.dumps(body),
-        "isBase64Encoded": False,
-    }
-    answer = aws_client("lambda").invoke(
-        FunctionName=local_service.output("ApplicationsApiFunctionName"), Payload=json.dumps(event).encode()
+) -> tuple[int, dict[str, Any]]:
+    """POST /applications/{id}/decision as a verified support-staff member."""
+    return staff_request(
+        local_service,
+        aws_client,
+        "ApplicationsApiFunctionName",
+        "POST",
+        f"/applications/{application_id}/decision",
+        "/applications/{applicationId}/decision",
+        {"applicationId": application_id},
+        body,
     )
-    result: dict[str, Any] = json.loads(answer["Payload"].read())
-    return result
 
 
 @pytest.mark.parametrize(
@@ -213,16 +201,15 @@ def test_deferral_then_staff_decision(
     assert anonymous.status_code == 401
     assert anonymous.json()["code"] == "UNAUTHENTICATED"
 
-    answer = staff_decision(local_service, aws_client, application_id, {"decision": decision})
-    assert answer["statusCode"] == 200, answer
+    status, answer = staff_decision(local_service, aws_client, application_id, {"decision": decision})
+    assert status == 200, answer
     result = settled(local_service, application_id)
     assert result["status"] == final
     assert result.get("reason") == reason
 
     # A second decision finds nothing waiting.
-    again = staff_decision(local_service, aws_client, application_id, {"decision": decision})
-    assert again["statusCode"] == 409
-    assert json.loads(again["body"])["code"] == "NOT_DEFERRED"
+    status, again = staff_decision(local_service, aws_client, application_id, {"decision": decision})
+    assert (status, again["code"]) == (409, "NOT_DEFERRED")
 
 
 def test_notification_that_cannot_be_sent_forms_nothing_and_releases_the_slot(

@@ -2,7 +2,6 @@
 a contract forms, its notification's code registers the device, the device sets the passphrase,
 staff verify the caller (and get locked out after five failures) and open a support session."""
 
-import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import requests
 
 from infra.local.service import LocalService
+from tests.e2e.conftest import staff_request
 from tests.e2e.test_applications import application, apply, settled
 
 
@@ -22,29 +22,7 @@ def staff(
     params: dict[str, str] | None,
     body: Any,
 ) -> tuple[int, dict[str, Any]]:
-    """A staff request as the stage delivers it once the Cognito authorizer (local-service issue)
-    has verified the caller."""
-    event = {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": {"Content-Type": "application/json"},
-        "pathParameters": params,
-        "body": json.dumps(body),
-        "isBase64Encoded": False,
-        "requestContext": {
-            "resourcePath": resource,
-            "httpMethod": method,
-            "stage": "v1",
-            "requestId": str(uuid.uuid4()),
-            "authorizer": {"claims": {"sub": "staff-e2e", "cognito:groups": "support-staff"}},
-        },
-    }
-    answer = aws_client("lambda").invoke(
-        FunctionName=service.output("SupportApiFunctionName"), Payload=json.dumps(event).encode()
-    )
-    result = json.loads(answer["Payload"].read())
-    return result["statusCode"], json.loads(result["body"])
+    return staff_request(service, aws_client, "SupportApiFunctionName", method, path, resource, params, body)
 
 
 def test_register_set_passphrase_verify_and_lock_out(

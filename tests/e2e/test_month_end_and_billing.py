@@ -19,7 +19,7 @@ from anshin.terms import JST, BillingMonth
 from infra.local.jobs import run_month
 from infra.local.seed import put_account, put_contract
 from infra.local.service import LocalService
-from tests.e2e.conftest import eventually
+from tests.e2e.conftest import eventually, staff_request
 
 
 def staff_call(
@@ -31,29 +31,9 @@ def staff_call(
     params: dict[str, str],
     body: Any = None,
 ) -> tuple[int, dict[str, Any]]:
-    """A staff request as the stage delivers it once the Cognito authorizer has verified the
-    caller (the authorizer arrives with the local-service issue)."""
-    event = {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": {"Content-Type": "application/json"},
-        "pathParameters": params,
-        "requestContext": {
-            "resourcePath": resource,
-            "httpMethod": method,
-            "stage": "v1",
-            "requestId": str(uuid.uuid4()),
-            "authorizer": {"claims": {"sub": "staff-e2e", "cognito:groups": "support-staff"}},
-        },
-        "body": None if body is None else json.dumps(body),
-        "isBase64Encoded": False,
-    }
-    answer = aws_client("lambda").invoke(
-        FunctionName=service.output("ContractsApiFunctionName"), Payload=json.dumps(event).encode()
+    return staff_request(
+        service, aws_client, "ContractsApiFunctionName", method, path, resource, params, body
     )
-    result = json.loads(answer["Payload"].read())
-    return result["statusCode"], json.loads(result["body"])
 
 
 def contract(service: LocalService, aws_client: Callable[[str], Any], contract_id: str) -> dict[str, Any]:

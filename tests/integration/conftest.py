@@ -139,3 +139,26 @@ def rest_event(
         "body": None if body is None else (body if isinstance(body, str) else json.dumps(body)),
         "isBase64Encoded": False,
     }
+
+
+#: Claims the Cognito authorizer passes for a verified support-staff member.
+STAFF = {"sub": "staff-1", "cognito:groups": "support-staff"}
+
+
+def api_call(
+    api: Any,
+    context: object,
+    method: str,
+    path: str,
+    resource: str,
+    params: dict[str, str] | None,
+    body: Any = None,
+    claims: dict[str, str] | None = STAFF,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, Any]:
+    """Call a handler with a REST event, as a caller with ``claims`` (None: anonymous)."""
+    event = rest_event(method, path, body, path_parameters=params, resource=resource, headers=headers)
+    if claims is not None:
+        event["requestContext"]["authorizer"] = {"claims": claims}
+    response = api.handler(event, context)
+    return response["statusCode"], json.loads(response["body"]) if response.get("body") else None

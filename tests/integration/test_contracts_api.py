@@ -1,6 +1,5 @@
 """The contracts API (staff) against moto: R8, R9, R10 and invoices, through API Gateway events."""
 
-import json
 from typing import Any
 
 import boto3
@@ -10,10 +9,8 @@ from anshin import billing
 from anshin.shards import shard_of
 from anshin.terms import BillingMonth
 
-from tests.integration.conftest import load_handler, rest_event
+from tests.integration.conftest import api_call, load_handler
 from tests.integration.test_contract_end_and_billing import jst, seed_account, seed_contract
-
-STAFF = {"sub": "staff-1", "cognito:groups": "support-staff"}
 
 
 @pytest.fixture
@@ -21,21 +18,7 @@ def api(aws_env: dict[str, str]) -> Any:
     return load_handler("contracts_api")
 
 
-def call(
-    api: Any,
-    context: object,
-    method: str,
-    path: str,
-    resource: str,
-    params: dict[str, str],
-    body: Any = None,
-    claims: dict[str, str] | None = STAFF,
-) -> tuple[int, dict[str, Any]]:
-    event = rest_event(method, path, body, path_parameters=params, resource=resource)
-    if claims is not None:
-        event["requestContext"]["authorizer"] = {"claims": claims}
-    response = api.handler(event, context)
-    return response["statusCode"], json.loads(response["body"])
+call = api_call
 
 
 def contract_call(

@@ -10,29 +10,13 @@ import pytest
 import time_machine
 from anshin.terms import JST
 
-from tests.integration.conftest import load_handler, rest_event
+from tests.integration.conftest import STAFF, api_call, load_handler
 from tests.integration.test_contract_end_and_billing import seed_account, seed_contract
 
-STAFF = {"sub": "staff-1", "cognito:groups": "support-staff"}
 NOON = datetime(2026, 11, 24, 12, 0, tzinfo=JST)
 
 
-def call(
-    api: Any,
-    context: object,
-    method: str,
-    path: str,
-    resource: str,
-    params: dict[str, str] | None,
-    body: Any = None,
-    claims: dict[str, str] | None = STAFF,
-    headers: dict[str, str] | None = None,
-) -> tuple[int, Any]:
-    event = rest_event(method, path, body, path_parameters=params, resource=resource, headers=headers)
-    if claims is not None:
-        event["requestContext"]["authorizer"] = {"claims": claims}
-    response = api.handler(event, context)
-    return response["statusCode"], json.loads(response["body"]) if response.get("body") else None
+call = api_call
 
 
 @pytest.fixture
