@@ -24,11 +24,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared")]
 
 import boto3
-from anshin import aws, billing, contracts
+from anshin import aws, billing
 from anshin.shards import SHARDS
 from anshin.terms import JST, BillingMonth
 from boto3.dynamodb.types import TypeSerializer
 
+from infra.local.seed import formed_contract
 from infra.local.service import LocalService
 
 MONTH = BillingMonth.parse("2026-10")
@@ -49,18 +50,7 @@ def seed(endpoint: str, table: str, count: int) -> None:
     for n in range(count):
         account = f"MC-B{n // 3:07d}"  # three contracts per account
         contract_id = f"ctr-{n:024x}"
-        item = contracts.contract_item(
-            contract_id=contract_id,
-            application_id=f"app-{n}",
-            mobile_contract_id=account,
-            formed_at=datetime(2026, 5, 1, tzinfo=JST),
-            first_under_account=n % 3 == 0,
-            holder={"name": "b", "email": "b@example.com", "phone": "09000000000"},
-            device={"deviceId": contract_id, "platform": "android", "kind": "smartphone", "model": "m"},
-            location_opt_out=False,
-            member_code=contract_id,
-            support_phone_number="0120-000-110",
-        )
+        item = formed_contract(contract_id, account, datetime(2026, 5, 1, tzinfo=JST), n % 3 == 0)
         items.append({"PutRequest": {"Item": {k: serializer.serialize(v) for k, v in item.items()}}})
     for start in range(0, len(items), 25):
         pending = {table: items[start : start + 25]}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from anshin import accounts
+from anshin import accounts, contracts
 from boto3.dynamodb.types import TypeSerializer
 
 from infra.local.deploy import client
@@ -57,4 +58,24 @@ def put_contract(endpoint: str, table: str, item: dict[str, Any]) -> None:
     serializer = TypeSerializer()
     client("dynamodb", endpoint).put_item(
         TableName=table, Item={k: serializer.serialize(v) for k, v in item.items()}
+    )
+
+
+def formed_contract(
+    contract_id: str, mobile_contract_id: str, formed_at: datetime, first: bool
+) -> dict[str, Any]:
+    """A contract record as the notification workflow leaves it, with placeholder holder and an
+    Android device whose id, like its member confirmation code, is the contract id (for tests,
+    demos and benchmarks that need contracts formed in the past)."""
+    return contracts.contract_item(
+        contract_id=contract_id,
+        application_id=f"app-{contract_id}",
+        mobile_contract_id=mobile_contract_id,
+        formed_at=formed_at,
+        first_under_account=first,
+        holder={"name": "Seed", "email": "seed@example.com", "phone": "09000000000"},
+        device={"deviceId": contract_id, "platform": "android", "kind": "smartphone", "model": "Pixel"},
+        location_opt_out=False,
+        member_code=contract_id,
+        support_phone_number="0120-000-110",
     )

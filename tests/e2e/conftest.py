@@ -16,6 +16,7 @@ import pytest
 
 from infra.local.seed import put_account
 from infra.local.service import LocalService
+from tests.integration.conftest import rest_event
 
 T = TypeVar("T")
 
@@ -124,21 +125,9 @@ def staff_request(
     stage delivers it once the Cognito authorizer has verified a support-staff token (the
     authorizer itself arrives with the local-service issue; through the stage, staff routes
     answer 401 to anyone until then)."""
-    event = {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": {"Content-Type": "application/json"},
-        "pathParameters": params,
-        "requestContext": {
-            "resourcePath": resource,
-            "httpMethod": method,
-            "stage": "v1",
-            "requestId": str(uuid.uuid4()),
-            "authorizer": {"claims": {"sub": "staff-e2e", "cognito:groups": "support-staff"}},
-        },
-        "body": None if body is None else json.dumps(body),
-        "isBase64Encoded": False,
+    event = rest_event(method, path, body, path_parameters=params, resource=resource)
+    event["requestContext"]["authorizer"] = {
+        "claims": {"sub": "staff-e2e", "cognito:groups": "support-staff"}
     }
     answer = aws_client("lambda").invoke(
         FunctionName=service.output(function_output), Payload=json.dumps(event).encode()

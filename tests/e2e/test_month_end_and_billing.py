@@ -13,11 +13,10 @@ from typing import Any
 
 import pytest
 import requests
-from anshin import contracts
 from anshin.terms import JST, BillingMonth
 
 from infra.local.jobs import run_month
-from infra.local.seed import put_account, put_contract
+from infra.local.seed import formed_contract, put_account, put_contract
 from infra.local.service import LocalService
 from tests.e2e.conftest import eventually, staff_request
 
@@ -72,23 +71,7 @@ def seeded(local_service: LocalService) -> Callable[[int, datetime], tuple[str, 
             put_contract(
                 local_service.endpoint,
                 table,
-                contracts.contract_item(
-                    contract_id=contract_id,
-                    application_id=f"app-{contract_id}",
-                    mobile_contract_id=account,
-                    formed_at=formed_at,
-                    first_under_account=False,
-                    holder={"name": "E2E", "email": "e2e@example.com", "phone": "09000000000"},
-                    device={
-                        "deviceId": contract_id,
-                        "platform": "android",
-                        "kind": "smartphone",
-                        "model": "m",
-                    },
-                    location_opt_out=False,
-                    member_code=contract_id,
-                    support_phone_number="0120-000-110",
-                ),
+                formed_contract(contract_id, account, formed_at, first=False),
             )
             ids.append(contract_id)
         return account, ids

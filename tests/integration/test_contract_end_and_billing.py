@@ -15,6 +15,8 @@ from anshin.terms import JST, BillingMonth, billing_month_of, charged_months
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from infra.local.seed import formed_contract
+
 FEE = 500
 _ids = itertools.count(1)
 
@@ -34,20 +36,7 @@ def seed_account(mobile_contract_id: str, slots_held: int = 0, **settings: Any) 
 def seed_contract(mobile_contract_id: str, formed_at: datetime, first: bool) -> str:
     """A formed contract as the notification workflow records it; its account holds its slot."""
     contract_id = f"ctr-{next(_ids):08x}"
-    table().put_item(
-        Item=contracts.contract_item(
-            contract_id=contract_id,
-            application_id=f"app-{contract_id}",
-            mobile_contract_id=mobile_contract_id,
-            formed_at=formed_at,
-            first_under_account=first,
-            holder={"name": "n", "email": "e@example.com", "phone": "09000000000"},
-            device={"deviceId": contract_id, "platform": "android", "kind": "smartphone", "model": "m"},
-            location_opt_out=False,
-            member_code=contract_id,
-            support_phone_number="0120-000-110",
-        )
-    )
+    table().put_item(Item=formed_contract(contract_id, mobile_contract_id, formed_at, first))
     table().update_item(
         Key=accounts.key(mobile_contract_id),
         UpdateExpression="SET slotsHeld = slotsHeld + :one, hasFormedContract = :t",

@@ -125,7 +125,7 @@ def test_holder_never_changes_r8(api: Any, lambda_context: object, contract_id: 
         .Table("Contracts")
         .get_item(Key={"pk": f"CONTRACT#{contract_id}", "sk": "CONTRACT"})["Item"]
     )
-    assert stored["holder"]["name"] == "n"
+    assert stored["holder"]["name"] == "Seed"
 
 
 def test_invoice(api: Any, lambda_context: object, contract_id: str) -> None:
