@@ -13,6 +13,13 @@ class Settings:
     monthly_fee_jpy: int = 500
     #: Appendix: how long a device command waits for an unreachable device (seconds).
     command_expiry_seconds: int = 72 * 3600
+    #: Appendix: the first wait before a command is pushed again; it doubles up to the max.
+    command_retry_base_seconds: int = 60
+    command_retry_max_seconds: int = 3600
+    #: The SNS mobile-push platform application (FCM) of the support app, as ``GCM/<name>``.
+    #: CloudFormation cannot create one (it holds the FCM credential): the operator creates it
+    #: once per account and region (README); ``make run`` creates it in the emulator.
+    push_platform_application: str = "GCM/anshin"
     #: The dedicated support phone number told to subscribers when their contract forms (R6.4).
     support_phone_number: str = "0120-000-110"
     #: Where the built shared layer lies (``make layer`` writes it).
@@ -31,6 +38,11 @@ class Settings:
         return cls(
             monthly_fee_jpy=int(str(get("monthlyFeeJpy", cls.monthly_fee_jpy))),
             command_expiry_seconds=int(str(get("commandExpirySeconds", cls.command_expiry_seconds))),
+            command_retry_base_seconds=int(
+                str(get("commandRetryBaseSeconds", cls.command_retry_base_seconds))
+            ),
+            command_retry_max_seconds=int(str(get("commandRetryMaxSeconds", cls.command_retry_max_seconds))),
+            push_platform_application=str(get("pushPlatformApplication", cls.push_platform_application)),
             layer_dir=str(get("layerDir", cls.layer_dir)),
             support_phone_number=str(get("supportPhoneNumber", cls.support_phone_number)),
             log_retention_days=int(str(get("logRetentionDays", cls.log_retention_days))),

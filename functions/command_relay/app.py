@@ -1,11 +1,12 @@
-"""Relay of device commands: subscribed to the device-command topic (with a DLQ)."""
+"""Relay of device commands: subscribed to the device-command topic (with a DLQ); pushes each
+attempt to the device's platform endpoint once, whatever SNS delivers twice."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from anshin import clock, commands
+from anshin import clock, relay
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import SnsModel
@@ -15,17 +16,17 @@ logger = Logger()
 tracer = Tracer()
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @event_parser(model=SnsModel)
 def handler(event: SnsModel, context: LambdaContext) -> dict[str, Any]:
-    relayed = 0
+    outcomes: dict[str, int] = {}
     for record in event.Records:
         message = json.loads(record.Sns.Message)
-        command_id = str(message["commandId"])
-        if commands.record_attempt(command_id, record.Sns.MessageId, clock.now()):
-            relayed += 1
-            logger.info("command relayed", extra={"commandId": command_id})
-        else:
-            logger.info("duplicate or finished command ignored", extra={"commandId": command_id})
-    return {"relayed": relayed}
+        command_id, attempt = str(message["commandId"]), int(message["attempt"])
+        outcome = relay.relay(command_id, attempt, clock.now())
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        logger.info(
+            "command relayed", extra={"commandId": command_id, "attempt": attempt, "outcome": outcome}
+        )
+    return outcomes

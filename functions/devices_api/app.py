@@ -1,17 +1,18 @@
-"""REST API for the support app on a device (Appendix, R16): register, set the passphrase.
-Public routes: registration is proved by the member confirmation code, later calls by the
-device's own token (``Authorization: Bearer …``)."""
+"""REST API for the support app on a device (Appendix, R16): register, set the passphrase,
+report the result of a remote command. Public routes: registration is proved by the member
+confirmation code, later calls by the device's own token (``Authorization: Bearer …``)."""
 
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from anshin import clock, devices
+from anshin import clock, commands, devices, push
 from anshin.http import ApiError, install_error_handlers
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 logger = Logger()
 tracer = Tracer()
@@ -75,6 +76,55 @@ def set_passphrase(
     devices.set_passphrase(str(device["contractId"]), body.passphrase, clock.now())
     logger.info("passphrase registered", extra={"contractId": device["contractId"]})
     return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body=None)
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    latitude: Annotated[Decimal, Field(ge=-90, le=90, max_digits=12)]
+    longitude: Annotated[Decimal, Field(ge=-180, le=180, max_digits=12)]
+    accuracyMeters: Annotated[Decimal, Field(ge=0, le=100_000, max_digits=12)] | None = None
+
+
+class CommandResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["SUCCEEDED", "FAILED"]
+    failureReason: Annotated[str, StringConstraints(pattern=r"^[A-Z_]{1,64}$")] | None = None
+    location: Location | None = None
+
+
+@app.post("/devices/<deviceId>/commands/<commandId>/result")
+def report_result(
+    deviceId: Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]{1,128}$")],
+    commandId: Annotated[str, Path(pattern=r"^cmd-[a-f0-9]{32}$")],
+    body: Annotated[CommandResult, Body()],
+) -> dict[str, Any]:
+    device = _device(deviceId)
+    command = commands.get(commandId)
+    backup = None
+    if command is not None and command["action"] == commands.Action.BACKUP.value:
+        backup = push.uploaded(commands.backup_key(str(command["contractId"]), commandId))
+    try:
+        answer = commands.report_result(
+            command_id=commandId,
+            device=device,
+            status=commands.CommandStatus(body.status),
+            location=body.location.model_dump(exclude_none=True) if body.location else None,
+            failure_reason=body.failureReason,
+            backup=backup,
+            now=clock.now(),
+        )
+    except commands.CommandNotFound:
+        raise ApiError(404, "COMMAND_NOT_FOUND", "This device has no such command.") from None
+    except commands.CommandFinished as finished:
+        raise ApiError(
+            409, f"COMMAND_{finished.status}", "The command is over; its result cannot change."
+        ) from None
+    except commands.BackupMissing:
+        raise ApiError(
+            409, "BACKUP_NOT_UPLOADED", "Upload the backup through the command's URL first."
+        ) from None
+    logger.info("command result", extra={"commandId": commandId, "status": answer["status"]})
+    return {"commandId": commandId, "status": answer["status"], "locationStored": "location" in answer}
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -1,8 +1,11 @@
-"""REST API of the support centre (staff): identity verification and support sessions (R7, R14)."""
+"""REST API of the support centre (staff): identity verification, remote commands to a device
+(Appendix) and support sessions (R7, R14)."""
 
+import os
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from anshin import clock, staff, support_sessions, verification
+from anshin import clock, commands, relay, staff, support_sessions, verification
 from anshin.http import ApiError, install_error_handlers
 from anshin.support import EXCLUDED_CATEGORIES, SUPPORTED_CATEGORIES, Channel
 from aws_lambda_powertools import Logger, Tracer
@@ -50,6 +53,82 @@ def verify(contractId: ContractId, body: Annotated[VerificationRequest, Body()])
     except verification.NotVerified:
         raise ApiError(401, "IDENTITY_NOT_VERIFIED", "The passphrase does not match.") from None
     return created(answer)
+
+
+class CommandRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: commands.Action
+    verificationId: Annotated[str, StringConstraints(pattern=r"^ver-[a-f0-9]{32}$")] | None = None
+    confirm: Annotated[str, StringConstraints(max_length=16)] | None = None
+
+
+def command_expiry() -> timedelta:
+    """Appendix: how long a command waits for an unreachable device (a stack setting)."""
+    return timedelta(seconds=int(os.environ.get("COMMAND_EXPIRY_SECONDS", str(72 * 3600))))
+
+
+@app.post("/contracts/<contractId>/devices/<deviceId>/commands")
+def send_command(
+    contractId: ContractId,
+    deviceId: Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]{1,128}$")],
+    body: Annotated[CommandRequest, Body()],
+) -> Response[dict[str, Any]]:
+    who = staff.staff_id(app.current_event.raw_event)
+    try:
+        command, created = commands.request(
+            contract_id=contractId,
+            device_id=deviceId,
+            action=body.action,
+            verification_id=body.verificationId,
+            confirm=body.confirm,
+            staff_id=who,
+            now=clock.now(),
+            expires_in=command_expiry(),
+        )
+    except commands.ContractNotFound:
+        raise ApiError(404, "CONTRACT_NOT_FOUND", "No such contract.") from None
+    except commands.ContractNotActive:
+        raise ApiError(409, "CONTRACT_ENDED", "The contract has ended.") from None
+    except commands.UnsupportedDevice:
+        raise ApiError(
+            422,
+            "UNSUPPORTED_DEVICE",
+            "Remote commands need the contract's Android device with the support app registered.",
+        ) from None
+    except commands.NotVerified:
+        raise ApiError(
+            403,
+            "IDENTITY_NOT_VERIFIED",
+            "Lock and wipe need a current identity verification for this contract.",
+        ) from None
+    except commands.WipeNotConfirmed:
+        raise ApiError(
+            422, "WIPE_NOT_CONFIRMED", 'A wipe erases the device: send confirm: "WIPE" to proceed.'
+        ) from None
+    if created or (command["status"] == commands.CommandStatus.PENDING.value and not command["attempts"]):
+        # A command not yet relayed (the first publish may have failed) is published again; the
+        # relay pushes each attempt once.
+        relay.publish(command, 1)
+    logger.info(
+        "command requested",
+        extra={"commandId": command["commandId"], "action": body.action.value, "isNew": created},
+    )
+    return Response(
+        status_code=202,
+        content_type=content_types.APPLICATION_JSON,
+        body={"commandId": command["commandId"], "status": command["status"], "created": created},
+    )
+
+
+@app.get("/commands/<commandId>")
+def get_command(commandId: Annotated[str, Path(pattern=r"^cmd-[a-f0-9]{32}$")]) -> dict[str, Any]:
+    staff.staff_id(app.current_event.raw_event)
+    if commands.expire(commandId, clock.now()):
+        logger.info("command expired on read", extra={"commandId": commandId})
+    command = commands.get(commandId)
+    if command is None:
+        raise ApiError(404, "COMMAND_NOT_FOUND", "No such command.")
+    return commands.view(command)
 
 
 class SessionRequest(BaseModel):

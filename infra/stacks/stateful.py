@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from infra.nag import acknowledge
+
 
 class StatefulStack(Stack):
+    #: The backup bucket's ARN, exported under a fixed name so the grants on it read plainly.
+    BACKUP_BUCKET_ARN_EXPORT = "AnshinData-BackupBucketArn"
+
     def __init__(self, scope: Construct, construct_id: str, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
 
@@ -87,11 +93,44 @@ class StatefulStack(Stack):
             self, "CustomerNotifications", master_key=self.key, enforce_ssl=True
         )
 
+        # Settings backups uploaded by devices (Appendix) through presigned URLs: encrypted with
+        # the data key, TLS only, never public, retained; access logged to a second bucket.
+        access_logs = s3.Bucket(
+            self,
+            "BackupAccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,  # S3 server access logging cannot use SSE-KMS
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(400))],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        acknowledge(access_logs, "S1", "This bucket is the access-log target of the backup bucket.")
+        self.backup_bucket = s3.Bucket(
+            self,
+            "Backups",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            server_access_logs_bucket=access_logs,
+            server_access_logs_prefix="backups/",
+            lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=Duration.days(30))],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+        self.backup_bucket_arn = self.export_value(
+            self.backup_bucket.bucket_arn, name=self.BACKUP_BUCKET_ARN_EXPORT
+        )
+
         for name, value in {
             "ContractsTableName": self.contracts_table.table_name,
             "SessionsTableName": self.sessions_table.table_name,
             "IdempotencyTableName": self.idempotency_table.table_name,
             "DeviceCommandTopicArn": self.device_command_topic.topic_arn,
             "CustomerNotificationTopicArn": self.customer_notification_topic.topic_arn,
+            "BackupBucketName": self.backup_bucket.bucket_name,
         }.items():
             CfnOutput(self, name, value=value)

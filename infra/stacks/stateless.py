@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -203,14 +203,110 @@ class StatelessStack(Stack):
         )
 
         # --- Devices, identity verification and support sessions (R7, R14, R16, Appendix) ---
-        devices_api = task("devices_api", "REST API of the support app on a device (R16)")
-        support_api = task("support_api", "REST API of the support centre: verification, sessions")
-        grants.table(support_api, data.sessions_table, data.key, write=True)
+        push_application = self.format_arn(
+            service="sns",
+            resource="app",
+            resource_name=settings.push_platform_application,
+            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        push_endpoints = self.format_arn(
+            service="sns",
+            resource="endpoint",
+            resource_name=f"{settings.push_platform_application}/*",
+            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        backups = f"{data.backup_bucket_arn}/backups/*"
+        backups_finding = f"IAM5[Resource::{StatefulStack.BACKUP_BUCKET_ARN_EXPORT}/backups/*]"
+        retry_settings = {
+            "COMMAND_RETRY_BASE_SECONDS": str(settings.command_retry_base_seconds),
+            "COMMAND_RETRY_MAX_SECONDS": str(settings.command_retry_max_seconds),
+        }
+        devices_api = task(
+            "devices_api",
+            "REST API of the support app on a device (R16)",
+            environment={
+                "PUSH_PLATFORM_APPLICATION_ARN": push_application,
+                "BACKUP_BUCKET": data.backup_bucket.bucket_name,
+            },
+        )
+        devices_api.add_to_role_policy(
+            iam.PolicyStatement(actions=["sns:CreatePlatformEndpoint"], resources=[push_application])
+        )
+        devices_api.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["sns:GetEndpointAttributes", "sns:SetEndpointAttributes"], resources=[push_endpoints]
+            )
+        )
+        # HeadObject of the device's uploaded backup needs s3:GetObject.
+        devices_api.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[backups]))
+        acknowledge(
+            devices_api,
+            "IAM5[Resource::arn:<AWS::Partition>:sns:<AWS::Region>:<AWS::AccountId>:endpoint/"
+            f"{settings.push_platform_application}/*]",
+            "One platform endpoint per device, created at registration: limited to the support app's "
+            "own platform application.",
+        )
+        acknowledge(
+            devices_api,
+            backups_finding,
+            "Backups are keyed per contract and command under backups/.",
+        )
 
-        # --- Device commands relayed over SNS (Appendix) ------------------------------------
+        support_api = task(
+            "support_api",
+            "REST API of the support centre: verification, device commands, sessions",
+            environment={
+                "DEVICE_COMMAND_TOPIC_ARN": data.device_command_topic.topic_arn,
+                "COMMAND_EXPIRY_SECONDS": str(settings.command_expiry_seconds),
+            },
+        )
+        grants.table(support_api, data.sessions_table, data.key, write=True)
+        support_api.add_to_role_policy(
+            iam.PolicyStatement(actions=["sns:Publish"], resources=[data.device_command_topic.topic_arn])
+        )
+
+        # --- Device commands relayed over SNS, re-sent until they expire (Appendix) ----------
+        follow_up = task(
+            "command_follow_up",
+            "Ends, expires or re-sends a device command after a wait (Appendix)",
+            environment={"DEVICE_COMMAND_TOPIC_ARN": data.device_command_topic.topic_arn, **retry_settings},
+        )
+        follow_up.add_to_role_policy(
+            iam.PolicyStatement(actions=["sns:Publish"], resources=[data.device_command_topic.topic_arn])
+        )
+        self.command_delivery = self.state_machine(
+            "CommandDelivery",
+            "command_delivery",
+            substitutions={"CommandFollowUpFunctionArn": follow_up.function_arn},
+            invokes=[follow_up],
+        )
         relay_dlq = self.dead_letter_queue("CommandRelayDlq")
-        relay = self.function("command_relay", "Relays device commands to the device's push channel")
-        grants.table(relay, data.contracts_table, data.key, write=True)
+        relay = task(
+            "command_relay",
+            "Relays device commands to the device's push channel",
+            environment={
+                "COMMAND_DELIVERY_STATE_MACHINE_ARN": self.command_delivery.state_machine_arn,
+                "BACKUP_BUCKET": data.backup_bucket.bucket_name,
+                **retry_settings,
+            },
+        )
+        self.command_delivery.grant_start_execution(relay)
+        relay.add_to_role_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=[push_endpoints]))
+        # The presigned upload URL carries the relay's permission to put the backup; the data-key
+        # use for SSE-KMS comes with the relay's table grant (same key).
+        relay.add_to_role_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=[backups]))
+        acknowledge(
+            relay,
+            "IAM5[Resource::arn:<AWS::Partition>:sns:<AWS::Region>:<AWS::AccountId>:endpoint/"
+            f"{settings.push_platform_application}/*]",
+            "Pushes go to the device's own platform endpoint, one per device, all under the support "
+            "app's platform application.",
+        )
+        acknowledge(
+            relay,
+            backups_finding,
+            "Backups are keyed per contract and command under backups/.",
+        )
         data.device_command_topic.add_subscription(
             subscriptions.LambdaSubscription(relay, dead_letter_queue=relay_dlq)
         )
@@ -240,6 +336,14 @@ class StatelessStack(Stack):
         sessions = self.api.root.add_resource("support-sessions")
         self.staff_method(sessions, "POST", support_integration)
         self.staff_method(sessions.add_resource("{sessionId}"), "PATCH", support_integration)
+        self.staff_method(
+            contract.add_resource("devices").add_resource("{deviceId}").add_resource("commands"),
+            "POST",
+            support_integration,
+        )
+        self.staff_method(
+            self.api.root.add_resource("commands").add_resource("{commandId}"), "GET", support_integration
+        )
         devices_integration = apigw.LambdaIntegration(devices_api)
         devices = self.api.root.add_resource("devices")
         self.public_method(
@@ -248,11 +352,18 @@ class StatelessStack(Stack):
             devices_integration,
             "the support app registers with the member confirmation code it was sent (R6.4)",
         )
+        device = devices.add_resource("{deviceId}")
         self.public_method(
-            devices.add_resource("{deviceId}").add_resource("passphrase"),
+            device.add_resource("passphrase"),
             "PUT",
             devices_integration,
             "the device authenticates with its own device token, checked by the handler",
+        )
+        self.public_method(
+            device.add_resource("commands").add_resource("{commandId}").add_resource("result"),
+            "POST",
+            devices_integration,
+            "the device reports a command's result with its own device token, checked by the handler",
         )
         invoices = (
             self.api.root.add_resource("accounts").add_resource("{mobileContractId}").add_resource("invoices")
@@ -265,6 +376,7 @@ class StatelessStack(Stack):
         CfnOutput(self, "NotificationStateMachineArn", value=self.notification.state_machine_arn)
         CfnOutput(self, "MonthEndStateMachineArn", value=self.month_end.state_machine_arn)
         CfnOutput(self, "BillingStateMachineArn", value=self.billing.state_machine_arn)
+        CfnOutput(self, "CommandDeliveryStateMachineArn", value=self.command_delivery.state_machine_arn)
         for name, fn in self.functions.items():
             CfnOutput(
                 self, "".join(p.title() for p in name.split("_")) + "FunctionName", value=fn.function_name

@@ -144,10 +144,9 @@ def test_cdk_nag_has_no_unacknowledged_findings(assembly_dir: Path) -> None:
     # Synthesis itself fails on an unacknowledged AwsSolutions finding (see infra/nag.py);
     # the report it leaves says the checks ran and passed.
     report = json.loads((assembly_dir / "validation-report.json").read_text())
-    assert report.get("pluginReports"), report
-    for plugin in report["pluginReports"]:
-        assert plugin["pluginName"] == "AwsSolutions"
-        assert plugin["conclusion"] == "success"
+    assert "AwsSolutions" in [plugin["pluginName"] for plugin in report.get("pluginReports", [])], report
+    for plugin in report["pluginReports"]:  # AwsSolutions, and CDK's own template validation
+        assert plugin["conclusion"] == "success", plugin["pluginName"]
         assert plugin["violations"] == []
         # Every acknowledged finding carries its reason.
         for suppressed in plugin.get("suppressedViolations", []):

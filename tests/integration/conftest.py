@@ -92,6 +92,13 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
             Endpoint=outbox_arn,
             Attributes={"RawMessageDelivery": "true"},
         )
+        push_application = boto3.client("sns").create_platform_application(
+            Name="anshin", Platform="GCM", Attributes={"PlatformCredential": "test"}
+        )["PlatformApplicationArn"]
+        delivery = boto3.client("stepfunctions").create_state_machine(
+            name="delivery", definition=PASS_MACHINE, roleArn="arn:aws:iam::123456789012:role/sfn"
+        )["stateMachineArn"]
+        boto3.client("s3").create_bucket(Bucket="backups")
         env = {
             "CONTRACTS_TABLE": "Contracts",
             "SESSIONS_TABLE": "Sessions",
@@ -100,12 +107,27 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
             "DEVICE_COMMAND_TOPIC_ARN": topic,
             "CUSTOMER_NOTIFICATION_TOPIC_ARN": notifications,
             "OUTBOX_QUEUE_URL": outbox,
+            "PUSH_PLATFORM_APPLICATION_ARN": push_application,
+            "COMMAND_DELIVERY_STATE_MACHINE_ARN": delivery,
+            "BACKUP_BUCKET": "backups",
+            "COMMAND_RETRY_BASE_SECONDS": "60",
+            "COMMAND_RETRY_MAX_SECONDS": "3600",
+            "COMMAND_EXPIRY_SECONDS": str(72 * 3600),
         }
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         yield env
     aws.resource.cache_clear()
     aws.client.cache_clear()
+
+
+def pushed(endpoint_arn: str) -> list[dict[str, Any]]:
+    """The data messages pushed to a device's platform endpoint (moto keeps them)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns.models import sns_backends
+
+    endpoint = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].platform_endpoints[endpoint_arn]
+    return [json.loads(json.loads(m)["GCM"])["data"] for m in endpoint.messages.values()]
 
 
 def rest_event(

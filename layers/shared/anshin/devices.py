@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from boto3.dynamodb.conditions import Key
 
-from anshin import aws, contracts
+from anshin import aws, contracts, push
 from anshin.clock import iso
 from anshin.contracts import ContractStatus
 
@@ -61,7 +61,7 @@ def register(
     member_confirmation_code: str, device_id: str, model: str, platform: str, push_token: str, at: datetime
 ) -> dict[str, Any]:
     """Register the support app on the contract's device; returns the new device token (once).
-    Registering again (a reinstall) replaces the token and the push token."""
+    Registering again (a reinstall) replaces the token and the push endpoint."""
     contract = contract_by_code(member_confirmation_code)
     if contract is None:
         raise UnknownCode()
@@ -80,7 +80,9 @@ def register(
             "contractId": contract["contractId"],
             "platform": platform,
             "model": model,
-            "pushToken": push_token,
+            # The push channel: the platform endpoint of the device's push token (the token
+            # itself is not kept here; SNS holds it).
+            "endpointArn": push.create_endpoint(push_token),
             "tokenDigest": token_digest(token),
             "registeredAt": iso(at),
         }
