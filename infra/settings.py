@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from constructs import Construct
+if TYPE_CHECKING:  # importing constructs starts jsii's Node process; the local launcher need not
+    from constructs import Construct
 
 
 @dataclass(frozen=True)

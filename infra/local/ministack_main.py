@@ -9,6 +9,10 @@ Run by the emulator's own interpreter (.venv-local), as a script: it imports not
 2. CloudFormation's ``AWS::Scheduler::Schedule`` drops ``ScheduleExpressionTimezone`` (and
    ``StartDate``/``EndDate``): a schedule written for Asia/Tokyo would run in UTC. The
    provisioner now carries them over.
+3. Publishing to a mobile-push platform endpoint (``TargetArn``) is a stub that keeps nothing, so
+   no device could ever receive a push. It is now kept with its endpoint, and served at
+   ``GET /_ministack/sns/platform-endpoint-messages?endpointArn=…`` (LocalStack has the same
+   at ``/_aws/sns/platform-endpoint-messages``): the push channel the device simulator reads.
 """
 
 from __future__ import annotations
@@ -24,6 +28,14 @@ INVOKE_OLD = """            error_type = "Runtime.HandlerError"
             if _RIE_TIMEOUT_TEXT_RE.fullmatch(error_msg):"""
 INVOKE_NEW = """            error_type = result.get("errorType") or "Runtime.HandlerError"
             if _RIE_TIMEOUT_TEXT_RE.fullmatch(error_msg):"""
+
+
+PUSH_OLD = """            logger.info("SNS platform-endpoint publish stub to %s", topic_arn)"""
+PUSH_NEW = """            _platform_endpoints[topic_arn].setdefault("messages", []).append({
+                "MessageId": msg_id, "Message": message, "MessageStructure": message_structure or None,
+                "Timestamp": time.time(),
+            })"""
+PUSH_PATH = "/_ministack/sns/platform-endpoint-messages"
 
 
 def _patch_source(module_name: str, old: str, new: str) -> None:
@@ -72,6 +84,37 @@ def _patch_schedule_provisioner() -> None:
     handlers["create"], handlers["update"] = created, updated
 
 
+def _serve_platform_endpoint_messages() -> None:
+    """Add the read side of fix 3 to ministack's HTTP routes (next to its SMS log route)."""
+    import json
+
+    import ministack.app as app
+    import ministack.services.sns as sns
+
+    serve_sms = app._handle_sns_sms_messages_request
+
+    async def serve(
+        method: str, path: str, headers: dict[str, str], query_params: dict[str, object]
+    ) -> object:
+        if path != PUSH_PATH or method != "GET":
+            return await serve_sms(method, path, headers, query_params)
+        wanted = query_params.get("endpointArn")
+        if isinstance(wanted, list | tuple):
+            wanted = wanted[0]
+        endpoints = [
+            {
+                "EndpointArn": record["arn"],
+                "Token": record.get("attributes", {}).get("Token"),
+                "Messages": record.get("messages", []),
+            }
+            for record in sns._platform_endpoints.to_dict().values()
+            if wanted in (None, record["arn"])
+        ]
+        return 200, {"Content-Type": "application/json"}, json.dumps({"endpoints": endpoints}).encode()
+
+    app._handle_sns_sms_messages_request = serve
+
+
 def main() -> None:
     import ministack.core.lambda_runtime as runtime
 
@@ -79,7 +122,9 @@ def main() -> None:
         raise SystemExit("ministack changed: cannot apply the worker fix; see docs/emulator-notes.md")
     runtime._PYTHON_WORKER_SCRIPT = runtime._PYTHON_WORKER_SCRIPT.replace(WORKER_OLD, WORKER_NEW)
     _patch_source("ministack.services.lambda_svc", INVOKE_OLD, INVOKE_NEW)
+    _patch_source("ministack.services.sns", PUSH_OLD, PUSH_NEW)
     _patch_schedule_provisioner()
+    _serve_platform_endpoint_messages()
 
     from ministack.app import main as ministack_main
 

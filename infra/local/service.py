@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -9,21 +10,33 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from infra.local.deploy import deploy_assembly
+from infra.local.deploy import client, deploy_assembly
 from infra.local.emulator import ROOT, Emulator, free_port
+from infra.settings import Settings
 
 
-def synthesize(outdir: Path) -> float:
+def synthesize(outdir: Path, context: dict[str, object] | None = None) -> float:
     """Run the CDK app into ``outdir`` (in a child process: jsii keeps a Node process per
-    interpreter). Returns the seconds it took."""
+    interpreter), with CDK ``context`` as ``cdk -c`` would pass it. Returns the seconds it took."""
     started = time.monotonic()
     subprocess.run(
         [sys.executable, "-m", "infra.app"],
         cwd=ROOT,
-        env={**_clean_env(), "CDK_OUTDIR": str(outdir)},
+        env={**_clean_env(), "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps(context or {})},
         check=True,
     )
     return time.monotonic() - started
+
+
+def create_push_application(endpoint: str, name: str) -> str:
+    """The SNS platform application of the support app (``GCM/<name>``), which an operator
+    creates once per AWS account with the FCM credential; CloudFormation cannot."""
+    platform, _, app_name = name.partition("/")
+    return str(
+        client("sns", endpoint).create_platform_application(
+            Name=app_name, Platform=platform, Attributes={"PlatformCredential": "local-emulator"}
+        )["PlatformApplicationArn"]
+    )
 
 
 def _clean_env() -> dict[str, str]:
@@ -65,20 +78,23 @@ class LocalService:
         state_dir: Path | None = None,
         cdk_out: Path | None = None,
         synth: bool = True,
+        context: dict[str, object] | None = None,
     ) -> LocalService:
-        """Synthesize (unless ``synth`` is false), start the emulator, deploy, and return."""
+        """Synthesize (unless ``synth`` is false) with CDK ``context``, start the emulator,
+        deploy, and return."""
         timings: dict[str, float] = {}
         cdk_out = cdk_out or work_dir / "cdk.out"
         if synth:
             if cdk_out.exists():
                 shutil.rmtree(cdk_out)
-            timings["synth"] = synthesize(cdk_out)
+            timings["synth"] = synthesize(cdk_out, context)
         emulator = Emulator(port or free_port(), work_dir / "ministack.log", state_dir)
         started = time.monotonic()
         emulator.start()
         timings["emulator"] = time.monotonic() - started
         try:
             started = time.monotonic()
+            create_push_application(emulator.endpoint, Settings().push_platform_application)
             outputs = deploy_assembly(emulator.endpoint, cdk_out)
             timings["deploy"] = time.monotonic() - started
         except BaseException:

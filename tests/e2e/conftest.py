@@ -14,11 +14,19 @@ from typing import Any, TypeVar
 import boto3
 import pytest
 
+from infra.local.devices import DeviceFleet
 from infra.local.seed import put_account
 from infra.local.service import LocalService
 from tests.integration.conftest import rest_event
 
 T = TypeVar("T")
+
+#: Stack settings for the e2e deployment: device commands expire in seconds, not 72 hours.
+E2E_CONTEXT: dict[str, object] = {
+    "anshin:commandExpirySeconds": 20,
+    "anshin:commandRetryBaseSeconds": 2,
+    "anshin:commandRetryMaxSeconds": 4,
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -32,11 +40,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def local_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalService]:
-    service = LocalService.start(work_dir=tmp_path_factory.mktemp("local"))
+    service = LocalService.start(work_dir=tmp_path_factory.mktemp("local"), context=E2E_CONTEXT)
     try:
         yield service
     finally:
         service.stop()
+
+
+@pytest.fixture(scope="session")
+def fleet(local_service: LocalService) -> Iterator[DeviceFleet]:
+    """The simulated devices, reading the push channel of the deployed stack."""
+    devices = DeviceFleet(local_service.endpoint, local_service.api_url).start()
+    try:
+        yield devices
+    finally:
+        devices.stop()
 
 
 @pytest.fixture(scope="session")

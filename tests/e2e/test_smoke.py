@@ -1,8 +1,6 @@
 """The foundation, proved on the deployed stack: API -> function -> state machine -> function ->
 Contracts table, and SNS -> subscribed function."""
 
-import json
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -58,25 +56,3 @@ def test_malformed_request_is_400_through_the_stage(local_service: LocalService)
     answer = requests.post(f"{local_service.api_url}/applications", json={"applicant": {}}, timeout=30)
     assert answer.status_code == 400
     assert answer.json()["code"] == "VALIDATION_ERROR"
-
-
-def test_sns_publish_reaches_the_subscribed_relay(
-    local_service: LocalService, aws_client: Callable[[str], Any]
-) -> None:
-    table = local_service.output("ContractsTableName")
-    command_id = f"cmd-{uuid.uuid4().hex}"
-    dynamodb = aws_client("dynamodb")
-    dynamodb.put_item(
-        TableName=table,
-        Item={"pk": {"S": f"CMD#{command_id}"}, "sk": {"S": "CMD"}, "status": {"S": "PENDING"}},
-    )
-    aws_client("sns").publish(
-        TopicArn=local_service.output("DeviceCommandTopicArn"), Message=json.dumps({"commandId": command_id})
-    )
-
-    def sent() -> dict[str, Any] | None:
-        item = dynamodb.get_item(TableName=table, Key={"pk": {"S": f"CMD#{command_id}"}, "sk": {"S": "CMD"}})
-        return item["Item"] if item["Item"]["status"]["S"] == "SENT" else None
-
-    item = eventually(sent)
-    assert item["attempts"]["N"] == "1"

@@ -1,0 +1,156 @@
+"""Simulated Android devices running the support app, for the local service, the demo and tests.
+
+A device registers with the member confirmation code its contract's notification carried, sets
+the passphrase, and receives what the relay pushes to its push token through the emulator's
+SNS platform endpoints (``/_ministack/sns/platform-endpoint-messages``, docs/emulator-notes.md).
+It runs each command once, after a configurable delay, uploads a BACKUP to the command's
+presigned URL, and reports the result through the public device API with its own device token.
+An offline device receives nothing; pushes wait for it as FCM keeps them, and a command past
+its expiry is never run.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+
+PUSH_PATH = "/_ministack/sns/platform-endpoint-messages"
+
+
+@dataclass
+class SimulatedDevice:
+    device_id: str
+    push_token: str = field(default_factory=lambda: f"fcm-sim-{uuid.uuid4().hex}")
+    model: str = "Pixel 9 (simulated)"
+    #: Seconds between receiving a command and reporting its result.
+    answer_delay: float = 0.0
+    online: bool = True
+    #: Where the device says it is (a location the subscriber may have opted out of, R16).
+    location: dict[str, float] | None = field(
+        default_factory=lambda: {"latitude": 35.6812, "longitude": 139.7671}
+    )
+    device_token: str | None = None
+    #: Command id -> the status it reported (each command runs once, whatever is pushed twice).
+    ran: dict[str, str] = field(default_factory=dict)
+    received: list[dict[str, Any]] = field(default_factory=list)
+    seen_messages: set[str] = field(default_factory=set)
+
+    def register(self, api_url: str, member_confirmation_code: str) -> dict[str, Any]:
+        answer = requests.post(
+            f"{api_url}/devices/registrations",
+            json={
+                "memberConfirmationCode": member_confirmation_code,
+                "deviceId": self.device_id,
+                "model": self.model,
+                "platform": "android",
+                "pushToken": self.push_token,
+            },
+            timeout=30,
+        )
+        answer.raise_for_status()
+        body: dict[str, Any] = answer.json()
+        self.device_token = str(body["deviceToken"])
+        return body
+
+    def set_passphrase(self, api_url: str, passphrase: str) -> None:
+        requests.put(
+            f"{api_url}/devices/{self.device_id}/passphrase",
+            json={"passphrase": passphrase},
+            headers=self._auth(),
+            timeout=30,
+        ).raise_for_status()
+
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.device_token}"}
+
+    def handle(self, api_url: str, message: dict[str, Any]) -> None:
+        """Run one pushed command (once per command id) and report its result."""
+        payload = json.loads(json.loads(message["Message"])["GCM"])["data"]
+        self.received.append(payload)
+        command_id = str(payload["commandId"])
+        if command_id in self.ran:
+            return
+        if datetime.fromisoformat(str(payload["expiresAt"]).replace("Z", "+00:00")) <= datetime.now(UTC):
+            self.ran[command_id] = "IGNORED_EXPIRED"
+            return
+        result: dict[str, Any] = {"status": "SUCCEEDED"}
+        if payload["action"] == "BACKUP":
+            upload = requests.put(payload["uploadUrl"], data=self._settings_backup(), timeout=30)
+            if upload.status_code >= 300:
+                result = {"status": "FAILED", "failureReason": "UPLOAD_FAILED"}
+        if self.location is not None and payload["action"] in ("LOCK", "WIPE"):
+            result["location"] = self.location
+        answer = requests.post(
+            f"{api_url}/devices/{self.device_id}/commands/{command_id}/result",
+            json=result,
+            headers=self._auth(),
+            timeout=30,
+        )
+        self.ran[command_id] = result["status"] if answer.ok else f"REPORT_{answer.status_code}"
+
+    def _settings_backup(self) -> bytes:
+        return json.dumps({"deviceId": self.device_id, "wifi": ["home"], "apps": ["support"]}).encode()
+
+
+class DeviceFleet:
+    """Simulated devices that read the push channel on a background thread."""
+
+    def __init__(self, endpoint: str, api_url: str, poll_seconds: float = 0.2) -> None:
+        self.endpoint = endpoint
+        self.api_url = api_url
+        self.poll_seconds = poll_seconds
+        self.devices: dict[str, SimulatedDevice] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._timers: list[threading.Timer] = []
+
+    def add(self, device: SimulatedDevice) -> SimulatedDevice:
+        self.devices[device.push_token] = device
+        return device
+
+    def set_online(self, device: SimulatedDevice, online: bool) -> None:
+        device.online = online
+
+    def poll_once(self) -> None:
+        answer = requests.get(f"{self.endpoint}{PUSH_PATH}", timeout=30)
+        answer.raise_for_status()
+        for endpoint in answer.json()["endpoints"]:
+            device = self.devices.get(str(endpoint.get("Token")))
+            if device is None or not device.online:
+                continue  # FCM keeps the message until the device is back
+            for message in endpoint["Messages"]:
+                if message["MessageId"] in device.seen_messages:
+                    continue
+                device.seen_messages.add(message["MessageId"])
+                if device.answer_delay > 0:
+                    timer = threading.Timer(device.answer_delay, device.handle, (self.api_url, message))
+                    timer.daemon = True
+                    self._timers.append(timer)
+                    timer.start()
+                else:
+                    device.handle(self.api_url, message)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.poll_seconds):
+            try:
+                self.poll_once()
+            except requests.RequestException:
+                continue  # the emulator is stopping or busy; the next poll tries again
+
+    def start(self) -> DeviceFleet:
+        self._thread = threading.Thread(target=self._run, name="device-fleet", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        for timer in self._timers:
+            timer.cancel()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
