@@ -15,7 +15,12 @@ from infra.stacks.stateless import StatelessStack
 def build_app(context: dict[str, object] | None = None, outdir: str | None = None) -> cdk.App:
     app = cdk.App(context=context or {}, outdir=outdir)
     settings = Settings.from_context(app)
-    data = StatefulStack(app, "AnshinData", description="anshin: tables, topics and the data key")
+    data = StatefulStack(
+        app,
+        "AnshinData",
+        settings=settings,
+        description="anshin: tables, topics, backups, staff sign-in and the data key",
+    )
     service = StatelessStack(
         app,
         "AnshinService",

@@ -26,6 +26,8 @@ class Settings:
     support_phone_number: str = "0120-000-110"
     #: Where the built shared layer lies (``make layer`` writes it).
     layer_dir: str = ".build/layer"
+    #: MFA for support staff sign-in: REQUIRED (default), OPTIONAL or OFF (local demo only).
+    staff_mfa: str = "REQUIRED"
     #: Log retention of every function and state machine log group, in days.
     log_retention_days: int = 30
 
@@ -47,5 +49,6 @@ class Settings:
             push_platform_application=str(get("pushPlatformApplication", cls.push_platform_application)),
             layer_dir=str(get("layerDir", cls.layer_dir)),
             support_phone_number=str(get("supportPhoneNumber", cls.support_phone_number)),
+            staff_mfa=str(get("staffMfa", cls.staff_mfa)),
             log_retention_days=int(str(get("logRetentionDays", cls.log_retention_days))),
         )

@@ -149,5 +149,7 @@ def decide(
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if refused := staff.refusal(event, frozenset({"/applications/{applicationId}/decision"})):
+        return refused
     idempotency.register_lambda_context(context)
     return app.resolve(event, context)

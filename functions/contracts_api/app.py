@@ -115,4 +115,6 @@ def read_invoice(
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if refused := staff.refusal(event):
+        return refused
     return app.resolve(event, context)

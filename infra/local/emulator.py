@@ -50,7 +50,7 @@ class Emulator:
             "TMPDIR": tempfile.gettempdir(),
             "BIND_HOST": HOST,
             "GATEWAY_PORT": str(self.port),
-            "MINISTACK_HOST": "localhost",
+            "MINISTACK_HOST": HOST,
             "MINISTACK_REGION": REGION,
             "MINISTACK_ACCOUNT_ID": ACCOUNT,
             "AWS_ACCESS_KEY_ID": "test",

@@ -48,6 +48,10 @@ def _clean_env() -> dict[str, str]:
     return env
 
 
+#: Settings every local deployment gets: the demo staff sign in without MFA (AWS default: REQUIRED).
+LOCAL_CONTEXT: dict[str, object] = {"anshin:staffMfa": "OFF"}
+
+
 @dataclass
 class LocalService:
     emulator: Emulator
@@ -87,7 +91,7 @@ class LocalService:
         if synth:
             if cdk_out.exists():
                 shutil.rmtree(cdk_out)
-            timings["synth"] = synthesize(cdk_out, context)
+            timings["synth"] = synthesize(cdk_out, {**LOCAL_CONTEXT, **(context or {})})
         emulator = Emulator(port or free_port(), work_dir / "ministack.log", state_dir)
         started = time.monotonic()
         emulator.start()

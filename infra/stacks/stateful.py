@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -11,13 +12,17 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from infra.nag import acknowledge
+from infra.settings import Settings
+
+#: The Cognito group whose members may use the staff routes (anshin.staff.STAFF_GROUP).
+STAFF_GROUP = "support-staff"
 
 
 class StatefulStack(Stack):
     #: The backup bucket's ARN, exported under a fixed name so the grants on it read plainly.
     BACKUP_BUCKET_ARN_EXPORT = "AnshinData-BackupBucketArn"
 
-    def __init__(self, scope: Construct, construct_id: str, **kwargs: object) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
 
         self.key = kms.Key(
@@ -121,6 +126,54 @@ class StatefulStack(Stack):
             removal_policy=RemovalPolicy.RETAIN,
         )
 
+        # Support staff sign in with Cognito; the staff routes' authorizer admits this pool's
+        # tokens and the handlers require the support-staff group. No self sign-up: an
+        # administrator creates staff accounts.
+        self.staff_pool = cognito.UserPool(
+            self,
+            "StaffPool",
+            self_sign_up_enabled=False,
+            sign_in_aliases=cognito.SignInAliases(username=True, email=True),
+            password_policy=cognito.PasswordPolicy(
+                min_length=12,
+                require_digits=True,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_symbols=True,
+                temp_password_validity=Duration.days(3),
+            ),
+            mfa=cognito.Mfa(settings.staff_mfa),
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            feature_plan=cognito.FeaturePlan.PLUS,
+            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+            deletion_protection=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        if settings.staff_mfa != cognito.Mfa.REQUIRED.value:
+            acknowledge(
+                self.staff_pool,
+                "COG2",
+                f"MFA is {settings.staff_mfa} only because anshin:staffMfa says so for this deployment "
+                "(the local emulator's demo staff); the default is REQUIRED.",
+            )
+        cognito.CfnUserPoolGroup(
+            self,
+            "SupportStaffGroup",
+            user_pool_id=self.staff_pool.user_pool_id,
+            group_name=STAFF_GROUP,
+            description="Support staff: verify callers, send device commands, manage contracts",
+        )
+        self.staff_client = self.staff_pool.add_client(
+            "StaffConsole",
+            auth_flows=cognito.AuthFlow(user_srp=True, user_password=True),
+            generate_secret=False,
+            prevent_user_existence_errors=True,
+            id_token_validity=Duration.hours(1),
+            access_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.hours(12),
+        )
+
         self.backup_bucket_arn = self.export_value(
             self.backup_bucket.bucket_arn, name=self.BACKUP_BUCKET_ARN_EXPORT
         )
@@ -132,5 +185,7 @@ class StatefulStack(Stack):
             "DeviceCommandTopicArn": self.device_command_topic.topic_arn,
             "CustomerNotificationTopicArn": self.customer_notification_topic.topic_arn,
             "BackupBucketName": self.backup_bucket.bucket_name,
+            "StaffUserPoolId": self.staff_pool.user_pool_id,
+            "StaffUserPoolClientId": self.staff_client.user_pool_client_id,
         }.items():
             CfnOutput(self, name, value=value)

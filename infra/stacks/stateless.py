@@ -313,6 +313,13 @@ class StatelessStack(Stack):
 
         # --- REST API --------------------------------------------------------------------------
         self.api = self.rest_api()
+        self.staff_authorizer = apigw.CognitoUserPoolsAuthorizer(
+            self,
+            "StaffAuthorizer",
+            cognito_user_pools=[data.staff_pool],
+            identity_source=apigw.IdentitySource.header("Authorization"),
+            results_cache_ttl=Duration.minutes(5),
+        )
         applications = self.api.root.add_resource("applications")
         api_integration = apigw.LambdaIntegration(applications_api)
         self.public_method(applications, "POST", api_integration, "web signup: anyone may apply (R6)")
@@ -395,17 +402,16 @@ class StatelessStack(Stack):
     def staff_method(
         self, resource: apigw.Resource, verb: str, integration: apigw.Integration
     ) -> apigw.Method:
-        """A support-staff route. Until the Cognito authorizer of the local-service issue is in
-        place, the handler refuses any call without verified staff claims (anshin.staff)."""
-        method = resource.add_method(verb, integration, request_validator=self.request_validator)
-        for rule in ("APIG4", "COG4"):
-            acknowledge(
-                method,
-                rule,
-                "Staff route: the handler refuses callers without verified support-staff claims; "
-                "the Cognito authorizer arrives with the local-service issue (6).",
-            )
-        return method
+        """A support-staff route: the Cognito authorizer admits only tokens of the staff pool
+        (401 otherwise), and the handler requires the support-staff group (403), so a route
+        whose authorizer were missing would still refuse (anshin.staff)."""
+        return resource.add_method(
+            verb,
+            integration,
+            request_validator=self.request_validator,
+            authorizer=self.staff_authorizer,
+            authorization_type=apigw.AuthorizationType.COGNITO,
+        )
 
     def function(
         self,
@@ -575,6 +581,24 @@ class StatelessStack(Stack):
         self.request_validator = api.add_request_validator(
             "Validator", validate_request_body=False, validate_request_parameters=True
         )
+        # Refusals made by API Gateway itself carry the same machine-readable shape as ours.
+        for construct_id, response_type, code, message in (
+            ("Unauthorized", apigw.ResponseType.UNAUTHORIZED, "UNAUTHENTICATED", "Sign in as support staff."),
+            ("AccessDenied", apigw.ResponseType.ACCESS_DENIED, "FORBIDDEN", "You may not do this."),
+            ("Throttled", apigw.ResponseType.THROTTLED, "THROTTLED", "Too many requests; retry later."),
+            ("Default4xx", apigw.ResponseType.DEFAULT_4_XX, "BAD_REQUEST", "The request was refused."),
+            (
+                "Default5xx",
+                apigw.ResponseType.DEFAULT_5_XX,
+                "INTERNAL_ERROR",
+                "Something went wrong on our side.",
+            ),
+        ):
+            api.add_gateway_response(
+                construct_id,
+                type=response_type,
+                templates={"application/json": json.dumps({"code": code, "message": message})},
+            )
         acknowledge(api, "APIG2", "Request bodies are validated by each handler's pydantic model.")
         acknowledge(
             api,

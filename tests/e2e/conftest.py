@@ -8,16 +8,19 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
 import boto3
 import pytest
+import requests
 
+from infra.local import staff
 from infra.local.devices import DeviceFleet
 from infra.local.seed import put_account
 from infra.local.service import LocalService
-from tests.integration.conftest import rest_event
+from infra.local.staff import DEMO_NOT_STAFF, DEMO_STAFF, StaffAccount
 
 T = TypeVar("T")
 
@@ -42,6 +45,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def local_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalService]:
     service = LocalService.start(work_dir=tmp_path_factory.mktemp("local"), context=E2E_CONTEXT)
     try:
+        for staff_account in (DEMO_STAFF, DEMO_NOT_STAFF):
+            staff.ensure(service.endpoint, service.output("StaffUserPoolId"), staff_account)
         yield service
     finally:
         service.stop()
@@ -131,24 +136,28 @@ def outbox(local_service: LocalService, aws_client: Callable[[str], Any]) -> Cal
 
 def staff_request(
     service: LocalService,
-    aws_client: Callable[[str], Any],
-    function_output: str,
     method: str,
     path: str,
-    resource: str,
-    params: dict[str, str] | None,
     body: Any = None,
+    account: StaffAccount = DEMO_STAFF,
 ) -> tuple[int, dict[str, Any]]:
-    """A staff request to the API function named by the stack output ``function_output``, as the
-    stage delivers it once the Cognito authorizer has verified a support-staff token (the
-    authorizer itself arrives with the local-service issue; through the stage, staff routes
-    answer 401 to anyone until then)."""
-    event = rest_event(method, path, body, path_parameters=params, resource=resource)
-    event["requestContext"]["authorizer"] = {
-        "claims": {"sub": "staff-e2e", "cognito:groups": "support-staff"}
-    }
-    answer = aws_client("lambda").invoke(
-        FunctionName=service.output(function_output), Payload=json.dumps(event).encode()
+    """A request through the deployed stage, signed in as ``account`` (the demo support-staff
+    member unless told otherwise): the Cognito authorizer checks the token."""
+    answer = requests.request(
+        method,
+        service.api_url + path,
+        json=body,
+        headers={"Authorization": staff_token(service, account)},
+        timeout=30,
     )
-    result = json.loads(answer["Payload"].read())
-    return int(result["statusCode"]), json.loads(result["body"]) if result.get("body") else {}
+    return answer.status_code, answer.json() if answer.content else {}
+
+
+@cache
+def _token(endpoint: str, client_id: str, account: StaffAccount) -> str:
+    return staff.token(endpoint, client_id, account)
+
+
+def staff_token(service: LocalService, account: StaffAccount = DEMO_STAFF) -> str:
+    """A (cached) ID token of ``account``; the e2e session lasts well under its hour."""
+    return _token(service.endpoint, service.output("StaffUserPoolClientId"), account)

@@ -162,19 +162,10 @@ def test_each_refusal_reason(
 
 
 def staff_decision(
-    local_service: LocalService, aws_client: Callable[[str], Any], application_id: str, body: dict[str, Any]
+    local_service: LocalService, application_id: str, body: dict[str, Any]
 ) -> tuple[int, dict[str, Any]]:
-    """POST /applications/{id}/decision as a verified support-staff member."""
-    return staff_request(
-        local_service,
-        aws_client,
-        "ApplicationsApiFunctionName",
-        "POST",
-        f"/applications/{application_id}/decision",
-        "/applications/{applicationId}/decision",
-        {"applicationId": application_id},
-        body,
-    )
+    """POST /applications/{id}/decision as a signed-in support-staff member."""
+    return staff_request(local_service, "POST", f"/applications/{application_id}/decision", body)
 
 
 @pytest.mark.parametrize(
@@ -201,14 +192,14 @@ def test_deferral_then_staff_decision(
     assert anonymous.status_code == 401
     assert anonymous.json()["code"] == "UNAUTHENTICATED"
 
-    status, answer = staff_decision(local_service, aws_client, application_id, {"decision": decision})
+    status, answer = staff_decision(local_service, application_id, {"decision": decision})
     assert status == 200, answer
     result = settled(local_service, application_id)
     assert result["status"] == final
     assert result.get("reason") == reason
 
     # A second decision finds nothing waiting.
-    status, again = staff_decision(local_service, aws_client, application_id, {"decision": decision})
+    status, again = staff_decision(local_service, application_id, {"decision": decision})
     assert (status, again["code"]) == (409, "NOT_DEFERRED")
 
 

@@ -19,30 +19,6 @@ from tests.e2e.conftest import E2E_CONTEXT, eventually, staff_request
 from tests.e2e.test_applications import application, apply, settled
 
 
-def staff(
-    service: LocalService,
-    aws_client: Callable[[str], Any],
-    method: str,
-    path: str,
-    resource: str,
-    body: Any = None,
-    function_output: str = "SupportApiFunctionName",
-) -> tuple[int, dict[str, Any]]:
-    params = dict(zip(_names(resource), _values(path, resource), strict=True))
-    return staff_request(service, aws_client, function_output, method, path, resource, params or None, body)
-
-
-def _names(resource: str) -> list[str]:
-    return [part[1:-1] for part in resource.split("/") if part.startswith("{")]
-
-
-def _values(path: str, resource: str) -> list[str]:
-    return [p for p, r in zip(path.split("/"), resource.split("/"), strict=True) if r.startswith("{")]
-
-
-COMMANDS = "/contracts/{contractId}/devices/{deviceId}/commands"
-
-
 class Subscriber:
     """A contract formed through the API, its simulated device registered with the code the
     notification carried, and the passphrase set on the device."""
@@ -50,14 +26,13 @@ class Subscriber:
     def __init__(
         self,
         service: LocalService,
-        aws_client: Callable[[str], Any],
         fleet: DeviceFleet,
         account: Callable[..., str],
         outbox: Callable[[str], dict[str, Any]],
         *,
         location_opt_out: bool = False,
     ) -> None:
-        self.service, self.aws_client = service, aws_client
+        self.service = service
         self.device = fleet.add(SimulatedDevice(device_id=f"pixel-{uuid.uuid4().hex[:8]}"))
         body = application(account(), deviceId=self.device.device_id)
         body["consent"]["locationOptOut"] = location_opt_out
@@ -67,12 +42,10 @@ class Subscriber:
         self.device.set_passphrase(service.api_url, "sakura-2026")
 
     def verify(self) -> str:
-        status, body = staff(
+        status, body = staff_request(
             self.service,
-            self.aws_client,
             "POST",
             f"/contracts/{self.contract_id}/verifications",
-            "/contracts/{contractId}/verifications",
             {"passphrase": "sakura-2026"},
         )
         assert status == 201, body
@@ -80,12 +53,10 @@ class Subscriber:
 
     def command(self, body: dict[str, Any], device_id: str | None = None) -> tuple[int, dict[str, Any]]:
         path = f"/contracts/{self.contract_id}/devices/{device_id or self.device.device_id}/commands"
-        return staff(self.service, self.aws_client, "POST", path, COMMANDS, body)
+        return staff_request(self.service, "POST", path, body)
 
     def shown(self, command_id: str) -> dict[str, Any]:
-        status, body = staff(
-            self.service, self.aws_client, "GET", f"/commands/{command_id}", "/commands/{commandId}"
-        )
+        status, body = staff_request(self.service, "GET", f"/commands/{command_id}")
         assert status == 200, body
         return body
 
@@ -98,12 +69,11 @@ class Subscriber:
 @pytest.fixture
 def subscriber(
     local_service: LocalService,
-    aws_client: Callable[[str], Any],
     fleet: DeviceFleet,
     account: Callable[..., str],
     outbox: Callable[[str], dict[str, Any]],
 ) -> Callable[..., Subscriber]:
-    return lambda **kw: Subscriber(local_service, aws_client, fleet, account, outbox, **kw)
+    return lambda **kw: Subscriber(local_service, fleet, account, outbox, **kw)
 
 
 def test_lock_needs_verification_then_the_device_locks_and_reports(
@@ -175,7 +145,6 @@ def test_backup_uploads_to_the_encrypted_bucket_and_location_is_dropped_on_opt_o
 def test_refusals(
     subscriber: Callable[..., Subscriber],
     local_service: LocalService,
-    aws_client: Callable[[str], Any],
     account: Callable[..., str],
 ) -> None:
     sub = subscriber()
@@ -183,16 +152,14 @@ def test_refusals(
     assert (status, body["code"]) == (422, "UNSUPPORTED_DEVICE")
     status, body = sub.command({"action": "REBOOT"})
     assert (status, body["code"]) == (400, "VALIDATION_ERROR")
-    status, body = staff(
-        local_service, aws_client, "GET", "/commands/cmd-" + "0" * 32, "/commands/{commandId}"
-    )
+    status, body = staff_request(local_service, "GET", "/commands/cmd-" + "0" * 32)
     assert (status, body["code"]) == (404, "COMMAND_NOT_FOUND")
 
     # An iPhone's contract: phone support only; no remote commands (Appendix).
     iphone = application(account(), platform="ios")
     contract_id = settled(local_service, apply(local_service, iphone))["contractId"]
     path = f"/contracts/{contract_id}/devices/{iphone['device']['deviceId']}/commands"
-    status, body = staff(local_service, aws_client, "POST", path, COMMANDS, {"action": "BACKUP"})
+    status, body = staff_request(local_service, "POST", path, {"action": "BACKUP"})
     assert (status, body["code"]) == (422, "UNSUPPORTED_DEVICE")
 
     # A device's result needs the device's own token.
@@ -205,14 +172,11 @@ def test_refusals(
     assert (answer.status_code, answer.json()["code"]) == (401, "DEVICE_NOT_AUTHENTICATED")
 
     # An ended contract takes no commands.
-    status, body = staff(
+    status, body = staff_request(
         local_service,
-        aws_client,
         "POST",
         f"/contracts/{sub.contract_id}/termination",
-        "/contracts/{contractId}/termination",
         {"reason": "lost eligibility (R10)"},
-        function_output="ContractsApiFunctionName",
     )
     assert status == 200, body
     status, body = sub.command({"action": "BACKUP"})

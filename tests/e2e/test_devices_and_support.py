@@ -13,21 +13,8 @@ from tests.e2e.conftest import staff_request
 from tests.e2e.test_applications import application, apply, settled
 
 
-def staff(
-    service: LocalService,
-    aws_client: Callable[[str], Any],
-    method: str,
-    path: str,
-    resource: str,
-    params: dict[str, str] | None,
-    body: Any,
-) -> tuple[int, dict[str, Any]]:
-    return staff_request(service, aws_client, "SupportApiFunctionName", method, path, resource, params, body)
-
-
 def test_register_set_passphrase_verify_and_lock_out(
     local_service: LocalService,
-    aws_client: Callable[[str], Any],
     account: Callable[..., str],
     outbox: Callable[[str], dict[str, Any]],
 ) -> None:
@@ -63,37 +50,27 @@ def test_register_set_passphrase_verify_and_lock_out(
     )
     assert answer.status_code == 204, answer.text
 
-    verify = (
-        f"/contracts/{contract_id}/verifications",
-        "/contracts/{contractId}/verifications",
-        {"contractId": contract_id},
-    )
-    status, body = staff(local_service, aws_client, "POST", *verify, {"passphrase": "sakura-2026"})
+    verify = f"/contracts/{contract_id}/verifications"
+    status, body = staff_request(local_service, "POST", verify, {"passphrase": "sakura-2026"})
     assert status == 201 and body["verificationId"].startswith("ver-")
     for _ in range(5):
-        assert staff(local_service, aws_client, "POST", *verify, {"passphrase": "wrong"})[0] == 401
-    status, body = staff(local_service, aws_client, "POST", *verify, {"passphrase": "sakura-2026"})
+        assert staff_request(local_service, "POST", verify, {"passphrase": "wrong"})[0] == 401
+    status, body = staff_request(local_service, "POST", verify, {"passphrase": "sakura-2026"})
     assert (status, body["code"]) == (423, "VERIFICATION_LOCKED")
 
     # A support session: PHONE support for an R14 exclusion is refused with its code; a normal
     # one opens, unless the centre is closed (R7: the deployed stack runs on the real clock).
-    status, body = staff(
+    status, body = staff_request(
         local_service,
-        aws_client,
         "POST",
         "/support-sessions",
-        "/support-sessions",
-        None,
         {"contractId": contract_id, "channel": "PHONE", "category": "CARD_OR_BANK_ENTRY"},
     )
     assert status == 422 and body["code"] in ("CARD_OR_BANK_ENTRY", "OUTSIDE_SUPPORT_HOURS")
-    status, body = staff(
+    status, body = staff_request(
         local_service,
-        aws_client,
         "POST",
         "/support-sessions",
-        "/support-sessions",
-        None,
         {"contractId": contract_id, "channel": "REMOTE", "category": "SETTINGS"},
     )
     assert (status, body.get("status")) == (201, "OPEN") or body["code"] == "OUTSIDE_SUPPORT_HOURS"

@@ -18,45 +18,16 @@ from anshin.terms import JST, BillingMonth
 from infra.local.jobs import run_month
 from infra.local.seed import formed_contract, put_account, put_contract
 from infra.local.service import LocalService
+from infra.local.staff import DEMO_NOT_STAFF
 from tests.e2e.conftest import eventually, staff_request
 
 
-def staff_call(
-    service: LocalService,
-    aws_client: Callable[[str], Any],
-    method: str,
-    path: str,
-    resource: str,
-    params: dict[str, str],
-    body: Any = None,
-) -> tuple[int, dict[str, Any]]:
-    return staff_request(
-        service, aws_client, "ContractsApiFunctionName", method, path, resource, params, body
-    )
+def contract(service: LocalService, contract_id: str) -> dict[str, Any]:
+    return staff_request(service, "GET", f"/contracts/{contract_id}")[1]
 
 
-def contract(service: LocalService, aws_client: Callable[[str], Any], contract_id: str) -> dict[str, Any]:
-    return staff_call(
-        service,
-        aws_client,
-        "GET",
-        f"/contracts/{contract_id}",
-        "/contracts/{contractId}",
-        {"contractId": contract_id},
-    )[1]
-
-
-def invoice(
-    service: LocalService, aws_client: Callable[[str], Any], account: str, month: str
-) -> tuple[int, dict[str, Any]]:
-    return staff_call(
-        service,
-        aws_client,
-        "GET",
-        f"/accounts/{account}/invoices/{month}",
-        "/accounts/{mobileContractId}/invoices/{month}",
-        {"mobileContractId": account, "month": month},
-    )
+def invoice(service: LocalService, account: str, month: str) -> tuple[int, dict[str, Any]]:
+    return staff_request(service, "GET", f"/accounts/{account}/invoices/{month}")
 
 
 @pytest.fixture
@@ -112,13 +83,10 @@ def test_cancellation_month_end_and_billing(
 ) -> None:
     account, (leaving, staying) = seeded(2, datetime(2025, 8, 10, tzinfo=JST))
     # R9: a notice that arrived on the last day of October at 23:30 JST ends it with October.
-    status, body = staff_call(
+    status, body = staff_request(
         local_service,
-        aws_client,
         "POST",
         f"/contracts/{leaving}/cancellation",
-        "/contracts/{contractId}/cancellation",
-        {"contractId": leaving},
         {"receivedAt": "2025-10-31T23:30:00+09:00"},
     )
     assert (status, body["status"], body["endsAt"]) == (
@@ -138,19 +106,19 @@ def test_cancellation_month_end_and_billing(
     )
     assert leaving in would_end
     assert {leaving, staying} <= set(would_charge)
-    assert contract(local_service, aws_client, leaving)["status"] == "CANCELLATION_PENDING"
-    assert invoice(local_service, aws_client, account, "2025-10")[0] == 404
+    assert contract(local_service, leaving)["status"] == "CANCELLATION_PENDING"
+    assert invoice(local_service, account, "2025-10")[0] == 404
 
     # The month for real: the cancelled contract ends at its end and frees its slot; both are billed.
     results = run_month(local_service.endpoint, BillingMonth.parse("2025-10"))
     assert [r["status"] for r in results] == ["SUCCEEDED", "SUCCEEDED"]
-    ended = contract(local_service, aws_client, leaving)
+    ended = contract(local_service, leaving)
     assert (ended["status"], ended["endedAt"], ended["endReason"]) == (
         "ENDED",
         "2025-10-31T14:59:59.999Z",
         "SUBSCRIBER_CANCELLATION",
     )
-    assert contract(local_service, aws_client, staying)["status"] == "ACTIVE"
+    assert contract(local_service, staying)["status"] == "ACTIVE"
     profile = aws_client("dynamodb").get_item(
         TableName=local_service.output("ContractsTableName"),
         Key={"pk": {"S": f"ACCOUNT#{account}"}, "sk": {"S": "PROFILE"}},
@@ -159,7 +127,7 @@ def test_cancellation_month_end_and_billing(
     assert profile["slotsHeld"]["N"] == "1"
     assert eventually(lambda: next((e for e in contract_ended_events() if e["contractId"] == leaving), None))
 
-    status, october = invoice(local_service, aws_client, account, "2025-10")
+    status, october = invoice(local_service, account, "2025-10")
     assert status == 200
     assert sorted(line["contractId"] for line in october["lines"]) == sorted([leaving, staying])
     assert (october["subtotal"], october["tax"], october["total"]) == (1000, 100, 1100)
@@ -168,11 +136,11 @@ def test_cancellation_month_end_and_billing(
     again = run_month(local_service.endpoint, BillingMonth.parse("2025-10"))
     totals = again[1]["output"]["finished"]["record"]["totals"]
     assert totals["linesWritten"] == 0 and totals["linesAlreadyCharged"] >= 2
-    assert invoice(local_service, aws_client, account, "2025-10")[1] == october
+    assert invoice(local_service, account, "2025-10")[1] == october
 
     # November: only the contract that stayed.
     run_month(local_service.endpoint, BillingMonth.parse("2025-11"))
-    status, november = invoice(local_service, aws_client, account, "2025-11")
+    status, november = invoice(local_service, account, "2025-11")
     assert [line["contractId"] for line in november["lines"]] == [staying]
 
 
@@ -197,24 +165,38 @@ def test_upstream_account_loss_ends_every_contract_with_the_month(
     for contract_id in ids:
         view = eventually(
             lambda c=contract_id: (
-                v
-                if (v := contract(local_service, aws_client, c))["status"] == "CANCELLATION_PENDING"
-                else None
+                v if (v := contract(local_service, c))["status"] == "CANCELLATION_PENDING" else None
             )
         )
         assert (view["endsAt"], view["endReason"]) == ("2025-09-30T14:59:59.999Z", "ACCOUNT_LOSS")
 
 
-def test_staff_routes_refuse_anonymous_callers_through_the_stage(local_service: LocalService) -> None:
-    for method, path in (
-        ("GET", "/contracts/ctr-abc"),
-        ("POST", "/contracts/ctr-abc/termination"),
-        ("GET", "/accounts/MC-DEMO/invoices/2026-10"),
-        ("PUT", "/contracts/ctr-abc/holder"),
-    ):
-        answer = requests.request(method, local_service.api_url + path, json={"reason": "x"}, timeout=30)
-        assert answer.status_code == 401, (method, path, answer.text)
-        assert answer.json()["code"] == "UNAUTHENTICATED"
+STAFF_ROUTES = (
+    ("GET", "/contracts/ctr-abc"),
+    ("POST", "/contracts/ctr-abc/termination"),
+    ("GET", "/accounts/MC-DEMO/invoices/2026-10"),
+    ("PUT", "/contracts/ctr-abc/holder"),
+    ("POST", "/contracts/ctr-abc/verifications"),
+    ("POST", "/contracts/ctr-abc/devices/dev-1/commands"),
+    ("GET", "/commands/cmd-abc"),
+    ("POST", "/support-sessions"),
+    ("POST", "/applications/app-abc/decision"),
+)
+
+
+@pytest.mark.parametrize(("method", "path"), STAFF_ROUTES)
+def test_staff_routes_refuse_callers_without_a_staff_token_through_the_stage(
+    local_service: LocalService, method: str, path: str
+) -> None:
+    # No token, or a forged one: the Cognito authorizer answers 401 before any function runs.
+    for headers in ({}, {"Authorization": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"}):
+        answer = requests.request(
+            method, local_service.api_url + path, json={"reason": "x"}, headers=headers, timeout=30
+        )
+        assert (answer.status_code, answer.json()["code"]) == (401, "UNAUTHENTICATED"), (method, path)
+    # A valid token of someone outside the support-staff group: the handler answers 403.
+    status, body = staff_request(local_service, method, path, {"reason": "x"}, account=DEMO_NOT_STAFF)
+    assert (status, body["code"]) == (403, "FORBIDDEN"), (method, path, body)
 
 
 def test_the_jobs_are_scheduled_in_japan_time(

@@ -195,3 +195,90 @@ def test_upstream_account_events_reach_their_function(service_template: assertio
             }
         },
     )
+
+
+#: Routes anyone may call: web signup and the support app (proved by a code or its device token).
+PUBLIC_ROUTES = {
+    ("POST", "applications"),
+    ("GET", "{applicationId}"),
+    ("POST", "registrations"),
+    ("PUT", "passphrase"),
+    ("POST", "result"),
+}
+
+
+def test_staff_routes_need_a_staff_pool_token_and_public_routes_are_few(
+    service_template: assertions.Template,
+) -> None:
+    resources = service_template.to_json()["Resources"]
+    path_parts = {
+        logical_id: r["Properties"].get("PathPart")
+        for logical_id, r in resources.items()
+        if r["Type"] == "AWS::ApiGateway::Resource"
+    }
+    methods = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::ApiGateway::Method"]
+    assert len(methods) >= 15
+    for method in methods:
+        route = (method["HttpMethod"], path_parts[method["ResourceId"]["Ref"]])
+        if route in PUBLIC_ROUTES:
+            assert method["AuthorizationType"] == "NONE", route
+        else:
+            assert method["AuthorizationType"] == "COGNITO_USER_POOLS", route
+            assert "AuthorizerId" in method, route
+    service_template.has_resource_properties(
+        "AWS::ApiGateway::Authorizer",
+        {"Type": "COGNITO_USER_POOLS", "IdentitySource": "method.request.header.Authorization"},
+    )
+
+
+def test_gateway_refusals_carry_a_machine_readable_code(service_template: assertions.Template) -> None:
+    responses = service_template.find_resources("AWS::ApiGateway::GatewayResponse")
+    codes = {
+        r["Properties"]["ResponseType"]: json.loads(r["Properties"]["ResponseTemplates"]["application/json"])[
+            "code"
+        ]
+        for r in responses.values()
+    }
+    assert codes["UNAUTHORIZED"] == "UNAUTHENTICATED" and codes["ACCESS_DENIED"] == "FORBIDDEN"
+    assert {"DEFAULT_4XX", "DEFAULT_5XX", "THROTTLED"} <= set(codes)
+
+
+def test_staff_pool_has_the_support_staff_group_no_self_sign_up_and_mfa(
+    data_template: assertions.Template,
+) -> None:
+    data_template.has_resource_properties("AWS::Cognito::UserPoolGroup", {"GroupName": "support-staff"})
+    data_template.has_resource_properties(
+        "AWS::Cognito::UserPool",
+        {"AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True}, "MfaConfiguration": "ON"},
+    )
+
+
+def test_backups_are_kms_encrypted_tls_only_and_retained(data_template: assertions.Template) -> None:
+    data_template.has_resource(
+        "AWS::S3::Bucket",
+        {
+            "Properties": {
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [
+                        assertions.Match.object_like(
+                            {
+                                "ServerSideEncryptionByDefault": assertions.Match.object_like(
+                                    {"SSEAlgorithm": "aws:kms"}
+                                )
+                            }
+                        )
+                    ]
+                },
+                "VersioningConfiguration": {"Status": "Enabled"},
+            },
+            "DeletionPolicy": "Retain",
+        },
+    )
+    policies = data_template.find_resources("AWS::S3::BucketPolicy")
+    assert policies and all(
+        any(
+            s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+            for s in p["Properties"]["PolicyDocument"]["Statement"]
+        )
+        for p in policies.values()
+    )

@@ -251,24 +251,21 @@ class TestRequest:
             )
             assert (status, body["code"]) == (404, "CONTRACT_NOT_FOUND")
 
-    def test_staff_only(self, support_api: Any, lambda_context: object, device: dict[str, str]) -> None:
+    def test_staff_only_and_checked_before_the_body(
+        self, support_api: Any, lambda_context: object, device: dict[str, str]
+    ) -> None:
         path = f"/contracts/{device['contractId']}/devices/{device['deviceId']}/commands"
         resource = "/contracts/{contractId}/devices/{deviceId}/commands"
         params = {"contractId": device["contractId"], "deviceId": device["deviceId"]}
-        anonymous = api_call(
-            support_api, lambda_context, "POST", path, resource, params, {"action": "BACKUP"}, claims=None
-        )
-        not_staff = api_call(
-            support_api,
-            lambda_context,
-            "POST",
-            path,
-            resource,
-            params,
-            {"action": "BACKUP"},
-            claims={"sub": "x"},
-        )
-        assert (anonymous[0], not_staff[0]) == (401, 403)
+        for body in ({"action": "BACKUP"}, {"action": "REBOOT"}, "not json"):
+            anonymous = api_call(
+                support_api, lambda_context, "POST", path, resource, params, body, claims=None
+            )
+            not_staff = api_call(
+                support_api, lambda_context, "POST", path, resource, params, body, claims={"sub": "x"}
+            )
+            assert (anonymous[0], anonymous[1]["code"]) == (401, "UNAUTHENTICATED")
+            assert (not_staff[0], not_staff[1]["code"]) == (403, "FORBIDDEN")
 
 
 class TestRelayAndDelivery:

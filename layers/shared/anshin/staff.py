@@ -7,6 +7,7 @@ route whose authorizer is missing or not enforced still refuses anonymous caller
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from anshin.http import ApiError
@@ -26,3 +27,23 @@ def staff_id(event: dict[str, Any]) -> str:
     if STAFF_GROUP not in groups:
         raise ApiError(403, "FORBIDDEN", "Only support staff may do this.")
     return str(subject)
+
+
+def refusal(event: dict[str, Any], staff_resources: frozenset[str] | None = None) -> dict[str, Any] | None:
+    """The 401/403 proxy response for a caller who is not verified staff on a staff route
+    (``staff_resources``: the API resources that are staff-only; None: every one), or None.
+
+    Checked before the request is parsed, so someone who is not staff learns nothing about a
+    route's input from its validation errors."""
+    if staff_resources is not None and event.get("resource") not in staff_resources:
+        return None
+    try:
+        staff_id(event)
+    except ApiError as refused:
+        return {
+            "statusCode": refused.status,
+            "headers": {"Content-Type": "application/json"},
+            "body": json.dumps({"code": refused.code, "message": refused.message}),
+            "isBase64Encoded": False,
+        }
+    return None
