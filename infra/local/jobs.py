@@ -6,11 +6,14 @@ closes the month), so a manual run goes through the very same targets as the sch
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
+from anshin.clock import OFFSET_VARIABLE
 from anshin.jobs import scheduled_time_for
 from anshin.terms import BillingMonth
 
@@ -63,3 +66,31 @@ def describe(results: list[dict[str, Any]], dry_run: bool) -> str:
                         f"  end    {item['mobileContractId']:<18} {item['contractId']} {item['endsAt']}"
                     )
     return "\n".join(lines)
+
+
+#: The functions that judge "now" for the month-end jobs.
+JOB_FUNCTIONS = ("JobRunFunctionName", "MonthEndShardFunctionName", "BillingShardFunctionName")
+
+
+@contextlib.contextmanager
+def time_travel(endpoint: str, offset_seconds: float) -> Iterator[None]:
+    """Run the deployed job functions ``offset_seconds`` ahead of the real clock, then restore
+    them: the local stand-in for time-machine, so a demo or test can close the current month.
+    Local deployments only; the stack never sets the variable."""
+    outputs = outputs_of(endpoint, "AnshinService")
+    lambda_ = client("lambda", endpoint)
+    names = [outputs[key] for key in JOB_FUNCTIONS]
+    saved = {
+        name: lambda_.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+        for name in names
+    }
+    try:
+        for name, variables in saved.items():
+            lambda_.update_function_configuration(
+                FunctionName=name,
+                Environment={"Variables": {**variables, OFFSET_VARIABLE: str(offset_seconds)}},
+            )
+        yield
+    finally:
+        for name, variables in saved.items():
+            lambda_.update_function_configuration(FunctionName=name, Environment={"Variables": variables})

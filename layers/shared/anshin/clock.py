@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import os
+from datetime import UTC, datetime, timedelta
+
+#: Time travel for a *local* deployment only (``infra.local.jobs.time_travel``, for the demo and
+#: the e2e scenario's month end). The stack never sets it (tests/infra checks).
+OFFSET_VARIABLE = "ANSHIN_CLOCK_OFFSET_SECONDS"
 
 
 def now() -> datetime:
     """The current instant, aware, in UTC (convert with ``anshin.terms.JST`` for business dates)."""
-    return datetime.now(UTC)
+    offset = os.environ.get(OFFSET_VARIABLE)
+    return datetime.now(UTC) + timedelta(seconds=float(offset)) if offset else datetime.now(UTC)
 
 
 def iso(at: datetime) -> str:

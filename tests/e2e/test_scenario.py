@@ -1,0 +1,37 @@
+"""The whole service, end to end over HTTP, as ``make demo`` runs it (issue 6's scenario)."""
+
+from infra.local.devices import DeviceFleet
+from infra.local.scenario import Scenario, table
+from infra.local.service import LocalService
+from tests.e2e.conftest import staff_token
+
+
+def test_apply_contract_lock_wipe_offline_cancel_month_end_and_invoice(
+    local_service: LocalService, fleet: DeviceFleet
+) -> None:
+    scenario = Scenario(
+        endpoint=local_service.endpoint,
+        api_url=local_service.api_url,
+        outputs={
+            key: local_service.output(key) for key in ("ContractsTableName", "CustomerNotificationTopicArn")
+        },
+        staff_token=staff_token(local_service),
+        fleet=fleet,
+    )
+    result = scenario.run()
+    print(table(scenario.steps))
+
+    first, second = result["contracts"]
+    assert result["lock"]["status"] == "SUCCEEDED" and result["lock"]["contractId"] == first
+    assert result["wipe"]["status"] == "EXPIRED" and result["wipe"]["contractId"] == second
+    assert result["wipe"]["attempts"] >= 3  # re-sent with backoff while the device was offline
+    assert (result["contract"]["status"], result["contract"]["endReason"]) == (
+        "ENDED",
+        "SUBSCRIBER_CANCELLATION",
+    )
+    # R12: the account's first contract is first charged two months after it formed; the second
+    # is charged from its own month; R13: tax once on the invoice.
+    invoice = result["invoice"]
+    assert invoice["month"] == result["month"]
+    assert invoice["lines"] == [{"contractId": second, "month": result["month"], "amount": 500}]
+    assert (invoice["subtotal"], invoice["tax"], invoice["total"]) == (500, 50, 550)
