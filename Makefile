@@ -82,6 +82,18 @@ lint: $(VENV)/.installed ## ruff and mypy
 run: install ## start the whole service locally on 127.0.0.1 (Ctrl-C stops it)
 	$(PY) -m infra.local run $(ARGS)
 
+.PHONY: staff-token
+staff-token: $(VENV)/.installed ## print an ID token of the demo support-staff member (make run must be up)
+	@$(PY) -m infra.local staff-token $(if $(ENDPOINT),--endpoint $(ENDPOINT))
+
+.PHONY: logs
+logs: $(VENV)/.installed ## the functions' structured logs from the running stack (FUNCTION=support_api MINUTES=15)
+	@$(PY) -m infra.local logs $(if $(FUNCTION),--function $(FUNCTION)) $(if $(MINUTES),--minutes $(MINUTES))
+
+.PHONY: demo
+demo: install ## the end-to-end scenario on a fresh local stack, printed step by step
+	$(PY) -m infra.local demo
+
 .PHONY: month-end
 month-end: $(VENV)/.installed ## run MONTH=YYYY-MM's termination and billing on the running stack (DRY_RUN=1 writes nothing)
 	@test -n "$(MONTH)" || (echo "usage: make month-end MONTH=2026-11 [DRY_RUN=1] [ENDPOINT=http://127.0.0.1:4566]"; exit 2)

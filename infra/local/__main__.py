@@ -7,13 +7,19 @@ import json
 import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 from types import FrameType
 
+from infra.local import staff
+from infra.local.deploy import client, outputs_of
+from infra.local.devices import DEMO_PASSPHRASE, DeviceFleet, FleetControl
 from infra.local.emulator import ROOT
+from infra.local.scenario import Scenario, table
 from infra.local.seed import DEMO_ACCOUNTS, seed_demo
-from infra.local.service import LocalService
+from infra.local.service import FAST_COMMANDS, LocalService
 
 LOCAL_DIR = ROOT / ".local"
 DEMO_APPLICATION = json.dumps(
@@ -32,10 +38,28 @@ def run(args: argparse.Namespace) -> int:
     if args.fresh and LOCAL_DIR.exists():
         shutil.rmtree(LOCAL_DIR)
     LOCAL_DIR.mkdir(exist_ok=True)
+    context: dict[str, object] = {}
+    if args.command_expiry:
+        context["anshin:commandExpirySeconds"] = args.command_expiry
     service = LocalService.start(
-        port=args.port, work_dir=LOCAL_DIR, state_dir=LOCAL_DIR / "state", cdk_out=ROOT / "cdk.out"
+        port=args.port,
+        work_dir=LOCAL_DIR,
+        state_dir=LOCAL_DIR / "state",
+        cdk_out=ROOT / "cdk.out",
+        synth=None,
+        context=context,
     )
-    seed_demo(service.endpoint, service.output("ContractsTableName"))
+    try:
+        seed_demo(service.endpoint, service.output("ContractsTableName"))
+        for account in (staff.DEMO_STAFF, staff.DEMO_NOT_STAFF):
+            staff.ensure(service.endpoint, service.output("StaffUserPoolId"), account)
+        fleet = DeviceFleet(
+            service.endpoint, service.api_url, adopt_from=service.output("CustomerNotificationTopicArn")
+        ).start()
+        control = FleetControl(fleet, args.devices_port).start()
+    except BaseException:
+        service.stop()
+        raise
     ready = time.monotonic() - started
     stop = threading.Event()
 
@@ -44,28 +68,7 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    timings = ", ".join(f"{k} {v:.1f}s" for k, v in service.timings.items())
-    print(
-        f"""
-anshin is running locally (ready in {ready:.1f}s: {timings})
-
-  AWS endpoint   {service.endpoint}     (aws --endpoint-url {service.endpoint} ...)
-  REST API       {service.api_url}
-  Contracts      {service.output("ContractsTableName")}
-  Logs           {LOCAL_DIR / "ministack.log"}
-  Demo accounts  {", ".join([*DEMO_ACCOUNTS, "MC-VIOLATION"])}
-
-Try it:
-  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \\
-    aws --endpoint-url {service.endpoint} --region us-east-1 dynamodb list-tables
-  curl -s -X POST {service.api_url}/applications -H 'Content-Type: application/json' \\
-    -d '{DEMO_APPLICATION}'
-  curl -s {service.api_url}/applications/<applicationId>
-
-Ctrl-C stops it; state is kept in .local/ (make run ARGS=--fresh starts clean).
-""",
-        flush=True,
-    )
+    print(summary(service, control.url, ready), flush=True)
     try:
         while not stop.is_set():
             if service.emulator.process is not None and service.emulator.process.poll() is not None:
@@ -74,7 +77,95 @@ Ctrl-C stops it; state is kept in .local/ (make run ARGS=--fresh starts clean).
             stop.wait(1.0)
     finally:
         print("stopping...", flush=True)
+        control.stop()
+        fleet.stop()
         service.stop()
+    return 0
+
+
+def summary(service: LocalService, devices_url: str, ready: float) -> str:
+    timings = ", ".join(f"{k} {v:.1f}s" for k, v in service.timings.items())
+    if "synth" not in service.timings:
+        timings += "; cdk.out was up to date, not synthesized"
+    api = service.api_url
+    return f"""
+anshin is running locally: ready in {ready:.1f}s ({timings})
+
+  REST API         {api}
+  AWS endpoint     {service.endpoint}   (aws --endpoint-url {service.endpoint} --region us-east-1 ...)
+  Simulated devices {devices_url}/devices   (POST /devices/<id>/offline | online | delay?seconds=N)
+  Function logs    make logs [FUNCTION=support_api]   (powertools JSON records, function_name in each)
+  Emulator log     {LOCAL_DIR / "ministack.log"}
+  Demo accounts    {", ".join([*DEMO_ACCOUNTS, "MC-VIOLATION"])}   (MC-DEMO is eligible)
+  Staff sign-in    {staff.DEMO_STAFF.username} (support-staff)   token: make staff-token
+  Not staff        {staff.DEMO_NOT_STAFF.username} (signed in, no group: staff routes answer 403)
+  Devices          every Android contract that forms gets a simulated device with the app
+                   registered and the passphrase "{DEMO_PASSPHRASE}"
+
+Try it:
+  curl -s -X POST {api}/applications -H 'Content-Type: application/json' \\
+    -d '{DEMO_APPLICATION}'
+  curl -s {api}/applications/<applicationId>          # until "status": "CONTRACTED"
+  curl -s -H "Authorization: $(make -s staff-token)" {api}/contracts/<contractId>
+
+A full story, printed step by step: make demo. Ctrl-C stops; state stays in .local/ (ARGS=--fresh).
+"""
+
+
+def logs(args: argparse.Namespace) -> int:
+    """Each function's structured JSON log records (powertools), newest last, from the
+    emulator's CloudWatch Logs: what ``aws logs tail`` shows in AWS."""
+    outputs = outputs_of(args.endpoint, "AnshinService")
+    lambda_, cloudwatch = client("lambda", args.endpoint), client("logs", args.endpoint)
+    names = {k[: -len("FunctionName")]: v for k, v in outputs.items() if k.endswith("FunctionName")}
+    wanted = "".join(part.title() for part in args.function.split("_")) if args.function else None
+    records: list[tuple[int, str, str]] = []
+    for short, name in names.items():
+        if wanted and short != wanted:
+            continue
+        group = lambda_.get_function_configuration(FunctionName=name)["LoggingConfig"]["LogGroup"]
+        start = int((time.time() - args.minutes * 60) * 1000)
+        for event in cloudwatch.filter_log_events(logGroupName=group, startTime=start).get("events", []):
+            if event["message"].lstrip().startswith("{"):
+                records.append((event["timestamp"], short, event["message"].strip()))
+    for _, short, message in sorted(records):
+        print(f"{short:<18} {message}")
+    return 0
+
+
+def staff_token(args: argparse.Namespace) -> int:
+    outputs = outputs_of(args.endpoint, "AnshinData")
+    print(staff.token(args.endpoint, outputs["StaffUserPoolClientId"], staff.DEMO_STAFF))
+    return 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    """The e2e scenario on a fresh local stack of its own, printed as it goes."""
+    with tempfile.TemporaryDirectory(prefix="anshin-demo-") as work:
+        print("starting a fresh local stack for the demo (commands expire after 20 seconds)...", flush=True)
+        service = LocalService.start(work_dir=Path(work), context=FAST_COMMANDS)
+        fleet = DeviceFleet(service.endpoint, service.api_url).start()
+        try:
+            staff.ensure(service.endpoint, service.output("StaffUserPoolId"), staff.DEMO_STAFF)
+            scenario = Scenario(
+                endpoint=service.endpoint,
+                api_url=service.api_url,
+                outputs={
+                    k: service.output(k) for k in ("ContractsTableName", "CustomerNotificationTopicArn")
+                },
+                staff_token=staff.token(
+                    service.endpoint, service.output("StaffUserPoolClientId"), staff.DEMO_STAFF
+                ),
+                fleet=fleet,
+                on_step=lambda step: print(
+                    f"  {step.name:<32} {step.status!s:<22} {step.detail}", flush=True
+                ),
+            )
+            scenario.run()
+            print("\n" + table(scenario.steps))
+        finally:
+            fleet.stop()
+            service.stop()
     return 0
 
 
@@ -96,6 +187,24 @@ def main(argv: list[str] | None = None) -> int:
     run_parser = commands.add_parser("run", help="start the local service and serve until Ctrl-C")
     run_parser.add_argument("--port", type=int, default=4566, help="the emulator's port on 127.0.0.1")
     run_parser.add_argument("--fresh", action="store_true", help="forget the state kept in .local/")
+    run_parser.add_argument(
+        "--devices-port", type=int, default=4570, help="the simulated devices' control port"
+    )
+    run_parser.add_argument(
+        "--command-expiry",
+        type=int,
+        default=0,
+        help="device commands expire after this many seconds (default 72 h)",
+    )
+    token_parser = commands.add_parser(
+        "staff-token", help="print an ID token of the demo support-staff member"
+    )
+    token_parser.add_argument("--endpoint", default="http://127.0.0.1:4566", help="the running local stack")
+    commands.add_parser("demo", help="run the end-to-end scenario on a fresh stack, step by step")
+    logs_parser = commands.add_parser("logs", help="print the functions' structured log records")
+    logs_parser.add_argument("--function", help="one function, e.g. support_api (default: all)")
+    logs_parser.add_argument("--minutes", type=float, default=15, help="how far back (default 15)")
+    logs_parser.add_argument("--endpoint", default="http://127.0.0.1:4566", help="the running local stack")
     month_parser = commands.add_parser("month-end", help="run a month's termination and billing by hand")
     month_parser.add_argument("--month", required=True, help="the billing month, YYYY-MM")
     month_parser.add_argument("--dry-run", action="store_true", help="print what would happen; write nothing")
@@ -105,6 +214,12 @@ def main(argv: list[str] | None = None) -> int:
         return run(args)
     if args.command == "month-end":
         return month_end(args)
+    if args.command == "staff-token":
+        return staff_token(args)
+    if args.command == "demo":
+        return demo(args)
+    if args.command == "logs":
+        return logs(args)
     return 2
 
 

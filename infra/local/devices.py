@@ -19,8 +19,79 @@ from datetime import UTC, datetime
 from typing import Any
 
 import requests
+from botocore.exceptions import BotoCoreError, ClientError
+
+from infra.local.deploy import client
 
 PUSH_PATH = "/_ministack/sns/platform-endpoint-messages"
+#: The passphrase simulated subscribers register (what staff verify the caller with).
+DEMO_PASSPHRASE = "sakura-2026"  # noqa: S105 - a simulated subscriber's, printed by make run
+
+
+class FleetControl:
+    """A small HTTP control for the fleet on 127.0.0.1 (``make run`` prints its address):
+    ``GET /devices``; ``POST /devices/<id>/offline`` and ``/online``;
+    ``POST /devices/<id>/delay?seconds=N``."""
+
+    def __init__(self, fleet: DeviceFleet, port: int) -> None:
+        import http.server
+        from urllib.parse import parse_qs, urlsplit
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self, status: int, body: object) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                if self.path.rstrip("/") == "/devices":
+                    self._answer(200, fleet.describe())
+                else:
+                    self._answer(404, {"code": "NOT_FOUND", "message": "GET /devices"})
+
+            def do_POST(self) -> None:
+                url = urlsplit(self.path)
+                parts = url.path.strip("/").split("/")
+                device = fleet.by_id(parts[1]) if len(parts) == 3 and parts[0] == "devices" else None
+                if device is None:
+                    self._answer(404, {"code": "DEVICE_NOT_FOUND", "message": "No such simulated device."})
+                    return
+                if parts[2] in ("offline", "online"):
+                    fleet.set_online(device, parts[2] == "online")
+                elif parts[2] == "delay":
+                    device.answer_delay = float(parse_qs(url.query).get("seconds", ["0"])[0])
+                else:
+                    self._answer(404, {"code": "NOT_FOUND", "message": "offline, online or delay"})
+                    return
+                self._answer(
+                    200,
+                    {
+                        "deviceId": device.device_id,
+                        "online": device.online,
+                        "answerDelaySeconds": device.answer_delay,
+                    },
+                )
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, name="fleet-control", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> FleetControl:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 @dataclass
@@ -99,16 +170,68 @@ class SimulatedDevice:
 
 
 class DeviceFleet:
-    """Simulated devices that read the push channel on a background thread."""
+    """Simulated devices that read the push channel on a background thread.
 
-    def __init__(self, endpoint: str, api_url: str, poll_seconds: float = 0.2) -> None:
+    With ``adopt_from`` (the customer-notification topic), every Android contract that forms
+    gets a simulated device that installs the app with the notified code and registers the demo
+    passphrase, as its subscriber would."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        api_url: str,
+        poll_seconds: float = 0.2,
+        adopt_from: str | None = None,
+        passphrase: str = DEMO_PASSPHRASE,
+        answer_delay: float = 0.0,
+    ) -> None:
         self.endpoint = endpoint
         self.api_url = api_url
         self.poll_seconds = poll_seconds
+        self.passphrase = passphrase
+        self.answer_delay = answer_delay
         self.devices: dict[str, SimulatedDevice] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._timers: list[threading.Timer] = []
+        self._inbox = self._subscribe(adopt_from) if adopt_from else None
+
+    def _subscribe(self, topic_arn: str) -> str:
+        sqs = client("sqs", self.endpoint)
+        url = str(sqs.create_queue(QueueName="simulated-subscribers")["QueueUrl"])
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        client("sns", self.endpoint).subscribe(
+            TopicArn=topic_arn, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"}
+        )
+        return url
+
+    def _adopt(self) -> None:
+        """Install the app on the device of every contract notified since the last look."""
+        sqs = client("sqs", self.endpoint)
+        for message in sqs.receive_message(QueueUrl=self._inbox, MaxNumberOfMessages=10).get("Messages", []):
+            notification = json.loads(message["Body"])
+            device = SimulatedDevice(device_id=str(notification["deviceId"]), answer_delay=self.answer_delay)
+            try:
+                device.register(self.api_url, str(notification["memberConfirmationCode"]))
+                device.set_passphrase(self.api_url, self.passphrase)
+                self.add(device)
+            except requests.HTTPError:
+                pass  # not an Android device (the app runs on Android only), or the contract ended
+            sqs.delete_message(QueueUrl=self._inbox, ReceiptHandle=message["ReceiptHandle"])
+
+    def by_id(self, device_id: str) -> SimulatedDevice | None:
+        return next((d for d in self.devices.values() if d.device_id == device_id), None)
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "deviceId": d.device_id,
+                "online": d.online,
+                "answerDelaySeconds": d.answer_delay,
+                "commandsRun": d.ran,
+            }
+            for d in self.devices.values()
+        ]
 
     def add(self, device: SimulatedDevice) -> SimulatedDevice:
         self.devices[device.push_token] = device
@@ -139,8 +262,10 @@ class DeviceFleet:
     def _run(self) -> None:
         while not self._stop.wait(self.poll_seconds):
             try:
+                if self._inbox:
+                    self._adopt()
                 self.poll_once()
-            except requests.RequestException:
+            except (requests.RequestException, BotoCoreError, ClientError):
                 continue  # the emulator is stopping or busy; the next poll tries again
 
     def start(self) -> DeviceFleet:

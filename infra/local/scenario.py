@@ -22,12 +22,12 @@ from anshin.clock import parse_iso
 from anshin.terms import billing_month_of
 
 from infra.local.deploy import client
+from infra.local.devices import DEMO_PASSPHRASE as PASSPHRASE
 from infra.local.devices import DeviceFleet, SimulatedDevice
 from infra.local.jobs import run_month, time_travel
 from infra.local.seed import put_account
 
 T = TypeVar("T")
-PASSPHRASE = "sakura-2026"
 
 
 @dataclass

@@ -28,6 +28,30 @@ def synthesize(outdir: Path, context: dict[str, object] | None = None) -> float:
     return time.monotonic() - started
 
 
+#: What the synthesized assembly depends on: when none of it changed since ``cdk.out`` was
+#: written with the same context, ``make run`` deploys it again without synthesizing.
+SOURCES = ("infra", "functions", "layers/shared/anshin", "statemachines", "cdk.json", ".build/layer.built")
+CONTEXT_FILE = "anshin-context.json"
+
+
+def assembly_is_fresh(cdk_out: Path, context: dict[str, object]) -> bool:
+    manifest = cdk_out / "manifest.json"
+    saved = cdk_out / CONTEXT_FILE
+    if not manifest.exists() or not saved.exists() or json.loads(saved.read_text()) != context:
+        return False
+    built = manifest.stat().st_mtime
+    for source in SOURCES:
+        path = ROOT / source
+        files = (
+            [path]
+            if path.is_file()
+            else [f for f in path.rglob("*") if f.is_file() and "__pycache__" not in f.parts]
+        )
+        if any(f.stat().st_mtime > built for f in files):
+            return False
+    return True
+
+
 def create_push_application(endpoint: str, name: str) -> str:
     """The SNS platform application of the support app (``GCM/<name>``), which an operator
     creates once per AWS account with the FCM credential; CloudFormation cannot."""
@@ -50,6 +74,15 @@ def _clean_env() -> dict[str, str]:
 
 #: Settings every local deployment gets: the demo staff sign in without MFA (AWS default: REQUIRED).
 LOCAL_CONTEXT: dict[str, object] = {"anshin:staffMfa": "OFF"}
+
+
+#: For the demo and the e2e tests: device commands expire in seconds (re-sent every 2-4 s), so an
+#: offline device's command visibly expires; AWS default: 72 hours, re-sent from 1 minute to 1 hour.
+FAST_COMMANDS: dict[str, object] = {
+    "anshin:commandExpirySeconds": 20,
+    "anshin:commandRetryBaseSeconds": 2,
+    "anshin:commandRetryMaxSeconds": 4,
+}
 
 
 @dataclass
@@ -81,17 +114,19 @@ class LocalService:
         work_dir: Path,
         state_dir: Path | None = None,
         cdk_out: Path | None = None,
-        synth: bool = True,
+        synth: bool | None = True,
         context: dict[str, object] | None = None,
     ) -> LocalService:
-        """Synthesize (unless ``synth`` is false) with CDK ``context``, start the emulator,
-        deploy, and return."""
+        """Synthesize with CDK ``context`` (always if ``synth`` is true, never if false, when
+        the sources changed if None), start the emulator, deploy, and return."""
         timings: dict[str, float] = {}
         cdk_out = cdk_out or work_dir / "cdk.out"
-        if synth:
+        context = {**LOCAL_CONTEXT, **(context or {})}
+        if synth or (synth is None and not assembly_is_fresh(cdk_out, context)):
             if cdk_out.exists():
                 shutil.rmtree(cdk_out)
-            timings["synth"] = synthesize(cdk_out, {**LOCAL_CONTEXT, **(context or {})})
+            timings["synth"] = synthesize(cdk_out, context)
+            (cdk_out / CONTEXT_FILE).write_text(json.dumps(context))
         emulator = Emulator(port or free_port(), work_dir / "ministack.log", state_dir)
         started = time.monotonic()
         emulator.start()

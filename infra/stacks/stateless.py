@@ -440,6 +440,7 @@ class StatelessStack(Stack):
             logging_format=lambda_.LoggingFormat.JSON,
             environment={
                 "POWERTOOLS_SERVICE_NAME": SERVICE,
+                "POWERTOOLS_LOG_LEVEL": "INFO",
                 "POWERTOOLS_METRICS_NAMESPACE": "Anshin",
                 "CONTRACTS_TABLE": self.data.contracts_table.table_name,
                 "SESSIONS_TABLE": self.data.sessions_table.table_name,

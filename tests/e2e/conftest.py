@@ -19,17 +19,10 @@ import requests
 from infra.local import staff
 from infra.local.devices import DeviceFleet
 from infra.local.seed import put_account
-from infra.local.service import LocalService
+from infra.local.service import FAST_COMMANDS, LocalService
 from infra.local.staff import DEMO_NOT_STAFF, DEMO_STAFF, StaffAccount
 
 T = TypeVar("T")
-
-#: Stack settings for the e2e deployment: device commands expire in seconds, not 72 hours.
-E2E_CONTEXT: dict[str, object] = {
-    "anshin:commandExpirySeconds": 20,
-    "anshin:commandRetryBaseSeconds": 2,
-    "anshin:commandRetryMaxSeconds": 4,
-}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -43,7 +36,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def local_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalService]:
-    service = LocalService.start(work_dir=tmp_path_factory.mktemp("local"), context=E2E_CONTEXT)
+    service = LocalService.start(work_dir=tmp_path_factory.mktemp("local"), context=FAST_COMMANDS)
     try:
         for staff_account in (DEMO_STAFF, DEMO_NOT_STAFF):
             staff.ensure(service.endpoint, service.output("StaffUserPoolId"), staff_account)

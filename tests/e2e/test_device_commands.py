@@ -2,7 +2,7 @@
 
 The command API publishes to the device-command topic, SNS really invokes the deployed relay,
 the relay pushes over the emulator's SNS platform endpoints, and simulated devices answer through
-the public device API. The e2e deployment expires commands after 20 seconds (E2E_CONTEXT), so
+the public device API. The e2e deployment expires commands after 20 seconds (FAST_COMMANDS), so
 an offline device's command is re-sent and expires within the test.
 """
 
@@ -14,8 +14,8 @@ import pytest
 import requests
 
 from infra.local.devices import DeviceFleet, SimulatedDevice
-from infra.local.service import LocalService
-from tests.e2e.conftest import E2E_CONTEXT, eventually, staff_request
+from infra.local.service import FAST_COMMANDS, LocalService
+from tests.e2e.conftest import eventually, staff_request
 from tests.e2e.test_applications import application, apply, settled
 
 
@@ -110,7 +110,7 @@ def test_wipe_needs_verification_and_confirmation_and_an_offline_device_expires_
     command_id = body["commandId"]
 
     expired = sub.until(
-        command_id, "EXPIRED", timeout=int(str(E2E_CONTEXT["anshin:commandExpirySeconds"])) + 30
+        command_id, "EXPIRED", timeout=int(str(FAST_COMMANDS["anshin:commandExpirySeconds"])) + 30
     )
     # Re-sent with backoff (2 s, doubling, capped at 4 s) until the 20-second expiry.
     assert expired["attempts"] >= 3, expired

@@ -282,3 +282,13 @@ def test_backups_are_kms_encrypted_tls_only_and_retained(data_template: assertio
         )
         for p in policies.values()
     )
+
+
+def test_no_function_is_deployed_with_a_shifted_clock(service_template: assertions.Template) -> None:
+    # anshin.clock honours ANSHIN_CLOCK_OFFSET_SECONDS for local time travel only (infra.local.jobs).
+    from anshin.clock import OFFSET_VARIABLE
+
+    for function in service_template.find_resources("AWS::Lambda::Function").values():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert OFFSET_VARIABLE not in variables
+        assert variables["POWERTOOLS_LOG_LEVEL"] == "INFO"
