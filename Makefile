@@ -103,6 +103,10 @@ month-end: $(VENV)/.installed ## run MONTH=YYYY-MM's termination and billing on 
 bench: install ## billing benchmark on a fresh local stack (CONTRACTS=10000)
 	$(PY) benchmarks/billing.py --contracts $(or $(CONTRACTS),10000)
 
+.PHONY: bench-cold-start
+bench-cold-start: install ## import time of each handler in a fresh interpreter, and asset sizes
+	$(PY) benchmarks/cold_start.py
+
 .PHONY: lock
 lock: $(VENV)/.installed ## re-pin every dependency (requirements.lock, the layer's, ministack's)
 	$(UV) pip compile --quiet pyproject.toml --extra dev --python-version 3.11 -o requirements.lock

@@ -3,9 +3,10 @@
 import os
 from typing import Any
 
-from anshin import billing, clock, jobs
+from anshin import billing, clock, jobs, metrics
 from anshin.terms import BillingMonth
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
@@ -18,8 +19,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     month = BillingMonth.parse(event["month"])
     fee = int(os.environ["MONTHLY_FEE_JPY"])
     started = clock.now()
-    result = jobs.run_shard(
-        lambda cursor: billing.bill_shard(
+
+    def page(cursor: dict[str, Any] | None) -> dict[str, Any]:
+        result = billing.bill_shard(
             month,
             int(event["shard"]),
             started,
@@ -27,10 +29,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             run_id=event["runId"],
             cursor=cursor,
             dry_run=bool(event.get("dryRun")),
-        ),
-        event,
-        context.get_remaining_time_in_millis,
-    )
+        )
+        if result.get("linesWritten"):
+            metrics.count("InvoiceLinesWritten", result["linesWritten"], dimensions={"Month": str(month)})
+            metrics.count("YenBilled", result["yenWritten"], MetricUnit.NoUnit, {"Month": str(month)})
+        return result
+
+    result = jobs.run_shard(page, event, context.get_remaining_time_in_millis)
     logger.info(
         "billing shard page done",
         extra={"shard": event["shard"], "month": event["month"], "more": result["cursor"] is not None},

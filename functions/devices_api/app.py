@@ -5,7 +5,7 @@ confirmation code, later calls by the device's own token (``Authorization: Beare
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from anshin import clock, commands, devices, push
+from anshin import clock, commands, devices, metrics, push
 from anshin.http import ApiError, install_error_handlers
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -123,6 +123,10 @@ def report_result(
         raise ApiError(
             409, "BACKUP_NOT_UPLOADED", "Upload the backup through the command's URL first."
         ) from None
+    if answer.get("finishedNow"):
+        metrics.count(
+            "CommandsFinished", dimensions={"Action": str(answer["action"]), "Status": str(answer["status"])}
+        )
     logger.info("command result", extra={"commandId": commandId, "status": answer["status"]})
     return {"commandId": commandId, "status": answer["status"], "locationStored": "location" in answer}
 

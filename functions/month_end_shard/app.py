@@ -4,7 +4,7 @@ their slots (R4) and tell the rest of the system (EventBridge ContractEnded)."""
 import json
 from typing import Any
 
-from anshin import aws, clock, jobs, lifecycle
+from anshin import aws, clock, jobs, lifecycle, metrics
 from anshin.terms import BillingMonth
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -31,6 +31,8 @@ def page(month: BillingMonth, shard: int, cursor: dict[str, Any] | None, dry_run
         return lifecycle.due_contracts(month, shard, clock.now(), cursor)
     result = lifecycle.end_due_contracts(month, shard, clock.now(), cursor)
     announce(result["ended"])
+    for ended in result["ended"]:
+        metrics.count("ContractsEnded", dimensions={"Reason": str(ended["endReason"])})
     return {"ended": result["ended"], "contractsEnded": len(result["ended"]), "cursor": result["cursor"]}
 
 

@@ -3,4 +3,8 @@
 from anshin import contracts
 from anshin.handler import workflow_task
 
-handler = workflow_task("record_contract", lambda event: contracts.record_contract(event["applicationId"]))
+handler = workflow_task(
+    "record_contract",
+    lambda event: contracts.record_contract(event["applicationId"]),
+    metric=lambda result: ("ContractsFormed", {}) if result.get("recorded") else None,
+)

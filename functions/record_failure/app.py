@@ -14,5 +14,7 @@ def _error(event: dict[str, Any]) -> str:
 
 
 handler = workflow_task(
-    "record_failure", lambda event: screening.record_failure(event["applicationId"], _error(event))
+    "record_failure",
+    lambda event: screening.record_failure(event["applicationId"], _error(event)),
+    metric=lambda result: ("ApplicationsFailed", {}),
 )

@@ -4,5 +4,7 @@ from anshin import screening
 from anshin.handler import workflow_task
 
 handler = workflow_task(
-    "reject_application", lambda event: screening.staff_reject(event["applicationId"], event["reason"])
+    "reject_application",
+    lambda event: screening.staff_reject(event["applicationId"], event["reason"]),
+    metric=lambda result: ("ApplicationsScreened", {"Outcome": "REJECTED", "Reason": "STAFF_DECISION"}),
 )

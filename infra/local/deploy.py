@@ -49,7 +49,7 @@ def zip_directory(path: Path) -> bytes:
     """A deterministic zip of a directory (sorted entries, fixed timestamps, modes kept)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        for file in sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             info = zipfile.ZipInfo(str(file.relative_to(path)), _FIXED_ZIP_TIME)
             info.external_attr = (file.stat().st_mode & 0o777) << 16
             info.compress_type = zipfile.ZIP_DEFLATED

@@ -431,7 +431,7 @@ class StatelessStack(Stack):
             runtime=lambda_.Runtime.PYTHON_3_11,
             architecture=lambda_.Architecture.X86_64,
             handler="app.handler",
-            code=lambda_.Code.from_asset(str(ROOT / "functions" / name)),
+            code=lambda_.Code.from_asset(str(ROOT / "functions" / name), exclude=["__pycache__", "*.pyc"]),
             layers=[self.layer],
             memory_size=512,
             timeout=timeout or Duration.seconds(30),

@@ -450,6 +450,30 @@ class TestResult:
         assert shown["status"] == "SUCCEEDED" and shown["finishedAt"] == "2026-11-24T03:00:00.000Z"
         assert shown["location"] == {"latitude": 35.6812, "longitude": 139.7671}
 
+    def test_a_finished_command_is_counted_once_as_a_business_metric(
+        self,
+        support_api: Any,
+        devices_api: Any,
+        relay_fn: Any,
+        lambda_context: object,
+        device: dict[str, str],
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        with time_machine.travel(NOON, tick=False):
+            command_id = self.lock(support_api, relay_fn, lambda_context, device)
+            capsys.readouterr()
+            for _ in range(2):  # the device retries its report: counted once
+                report(devices_api, lambda_context, device, command_id, {"status": "SUCCEEDED"})
+        emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+        finished = [m for m in emf if "CommandsFinished" in m]
+        assert len(finished) == 1
+        assert (finished[0]["Action"], finished[0]["Status"], finished[0]["CommandsFinished"]) == (
+            "LOCK",
+            "SUCCEEDED",
+            [1.0],
+        )
+        assert {"Action", "Status"} <= set(finished[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0])
+
     def test_location_is_dropped_when_the_subscriber_opted_out_r16(
         self,
         support_api: Any,

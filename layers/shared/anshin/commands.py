@@ -331,7 +331,7 @@ def report_result(
             backup=backup,
             now=now,
         )
-    return {**command, **updates}
+    return {**command, **updates, "finishedNow": True}
 
 
 def view(command: dict[str, Any]) -> dict[str, Any]:

@@ -193,7 +193,12 @@ def record_contract(application_id: str) -> dict[str, Any]:
                     }
                 raise
             continue  # the account already has its first contract: record this one as a later one
-        return {"applicationId": application_id, "status": "CONTRACTED", "contractId": contract_id}
+        return {
+            "applicationId": application_id,
+            "status": "CONTRACTED",
+            "contractId": contract_id,
+            "recorded": True,
+        }
     raise RuntimeError(f"could not record the contract of {application_id}")
 
 

@@ -8,15 +8,22 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from anshin import metrics
+
 logger = Logger()
 tracer = Tracer()
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+#: From a step's result: the business metric it is (name and dimensions), or None.
+MetricOf = Callable[[dict[str, Any]], tuple[str, dict[str, str]] | None]
 
 
-def workflow_task(name: str, step: Callable[[dict[str, Any]], dict[str, Any]]) -> Handler:
+def workflow_task(
+    name: str, step: Callable[[dict[str, Any]], dict[str, Any]], metric: MetricOf | None = None
+) -> Handler:
     """A Step Functions task: the event is the task's Payload; the step's answer is its result.
-    The application id is appended to every log line of the invocation."""
+    The application id is appended to every log line of the invocation; ``metric`` names the
+    business event the result is, if any (anshin.metrics)."""
 
     @logger.inject_lambda_context(clear_state=True)
     @tracer.capture_lambda_handler
@@ -24,10 +31,12 @@ def workflow_task(name: str, step: Callable[[dict[str, Any]], dict[str, Any]]) -
         if "applicationId" in event:
             logger.append_keys(applicationId=event["applicationId"])
         result = step(event)
+        if metric is not None and (event_metric := metric(result)) is not None:
+            metrics.count(event_metric[0], dimensions=event_metric[1])
         logger.info(
             "step done",
             extra={
-                "step": step.__name__,
+                "step": name,
                 "result": {k: v for k, v in result.items() if k in ("status", "outcome", "reason")},
             },
         )

@@ -93,8 +93,13 @@ def follow_up(command_id: str, attempt: int, now: datetime) -> dict[str, Any]:
     if command is None or command["status"] in commands.FINISHED:
         return {"commandId": command_id, "next": "DONE", "status": command and command["status"]}
     if parse_iso(str(command["expiresAt"])) <= now:
-        commands.expire(command_id, now)
-        return {"commandId": command_id, "next": "DONE", "status": CommandStatus.EXPIRED.value}
+        return {
+            "commandId": command_id,
+            "next": "DONE",
+            "status": CommandStatus.EXPIRED.value,
+            "action": command["action"],
+            "expiredNow": commands.expire(command_id, now),
+        }
     publish(command, attempt + 1)
     return {
         "commandId": command_id,
