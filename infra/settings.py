@@ -28,6 +28,9 @@ class Settings:
     layer_dir: str = ".build/layer"
     #: MFA for support staff sign-in: REQUIRED (default), OPTIONAL or OFF (local demo only).
     staff_mfa: str = "REQUIRED"
+    #: AWS WAF in front of the API stage (rate limit per address, body size). Local deployments
+    #: turn it off: the emulator has no AWS::WAFv2::WebACLAssociation (docs/emulator-notes.md).
+    api_waf: bool = True
     #: Log retention of every function and state machine log group, in days.
     log_retention_days: int = 30
 
@@ -50,5 +53,6 @@ class Settings:
             layer_dir=str(get("layerDir", cls.layer_dir)),
             support_phone_number=str(get("supportPhoneNumber", cls.support_phone_number)),
             staff_mfa=str(get("staffMfa", cls.staff_mfa)),
+            api_waf=str(get("apiWaf", cls.api_waf)).lower() in ("true", "1"),
             log_retention_days=int(str(get("logRetentionDays", cls.log_retention_days))),
         )

@@ -72,8 +72,9 @@ def _clean_env() -> dict[str, str]:
     return env
 
 
-#: Settings every local deployment gets: the demo staff sign in without MFA (AWS default: REQUIRED).
-LOCAL_CONTEXT: dict[str, object] = {"anshin:staffMfa": "OFF"}
+#: Settings every local deployment gets: the demo staff sign in without MFA (AWS default:
+#: REQUIRED); no WAF association, which the emulator cannot create (AWS default: on).
+LOCAL_CONTEXT: dict[str, object] = {"anshin:staffMfa": "OFF", "anshin:apiWaf": False}
 
 
 #: For the demo and the e2e tests: device commands expire in seconds (re-sent every 2-4 s), so an

@@ -21,6 +21,7 @@ from constructs import Construct
 from infra import grants
 from infra.nag import acknowledge
 from infra.settings import Settings
+from infra.stacks.operations import Operations
 from infra.stacks.stateful import StatefulStack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +51,8 @@ class StatelessStack(Stack):
             description="anshin domain package and its dependencies (powertools, pydantic)",
         )
         self.functions: dict[str, lambda_.Function] = {}
+        self.dead_letter_queues: dict[str, sqs.Queue] = {}
+        self.state_machines: dict[str, sfn.StateMachine] = {}
 
         # --- Application approval (R4, R6) and the notification that forms the contract (R6.4) ---
         def task(
@@ -377,6 +380,18 @@ class StatelessStack(Stack):
         )
         self.staff_method(invoices.add_resource("{month}"), "GET", contracts_integration)
 
+        self.operations = Operations(
+            self,
+            "Operations",
+            key=data.key,
+            functions=self.functions,
+            queues=self.dead_letter_queues,
+            machines=self.state_machines,
+            api=self.api,
+            waf=settings.api_waf,
+        )
+        CfnOutput(self, "AlarmTopicArn", value=self.operations.topic.topic_arn)
+        CfnOutput(self, "DashboardName", value=self.operations.dashboard.dashboard_name)
         CfnOutput(self, "ApiId", value=self.api.rest_api_id)
         CfnOutput(self, "ApiStage", value=self.api.deployment_stage.stage_name)
         CfnOutput(self, "ApprovalStateMachineArn", value=self.approval.state_machine_arn)
@@ -495,6 +510,7 @@ class StatelessStack(Stack):
             "IAM5[Resource::*]",
             "X-Ray tracing and CloudWatch Logs delivery have no resource-level permissions.",
         )
+        self.state_machines[construct_id] = machine
         return machine
 
     def schedule(
@@ -546,6 +562,7 @@ class StatelessStack(Stack):
             retention_period=Duration.days(14),
         )
         acknowledge(queue, "SQS3", "This queue is itself a dead-letter queue.")
+        self.dead_letter_queues[construct_id] = queue
         return queue
 
     def rest_api(self) -> apigw.RestApi:
@@ -605,9 +622,6 @@ class StatelessStack(Stack):
             api,
             "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
             "AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS documents for the stage's logs.",
-        )
-        acknowledge(
-            api, "APIG3", "WAF arrives with production hardening (issue 7); stage throttling meanwhile."
         )
         return api
 

@@ -292,3 +292,27 @@ def test_no_function_is_deployed_with_a_shifted_clock(service_template: assertio
         variables = function["Properties"]["Environment"]["Variables"]
         assert OFFSET_VARIABLE not in variables
         assert variables["POWERTOOLS_LOG_LEVEL"] == "INFO"
+
+
+def test_alarms_reach_the_operations_topic_and_cover_every_function_queue_and_workflow(
+    service_template: assertions.Template,
+) -> None:
+    alarms = service_template.find_resources("AWS::CloudWatch::Alarm")
+    functions = service_template.find_resources("AWS::Lambda::Function")
+    queues = service_template.find_resources("AWS::SQS::Queue")
+    machines = service_template.find_resources("AWS::StepFunctions::StateMachine")
+    assert len(alarms) == 2 * len(functions) + len(queues) + 3 * len(machines)
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"], alarm["Properties"]["AlarmDescription"]
+        assert alarm["Properties"]["Threshold"] == 0
+    service_template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
+
+
+def test_public_api_is_behind_waf_with_a_rate_limit_and_a_body_limit(
+    service_template: assertions.Template,
+) -> None:
+    acl = next(iter(service_template.find_resources("AWS::WAFv2::WebACL").values()))["Properties"]
+    statements = {rule["Name"]: rule["Statement"] for rule in acl["Rules"]}
+    assert statements["RatePerAddress"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
+    assert statements["BodyTooLarge"]["SizeConstraintStatement"]["ComparisonOperator"] == "GT"
+    service_template.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)

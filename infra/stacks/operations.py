@@ -1,0 +1,175 @@
+"""What an operator watches: alarms to an operations topic, one dashboard, and the WAF in front
+of the public API (issue 7)."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from infra.nag import acknowledge
+
+FIVE_MINUTES = Duration.minutes(5)
+#: Requests one client address may send in five minutes before WAF blocks it (signup abuse).
+RATE_LIMIT_PER_5_MIN = 300
+#: Largest request body the API accepts (the biggest legitimate one, an application, is ~1 KB).
+MAX_BODY_BYTES = 16 * 1024
+
+
+class Operations(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        key: kms.IKey,
+        functions: dict[str, lambda_.Function],
+        queues: dict[str, sqs.Queue],
+        machines: dict[str, sfn.StateMachine],
+        api: apigw.RestApi,
+        waf: bool,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.topic = sns.Topic(self, "Alarms", master_key=key, enforce_ssl=True)
+        notify = actions.SnsAction(self.topic)
+        self.alarms: list[cloudwatch.Alarm] = []
+
+        def alarm(alarm_id: str, metric: cloudwatch.Metric, description: str) -> None:
+            created = metric.create_alarm(
+                self,
+                alarm_id,
+                alarm_description=description,
+                threshold=0,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            created.add_alarm_action(notify)
+            self.alarms.append(created)
+
+        for name, fn in functions.items():
+            alarm(f"{name}Errors", fn.metric_errors(period=FIVE_MINUTES), f"{name}: invocations failed")
+            alarm(f"{name}Throttles", fn.metric_throttles(period=FIVE_MINUTES), f"{name}: throttled")
+        for name, queue in queues.items():
+            alarm(
+                f"{name}Depth",
+                queue.metric_approximate_number_of_messages_visible(period=FIVE_MINUTES, statistic="Maximum"),
+                f"{name}: dead letters waiting (make redrive after fixing the cause)",
+            )
+        for name, machine in machines.items():
+            alarm(f"{name}Failed", machine.metric_failed(period=FIVE_MINUTES), f"{name}: executions failed")
+            alarm(
+                f"{name}TimedOut",
+                machine.metric_timed_out(period=FIVE_MINUTES),
+                f"{name}: executions timed out",
+            )
+            alarm(
+                f"{name}Aborted", machine.metric_aborted(period=FIVE_MINUTES), f"{name}: executions aborted"
+            )
+
+        def business(name: str, label: str) -> cloudwatch.IMetric:
+            return cloudwatch.MathExpression(
+                expression=f"SUM(SEARCH('{{Anshin}} MetricName=\"{name}\"', 'Sum', 3600))",
+                label=label,
+                period=Duration.hours(1),
+            )
+
+        self.dashboard = cloudwatch.Dashboard(
+            self, "Dashboard", dashboard_name=f"{Stack.of(self).stack_name}-ops"
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Applications, contracts (per hour)",
+                left=[
+                    business("ApplicationsScreened", "screened"),
+                    business("ApplicationsFailed", "notification failed"),
+                    business("ContractsFormed", "contracts formed"),
+                    business("ContractsEnded", "contracts ended"),
+                ],
+            ),
+            cloudwatch.GraphWidget(
+                title="Device commands and billing (per hour)",
+                left=[business("CommandsFinished", "commands finished")],
+                right=[business("InvoiceLinesWritten", "invoice lines"), business("YenBilled", "yen billed")],
+            ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=24),
+        )
+
+        if waf:
+            self.protect(api)
+        else:
+            acknowledge(
+                api,
+                "APIG3",
+                "anshin:apiWaf is off for this deployment (the local emulator cannot associate a "
+                "web ACL); stage throttling still applies. AWS deployments keep the default (on).",
+            )
+
+    def protect(self, api: apigw.RestApi) -> None:
+        """The public API: a per-address rate limit and a body size limit, before any function runs."""
+
+        def rule(
+            name: str, priority: int, statement: wafv2.CfnWebACL.StatementProperty
+        ) -> wafv2.CfnWebACL.RuleProperty:
+            return wafv2.CfnWebACL.RuleProperty(
+                name=name,
+                priority=priority,
+                action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                statement=statement,
+                visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                    cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
+                ),
+            )
+
+        self.web_acl = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True, metric_name="anshin-api", sampled_requests_enabled=True
+            ),
+            rules=[
+                rule(
+                    "RatePerAddress",
+                    0,
+                    wafv2.CfnWebACL.StatementProperty(
+                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                            limit=RATE_LIMIT_PER_5_MIN, aggregate_key_type="IP"
+                        )
+                    ),
+                ),
+                rule(
+                    "BodyTooLarge",
+                    1,
+                    wafv2.CfnWebACL.StatementProperty(
+                        size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
+                            comparison_operator="GT",
+                            size=MAX_BODY_BYTES,
+                            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
+                                body=wafv2.CfnWebACL.BodyProperty(oversize_handling="MATCH")
+                            ),
+                            text_transformations=[
+                                wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")
+                            ],
+                        )
+                    ),
+                ),
+            ],
+        )
+        wafv2.CfnWebACLAssociation(
+            self,
+            "ApiWebAcl",
+            resource_arn=api.deployment_stage.stage_arn,
+            web_acl_arn=self.web_acl.attr_arn,
+        )
