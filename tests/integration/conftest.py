@@ -130,6 +130,16 @@ def pushed(endpoint_arn: str) -> list[dict[str, Any]]:
     return [json.loads(json.loads(m)["GCM"])["data"] for m in endpoint.messages.values()]
 
 
+def handler_fixture(name: str) -> Any:
+    """A fixture that loads ``functions/<name>/app.py`` inside moto (``aws_env``)."""
+
+    @pytest.fixture
+    def loaded(aws_env: dict[str, str]) -> ModuleType:
+        return load_handler(name)
+
+    return loaded
+
+
 def rest_event(
     method: str,
     path: str,

@@ -12,31 +12,17 @@ import time_machine
 from anshin import commands, devices
 from anshin.terms import JST
 
-from tests.integration.conftest import api_call, load_handler, pushed
+from tests.integration.conftest import api_call, handler_fixture, pushed
 from tests.integration.test_contract_end_and_billing import seed_account, seed_contract
 from tests.integration.test_devices_and_support import verify
 
 NOON = datetime(2026, 11, 24, 12, 0, tzinfo=JST)
 
 
-@pytest.fixture
-def support_api(aws_env: dict[str, str]) -> Any:
-    return load_handler("support_api")
-
-
-@pytest.fixture
-def devices_api(aws_env: dict[str, str]) -> Any:
-    return load_handler("devices_api")
-
-
-@pytest.fixture
-def relay_fn(aws_env: dict[str, str]) -> Any:
-    return load_handler("command_relay")
-
-
-@pytest.fixture
-def follow_up_fn(aws_env: dict[str, str]) -> Any:
-    return load_handler("command_follow_up")
+support_api = handler_fixture("support_api")
+devices_api = handler_fixture("devices_api")
+relay_fn = handler_fixture("command_relay")
+follow_up_fn = handler_fixture("command_follow_up")
 
 
 @pytest.fixture

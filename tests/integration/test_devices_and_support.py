@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from anshin.terms import JST
 
-from tests.integration.conftest import STAFF, api_call, load_handler
+from tests.integration.conftest import STAFF, api_call, handler_fixture
 from tests.integration.test_contract_end_and_billing import seed_account, seed_contract
 
 NOON = datetime(2026, 11, 24, 12, 0, tzinfo=JST)
@@ -19,14 +19,8 @@ NOON = datetime(2026, 11, 24, 12, 0, tzinfo=JST)
 call = api_call
 
 
-@pytest.fixture
-def devices_api(aws_env: dict[str, str]) -> Any:
-    return load_handler("devices_api")
-
-
-@pytest.fixture
-def support_api(aws_env: dict[str, str]) -> Any:
-    return load_handler("support_api")
+devices_api = handler_fixture("devices_api")
+support_api = handler_fixture("support_api")
 
 
 @pytest.fixture
