@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from anshin import billing, clock, lifecycle, staff
-from anshin.http import ApiError, install_error_handlers
+from anshin.http import ApiError, install_error_handlers, media_type_refusal
 from anshin.terms import BillingMonth
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -115,6 +115,6 @@ def read_invoice(
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if refused := staff.refusal(event):
+    if refused := staff.refusal(event) or media_type_refusal(event):
         return refused
     return app.resolve(event, context)

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from anshin import clock, commands, devices, metrics, push
-from anshin.http import ApiError, install_error_handlers
+from anshin.http import ApiError, install_error_handlers, media_type_refusal
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
@@ -134,4 +134,4 @@ def report_result(
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return media_type_refusal(event) or app.resolve(event, context)

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from anshin import clock, commands, relay, staff, support_sessions, verification
-from anshin.http import ApiError, install_error_handlers
+from anshin.http import ApiError, install_error_handlers, media_type_refusal
 from anshin.support import EXCLUDED_CATEGORIES, SUPPORTED_CATEGORIES, Channel
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -180,6 +180,6 @@ def close_session(
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if refused := staff.refusal(event):
+    if refused := staff.refusal(event) or media_type_refusal(event):
         return refused
     return app.resolve(event, context)

@@ -12,7 +12,7 @@ import time_machine
 from anshin import commands, devices
 from anshin.terms import JST
 
-from tests.integration.conftest import api_call, handler_fixture, pushed
+from tests.integration.conftest import STAFF, api_call, handler_fixture, load_handler, pushed
 from tests.integration.test_contract_end_and_billing import seed_account, seed_contract
 from tests.integration.test_devices_and_support import verify
 
@@ -541,3 +541,25 @@ class TestResult:
         assert status == 200
         assert shown["backup"]["key"] == f"backups/{device['contractId']}/{command_id}.bin"
         assert shown["backup"]["size"] == len(b"settings")
+
+
+def test_a_body_that_is_not_json_is_415_on_every_api(aws_env: dict[str, str], lambda_context: object) -> None:
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    for name, method, path, resource, params, claims in (
+        ("applications_api", "POST", "/applications", "/applications", None, None),
+        ("devices_api", "POST", "/devices/registrations", "/devices/registrations", None, None),
+        ("support_api", "POST", "/support-sessions", "/support-sessions", None, STAFF),
+        (
+            "contracts_api",
+            "POST",
+            "/contracts/ctr-1/cancellation",
+            "/contracts/{contractId}/cancellation",
+            {"contractId": "ctr-1"},
+            STAFF,
+        ),
+    ):
+        api = load_handler(name)
+        status, body = api_call(
+            api, lambda_context, method, path, resource, params, "a=1", claims=claims, headers=form
+        )
+        assert (status, body["code"]) == (415, "UNSUPPORTED_MEDIA_TYPE"), name

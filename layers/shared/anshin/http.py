@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -28,6 +29,29 @@ def error_response(status: int, code: str, message: str, **details: Any) -> Resp
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
         body={"code": code, "message": message, **details},
+    )
+
+
+def proxy_error(status: int, code: str, message: str) -> dict[str, Any]:
+    """An API Gateway proxy answer in the shared error shape, for refusals made before routing."""
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"code": code, "message": message}),
+        "isBase64Encoded": False,
+    }
+
+
+def media_type_refusal(event: dict[str, Any]) -> dict[str, Any] | None:
+    """``415`` for a request body that is not JSON (a form-encoded ``curl -d``, say), which the
+    resolver would otherwise parse as a form and refuse with confusing field errors."""
+    if not event.get("body"):
+        return None
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    if str(headers.get("content-type", "")).split(";")[0].strip().lower() == "application/json":
+        return None
+    return proxy_error(
+        415, "UNSUPPORTED_MEDIA_TYPE", "Send the body as JSON (Content-Type: application/json)."
     )
 
 

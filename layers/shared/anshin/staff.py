@@ -7,10 +7,9 @@ route whose authorizer is missing or not enforced still refuses anonymous caller
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from anshin.http import ApiError
+from anshin.http import ApiError, proxy_error
 
 STAFF_GROUP = "support-staff"
 
@@ -40,10 +39,5 @@ def refusal(event: dict[str, Any], staff_resources: frozenset[str] | None = None
     try:
         staff_id(event)
     except ApiError as refused:
-        return {
-            "statusCode": refused.status,
-            "headers": {"Content-Type": "application/json"},
-            "body": json.dumps({"code": refused.code, "message": refused.message}),
-            "isBase64Encoded": False,
-        }
+        return proxy_error(refused.status, refused.code, refused.message)
     return None
