@@ -61,7 +61,7 @@ def receive(body: ApplicationRequest) -> dict[str, Any]:
         aws.client("stepfunctions").start_execution(
             stateMachineArn=os.environ["APPROVAL_STATE_MACHINE_ARN"],
             name=application_id,  # one execution per application, whatever retries happen
-            input=json.dumps({"applicationId": application_id}),
+            input=json.dumps({"applicationId": application_id, "correlationId": logger.get_correlation_id()}),
         )
     except Exception:
         # Nothing half-written: an application that no workflow will decide is removed.

@@ -4,6 +4,7 @@ import os
 from typing import Any
 
 from anshin import billing, clock, jobs, metrics
+from anshin.handler import correlate
 from anshin.terms import BillingMonth
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
@@ -16,6 +17,7 @@ tracer = Tracer()
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    correlate(event)
     month = BillingMonth.parse(event["month"])
     fee = int(os.environ["MONTHLY_FEE_JPY"])
     started = clock.now()

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from anshin import clock, relay
+from anshin.handler import correlate
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import SnsModel
@@ -24,6 +25,7 @@ def handler(event: SnsModel, context: LambdaContext) -> dict[str, Any]:
     for record in event.Records:
         message = json.loads(record.Sns.Message)
         command_id, attempt = str(message["commandId"]), int(message["attempt"])
+        correlate(message)  # the staff request that asked for the command
         outcome = relay.relay(command_id, attempt, clock.now())
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
         logger.info(

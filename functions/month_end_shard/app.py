@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 from anshin import aws, clock, jobs, lifecycle, metrics
+from anshin.handler import correlate
 from anshin.terms import BillingMonth
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -39,6 +40,7 @@ def page(month: BillingMonth, shard: int, cursor: dict[str, Any] | None, dry_run
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    correlate(event)
     month = BillingMonth.parse(event["month"])
     return jobs.run_shard(
         lambda cursor: page(month, int(event["shard"]), cursor, bool(event.get("dryRun"))),

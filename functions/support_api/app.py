@@ -84,6 +84,7 @@ def send_command(
             staff_id=who,
             now=clock.now(),
             expires_in=command_expiry(),
+            correlation_id=logger.get_correlation_id(),
         )
     except commands.ContractNotFound:
         raise ApiError(404, "CONTRACT_NOT_FOUND", "No such contract.") from None

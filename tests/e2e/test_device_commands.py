@@ -6,6 +6,7 @@ the public device API. The e2e deployment expires commands after 20 seconds (FAS
 an offline device's command is re-sent and expires within the test.
 """
 
+import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -181,3 +182,45 @@ def test_refusals(
     assert status == 200, body
     status, body = sub.command({"action": "BACKUP"})
     assert (status, body["code"]) == (409, "CONTRACT_ENDED")
+
+
+def log_records(
+    service: LocalService, aws_client: Callable[[str], Any], function_output: str
+) -> list[dict[str, Any]]:
+    """The powertools JSON records a deployed function logged."""
+    group = aws_client("lambda").get_function_configuration(FunctionName=service.output(function_output))[
+        "LoggingConfig"
+    ]["LogGroup"]
+    records = []
+    for page in aws_client("logs").get_paginator("filter_log_events").paginate(logGroupName=group):
+        records += [json.loads(e["message"]) for e in page["events"] if e["message"].lstrip().startswith("{")]
+    return records
+
+
+def test_one_correlation_id_from_the_api_request_through_the_workflows_and_sns(
+    subscriber: Callable[..., Subscriber], local_service: LocalService, aws_client: Callable[[str], Any]
+) -> None:
+    sub = subscriber()
+    command_id = sub.command({"action": "BACKUP"})[1]["commandId"]
+    sub.until(command_id, "SUCCEEDED")
+
+    def correlation_of(function_output: str, message: str, **match: str) -> set[str]:
+        return {
+            str(r.get("correlation_id"))
+            for r in log_records(local_service, aws_client, function_output)
+            if r.get("message") == message and all(r.get(k) == v for k, v in match.items())
+        }
+
+    # The staff request -> SNS -> the relay.
+    requested = correlation_of("SupportApiFunctionName", "command requested", commandId=command_id)
+    assert len(requested) == 1 and None not in requested
+    assert correlation_of("CommandRelayFunctionName", "command relayed", commandId=command_id) == requested
+    # The signup request -> the approval workflow -> its tasks -> the notification workflow.
+    received = [
+        r
+        for r in log_records(local_service, aws_client, "ApplicationsApiFunctionName")
+        if r.get("message") == "application received"
+    ]
+    application_id, correlation = received[-1]["applicationId"], received[-1]["correlation_id"]
+    for task in ("ScreenApplicationFunctionName", "ReserveSlotFunctionName", "RecordContractFunctionName"):
+        assert correlation_of(task, "step done", applicationId=application_id) == {correlation}, task

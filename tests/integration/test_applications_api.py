@@ -43,7 +43,8 @@ def test_apply_stores_received_and_starts_one_execution(
     sfn_input = json.loads(
         boto3.client("stepfunctions").describe_execution(executionArn=runs[0]["executionArn"])["input"]
     )
-    assert sfn_input == {"applicationId": application_id}
+    # The API request's id is the correlation id of everything the workflow does.
+    assert sfn_input == {"applicationId": application_id, "correlationId": "req-1"}
 
     status, view = call(
         api,

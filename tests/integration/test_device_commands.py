@@ -325,11 +325,13 @@ class TestRelayAndDelivery:
         first = json.loads(
             boto3.client("stepfunctions").describe_execution(executionArn=execution["executionArn"])["input"]
         )
-        assert first == {"commandId": command_id, "attempt": 1, "waitSeconds": 60}
+        # The staff request's id (the REST event's requestId) travels with the command.
+        assert first == {"commandId": command_id, "attempt": 1, "waitSeconds": 60, "correlationId": "req-1"}
         at, attempt, waits = NOON + timedelta(seconds=60), 1, [60]
         while True:
             with time_machine.travel(at, tick=False):
                 step = follow_up_fn.handler({"commandId": command_id, "attempt": attempt}, lambda_context)
+                assert step["correlationId"] == "req-1"
                 if step["next"] == "DONE":
                     break
                 relay_fn.handler(

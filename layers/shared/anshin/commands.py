@@ -116,6 +116,7 @@ def request(
     staff_id: str,
     now: datetime,
     expires_in: timedelta,
+    correlation_id: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Record a command for the device; returns ``(command, created)``. ``created`` is False
     when an identical command is already in flight: that one is answered instead."""
@@ -157,6 +158,8 @@ def request(
             "expiresAt": iso(now + expires_in),
             "attempts": 0,
         }
+        if correlation_id:
+            command["correlationId"] = correlation_id  # the staff request's, carried to every push
         if action in NEEDS_VERIFICATION:
             command["verificationId"] = verification_id
         if aws.transact(

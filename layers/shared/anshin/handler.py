@@ -18,6 +18,16 @@ Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 MetricOf = Callable[[dict[str, Any]], tuple[str, dict[str, str]] | None]
 
 
+def correlate(event: dict[str, Any]) -> None:
+    """Log under the correlation id the event carries: the API request's id, passed through the
+    workflows and SNS messages; a scheduled job's run id; else the business key."""
+    for key in ("correlationId", "runId", "applicationId", "commandId"):
+        if event.get(key):
+            # A run id is the execution's name, also when given as the execution's ARN.
+            logger.set_correlation_id(str(event[key]).rsplit(":", 1)[-1])
+            return
+
+
 def workflow_task(
     name: str, step: Callable[[dict[str, Any]], dict[str, Any]], metric: MetricOf | None = None
 ) -> Handler:
@@ -28,6 +38,7 @@ def workflow_task(
     @logger.inject_lambda_context(clear_state=True)
     @tracer.capture_lambda_handler
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        correlate(event)
         if "applicationId" in event:
             logger.append_keys(applicationId=event["applicationId"])
         result = step(event)

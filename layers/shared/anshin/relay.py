@@ -37,7 +37,13 @@ def publish(command: dict[str, Any], attempt: int) -> None:
     """Hand attempt ``attempt`` of ``command`` to the relay, through the device-command topic."""
     aws.client("sns").publish(
         TopicArn=os.environ["DEVICE_COMMAND_TOPIC_ARN"],
-        Message=json.dumps({"commandId": command["commandId"], "attempt": attempt}),
+        Message=json.dumps(
+            {
+                "commandId": command["commandId"],
+                "attempt": attempt,
+                "correlationId": command.get("correlationId"),
+            }
+        ),
         MessageAttributes={"action": {"DataType": "String", "StringValue": str(command["action"])}},
     )
 
@@ -56,7 +62,12 @@ def _ensure_delivery_workflow(command: dict[str, Any], now: datetime) -> None:
             stateMachineArn=os.environ["COMMAND_DELIVERY_STATE_MACHINE_ARN"],
             name=str(command["commandId"]),
             input=json.dumps(
-                {"commandId": command["commandId"], "attempt": 1, "waitSeconds": _wait_after(command, 1, now)}
+                {
+                    "commandId": command["commandId"],
+                    "attempt": 1,
+                    "waitSeconds": _wait_after(command, 1, now),
+                    "correlationId": command.get("correlationId"),
+                }
             ),
         )
 
@@ -92,8 +103,10 @@ def follow_up(command_id: str, attempt: int, now: datetime) -> dict[str, Any]:
     command = commands.get(command_id)
     if command is None or command["status"] in commands.FINISHED:
         return {"commandId": command_id, "next": "DONE", "status": command and command["status"]}
+    carried = {"correlationId": command.get("correlationId")}
     if parse_iso(str(command["expiresAt"])) <= now:
         return {
+            **carried,
             "commandId": command_id,
             "next": "DONE",
             "status": CommandStatus.EXPIRED.value,
@@ -102,6 +115,7 @@ def follow_up(command_id: str, attempt: int, now: datetime) -> dict[str, Any]:
         }
     publish(command, attempt + 1)
     return {
+        **carried,
         "commandId": command_id,
         "next": "RESEND",
         "attempt": attempt + 1,
