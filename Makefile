@@ -90,6 +90,10 @@ staff-token: $(VENV)/.installed ## print an ID token of the demo support-staff m
 logs: $(VENV)/.installed ## the functions' structured logs from the running stack (FUNCTION=support_api MINUTES=15)
 	@$(PY) -m infra.local logs $(if $(FUNCTION),--function $(FUNCTION)) $(if $(MINUTES),--minutes $(MINUTES))
 
+.PHONY: redrive
+redrive: $(VENV)/.installed ## replay the dead letters of the running stack (after fixing their cause)
+	$(PY) -m infra.local redrive $(if $(ENDPOINT),--endpoint $(ENDPOINT))
+
 .PHONY: demo
 demo: install ## the end-to-end scenario on a fresh local stack, printed step by step
 	$(PY) -m infra.local demo

@@ -133,6 +133,21 @@ def logs(args: argparse.Namespace) -> int:
     return 0
 
 
+def redrive(args: argparse.Namespace) -> int:
+    """Replay the dead letters of the running stack through its redrive function."""
+    outputs = outputs_of(args.endpoint, "AnshinService")
+    answer = client("lambda", args.endpoint).invoke(
+        FunctionName=outputs["RedriveFunctionName"], Payload=json.dumps({"limit": args.limit}).encode()
+    )
+    report = json.loads(answer["Payload"].read())
+    if "FunctionError" in answer:
+        print("redrive failed:", report, file=sys.stderr)
+        return 1
+    for queue, counts in report.items():
+        print(f"{queue:<60} replayed {counts['replayed']:>4}   kept {counts['kept']:>4}")
+    return 0 if all(c["kept"] == 0 for c in report.values()) else 1
+
+
 def staff_token(args: argparse.Namespace) -> int:
     outputs = outputs_of(args.endpoint, "AnshinData")
     print(staff.token(args.endpoint, outputs["StaffUserPoolClientId"], staff.DEMO_STAFF))
@@ -201,6 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     token_parser.add_argument("--endpoint", default="http://127.0.0.1:4566", help="the running local stack")
     commands.add_parser("demo", help="run the end-to-end scenario on a fresh stack, step by step")
+    redrive_parser = commands.add_parser("redrive", help="replay the dead letters of the running stack")
+    redrive_parser.add_argument("--limit", type=int, default=100, help="at most this many per queue")
+    redrive_parser.add_argument("--endpoint", default="http://127.0.0.1:4566", help="the running local stack")
     logs_parser = commands.add_parser("logs", help="print the functions' structured log records")
     logs_parser.add_argument("--function", help="one function, e.g. support_api (default: all)")
     logs_parser.add_argument("--minutes", type=float, default=15, help="how far back (default 15)")
@@ -220,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
         return demo(args)
     if args.command == "logs":
         return logs(args)
+    if args.command == "redrive":
+        return redrive(args)
     return 2
 
 

@@ -52,6 +52,7 @@ class StatelessStack(Stack):
         )
         self.functions: dict[str, lambda_.Function] = {}
         self.dead_letter_queues: dict[str, sqs.Queue] = {}
+        self.dead_letter_kinds: list[dict[str, str]] = []
         self.state_machines: dict[str, sfn.StateMachine] = {}
 
         # --- Application approval (R4, R6) and the notification that forms the contract (R6.4) ---
@@ -60,8 +61,15 @@ class StatelessStack(Stack):
             description: str,
             environment: dict[str, str] | None = None,
             timeout: Duration | None = None,
+            dead_letter_queue: sqs.IQueue | None = None,
         ) -> lambda_.Function:
-            fn = self.function(name, description, environment=environment, timeout=timeout)
+            fn = self.function(
+                name,
+                description,
+                environment=environment,
+                timeout=timeout,
+                dead_letter_queue=dead_letter_queue,
+            )
             grants.table(fn, data.contracts_table, data.key, write=True)
             return fn
 
@@ -149,7 +157,12 @@ class StatelessStack(Stack):
 
         # --- Contract ends (R8-R11), month-end termination and billing (R12, R13) ------------
         contracts_api = task("contracts_api", "REST API of contracts and invoices (staff)")
-        account_events = task("account_events", "Applies upstream mobile-account changes (R11)")
+        account_events_dlq = self.dead_letter_queue("AccountEventsDlq", "account-events")
+        account_events = task(
+            "account_events",
+            "Applies upstream mobile-account changes (R11)",
+            dead_letter_queue=account_events_dlq,
+        )
         events.Rule(
             self,
             "MobileAccountEvents",
@@ -161,7 +174,7 @@ class StatelessStack(Stack):
                 targets.LambdaFunction(
                     account_events,
                     retry_attempts=8,
-                    dead_letter_queue=self.dead_letter_queue("AccountEventsDlq"),
+                    dead_letter_queue=account_events_dlq,
                 )
             ],
         )
@@ -283,10 +296,11 @@ class StatelessStack(Stack):
             substitutions={"CommandFollowUpFunctionArn": follow_up.function_arn},
             invokes=[follow_up],
         )
-        relay_dlq = self.dead_letter_queue("CommandRelayDlq")
+        relay_dlq = self.dead_letter_queue("CommandRelayDlq", "command-relay")
         relay = task(
             "command_relay",
             "Relays device commands to the device's push channel",
+            dead_letter_queue=relay_dlq,
             environment={
                 "COMMAND_DELIVERY_STATE_MACHINE_ARN": self.command_delivery.state_machine_arn,
                 "BACKUP_BUCKET": data.backup_bucket.bucket_name,
@@ -380,6 +394,29 @@ class StatelessStack(Stack):
         )
         self.staff_method(invoices.add_resource("{month}"), "GET", contracts_integration)
 
+        # --- Dead letters: replayed on demand (make redrive), relying on idempotency ---------
+        redrive = self.function(
+            "redrive",
+            "Replays dead letters to their targets (make redrive)",
+            environment={
+                "DEAD_LETTER_QUEUES": self.to_json_string(self.dead_letter_kinds),
+                "DEVICE_COMMAND_TOPIC_ARN": data.device_command_topic.topic_arn,
+                "ACCOUNT_EVENTS_FUNCTION": account_events.function_name,
+            },
+            timeout=Duration.minutes(5),
+        )
+        for queue in self.dead_letter_queues.values():
+            queue.grant_consume_messages(redrive)
+        redrive.add_to_role_policy(
+            iam.PolicyStatement(actions=["sns:Publish"], resources=[data.device_command_topic.topic_arn])
+        )
+        grants.key_use(redrive, data.key)
+        redrive.add_to_role_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[account_events.function_arn])
+        )
+        self.month_end.grant_start_execution(redrive)
+        self.billing.grant_start_execution(redrive)
+
         self.operations = Operations(
             self,
             "Operations",
@@ -435,8 +472,10 @@ class StatelessStack(Stack):
         *,
         environment: dict[str, str] | None = None,
         timeout: Duration | None = None,
+        dead_letter_queue: sqs.IQueue | None = None,
     ) -> lambda_.Function:
-        """One Lambda function from ``functions/<name>/`` with the shared layer."""
+        """One Lambda function from ``functions/<name>/`` with the shared layer (and, for one
+        invoked asynchronously, the queue its failed events go to)."""
         construct_id = "".join(part.title() for part in name.split("_"))
         log_group = self.log_group(f"{construct_id}Logs")
         fn = lambda_.Function(
@@ -451,6 +490,7 @@ class StatelessStack(Stack):
             memory_size=512,
             timeout=timeout or Duration.seconds(30),
             tracing=lambda_.Tracing.ACTIVE,
+            dead_letter_queue=dead_letter_queue,
             log_group=log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             environment={
@@ -521,7 +561,7 @@ class StatelessStack(Stack):
             self, f"{construct_id}Role", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com")
         )
         machine.grant_start_execution(role)
-        dlq = self.dead_letter_queue(f"{construct_id}Dlq")
+        dlq = self.dead_letter_queue(f"{construct_id}Dlq", f"job:{machine.state_machine_arn}")
         role.add_to_policy(iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[dlq.queue_arn]))
         grants.key_use(role, self.data.key)
         scheduler.CfnSchedule(
@@ -552,7 +592,9 @@ class StatelessStack(Stack):
             removal_policy=RemovalPolicy.RETAIN,
         )
 
-    def dead_letter_queue(self, construct_id: str) -> sqs.Queue:
+    def dead_letter_queue(self, construct_id: str, kind: str) -> sqs.Queue:
+        """A dead-letter queue; ``kind`` tells the redrive function how to replay its messages
+        (anshin.redrive)."""
         queue = sqs.Queue(
             self,
             construct_id,
@@ -563,6 +605,7 @@ class StatelessStack(Stack):
         )
         acknowledge(queue, "SQS3", "This queue is itself a dead-letter queue.")
         self.dead_letter_queues[construct_id] = queue
+        self.dead_letter_kinds.append({"url": queue.queue_url, "kind": kind})
         return queue
 
     def rest_api(self) -> apigw.RestApi:
