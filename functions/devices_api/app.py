@@ -5,7 +5,7 @@ confirmation code, later calls by the device's own token (``Authorization: Beare
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from anshin import clock, commands, devices, metrics, push
+from anshin import clock, commands, devices, metrics
 from anshin.http import ApiError, install_error_handlers, media_type_refusal
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -99,10 +99,6 @@ def report_result(
     body: Annotated[CommandResult, Body()],
 ) -> dict[str, Any]:
     device = _device(deviceId)
-    command = commands.get(commandId)
-    backup = None
-    if command is not None and command["action"] == commands.Action.BACKUP.value:
-        backup = push.uploaded(commands.backup_key(str(command["contractId"]), commandId))
     try:
         answer = commands.report_result(
             command_id=commandId,
@@ -110,7 +106,6 @@ def report_result(
             status=commands.CommandStatus(body.status),
             location=body.location.model_dump(exclude_none=True) if body.location else None,
             failure_reason=body.failureReason,
-            backup=backup,
             now=clock.now(),
         )
     except commands.CommandNotFound:

@@ -124,9 +124,7 @@ def send_command(
 @app.get("/commands/<commandId>")
 def get_command(commandId: Annotated[str, Path(pattern=r"^cmd-[a-f0-9]{32}$")]) -> dict[str, Any]:
     staff.staff_id(app.current_event.raw_event)
-    if commands.expire(commandId, clock.now()):
-        logger.info("command expired on read", extra={"commandId": commandId})
-    command = commands.get(commandId)
+    command = commands.current(commandId, clock.now())
     if command is None:
         raise ApiError(404, "COMMAND_NOT_FOUND", "No such command.")
     return commands.view(command)

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from anshin import aws, contracts, devices, verification
+from anshin import aws, contracts, devices, push, verification
 from anshin.clock import iso, parse_iso
 from anshin.contracts import ContractStatus
 
@@ -208,7 +208,7 @@ def _in_flight(device_id: str, action: str, now: datetime) -> dict[str, Any] | N
         _release(device_id, action, str(marker["Item"]["commandId"]))
         return None
     if parse_iso(str(command["expiresAt"])) <= now:
-        expire(str(command["commandId"]), now)
+        expire(command, now)
         return None
     return command
 
@@ -282,13 +282,21 @@ def _finish(command: dict[str, Any], updates: dict[str, Any]) -> bool:
     )
 
 
-def expire(command_id: str, now: datetime) -> bool:
-    """Mark an unanswered command EXPIRED once its expiry has passed. False if it finished (or
-    is not due)."""
-    command = get(command_id)
-    if command is None or command["status"] not in IN_FLIGHT or parse_iso(str(command["expiresAt"])) > now:
+def expire(command: dict[str, Any], now: datetime) -> bool:
+    """Mark an unanswered command (as read) EXPIRED once its expiry has passed. False if it
+    finished (or is not due)."""
+    if command["status"] not in IN_FLIGHT or parse_iso(str(command["expiresAt"])) > now:
         return False
     return _finish(command, {"status": CommandStatus.EXPIRED.value, "finishedAt": iso(now)})
+
+
+def current(command_id: str, now: datetime) -> dict[str, Any] | None:
+    """The command as it stands at ``now``: one whose expiry passed while nothing noticed (its
+    delivery workflow failed) is expired first, so it never reads as still in flight."""
+    command = get(command_id)
+    if command is not None and expire(command, now):
+        command = get(command_id)
+    return command
 
 
 def report_result(
@@ -298,12 +306,11 @@ def report_result(
     status: CommandStatus,
     location: dict[str, Any] | None,
     failure_reason: str | None,
-    backup: dict[str, Any] | None,
     now: datetime,
 ) -> dict[str, Any]:
     """The device's report on a command it ran. Reporting the same outcome again answers the
     command unchanged; R16: a location is dropped, never stored, when the subscriber opted out.
-    ``backup`` is the uploaded object's metadata (None if the upload is missing)."""
+    A BACKUP succeeds only with its upload in the backup bucket."""
     command = get(command_id)
     if command is None or command["deviceId"] != device["deviceId"]:
         raise CommandNotFound(command_id)
@@ -312,7 +319,7 @@ def report_result(
             return command
         raise CommandFinished(str(command["status"]))
     if parse_iso(str(command["expiresAt"])) <= now:
-        expire(command_id, now)
+        expire(command, now)
         raise CommandFinished(CommandStatus.EXPIRED.value)
     updates: dict[str, Any] = {"status": status.value, "finishedAt": iso(now)}
     contract = contracts.get(str(command["contractId"]))
@@ -321,6 +328,7 @@ def report_result(
     if status == CommandStatus.FAILED and failure_reason:
         updates["failureReason"] = failure_reason
     if command["action"] == Action.BACKUP.value and status == CommandStatus.SUCCEEDED:
+        backup = push.uploaded(backup_key(str(command["contractId"]), command_id))
         if backup is None:
             raise BackupMissing(command_id)
         updates["backup"] = backup
@@ -331,7 +339,6 @@ def report_result(
             status=status,
             location=location,
             failure_reason=failure_reason,
-            backup=backup,
             now=now,
         )
     return {**command, **updates, "finishedNow": True}

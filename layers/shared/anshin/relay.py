@@ -111,7 +111,7 @@ def follow_up(command_id: str, attempt: int, now: datetime) -> dict[str, Any]:
             "next": "DONE",
             "status": CommandStatus.EXPIRED.value,
             "action": command["action"],
-            "expiredNow": commands.expire(command_id, now),
+            "expiredNow": commands.expire(command, now),
         }
     publish(command, attempt + 1)
     return {
