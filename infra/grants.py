@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
 
 _READ = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"]
 _WRITE = [
@@ -42,3 +43,11 @@ def key_use(grantee: iam.IGrantable, key: kms.IKey) -> None:
     grantee.grant_principal.add_to_principal_policy(
         iam.PolicyStatement(actions=_KMS_READ + _KMS_WRITE, resources=[key.key_arn])
     )
+
+
+def publish(grantee: iam.IGrantable, topic: sns.ITopic, key: kms.IKey) -> None:
+    """Publish to ``topic`` (encrypted with ``key``, which publishing needs too)."""
+    grantee.grant_principal.add_to_principal_policy(
+        iam.PolicyStatement(actions=["sns:Publish"], resources=[topic.topic_arn])
+    )
+    key_use(grantee, key)

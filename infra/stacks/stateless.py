@@ -83,12 +83,7 @@ class StatelessStack(Stack):
                 "SUPPORT_PHONE_NUMBER": settings.support_phone_number,
             },
         )
-        send_notification.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["sns:Publish"], resources=[data.customer_notification_topic.topic_arn]
-            )
-        )
-        grants.key_use(send_notification, data.key)
+        grants.publish(send_notification, data.customer_notification_topic, data.key)
         grants.table(send_notification, data.idempotency_table, data.key, write=True)
         record_contract = task("record_contract", "Records the contract formed at notification (R6.4, R12)")
         self.notification = self.state_machine(
@@ -233,6 +228,10 @@ class StatelessStack(Stack):
         )
         backups = f"{data.backup_bucket_arn}/backups/*"
         backups_finding = f"IAM5[Resource::{StatefulStack.BACKUP_BUCKET_ARN_EXPORT}/backups/*]"
+        push_endpoints_finding = (
+            "IAM5[Resource::arn:<AWS::Partition>:sns:<AWS::Region>:<AWS::AccountId>:endpoint/"
+            f"{settings.push_platform_application}/*]"
+        )
         retry_settings = {
             "COMMAND_RETRY_BASE_SECONDS": str(settings.command_retry_base_seconds),
             "COMMAND_RETRY_MAX_SECONDS": str(settings.command_retry_max_seconds),
@@ -257,8 +256,7 @@ class StatelessStack(Stack):
         devices_api.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[backups]))
         acknowledge(
             devices_api,
-            "IAM5[Resource::arn:<AWS::Partition>:sns:<AWS::Region>:<AWS::AccountId>:endpoint/"
-            f"{settings.push_platform_application}/*]",
+            push_endpoints_finding,
             "One platform endpoint per device, created at registration: limited to the support app's "
             "own platform application.",
         )
@@ -277,9 +275,7 @@ class StatelessStack(Stack):
             },
         )
         grants.table(support_api, data.sessions_table, data.key, write=True)
-        support_api.add_to_role_policy(
-            iam.PolicyStatement(actions=["sns:Publish"], resources=[data.device_command_topic.topic_arn])
-        )
+        grants.publish(support_api, data.device_command_topic, data.key)
 
         # --- Device commands relayed over SNS, re-sent until they expire (Appendix) ----------
         follow_up = task(
@@ -287,9 +283,7 @@ class StatelessStack(Stack):
             "Ends, expires or re-sends a device command after a wait (Appendix)",
             environment={"DEVICE_COMMAND_TOPIC_ARN": data.device_command_topic.topic_arn, **retry_settings},
         )
-        follow_up.add_to_role_policy(
-            iam.PolicyStatement(actions=["sns:Publish"], resources=[data.device_command_topic.topic_arn])
-        )
+        grants.publish(follow_up, data.device_command_topic, data.key)
         self.command_delivery = self.state_machine(
             "CommandDelivery",
             "command_delivery",
@@ -314,8 +308,7 @@ class StatelessStack(Stack):
         relay.add_to_role_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=[backups]))
         acknowledge(
             relay,
-            "IAM5[Resource::arn:<AWS::Partition>:sns:<AWS::Region>:<AWS::AccountId>:endpoint/"
-            f"{settings.push_platform_application}/*]",
+            push_endpoints_finding,
             "Pushes go to the device's own platform endpoint, one per device, all under the support "
             "app's platform application.",
         )
@@ -407,10 +400,7 @@ class StatelessStack(Stack):
         )
         for queue in self.dead_letter_queues.values():
             queue.grant_consume_messages(redrive)
-        redrive.add_to_role_policy(
-            iam.PolicyStatement(actions=["sns:Publish"], resources=[data.device_command_topic.topic_arn])
-        )
-        grants.key_use(redrive, data.key)
+        grants.publish(redrive, data.device_command_topic, data.key)
         redrive.add_to_role_policy(
             iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[account_events.function_arn])
         )
