@@ -22,6 +22,7 @@ import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
 from infra.local.deploy import client
+from infra.local.inbox import subscribe_queue
 
 PUSH_PATH = "/_ministack/sns/platform-endpoint-messages"
 #: The passphrase simulated subscribers register (what staff verify the caller with).
@@ -194,16 +195,7 @@ class DeviceFleet:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._timers: list[threading.Timer] = []
-        self._inbox = self._subscribe(adopt_from) if adopt_from else None
-
-    def _subscribe(self, topic_arn: str) -> str:
-        sqs = client("sqs", self.endpoint)
-        url = str(sqs.create_queue(QueueName="simulated-subscribers")["QueueUrl"])
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        client("sns", self.endpoint).subscribe(
-            TopicArn=topic_arn, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"}
-        )
-        return url
+        self._inbox = subscribe_queue(endpoint, adopt_from, "simulated-subscribers") if adopt_from else None
 
     def _adopt(self) -> None:
         """Install the app on the device of every contract notified since the last look."""

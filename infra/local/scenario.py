@@ -9,7 +9,6 @@ moved past the month's end, ``time_travel``); see the contract ended and its inv
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable
@@ -21,9 +20,9 @@ import requests
 from anshin.clock import parse_iso
 from anshin.terms import billing_month_of
 
-from infra.local.deploy import client
 from infra.local.devices import DEMO_PASSPHRASE as PASSPHRASE
 from infra.local.devices import DeviceFleet, SimulatedDevice
+from infra.local.inbox import NotificationInbox
 from infra.local.jobs import run_month, time_travel
 from infra.local.seed import put_account
 
@@ -71,28 +70,10 @@ class Scenario:
 
     def outbox(self) -> Callable[[str], dict[str, Any]]:
         """What the subscriber's phone receives: an SQS subscriber of the notification topic."""
-        sqs = client("sqs", self.endpoint)
-        url = sqs.create_queue(QueueName=f"demo-inbox-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        client("sns", self.endpoint).subscribe(
-            TopicArn=self.outputs["CustomerNotificationTopicArn"],
-            Protocol="sqs",
-            Endpoint=arn,
-            Attributes={"RawMessageDelivery": "true"},
+        inbox = NotificationInbox(self.endpoint, self.outputs["CustomerNotificationTopicArn"], "demo-inbox")
+        return lambda application_id: self.until(
+            lambda: inbox.message_for(application_id), f"notification of {application_id}"
         )
-        seen: dict[str, dict[str, Any]] = {}
-
-        def message_for(application_id: str) -> dict[str, Any]:
-            def poll() -> dict[str, Any] | None:
-                for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-                    body = json.loads(message["Body"])
-                    seen[body["applicationId"]] = body
-                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-                return seen.get(application_id)
-
-            return self.until(poll, f"notification of {application_id}")
-
-        return message_for
 
     # --- the story ----------------------------------------------------------------------------
     def contract_with_device(

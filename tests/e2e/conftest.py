@@ -4,7 +4,6 @@ The tests here talk to it only as a user or operator would: HTTP to the deployed
 and AWS APIs (boto3 with ``endpoint_url``) to look inside.
 """
 
-import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,6 +17,7 @@ import requests
 
 from infra.local import staff
 from infra.local.devices import DeviceFleet
+from infra.local.inbox import NotificationInbox
 from infra.local.seed import put_account
 from infra.local.service import FAST_COMMANDS, LocalService
 from infra.local.staff import DEMO_NOT_STAFF, DEMO_STAFF, StaffAccount
@@ -97,34 +97,12 @@ def account(local_service: LocalService) -> Callable[..., str]:
 
 
 @pytest.fixture(scope="module")
-def outbox(local_service: LocalService, aws_client: Callable[[str], Any]) -> Callable[[str], dict[str, Any]]:
+def outbox(local_service: LocalService) -> Callable[[str], dict[str, Any]]:
     """An SQS subscriber of the customer-notification topic: what e-mail/SMS delivery would get."""
-    sqs = aws_client("sqs")
-    queue_url = sqs.create_queue(QueueName=f"outbox-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    aws_client("sns").subscribe(
-        TopicArn=local_service.output("CustomerNotificationTopicArn"),
-        Protocol="sqs",
-        Endpoint=queue_arn,
-        Attributes={"RawMessageDelivery": "true"},
+    inbox = NotificationInbox(
+        local_service.endpoint, local_service.output("CustomerNotificationTopicArn"), "outbox"
     )
-    received: dict[str, dict[str, Any]] = {}
-
-    def message_for(application_id: str) -> dict[str, Any]:
-        def poll() -> dict[str, Any] | None:
-            for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
-                "Messages", []
-            ):
-                body = json.loads(message["Body"])
-                received[body["applicationId"]] = body
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-            return received.get(application_id)
-
-        return eventually(poll, timeout=30)
-
-    return message_for
+    return lambda application_id: eventually(lambda: inbox.message_for(application_id), timeout=30)
 
 
 def staff_request(
