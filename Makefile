@@ -111,6 +111,10 @@ bench: install ## billing benchmark on a fresh local stack (CONTRACTS=10000)
 bench-cold-start: install ## import time of each handler in a fresh interpreter, and asset sizes
 	$(PY) benchmarks/cold_start.py
 
+.PHONY: openapi
+openapi: $(VENV)/.installed ## regenerate the API's OpenAPI document (functions/api_docs/openapi.json)
+	$(PY) -m infra.openapi
+
 .PHONY: lock
 lock: $(VENV)/.installed ## re-pin every dependency (requirements.lock, the layer's, ministack's)
 	$(UV) pip compile --quiet pyproject.toml --extra dev --python-version 3.11 -o requirements.lock

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from anshin import applications, aws, clock, staff
 from anshin.applications import ApplicationRequest, ApplicationStatus
-from anshin.http import ApiError, install_error_handlers, media_type_refusal
+from anshin.http import STAFF_ONLY, ApiError, body_refusal, install_error_handlers
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
@@ -105,7 +105,7 @@ class DecisionRequest(BaseModel):
     reason: Literal["OTHER"] | None = None  # R6.3(5): staff refuse for other business reasons
 
 
-@app.post("/applications/<applicationId>/decision")
+@app.post("/applications/<applicationId>/decision", security=STAFF_ONLY)
 def decide(
     applicationId: Annotated[str, Path(max_length=64)],
     body: Annotated[DecisionRequest, Body()],
@@ -152,7 +152,7 @@ STAFF_ROUTES = frozenset({"/applications/{applicationId}/decision"})
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if refused := staff.refusal(event, STAFF_ROUTES) or media_type_refusal(event):
+    if refused := staff.refusal(event, STAFF_ROUTES) or body_refusal(event):
         return refused
     idempotency.register_lambda_context(context)
     return app.resolve(event, context)

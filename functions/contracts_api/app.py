@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from anshin import billing, clock, lifecycle, staff
-from anshin.http import ApiError, install_error_handlers, media_type_refusal
+from anshin.http import STAFF_ONLY, ApiError, body_refusal, install_error_handlers
 from anshin.terms import BillingMonth
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -28,7 +28,7 @@ def _staff() -> str:
     return staff.staff_id(app.current_event.raw_event)
 
 
-@app.get("/contracts/<contractId>")
+@app.get("/contracts/<contractId>", security=STAFF_ONLY)
 def read(contractId: ContractId) -> dict[str, Any]:
     _staff()
     contract = lifecycle.get(contractId)
@@ -43,7 +43,7 @@ class CancellationNotice(BaseModel):
     receivedAt: AwareDatetime | None = None
 
 
-@app.post("/contracts/<contractId>/cancellation")
+@app.post("/contracts/<contractId>/cancellation", security=STAFF_ONLY)
 def cancel(contractId: ContractId, body: Annotated[CancellationNotice, Body()]) -> dict[str, Any]:
     who = _staff()
     now = clock.now()
@@ -67,7 +67,7 @@ class Termination(BaseModel):
     reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
-@app.post("/contracts/<contractId>/termination")
+@app.post("/contracts/<contractId>/termination", security=STAFF_ONLY)
 def terminate(contractId: ContractId, body: Annotated[Termination, Body()]) -> dict[str, Any]:
     who = _staff()
     try:
@@ -84,14 +84,14 @@ def _non_transferable() -> None:
     raise ApiError(409, "NON_TRANSFERABLE", "A contract's holder never changes (R8).")
 
 
-@app.put("/contracts/<contractId>/holder")
+@app.put("/contracts/<contractId>/holder", security=STAFF_ONLY)
 def change_holder(contractId: ContractId) -> dict[str, Any]:
     _staff()
     _non_transferable()
     return {}
 
 
-@app.patch("/contracts/<contractId>")
+@app.patch("/contracts/<contractId>", security=STAFF_ONLY)
 def patch_contract(contractId: ContractId) -> dict[str, Any]:
     _staff()
     body = app.current_event.json_body if app.current_event.body else {}
@@ -100,7 +100,7 @@ def patch_contract(contractId: ContractId) -> dict[str, Any]:
     raise ApiError(400, "NOT_MODIFIABLE", "Contracts change only through cancellation or termination.")
 
 
-@app.get("/accounts/<mobileContractId>/invoices/<month>")
+@app.get("/accounts/<mobileContractId>/invoices/<month>", security=STAFF_ONLY)
 def read_invoice(
     mobileContractId: Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$")],
     month: Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
@@ -115,6 +115,6 @@ def read_invoice(
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if refused := staff.refusal(event) or media_type_refusal(event):
+    if refused := staff.refusal(event) or body_refusal(event):
         return refused
     return app.resolve(event, context)

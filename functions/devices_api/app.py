@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from anshin import clock, commands, devices, metrics
-from anshin.http import ApiError, install_error_handlers, media_type_refusal
+from anshin.http import DEVICE_ONLY, ApiError, body_refusal, install_error_handlers, proxy_error
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
@@ -56,23 +56,39 @@ class Passphrase(BaseModel):
     passphrase: Annotated[str, StringConstraints(min_length=4, max_length=64)]
 
 
-def _device(device_id: str) -> dict[str, Any]:
-    header = (
-        app.current_event.headers.get("Authorization") or app.current_event.headers.get("authorization") or ""
-    )
+#: The routes a device calls with its own token (``Authorization: Bearer …``).
+DEVICE_ROUTES = frozenset(
+    {"/devices/{deviceId}/passphrase", "/devices/{deviceId}/commands/{commandId}/result"}
+)
+
+
+def device_refusal(event: dict[str, Any]) -> dict[str, Any] | None:
+    """401 unless the caller of a device route holds the token of the device in its path; checked
+    before the body is parsed, so a caller without it learns nothing from validation errors. The
+    authenticated device is kept in the resolver's context for the route."""
+    if event.get("resource") not in DEVICE_ROUTES:
+        return None
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    header = str(headers.get("authorization") or "")
     token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else None
-    device = devices.authenticate(device_id, token)
+    device_id = str((event.get("pathParameters") or {}).get("deviceId") or "")
+    device = devices.authenticate(device_id, token) if token and len(device_id) <= 128 else None
     if device is None:
-        raise ApiError(401, "DEVICE_NOT_AUTHENTICATED", "This call needs the device's own token.")
-    return device
+        return proxy_error(401, "DEVICE_NOT_AUTHENTICATED", "This call needs the device's own token.")
+    app.append_context(device=device)
+    return None
 
 
-@app.put("/devices/<deviceId>/passphrase")
+def _device() -> dict[str, Any]:
+    return dict(app.context["device"])
+
+
+@app.put("/devices/<deviceId>/passphrase", security=DEVICE_ONLY)
 def set_passphrase(
     deviceId: Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]{1,128}$")],
     body: Annotated[Passphrase, Body()],
 ) -> Response[None]:
-    device = _device(deviceId)
+    device = _device()
     devices.set_passphrase(str(device["contractId"]), body.passphrase, clock.now())
     logger.info("passphrase registered", extra={"contractId": device["contractId"]})
     return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body=None)
@@ -92,13 +108,13 @@ class CommandResult(BaseModel):
     location: Location | None = None
 
 
-@app.post("/devices/<deviceId>/commands/<commandId>/result")
+@app.post("/devices/<deviceId>/commands/<commandId>/result", security=DEVICE_ONLY)
 def report_result(
     deviceId: Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]{1,128}$")],
     commandId: Annotated[str, Path(pattern=r"^cmd-[a-f0-9]{32}$")],
     body: Annotated[CommandResult, Body()],
 ) -> dict[str, Any]:
-    device = _device(deviceId)
+    device = _device()
     try:
         answer = commands.report_result(
             command_id=commandId,
@@ -129,4 +145,6 @@ def report_result(
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return media_type_refusal(event) or app.resolve(event, context)
+    if refused := device_refusal(event) or body_refusal(event):
+        return refused
+    return app.resolve(event, context)

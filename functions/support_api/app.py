@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from anshin import clock, commands, relay, staff, support_sessions, verification
-from anshin.http import ApiError, install_error_handlers, media_type_refusal
+from anshin.http import STAFF_ONLY, ApiError, body_refusal, install_error_handlers
 from anshin.support import EXCLUDED_CATEGORIES, SUPPORTED_CATEGORIES, Channel
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -33,7 +33,7 @@ def created(body: dict[str, Any]) -> Response[dict[str, Any]]:
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=body)
 
 
-@app.post("/contracts/<contractId>/verifications")
+@app.post("/contracts/<contractId>/verifications", security=STAFF_ONLY)
 def verify(contractId: ContractId, body: Annotated[VerificationRequest, Body()]) -> Response[dict[str, Any]]:
     who = staff.staff_id(app.current_event.raw_event)
     try:
@@ -67,7 +67,7 @@ def command_expiry() -> timedelta:
     return timedelta(seconds=int(os.environ.get("COMMAND_EXPIRY_SECONDS", str(72 * 3600))))
 
 
-@app.post("/contracts/<contractId>/devices/<deviceId>/commands")
+@app.post("/contracts/<contractId>/devices/<deviceId>/commands", security=STAFF_ONLY)
 def send_command(
     contractId: ContractId,
     deviceId: Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]{1,128}$")],
@@ -121,7 +121,7 @@ def send_command(
     )
 
 
-@app.get("/commands/<commandId>")
+@app.get("/commands/<commandId>", security=STAFF_ONLY)
 def get_command(commandId: Annotated[str, Path(pattern=r"^cmd-[a-f0-9]{32}$")]) -> dict[str, Any]:
     staff.staff_id(app.current_event.raw_event)
     command = commands.current(commandId, clock.now())
@@ -137,7 +137,7 @@ class SessionRequest(BaseModel):
     category: Category
 
 
-@app.post("/support-sessions")
+@app.post("/support-sessions", security=STAFF_ONLY)
 def open_session(body: Annotated[SessionRequest, Body()]) -> Response[dict[str, Any]]:
     who = staff.staff_id(app.current_event.raw_event)
     try:
@@ -162,7 +162,7 @@ class CloseRequest(BaseModel):
     outcome: Literal["RESOLVED", "UNRESOLVED", "ESCALATED"]
 
 
-@app.patch("/support-sessions/<sessionId>")
+@app.patch("/support-sessions/<sessionId>", security=STAFF_ONLY)
 def close_session(
     sessionId: Annotated[str, Path(pattern=r"^ses-[a-f0-9]{32}$")],
     body: Annotated[CloseRequest, Body()],
@@ -179,6 +179,6 @@ def close_session(
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if refused := staff.refusal(event) or media_type_refusal(event):
+    if refused := staff.refusal(event) or body_refusal(event):
         return refused
     return app.resolve(event, context)

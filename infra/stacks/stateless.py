@@ -386,6 +386,12 @@ class StatelessStack(Stack):
             self.api.root.add_resource("accounts").add_resource("{mobileContractId}").add_resource("invoices")
         )
         self.staff_method(invoices.add_resource("{month}"), "GET", contracts_integration)
+        self.public_method(
+            self.api.root.add_resource("openapi.json"),
+            "GET",
+            apigw.LambdaIntegration(self.function("api_docs", "The API's OpenAPI document")),
+            "the API's description, for client developers and tests",
+        )
 
         # --- Dead letters: replayed on demand (make redrive), relying on idempotency ---------
         redrive = self.function(

@@ -7,6 +7,7 @@ from typing import Any
 from aws_cdk import assertions
 from aws_cdk.assertions import Match
 
+from infra import openapi
 from infra.app import build_app
 from tests.infra.conftest import cfn_lint_errors
 
@@ -197,29 +198,41 @@ def test_upstream_account_events_reach_their_function(service_template: assertio
     )
 
 
-#: Routes anyone may call: web signup and the support app (proved by a code or its device token).
+#: Routes anyone may call: web signup, the API document, and the support app (proved by the
+#: member code or the device's own token, which the handler checks).
 PUBLIC_ROUTES = {
-    ("POST", "applications"),
-    ("GET", "{applicationId}"),
-    ("POST", "registrations"),
-    ("PUT", "passphrase"),
-    ("POST", "result"),
+    ("POST", "/applications"),
+    ("GET", "/applications/{applicationId}"),
+    ("GET", "/openapi.json"),
+    ("POST", "/devices/registrations"),
+    ("PUT", "/devices/{deviceId}/passphrase"),
+    ("POST", "/devices/{deviceId}/commands/{commandId}/result"),
 }
+
+
+def _api_routes(template: assertions.Template) -> dict[tuple[str, str], dict[str, Any]]:
+    """(verb, full path) -> the method's properties, walking each resource up to the root."""
+    resources = template.to_json()["Resources"]
+
+    def path(resource_id: Any) -> str:
+        if not isinstance(resource_id, dict) or "Ref" not in resource_id:
+            return ""  # the API's root resource (Fn::GetAtt RootResourceId)
+        props = resources[resource_id["Ref"]]["Properties"]
+        return f"{path(props['ParentId'])}/{props['PathPart']}"
+
+    return {
+        (r["Properties"]["HttpMethod"], path(r["Properties"]["ResourceId"])): r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::ApiGateway::Method"
+    }
 
 
 def test_staff_routes_need_a_staff_pool_token_and_public_routes_are_few(
     service_template: assertions.Template,
 ) -> None:
-    resources = service_template.to_json()["Resources"]
-    path_parts = {
-        logical_id: r["Properties"].get("PathPart")
-        for logical_id, r in resources.items()
-        if r["Type"] == "AWS::ApiGateway::Resource"
-    }
-    methods = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::ApiGateway::Method"]
-    assert len(methods) >= 15
-    for method in methods:
-        route = (method["HttpMethod"], path_parts[method["ResourceId"]["Ref"]])
+    routes = _api_routes(service_template)
+    assert len(routes) >= 18
+    for route, method in routes.items():
         if route in PUBLIC_ROUTES:
             assert method["AuthorizationType"] == "NONE", route
         else:
@@ -229,6 +242,30 @@ def test_staff_routes_need_a_staff_pool_token_and_public_routes_are_few(
         "AWS::ApiGateway::Authorizer",
         {"Type": "COGNITO_USER_POOLS", "IdentitySource": "method.request.header.Authorization"},
     )
+
+
+def test_openapi_document_is_current_and_describes_exactly_the_deployed_routes(
+    service_template: assertions.Template,
+) -> None:
+    """The served document is what the handlers generate (``make openapi``), it lists the API's
+    routes, no more and no less, and its security matches each route's authorizer."""
+    document = openapi.document()
+    assert openapi.DOCUMENT.read_text(encoding="utf-8") == openapi.render(), "run `make openapi`"
+    described = {
+        (verb.upper(), path): operation
+        for path, operations in document["paths"].items()
+        for verb, operation in operations.items()
+    }
+    routes = _api_routes(service_template)
+    assert set(described) == set(routes)
+    for route, method in routes.items():
+        security = described[route].get("security")
+        if method["AuthorizationType"] == "COGNITO_USER_POOLS":
+            assert security == [{"staffToken": []}], route
+        elif "{deviceId}/" in route[1]:
+            assert security == [{"deviceToken": []}], route
+        else:
+            assert security is None, route
 
 
 def test_gateway_refusals_carry_a_machine_readable_code(service_template: assertions.Template) -> None:

@@ -42,11 +42,28 @@ def proxy_error(status: int, code: str, message: str) -> dict[str, Any]:
     }
 
 
-def media_type_refusal(event: dict[str, Any]) -> dict[str, Any] | None:
-    """``415`` for a request body that is not JSON (a form-encoded ``curl -d``, say), which the
-    resolver would otherwise parse as a form and refuse with confusing field errors."""
-    if not event.get("body"):
+#: The largest request body any route accepts. WAF refuses larger ones at the edge in AWS
+#: (operations.py); the handlers refuse them too, so the limit holds where WAF is not deployed.
+MAX_BODY_BYTES = 16 * 1024
+
+#: OpenAPI security requirements of the routes (the schemes are in infra/openapi.py): a support
+#: staff member's Cognito ID token, or the device's own token.
+STAFF_ONLY: list[dict[str, list[str]]] = [{"staffToken": []}]
+DEVICE_ONLY: list[dict[str, list[str]]] = [{"deviceToken": []}]
+
+
+def body_refusal(event: dict[str, Any]) -> dict[str, Any] | None:
+    """``413`` for a body over MAX_BODY_BYTES; ``415`` for a request body that is not JSON (a
+    form-encoded ``curl -d``, say), which the resolver would otherwise parse as a form and refuse
+    with confusing field errors."""
+    body = event.get("body")
+    if not body:
         return None
+    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(str(body).encode())
+    if size > MAX_BODY_BYTES:
+        return proxy_error(
+            413, "PAYLOAD_TOO_LARGE", f"The request body may be at most {MAX_BODY_BYTES} bytes."
+        )
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     if str(headers.get("content-type", "")).split(";")[0].strip().lower() == "application/json":
         return None
