@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 logger = Logger()
 tracer = Tracer()
@@ -37,10 +37,17 @@ def read(contractId: ContractId) -> dict[str, Any]:
     return lifecycle.view(contract)
 
 
+def _this_century(at: datetime) -> datetime:
+    # Far-off dates are typos, and the extremes would overflow on conversion to Japan time.
+    if not 2000 <= at.year <= 2099:
+        raise ValueError("must be a date in 2000-2099")
+    return at
+
+
 class CancellationNotice(BaseModel):
     model_config = ConfigDict(extra="forbid")
     #: When the subscriber's notice arrived (defaults to now). Japan time decides its month (R9).
-    receivedAt: AwareDatetime | None = None
+    receivedAt: Annotated[AwareDatetime, AfterValidator(_this_century)] | None = None
 
 
 @app.post("/contracts/<contractId>/cancellation", security=STAFF_ONLY)
@@ -94,7 +101,10 @@ def change_holder(contractId: ContractId) -> dict[str, Any]:
 @app.patch("/contracts/<contractId>", security=STAFF_ONLY)
 def patch_contract(contractId: ContractId) -> dict[str, Any]:
     _staff()
-    body = app.current_event.json_body if app.current_event.body else {}
+    try:
+        body = app.current_event.json_body if app.current_event.body else {}
+    except ValueError:
+        raise ApiError(400, "VALIDATION_ERROR", "The request body is not valid JSON.") from None
     if isinstance(body, dict) and ("holder" in body or "subscriber" in body):
         _non_transferable()
     raise ApiError(400, "NOT_MODIFIABLE", "Contracts change only through cancellation or termination.")
@@ -103,7 +113,7 @@ def patch_contract(contractId: ContractId) -> dict[str, Any]:
 @app.get("/accounts/<mobileContractId>/invoices/<month>", security=STAFF_ONLY)
 def read_invoice(
     mobileContractId: Annotated[str, Path(pattern=r"^[A-Za-z0-9-]{1,64}$")],
-    month: Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+    month: Annotated[str, Path(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$")],
 ) -> dict[str, Any]:
     _staff()
     invoice = billing.invoice_of(mobileContractId, BillingMonth.parse(month))

@@ -1,0 +1,133 @@
+"""Hostile input: schemathesis generates requests from the OpenAPI document the local service
+serves (GET /openapi.json) and sends them to every route of the deployed stage. No answer may be
+a 5xx, and every 4xx must carry the shared machine-readable error: ``{code, message}``.
+
+Each route is fuzzed with data that fits its schema and data that does not, twice: with every
+path parameter generated (mostly ids that do not exist), and against a real contract and its
+registered device, so the handlers get past their look-ups. Staff routes carry a real
+support-staff token and device routes the device's own token, so the generated bodies reach the
+handlers instead of stopping at the authorizer (whose refusals are tested elsewhere).
+"""
+
+import json
+import re
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis import Case, GenerationMode
+from schemathesis.schemas import BaseSchema
+
+from infra.local.service import LocalService
+from infra.openapi import DOCUMENT
+from tests.e2e.conftest import staff_token
+from tests.e2e.test_device_commands import Subscriber, subscriber  # noqa: F401 - a fixture
+
+#: Requests sent, by run and status code (printed at the end; README records the figures).
+SENT: dict[str, Counter[int]] = {"generated ids": Counter(), "real contract": Counter()}
+MINIMUM_REQUESTS = 500
+EXAMPLES = 15  # per route, per generation mode, per run
+CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+ROUTES = [
+    (verb.upper(), path)
+    for path, operations in json.loads(DOCUMENT.read_text(encoding="utf-8"))["paths"].items()
+    for verb in operations
+]
+
+
+@pytest.fixture(scope="module")
+def served_schema(local_service: LocalService) -> BaseSchema:
+    schema = schemathesis.openapi.from_url(f"{local_service.api_url}/openapi.json", timeout=30)
+    schema.config.update(base_url=local_service.api_url, request_timeout=30)
+    return schema
+
+
+@pytest.fixture(scope="module")
+def real(local_service: LocalService, fleet: Any, outbox: Callable[[str], dict[str, Any]]) -> Subscriber:
+    """A formed contract whose device registered: the target of the second run."""
+    from tests.e2e.conftest import put_account  # the `account` fixture is per test
+
+    mobile_contract_id = "MC-fuzzed"
+    put_account(local_service.endpoint, local_service.output("ContractsTableName"), mobile_contract_id)
+    return Subscriber(local_service, fleet, lambda **_: mobile_contract_id, outbox)
+
+
+def _fuzz(
+    schema: BaseSchema,
+    service: LocalService,
+    route: tuple[str, str],
+    run: str,
+    path_parameters: dict[str, str] | None = None,
+    device_token: str | None = None,
+) -> None:
+    operation = schema[route[1]][route[0]]
+    raw = operation.definition.raw
+    security = raw.get("security") or []
+    headers: dict[str, str] = {}
+    if {"staffToken": []} in security:
+        headers["Authorization"] = staff_token(service)
+    elif {"deviceToken": []} in security and device_token:
+        headers["Authorization"] = f"Bearer {device_token}"
+    own = {p.name for p in operation.path_parameters}
+    fixed = {k: v for k, v in (path_parameters or {}).items() if k in own} or None
+
+    # A route without parameters or body (GET /openapi.json) has no invalid input to send.
+    has_input = bool(raw.get("parameters") or raw.get("requestBody"))
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)[: 2 if has_input else 1]:
+        strategy = operation.as_strategy(generation_mode=mode, path_parameters=fixed)
+        given(case=strategy)(settings(FUZZ_SETTINGS)(lambda case: _check(case, headers, run)))()
+
+
+FUZZ_SETTINGS = settings(
+    max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+)
+
+
+def _check(case: Case, headers: dict[str, str], run: str) -> None:
+    response = case.call(headers=headers, timeout=30)
+    SENT[run][response.status_code] += 1
+    where = f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:500]}"
+    assert response.status_code < 500, where
+    if response.status_code >= 400:
+        body = response.json()
+        assert isinstance(body, dict), where
+        assert CODE.match(str(body.get("code"))), where
+        assert isinstance(body.get("message"), str) and body["message"], where
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=" ".join)
+def test_generated_requests_get_no_5xx_and_machine_readable_4xx(
+    served_schema: BaseSchema, local_service: LocalService, route: tuple[str, str]
+) -> None:
+    _fuzz(served_schema, local_service, route, "generated ids")
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=" ".join)
+def test_generated_requests_on_a_real_contract_get_no_5xx_and_machine_readable_4xx(
+    served_schema: BaseSchema, local_service: LocalService, real: Subscriber, route: tuple[str, str]
+) -> None:
+    _fuzz(
+        served_schema,
+        local_service,
+        route,
+        "real contract",
+        {"contractId": real.contract_id, "deviceId": real.device.device_id},
+        real.device.device_token,
+    )
+
+
+def test_the_runs_sent_enough_requests_and_the_served_document_is_the_committed_one(
+    local_service: LocalService,
+) -> None:
+    served = requests.get(f"{local_service.api_url}/openapi.json", timeout=30).json()
+    assert served == json.loads(DOCUMENT.read_text(encoding="utf-8"))
+    total = sum(sum(counts.values()) for counts in SENT.values())
+    for run, counts in SENT.items():
+        print(f"\n{run}: {sum(counts.values())} requests, by status {dict(sorted(counts.items()))}")
+    print(f"{total} requests over {len(ROUTES)} routes")
+    assert total >= MINIMUM_REQUESTS
+    assert not any(status >= 500 for counts in SENT.values() for status in counts)
