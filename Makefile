@@ -98,6 +98,11 @@ redrive: $(VENV)/.installed ## replay the dead letters of the running stack (aft
 demo: install ## the end-to-end scenario on a fresh local stack, printed step by step
 	$(PY) -m infra.local demo
 
+.PHONY: fault
+fault: $(VENV)/.installed ## make FUNCTION raise on its next TIMES calls on the running stack (fault injection)
+	@test -n "$(FUNCTION)" || (echo "usage: make fault FUNCTION=record_contract [TIMES=2] [ENDPOINT=...]"; exit 2)
+	$(PY) -m infra.local fault --function $(FUNCTION) --times $(or $(TIMES),1) $(if $(ENDPOINT),--endpoint $(ENDPOINT))
+
 .PHONY: month-end
 month-end: $(VENV)/.installed ## run MONTH=YYYY-MM's termination and billing on the running stack (DRY_RUN=1 writes nothing)
 	@test -n "$(MONTH)" || (echo "usage: make month-end MONTH=2026-11 [DRY_RUN=1] [ENDPOINT=http://127.0.0.1:4566]"; exit 2)

@@ -33,6 +33,9 @@ class Settings:
     api_waf: bool = True
     #: Log retention of every function and state machine log group, in days.
     log_retention_days: int = 30
+    #: Local deployments only: every function can be made to raise for its next N calls
+    #: (anshin.faults, ``make fault``). Never on in AWS.
+    fault_injection: bool = False
 
     @classmethod
     def from_context(cls, scope: Construct) -> Settings:
@@ -55,4 +58,5 @@ class Settings:
             staff_mfa=str(get("staffMfa", cls.staff_mfa)),
             api_waf=str(get("apiWaf", cls.api_waf)).lower() in ("true", "1"),
             log_retention_days=int(str(get("logRetentionDays", cls.log_retention_days))),
+            fault_injection=str(get("faultInjection", cls.fault_injection)).lower() in ("true", "1"),
         )

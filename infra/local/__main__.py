@@ -196,6 +196,18 @@ def month_end(args: argparse.Namespace) -> int:
     return 0 if all(r["status"] == "SUCCEEDED" for r in results) else 1
 
 
+def fault(args: argparse.Namespace) -> int:
+    from infra.local import faults
+
+    known = sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "app.py").exists())
+    if args.function not in known:
+        print(f"unknown function {args.function!r}; one of: {', '.join(known)}", file=sys.stderr)
+        return 2
+    faults.arm(args.endpoint, args.function, args.times)
+    print(f"{args.function} raises InjectedFault on its next {args.times} call(s)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.local")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -227,7 +239,13 @@ def main(argv: list[str] | None = None) -> int:
     month_parser.add_argument("--month", required=True, help="the billing month, YYYY-MM")
     month_parser.add_argument("--dry-run", action="store_true", help="print what would happen; write nothing")
     month_parser.add_argument("--endpoint", default="http://127.0.0.1:4566", help="the running local stack")
+    fault_parser = commands.add_parser("fault", help="make a function of the running stack raise N times")
+    fault_parser.add_argument("--function", required=True, help="e.g. record_contract (functions/<name>)")
+    fault_parser.add_argument("--times", type=int, default=1, help="how many calls fail (0 disarms)")
+    fault_parser.add_argument("--endpoint", default="http://127.0.0.1:4566", help="the running local stack")
     args = parser.parse_args(argv)
+    if args.command == "fault":
+        return fault(args)
     if args.command == "run":
         return run(args)
     if args.command == "month-end":

@@ -73,8 +73,13 @@ def _clean_env() -> dict[str, str]:
 
 
 #: Settings every local deployment gets: the demo staff sign in without MFA (AWS default:
-#: REQUIRED); no WAF association, which the emulator cannot create (AWS default: on).
-LOCAL_CONTEXT: dict[str, object] = {"anshin:staffMfa": "OFF", "anshin:apiWaf": False}
+#: REQUIRED); no WAF association, which the emulator cannot create (AWS default: on); fault
+#: injection (anshin.faults, `make fault`), which AWS deployments never have.
+LOCAL_CONTEXT: dict[str, object] = {
+    "anshin:staffMfa": "OFF",
+    "anshin:apiWaf": False,
+    "anshin:faultInjection": True,
+}
 
 
 #: For the demo and the e2e tests: device commands expire in seconds (re-sent every 2-4 s), so an

@@ -480,7 +480,7 @@ class StatelessStack(Stack):
             description=description,
             runtime=lambda_.Runtime.PYTHON_3_11,
             architecture=lambda_.Architecture.X86_64,
-            handler="app.handler",
+            handler="anshin.faults.handler" if self.settings.fault_injection else "app.handler",
             code=lambda_.Code.from_asset(str(ROOT / "functions" / name), exclude=["__pycache__", "*.pyc"]),
             layers=[self.layer],
             memory_size=512,
@@ -498,8 +498,11 @@ class StatelessStack(Stack):
                 "IDEMPOTENCY_TABLE": self.data.idempotency_table.table_name,
                 "MONTHLY_FEE_JPY": str(self.settings.monthly_fee_jpy),
                 **(environment or {}),
+                **self.fault_environment(name),
             },
         )
+        if self.settings.fault_injection:
+            grants.table(fn, self.data.idempotency_table, self.data.key, write=True)
         acknowledge(
             fn,
             "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
@@ -514,6 +517,12 @@ class StatelessStack(Stack):
         )
         self.functions[name] = fn
         return fn
+
+    def fault_environment(self, name: str) -> dict[str, str]:
+        """Local deployments only (anshin.faults): the switch, the function's name, its handler."""
+        if not self.settings.fault_injection:
+            return {}
+        return {"ANSHIN_FAULT_INJECTION": "on", "ANSHIN_FUNCTION": name, "ANSHIN_HANDLER": "app.handler"}
 
     def state_machine(
         self,

@@ -331,6 +331,31 @@ def test_no_function_is_deployed_with_a_shifted_clock(service_template: assertio
         assert variables["POWERTOOLS_LOG_LEVEL"] == "INFO"
 
 
+def test_fault_injection_is_never_deployed_to_aws(service_template: assertions.Template) -> None:
+    """anshin.faults wraps the handlers only in local deployments (anshin:faultInjection)."""
+    from anshin import faults
+
+    for function in service_template.find_resources("AWS::Lambda::Function").values():
+        assert function["Properties"]["Handler"] == "app.handler"
+        assert faults.SWITCH not in function["Properties"]["Environment"]["Variables"]
+
+
+def test_local_deployments_wrap_every_handler_for_fault_injection(tmp_path: Path) -> None:
+    from anshin import faults
+
+    from infra.local.service import LOCAL_CONTEXT
+
+    app = build_app(outdir=str(tmp_path), context=LOCAL_CONTEXT)
+    template = app.synth().get_stack_by_name("AnshinService").template
+    functions = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    assert functions
+    for function in functions:
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert function["Properties"]["Handler"] == "anshin.faults.handler"
+        assert variables[faults.SWITCH] == "on" and variables[faults.WRAPPED] == "app.handler"
+        assert (ROOT / "functions" / variables[faults.FUNCTION] / "app.py").exists()
+
+
 def test_alarms_reach_the_operations_topic_and_cover_every_function_queue_and_workflow(
     service_template: assertions.Template,
 ) -> None:

@@ -1,0 +1,59 @@
+"""Fault injection for the local stack: make a named function raise for its next N calls.
+
+Only a local deployment uses this module: with ``anshin:faultInjection`` on (infra/local turns it
+on, AWS deployments never do), every function's handler is ``anshin.faults.handler``, which wraps
+the function's own ``app.handler``. Before each call it takes one fault, if any is armed, from
+the counter ``fault#<function>`` in the idempotency table, and raises ``InjectedFault`` instead
+of running the function. ``make fault FUNCTION=record_contract TIMES=2`` (infra/local/faults.py)
+arms it. The counter is decremented conditionally, so concurrent calls take exactly N faults.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from functools import cache
+from typing import Any
+
+from anshin import aws
+
+#: The environment of a function deployed with fault injection on.
+SWITCH = "ANSHIN_FAULT_INJECTION"
+FUNCTION = "ANSHIN_FUNCTION"
+WRAPPED = "ANSHIN_HANDLER"
+
+
+class InjectedFault(Exception):
+    """The failure a test asked for (never raised in an AWS deployment)."""
+
+
+def counter_key(function: str) -> dict[str, str]:
+    return {"id": f"fault#{function}"}
+
+
+def take(function: str) -> bool:
+    """Take one armed fault of ``function``; False when none is left."""
+    table = aws.table("IDEMPOTENCY_TABLE")
+    try:
+        table.update_item(
+            Key=counter_key(function),
+            UpdateExpression="SET remaining = remaining - :one",
+            ConditionExpression="remaining > :zero",
+            ExpressionAttributeValues={":one": 1, ":zero": 0},
+        )
+    except aws.client("dynamodb").exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+@cache
+def _wrapped() -> Any:
+    module, _, name = os.environ.get(WRAPPED, "app.handler").rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def handler(event: Any, context: Any) -> Any:
+    function = os.environ.get(FUNCTION, "")
+    if os.environ.get(SWITCH) == "on" and function and take(function):
+        raise InjectedFault(f"fault injected into {function}")
+    return _wrapped()(event, context)
