@@ -16,8 +16,11 @@ config = IdempotencyConfig(expires_after_seconds=24 * 3600)
 
 
 @idempotent_function(data_keyword_argument="application_id", persistence_store=persistence, config=config)
-def send_once(application_id: str) -> dict[str, Any]:
-    return contracts.send_notification(application_id)
+def send_once(application_id: str, correlation_id: str | None = None) -> dict[str, Any]:
+    return contracts.send_notification(application_id, correlation_id)
 
 
-handler = workflow_task("send_notification", lambda event: send_once(application_id=event["applicationId"]))
+handler = workflow_task(
+    "send_notification",
+    lambda event: send_once(application_id=event["applicationId"], correlation_id=event.get("correlationId")),
+)

@@ -81,8 +81,9 @@ def notification_message(application: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def send_notification(application_id: str) -> dict[str, Any]:
+def send_notification(application_id: str, correlation_id: str | None = None) -> dict[str, Any]:
     """Publish the notification; the instant SNS accepted it is when the contract formed (R6.4).
+    The message carries the application's correlation id as an attribute, for its deliverers.
 
     Called through powertools idempotency keyed on the application, so a retried step never
     sends twice and always answers the first ``formedAt``.
@@ -93,7 +94,17 @@ def send_notification(application_id: str) -> dict[str, Any]:
     aws.client("sns").publish(
         TopicArn=os.environ["CUSTOMER_NOTIFICATION_TOPIC_ARN"],
         Message=json.dumps(notification_message(application), ensure_ascii=False),
-        MessageAttributes={"kind": {"DataType": "String", "StringValue": "CONTRACT_FORMED"}},
+        MessageAttributes={
+            "kind": {"DataType": "String", "StringValue": "CONTRACT_FORMED"},
+            # At least once: a step that dies after SNS accepted the message and before formedAt is
+            # stored sends it again on retry, identical. Deliverers drop repeats of this id.
+            "notificationId": {"DataType": "String", "StringValue": f"CONTRACT_FORMED#{application_id}"},
+            **(
+                {"correlationId": {"DataType": "String", "StringValue": correlation_id}}
+                if correlation_id
+                else {}
+            ),
+        },
     )
     formed_at = iso(now())
     aws.contracts_table().update_item(

@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from botocore.exceptions import ClientError
 
 logger = Logger()
 
@@ -41,6 +42,18 @@ def proxy_error(status: int, code: str, message: str) -> dict[str, Any]:
         "isBase64Encoded": False,
     }
 
+
+#: AWS error codes that mean "too much at once", not "wrong": worth a client's retry.
+THROTTLING_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TransactionConflictException",
+        "Throttling",
+        "TooManyRequestsException",
+    }
+)
 
 #: The largest request body any route accepts. WAF refuses larger ones at the edge in AWS
 #: (operations.py); the handlers refuse them too, so the limit holds where WAF is not deployed.
@@ -100,6 +113,18 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
             for err in exc.errors()
         ]
         return error_response(400, "VALIDATION_ERROR", "The request is malformed.", errors=errors)
+
+    @app.exception_handler(ClientError)  # type: ignore[untyped-decorator]
+    def _aws_refused(exc: ClientError) -> Response[Any]:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code not in THROTTLING_CODES:
+            raise exc  # a fault of ours: the Lambda fails, the alarm fires
+        # Throttled past the SDK's own retries (a hot key, a burst): the client may simply retry.
+        # Every write is one conditional request or transaction, so nothing is half-written.
+        logger.warning("throttled", extra={"awsError": code})
+        response = error_response(503, "TEMPORARILY_UNAVAILABLE", "Please try again shortly.")
+        response.headers["Retry-After"] = "1"
+        return response
 
     @app.exception_handler(ApiError)  # type: ignore[untyped-decorator]
     def _refused(exc: ApiError) -> Response[Any]:
