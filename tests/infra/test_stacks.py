@@ -59,6 +59,25 @@ def test_key_rotates_and_topics_are_encrypted(data_template: assertions.Template
     assert all("KmsMasterKeyId" in t["Properties"] for t in topics.values())
 
 
+def test_every_log_group_queue_and_topic_is_encrypted_with_the_data_key(
+    data_template: assertions.Template, service_template: assertions.Template
+) -> None:
+    """The service stack's encrypted resources use the data stack's key (imported from it)."""
+    checked = 0
+    for template in (data_template, service_template):
+        for kind, prop in (
+            ("AWS::Logs::LogGroup", "KmsKeyId"),
+            ("AWS::SQS::Queue", "KmsMasterKeyId"),
+            ("AWS::SNS::Topic", "KmsMasterKeyId"),
+        ):
+            for logical_id, resource in template.find_resources(kind).items():
+                key = resource["Properties"].get(prop)
+                assert key is not None, logical_id
+                assert "Key" in json.dumps(key), (logical_id, key)  # a reference to the KMS key
+                checked += 1
+    assert checked >= 30
+
+
 def test_functions_use_the_layer_and_python311(service_template: assertions.Template) -> None:
     functions = service_template.find_resources("AWS::Lambda::Function")
     assert len(functions) >= 3
