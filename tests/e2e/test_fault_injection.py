@@ -18,6 +18,7 @@ from infra.local.jobs import run_month
 from infra.local.seed import formed_contract, put_account, put_contract
 from infra.local.service import LocalService
 from tests.e2e.test_applications import account_item, application, apply, execution_states, settled
+from tests.e2e.test_device_commands import Subscriber, subscriber  # noqa: F401 - a fixture
 from tests.e2e.test_month_end_and_billing import contract, invoice
 
 Arm = Callable[[str, int], None]
@@ -174,3 +175,22 @@ def test_a_billing_run_that_keeps_failing_is_recorded_failed_and_a_rerun_bills_e
     assert sorted(line["contractId"] for line in july["lines"]) == sorted(ids)
     assert july["total"] == 1100
     assert all(contract(local_service, c)["status"] == "ACTIVE" for c in ids)
+
+
+def test_a_command_follow_up_that_fails_is_retried_and_the_command_completes_once(
+    local_service: LocalService,
+    subscriber: Callable[..., Subscriber],  # noqa: F811 - a fixture
+    fault: Arm,
+) -> None:
+    sub = subscriber()
+    sub.device.answer_delay = 6  # the device answers after the first follow-up is due (2 s)
+    fault("command_follow_up", 1)
+    status, body = sub.command({"action": "LOCK", "verificationId": sub.verify()})
+    assert status == 202
+    command_id = body["commandId"]
+    done = sub.until(command_id, "SUCCEEDED", timeout=40)
+    assert faults.remaining(local_service.endpoint, "command_follow_up") == 0
+    assert sub.device.ran[command_id] == "SUCCEEDED"
+    # Each recorded attempt was pushed at most once, however often the failed step was retried.
+    pushes = [p for p in sub.device.received if p["commandId"] == command_id]
+    assert 1 <= len(pushes) <= done["attempts"], (len(pushes), done["attempts"])
