@@ -2,7 +2,8 @@
 serves (GET /openapi.json) and sends them to every route of the deployed stage. No answer may be
 a 5xx, and every 4xx must carry the shared machine-readable error: ``{code, message}``.
 
-Each route is fuzzed with data that fits its schema and data that does not, twice: with every
+Each route is fuzzed with data that fits its schema and data that does not, in two runs (one
+test each, so the count a run checks never depends on the order tests run in): with every
 path parameter generated (mostly ids that do not exist), and against a real contract and its
 registered device, so the handlers get past their look-ups. Staff routes carry a real
 support-staff token and device routes the device's own token, so the generated bodies reach the
@@ -27,7 +28,8 @@ from infra.openapi import DOCUMENT
 from tests.e2e.conftest import staff_token
 from tests.e2e.test_device_commands import Subscriber, subscriber  # noqa: F401 - a fixture
 
-#: Requests sent, by run and status code (printed at the end; README records the figures).
+#: Requests sent, by run and status code (each run's test prints and checks its own; README
+#: records the figures). Each run sends at least half the 500 the hostile-input check asks for.
 SENT: dict[str, Counter[int]] = {"generated ids": Counter(), "real contract": Counter()}
 MINIMUM_REQUESTS = 500
 EXAMPLES = 15  # per route, per generation mode, per run
@@ -99,35 +101,38 @@ def _check(case: Case, headers: dict[str, str], run: str) -> None:
         assert isinstance(body.get("message"), str) and body["message"], where
 
 
-@pytest.mark.parametrize("route", ROUTES, ids=" ".join)
-def test_generated_requests_get_no_5xx_and_machine_readable_4xx(
-    served_schema: BaseSchema, local_service: LocalService, route: tuple[str, str]
-) -> None:
-    _fuzz(served_schema, local_service, route, "generated ids")
-
-
-@pytest.mark.parametrize("route", ROUTES, ids=" ".join)
-def test_generated_requests_on_a_real_contract_get_no_5xx_and_machine_readable_4xx(
-    served_schema: BaseSchema, local_service: LocalService, real: Subscriber, route: tuple[str, str]
-) -> None:
-    _fuzz(
-        served_schema,
-        local_service,
-        route,
-        "real contract",
-        {"contractId": real.contract_id, "deviceId": real.device.device_id},
-        real.device.device_token,
+def _report(run: str) -> int:
+    counts = SENT[run]
+    print(
+        f"\n{run}: {sum(counts.values())} requests over {len(ROUTES)} routes, by status "
+        f"{dict(sorted(counts.items()))}"
     )
+    return sum(counts.values())
 
 
-def test_the_runs_sent_enough_requests_and_the_served_document_is_the_committed_one(
-    local_service: LocalService,
+def test_generated_requests_get_no_5xx_and_machine_readable_4xx(
+    served_schema: BaseSchema, local_service: LocalService
 ) -> None:
+    for route in ROUTES:
+        _fuzz(served_schema, local_service, route, "generated ids")
+    assert _report("generated ids") >= MINIMUM_REQUESTS // 2
+
+
+def test_generated_requests_on_a_real_contract_get_no_5xx_and_machine_readable_4xx(
+    served_schema: BaseSchema, local_service: LocalService, real: Subscriber
+) -> None:
+    for route in ROUTES:
+        _fuzz(
+            served_schema,
+            local_service,
+            route,
+            "real contract",
+            {"contractId": real.contract_id, "deviceId": real.device.device_id},
+            real.device.device_token,
+        )
+    assert _report("real contract") >= MINIMUM_REQUESTS // 2
+
+
+def test_the_served_document_is_the_committed_one(local_service: LocalService) -> None:
     served = requests.get(f"{local_service.api_url}/openapi.json", timeout=30).json()
     assert served == json.loads(DOCUMENT.read_text(encoding="utf-8"))
-    total = sum(sum(counts.values()) for counts in SENT.values())
-    for run, counts in SENT.items():
-        print(f"\n{run}: {sum(counts.values())} requests, by status {dict(sorted(counts.items()))}")
-    print(f"{total} requests over {len(ROUTES)} routes")
-    assert total >= MINIMUM_REQUESTS
-    assert not any(status >= 500 for counts in SENT.values() for status in counts)
