@@ -57,12 +57,7 @@ def cancel(contractId: ContractId, body: Annotated[CancellationNotice, Body()]) 
     received_at: datetime = body.receivedAt or now
     if received_at > now + CLOCK_SKEW:
         raise ApiError(400, "NOTICE_IN_THE_FUTURE", "A notice cannot arrive in the future.")
-    try:
-        answer = lifecycle.cancel(contractId, received_at)
-    except lifecycle.ContractNotFound:
-        raise ApiError(404, "CONTRACT_NOT_FOUND", "No such contract.") from None
-    except lifecycle.ContractEnded:
-        raise ApiError(409, "CONTRACT_ENDED", "The contract has ended; it can no longer change.") from None
+    answer = lifecycle.cancel(contractId, received_at)
     logger.info(
         "cancellation noticed", extra={"contractId": contractId, "staff": who, "endsAt": answer.get("endsAt")}
     )
@@ -77,12 +72,7 @@ class Termination(BaseModel):
 @app.post("/contracts/<contractId>/termination", security=STAFF_ONLY)
 def terminate(contractId: ContractId, body: Annotated[Termination, Body()]) -> dict[str, Any]:
     who = _staff()
-    try:
-        answer = lifecycle.terminate(contractId, clock.now(), body.reason, who)
-    except lifecycle.ContractNotFound:
-        raise ApiError(404, "CONTRACT_NOT_FOUND", "No such contract.") from None
-    except lifecycle.ContractEnded:
-        raise ApiError(409, "CONTRACT_ENDED", "The contract has ended; it can no longer change.") from None
+    answer = lifecycle.terminate(contractId, clock.now(), body.reason, who)
     logger.info("contract terminated by the company", extra={"contractId": contractId, "staff": who})
     return answer
 

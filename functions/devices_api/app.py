@@ -41,8 +41,6 @@ def register(body: Annotated[Registration, Body()]) -> Response[dict[str, Any]]:
         raise ApiError(
             404, "MEMBER_CODE_NOT_FOUND", "No contract has this member confirmation code."
         ) from None
-    except devices.ContractNotActive:
-        raise ApiError(409, "CONTRACT_ENDED", "The contract has ended.") from None
     except devices.UnsupportedDevice:
         raise ApiError(422, "UNSUPPORTED_DEVICE", "The support app runs on Android devices only.") from None
     except devices.DeviceMismatch:

@@ -38,10 +38,6 @@ def verify(contractId: ContractId, body: Annotated[VerificationRequest, Body()])
     who = staff.staff_id(app.current_event.raw_event)
     try:
         answer = verification.verify(contractId, body.passphrase, who, clock.now())
-    except verification.ContractNotFound:
-        raise ApiError(404, "CONTRACT_NOT_FOUND", "No such contract.") from None
-    except verification.ContractNotActive:
-        raise ApiError(409, "CONTRACT_ENDED", "The contract has ended.") from None
     except verification.NoPassphrase:
         raise ApiError(
             409, "PASSPHRASE_NOT_REGISTERED", "The subscriber has not registered a passphrase."
@@ -86,10 +82,6 @@ def send_command(
             expires_in=command_expiry(),
             correlation_id=logger.get_correlation_id(),
         )
-    except commands.ContractNotFound:
-        raise ApiError(404, "CONTRACT_NOT_FOUND", "No such contract.") from None
-    except commands.ContractNotActive:
-        raise ApiError(409, "CONTRACT_ENDED", "The contract has ended.") from None
     except commands.UnsupportedDevice:
         raise ApiError(
             422,
@@ -144,10 +136,6 @@ def open_session(body: Annotated[SessionRequest, Body()]) -> Response[dict[str, 
         return created(
             support_sessions.open_session(body.contractId, body.channel, body.category, who, clock.now())
         )
-    except support_sessions.ContractNotFound:
-        raise ApiError(404, "CONTRACT_NOT_FOUND", "No such contract.") from None
-    except support_sessions.ContractNotActive:
-        raise ApiError(409, "CONTRACT_ENDED", "The contract has ended.") from None
     except support_sessions.Refused as refused:
         raise ApiError(
             422,

@@ -21,6 +21,7 @@ from typing import Any
 from anshin import aws, contracts, devices, push, verification
 from anshin.clock import iso, parse_iso
 from anshin.contracts import ContractStatus
+from anshin.errors import ContractEnded, ContractNotFound
 
 
 class CommandStatus(StrEnum):
@@ -42,14 +43,6 @@ NEEDS_VERIFICATION = frozenset({Action.LOCK, Action.WIPE})
 IN_FLIGHT = frozenset({CommandStatus.PENDING, CommandStatus.SENT})
 FINISHED = frozenset({CommandStatus.SUCCEEDED, CommandStatus.FAILED, CommandStatus.EXPIRED})
 WIPE_CONFIRMATION = "WIPE"
-
-
-class ContractNotFound(LookupError):
-    pass
-
-
-class ContractNotActive(Exception):
-    pass
 
 
 class UnsupportedDevice(Exception):
@@ -124,7 +117,7 @@ def request(
     if contract is None:
         raise ContractNotFound(contract_id)
     if contract["status"] == ContractStatus.ENDED.value:
-        raise ContractNotActive(contract_id)
+        raise ContractEnded(contract_id)
     device = devices.get(device_id)
     if (
         contract["device"]["deviceId"] != device_id

@@ -20,15 +20,12 @@ from boto3.dynamodb.conditions import Key
 from anshin import aws, contracts, push
 from anshin.clock import iso
 from anshin.contracts import ContractStatus
+from anshin.errors import ContractEnded
 
 _hasher = PasswordHasher()
 
 
 class UnknownCode(LookupError):
-    pass
-
-
-class ContractNotActive(Exception):
     pass
 
 
@@ -66,7 +63,7 @@ def register(
     if contract is None:
         raise UnknownCode()
     if contract["status"] == ContractStatus.ENDED.value:
-        raise ContractNotActive(contract["contractId"])
+        raise ContractEnded(contract["contractId"])
     if platform != "android":
         raise UnsupportedDevice(platform)
     if contract["device"]["deviceId"] != device_id:

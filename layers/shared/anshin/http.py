@@ -10,6 +10,8 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from botocore.exceptions import ClientError
 
+from anshin.errors import ContractEnded, ContractNotFound
+
 logger = Logger()
 
 
@@ -125,6 +127,14 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
         response = error_response(503, "TEMPORARILY_UNAVAILABLE", "Please try again shortly.")
         response.headers["Retry-After"] = "1"
         return response
+
+    @app.exception_handler(ContractNotFound)  # type: ignore[untyped-decorator]
+    def _no_contract(_exc: ContractNotFound) -> Response[Any]:
+        return error_response(404, "CONTRACT_NOT_FOUND", "No such contract.")
+
+    @app.exception_handler(ContractEnded)  # type: ignore[untyped-decorator]
+    def _contract_ended(_exc: ContractEnded) -> Response[Any]:
+        return error_response(409, "CONTRACT_ENDED", "The contract has ended; it can no longer change.")
 
     @app.exception_handler(ApiError)  # type: ignore[untyped-decorator]
     def _refused(exc: ApiError) -> Response[Any]:

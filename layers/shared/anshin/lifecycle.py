@@ -15,6 +15,7 @@ from boto3.dynamodb.conditions import Key
 from anshin import accounts, aws, contracts, shards
 from anshin.clock import iso, parse_iso
 from anshin.contracts import ContractStatus
+from anshin.errors import ContractEnded, ContractNotFound
 from anshin.screening import release_slot_item
 from anshin.terms import BillingMonth, account_loss_end, billing_month_of, cancellation_end
 
@@ -23,14 +24,6 @@ class EndReason(StrEnum):
     SUBSCRIBER_CANCELLATION = "SUBSCRIBER_CANCELLATION"  # R9
     COMPANY_TERMINATION = "COMPANY_TERMINATION"  # R10
     ACCOUNT_LOSS = "ACCOUNT_LOSS"  # R11
-
-
-class ContractNotFound(LookupError):
-    pass
-
-
-class ContractEnded(Exception):
-    """The contract has ended; nothing about it can change any more."""
 
 
 def view(contract: dict[str, Any]) -> dict[str, Any]:

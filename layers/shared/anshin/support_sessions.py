@@ -10,15 +10,8 @@ from typing import Any
 from anshin import aws, contracts
 from anshin.clock import iso
 from anshin.contracts import ContractStatus
+from anshin.errors import ContractEnded, ContractNotFound
 from anshin.support import Channel, refusal
-
-
-class ContractNotFound(LookupError):
-    pass
-
-
-class ContractNotActive(Exception):
-    pass
 
 
 class Refused(Exception):
@@ -47,7 +40,7 @@ def open_session(
     if contract is None:
         raise ContractNotFound(contract_id)
     if contract["status"] == ContractStatus.ENDED.value:
-        raise ContractNotActive(contract_id)
+        raise ContractEnded(contract_id)
     session_id = f"ses-{uuid.uuid4().hex}"
     code = refusal(at, channel, category, str(contract["device"]["platform"]))
     item = {

@@ -14,18 +14,11 @@ from typing import Any
 from anshin import aws, contracts, devices
 from anshin.clock import iso, parse_iso
 from anshin.contracts import ContractStatus
+from anshin.errors import ContractEnded, ContractNotFound
 
 VALID_FOR = timedelta(minutes=10)
 MAX_FAILURES = 5
 LOCKED_FOR = timedelta(minutes=30)
-
-
-class ContractNotFound(LookupError):
-    pass
-
-
-class ContractNotActive(Exception):
-    pass
 
 
 class NoPassphrase(Exception):
@@ -70,7 +63,7 @@ def verify(contract_id: str, passphrase: str, staff_id: str, now: datetime) -> d
         raise ContractNotFound(contract_id)
     if contract["status"] == ContractStatus.ENDED.value:
         _audit(contract_id, staff_id, now, "CONTRACT_NOT_ACTIVE")
-        raise ContractNotActive(contract_id)
+        raise ContractEnded(contract_id)
     sessions = aws.sessions_table()
     state = sessions.get_item(Key=_state_key(contract_id), ConsistentRead=True).get("Item") or {}
     if state.get("lockedUntil") and parse_iso(str(state["lockedUntil"])) > now:
