@@ -23,6 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import Case, GenerationMode
 from schemathesis.schemas import BaseSchema
 
+from infra.local.devices import DeviceFleet
+from infra.local.seed import put_account
 from infra.local.service import LocalService
 from infra.openapi import DOCUMENT
 from tests.e2e.conftest import staff_token
@@ -49,10 +51,11 @@ def served_schema(local_service: LocalService) -> BaseSchema:
 
 
 @pytest.fixture(scope="module")
-def real(local_service: LocalService, fleet: Any, outbox: Callable[[str], dict[str, Any]]) -> Subscriber:
-    """A formed contract whose device registered: the target of the second run."""
-    from tests.e2e.conftest import put_account  # the `account` fixture is per test
-
+def real(
+    local_service: LocalService, fleet: DeviceFleet, outbox: Callable[[str], dict[str, Any]]
+) -> Subscriber:
+    """A formed contract whose device registered: the target of the second run (a module's
+    fixture, so it seeds its account itself rather than through the per-test ``account``)."""
     mobile_contract_id = "MC-fuzzed"
     put_account(local_service.endpoint, local_service.output("ContractsTableName"), mobile_contract_id)
     return Subscriber(local_service, fleet, lambda **_: mobile_contract_id, outbox)
