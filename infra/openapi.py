@@ -111,7 +111,7 @@ def document() -> dict[str, Any]:
             "title": "anshin: スマホ安心サポート API",
             "version": "1.0.0",
             "description": "Errors answer {code, message}; the code is the rule's reason code "
-            "where there is one (../shared/terms/RULES.md).",
+            "where there is one (docs/terms/RULES.md).",
         },
         "paths": dict(sorted(paths.items())),
         "components": {"schemas": dict(sorted(schemas.items())), "securitySchemes": SECURITY_SCHEMES},

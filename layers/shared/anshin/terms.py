@@ -1,4 +1,4 @@
-"""The terms of use as pure functions (``../shared/terms/RULES.md``).
+"""The terms of use as pure functions (``docs/terms/RULES.md``).
 
 No I/O here. Every date rule is computed in Japan time (料金月 = a calendar month in
 Asia/Tokyo), never in UTC, and each function names the rule it implements.
