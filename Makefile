@@ -79,24 +79,24 @@ lint: $(VENV)/.installed ## ruff and mypy
 	$(VENV)/bin/mypy
 
 .PHONY: run
-run: install ## start the whole service locally on 127.0.0.1 (Ctrl-C stops it)
-	$(PY) -m infra.local run $(ARGS)
+run: install ## start the whole service locally on 127.0.0.1 (Ctrl-C stops it; ARGS="--port 4567" or ENDPOINT= moves it)
+	$(PY) -m infra.local run $(if $(ENDPOINT),--endpoint $(ENDPOINT)) $(ARGS)
 
 .PHONY: staff-token
-staff-token: $(VENV)/.installed ## print an ID token of the demo support-staff member (make run must be up)
+staff-token: $(VENV)/.installed ## print an ID token of the demo support-staff member (make run must be up; ENDPOINT=...)
 	@$(PY) -m infra.local staff-token $(if $(ENDPOINT),--endpoint $(ENDPOINT))
 
 .PHONY: logs
-logs: $(VENV)/.installed ## the functions' structured logs from the running stack (FUNCTION=support_api MINUTES=15)
-	@$(PY) -m infra.local logs $(if $(FUNCTION),--function $(FUNCTION)) $(if $(MINUTES),--minutes $(MINUTES))
+logs: $(VENV)/.installed ## the functions' structured logs from the running stack (FUNCTION=support_api MINUTES=15 ENDPOINT=...)
+	@$(PY) -m infra.local logs $(if $(FUNCTION),--function $(FUNCTION)) $(if $(MINUTES),--minutes $(MINUTES)) $(if $(ENDPOINT),--endpoint $(ENDPOINT))
 
 .PHONY: redrive
 redrive: $(VENV)/.installed ## replay the dead letters of the running stack (after fixing their cause)
 	$(PY) -m infra.local redrive $(if $(ENDPOINT),--endpoint $(ENDPOINT))
 
 .PHONY: demo
-demo: install ## the end-to-end scenario on a fresh local stack, printed step by step
-	$(PY) -m infra.local demo
+demo: install ## the end-to-end scenario on a fresh local stack, printed step by step (ENDPOINT= fixes its address)
+	$(PY) -m infra.local demo $(if $(ENDPOINT),--endpoint $(ENDPOINT)) $(ARGS)
 
 .PHONY: fault
 fault: $(VENV)/.installed ## make FUNCTION raise on its next TIMES calls on the running stack (fault injection)
@@ -105,7 +105,7 @@ fault: $(VENV)/.installed ## make FUNCTION raise on its next TIMES calls on the 
 
 .PHONY: month-end
 month-end: $(VENV)/.installed ## run MONTH=YYYY-MM's termination and billing on the running stack (DRY_RUN=1 writes nothing)
-	@test -n "$(MONTH)" || (echo "usage: make month-end MONTH=2026-11 [DRY_RUN=1] [ENDPOINT=http://127.0.0.1:4566]"; exit 2)
+	@test -n "$(MONTH)" || (echo "usage: make month-end MONTH=2026-11 [DRY_RUN=1] [ENDPOINT=...]"; exit 2)
 	$(PY) -m infra.local month-end --month $(MONTH) $(if $(DRY_RUN),--dry-run) $(if $(ENDPOINT),--endpoint $(ENDPOINT))
 
 .PHONY: bench

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import signal
 import sys
@@ -13,15 +14,15 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from infra.local import staff
+from infra.local import staff, state
 from infra.local.deploy import client, outputs_of
 from infra.local.devices import DEMO_PASSPHRASE, DeviceFleet, FleetControl
-from infra.local.emulator import ROOT
+from infra.local.emulator import HOST, REGION, ROOT, free_port_from, port_taken
 from infra.local.scenario import Scenario, table
-from infra.local.seed import DEMO_ACCOUNTS, seed_demo
+from infra.local.seed import DEMO_ACCOUNT_NOTES, seed_demo
 from infra.local.service import FAST_COMMANDS, LocalService
+from infra.local.state import LOCAL_DIR
 
-LOCAL_DIR = ROOT / ".local"
 DEMO_APPLICATION = json.dumps(
     {
         "mobileContractId": "MC-DEMO",
@@ -33,34 +34,61 @@ DEMO_APPLICATION = json.dumps(
 )
 
 
+def in_use(port: int, what: str, command: str, option: str) -> str | None:
+    """One sentence when ``port`` is taken, naming the ``ARGS`` that move ``what`` to a free one."""
+    if not port_taken(port):
+        return None
+    return (
+        f"Port {port} on {HOST} ({what}) is already in use, perhaps by another `make run`: "
+        f'move it with `make {command} ARGS="{option} {free_port_from(port + 1)}"`.'
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
+    port = args.port or state.DEFAULT_PORT
+    taken = in_use(port, "the emulator", "run", "--port") or in_use(
+        args.devices_port, "the simulated devices' control", "run", "--devices-port"
+    )
+    if taken:
+        print(taken, file=sys.stderr)
+        return 1
     if args.fresh and LOCAL_DIR.exists():
         shutil.rmtree(LOCAL_DIR)
     LOCAL_DIR.mkdir(exist_ok=True)
     context: dict[str, object] = {}
     if args.command_expiry:
         context["anshin:commandExpirySeconds"] = args.command_expiry
-    service = LocalService.start(
-        port=args.port,
-        work_dir=LOCAL_DIR,
-        state_dir=LOCAL_DIR / "state",
-        cdk_out=ROOT / "cdk.out",
-        synth=None,
-        context=context,
-    )
+    # The tools find this stack through the state file: "starting" now, its URLs once ready.
+    state.save(state.Running(f"http://{HOST}:{port}", os.getpid()))
     try:
-        seed_demo(service.endpoint, service.output("ContractsTableName"))
-        for account in (staff.DEMO_STAFF, staff.DEMO_NOT_STAFF):
-            staff.ensure(service.endpoint, service.output("StaffUserPoolId"), account)
-        fleet = DeviceFleet(
-            service.endpoint, service.api_url, adopt_from=service.output("CustomerNotificationTopicArn")
-        ).start()
-        control = FleetControl(fleet, args.devices_port).start()
-    except BaseException:
-        service.stop()
-        raise
-    ready = time.monotonic() - started
+        service = LocalService.start(
+            port=port,
+            work_dir=LOCAL_DIR,
+            state_dir=LOCAL_DIR / "state",
+            cdk_out=ROOT / "cdk.out",
+            synth=None,
+            context=context,
+        )
+        try:
+            seed_demo(service.endpoint, service.output("ContractsTableName"))
+            for account in (staff.DEMO_STAFF, staff.DEMO_NOT_STAFF):
+                staff.ensure(service.endpoint, service.output("StaffUserPoolId"), account)
+            fleet = DeviceFleet(
+                service.endpoint, service.api_url, adopt_from=service.output("CustomerNotificationTopicArn")
+            ).start()
+            control = FleetControl(fleet, args.devices_port).start()
+        except BaseException:
+            service.stop()
+            raise
+        state.save(state.Running(service.endpoint, os.getpid(), service.api_url, control.url))
+        return serve(service, fleet, control, time.monotonic() - started)
+    finally:
+        state.clear(os.getpid())
+
+
+def serve(service: LocalService, fleet: DeviceFleet, control: FleetControl, ready: float) -> int:
+    """Print the summary and serve until Ctrl-C (or SIGTERM), then stop everything."""
     stop = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
@@ -87,20 +115,26 @@ def summary(service: LocalService, devices_url: str, ready: float) -> str:
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in service.timings.items())
     if "synth" not in service.timings:
         timings += "; cdk.out was up to date, not synthesized"
-    api = service.api_url
+    api, endpoint = service.api_url, service.endpoint
+    accounts = "\n".join(f"{' ' * 20}{name:<13} {note}" for name, note in DEMO_ACCOUNT_NOTES.items())
     return f"""
 anshin is running locally: ready in {ready:.1f}s ({timings})
 
-  REST API         {api}
-  AWS endpoint     {service.endpoint}   (aws --endpoint-url {service.endpoint} --region us-east-1 ...)
+  REST API          {api}
+  AWS endpoint      {endpoint}; the aws CLI needs the emulator's credentials and region:
+                    AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={REGION} \\
+                      aws --endpoint-url {endpoint} cloudformation describe-stacks
   Simulated devices {devices_url}/devices   (POST /devices/<id>/offline | online | delay?seconds=N)
-  Function logs    make logs [FUNCTION=support_api]   (powertools JSON records, function_name in each)
-  Emulator log     {LOCAL_DIR / "ministack.log"}
-  Demo accounts    {", ".join([*DEMO_ACCOUNTS, "MC-VIOLATION"])}   (MC-DEMO is eligible)
-  Staff sign-in    {staff.DEMO_STAFF.username} (support-staff)   token: make staff-token
-  Not staff        {staff.DEMO_NOT_STAFF.username} (signed in, no group: staff routes answer 403)
-  Devices          every Android contract that forms gets a simulated device with the app
-                   registered and the passphrase "{DEMO_PASSPHRASE}"
+  Function logs     make logs [FUNCTION=support_api]   (powertools JSON records, function_name in each)
+  Emulator log      {LOCAL_DIR / "ministack.log"}
+  Demo accounts     apply with one to see:
+{accounts}
+  Staff sign-in     {staff.DEMO_STAFF.username} (support-staff)   token: make staff-token
+  Not staff         {staff.DEMO_NOT_STAFF.username} (signed in, no group: staff routes answer 403)
+  Devices           every Android contract that forms gets a simulated device with the app
+                    registered and the passphrase "{DEMO_PASSPHRASE}"
+  Tools             make staff-token, logs, month-end, fault and redrive find this stack through
+                    {state.STATE_FILE} (ENDPOINT=... picks another)
 
 Try it:
   curl -s -X POST {api}/applications -H 'Content-Type: application/json' \\
@@ -156,9 +190,17 @@ def staff_token(args: argparse.Namespace) -> int:
 
 def demo(args: argparse.Namespace) -> int:
     """The e2e scenario on a fresh local stack of its own, printed as it goes."""
+    taken = args.port and in_use(args.port, "the demo's emulator", "demo", "--port")
+    if taken:
+        print(taken, file=sys.stderr)
+        return 1
     with tempfile.TemporaryDirectory(prefix="anshin-demo-") as work:
-        print("starting a fresh local stack for the demo (commands expire after 20 seconds)...", flush=True)
-        service = LocalService.start(work_dir=Path(work), context=FAST_COMMANDS)
+        print(
+            "starting a fresh local stack for the demo (commands expire after 20 seconds); "
+            "times are Japan time, as the terms count them...",
+            flush=True,
+        )
+        service = LocalService.start(port=args.port, work_dir=Path(work), context=FAST_COMMANDS)
         fleet = DeviceFleet(service.endpoint, service.api_url).start()
         try:
             staff.ensure(service.endpoint, service.output("StaffUserPoolId"), staff.DEMO_STAFF)
@@ -173,7 +215,7 @@ def demo(args: argparse.Namespace) -> int:
                 ),
                 fleet=fleet,
                 on_step=lambda step: print(
-                    f"  {step.name:<32} {step.status!s:<22} {step.detail}", flush=True
+                    f"  {step.name:<36} {step.status!s:<22} {step.detail}", flush=True
                 ),
             )
             scenario.run()
@@ -208,11 +250,21 @@ def fault(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The tools that talk to a running stack (``--endpoint``, else the state file's, else the default).
+TOOLS = {
+    "staff-token": staff_token,
+    "logs": logs,
+    "redrive": redrive,
+    "month-end": month_end,
+    "fault": fault,
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.local")
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="start the local service and serve until Ctrl-C")
-    run_parser.add_argument("--port", type=int, default=4566, help="the emulator's port on 127.0.0.1")
+    run_parser.add_argument("--port", type=int, help=f"the emulator's port on {HOST} (default 4566)")
     run_parser.add_argument("--fresh", action="store_true", help="forget the state kept in .local/")
     run_parser.add_argument(
         "--devices-port", type=int, default=4570, help="the simulated devices' control port"
@@ -226,39 +278,44 @@ def main(argv: list[str] | None = None) -> int:
     token_parser = commands.add_parser(
         "staff-token", help="print an ID token of the demo support-staff member"
     )
-    token_parser.add_argument("--endpoint", default="http://127.0.0.1:4566", help="the running local stack")
-    commands.add_parser("demo", help="run the end-to-end scenario on a fresh stack, step by step")
+    demo_parser = commands.add_parser(
+        "demo", help="run the end-to-end scenario on a fresh stack, step by step"
+    )
+    demo_parser.add_argument("--port", type=int, help="the demo stack's port (default: a free one)")
     redrive_parser = commands.add_parser("redrive", help="replay the dead letters of the running stack")
     redrive_parser.add_argument("--limit", type=int, default=100, help="at most this many per queue")
-    redrive_parser.add_argument("--endpoint", default="http://127.0.0.1:4566", help="the running local stack")
     logs_parser = commands.add_parser("logs", help="print the functions' structured log records")
     logs_parser.add_argument("--function", help="one function, e.g. support_api (default: all)")
     logs_parser.add_argument("--minutes", type=float, default=15, help="how far back (default 15)")
-    logs_parser.add_argument("--endpoint", default="http://127.0.0.1:4566", help="the running local stack")
     month_parser = commands.add_parser("month-end", help="run a month's termination and billing by hand")
     month_parser.add_argument("--month", required=True, help="the billing month, YYYY-MM")
     month_parser.add_argument("--dry-run", action="store_true", help="print what would happen; write nothing")
-    month_parser.add_argument("--endpoint", default="http://127.0.0.1:4566", help="the running local stack")
     fault_parser = commands.add_parser("fault", help="make a function of the running stack raise N times")
     fault_parser.add_argument("--function", required=True, help="e.g. record_contract (functions/<name>)")
     fault_parser.add_argument("--times", type=int, default=1, help="how many calls fail (0 disarms)")
-    fault_parser.add_argument("--endpoint", default="http://127.0.0.1:4566", help="the running local stack")
+    for tool in (token_parser, redrive_parser, logs_parser, month_parser, fault_parser):
+        tool.add_argument(
+            "--endpoint",
+            help=f"the running local stack (default: the one of `make run`, else {state.DEFAULT_ENDPOINT})",
+        )
+    for server in (run_parser, demo_parser):
+        server.add_argument(
+            "--endpoint", help=f"serve at http://{HOST}:PORT (make ENDPOINT=...; --port wins)"
+        )
     args = parser.parse_args(argv)
-    if args.command == "fault":
-        return fault(args)
-    if args.command == "run":
-        return run(args)
-    if args.command == "month-end":
-        return month_end(args)
-    if args.command == "staff-token":
-        return staff_token(args)
-    if args.command == "demo":
-        return demo(args)
-    if args.command == "logs":
-        return logs(args)
-    if args.command == "redrive":
-        return redrive(args)
-    return 2
+    if args.command in ("run", "demo"):
+        try:
+            args.port = args.port or (state.port_of(args.endpoint) if args.endpoint else None)
+        except ValueError as error:
+            print(error, file=sys.stderr)
+            return 2
+        return run(args) if args.command == "run" else demo(args)
+    args.endpoint = state.resolve(args.endpoint)
+    trouble = state.problem(args.endpoint)
+    if trouble:
+        print(trouble, file=sys.stderr)
+        return 1
+    return TOOLS[args.command](args)
 
 
 if __name__ == "__main__":

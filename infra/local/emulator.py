@@ -26,6 +26,24 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def port_taken(port: int) -> bool:
+    """Whether something listens on ``HOST:port`` already (a port in TIME_WAIT counts as free)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return True
+        return False
+
+
+def free_port_from(port: int) -> int:
+    """The first port from ``port`` up that nothing listens on."""
+    while port_taken(port):
+        port += 1
+    return port
+
+
 class Emulator:
     """One ministack process. ``state_dir`` keeps its state across restarts when given."""
 

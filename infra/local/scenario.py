@@ -4,7 +4,8 @@ Over HTTP, as the subscriber, the support app and support staff would: apply and
 contract; register a simulated device with the code the notification carried; verify the
 caller; lock the device and see it succeed; wipe a second device that is offline and see the
 command re-sent and finally expire; cancel; run the month end of that month (the job functions
-moved past the month's end, ``time_travel``); see the contract ended and its invoice.
+moved past the month's end, ``time_travel``); see the contract ended, its invoice, and why the
+account's first contract is not on it (R12). Instants are printed in Japan time.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import requests
 from anshin.clock import parse_iso
-from anshin.terms import billing_month_of
+from anshin.terms import JST, BillingMonth, billing_month_of
 
 from infra.local.devices import DEMO_PASSPHRASE as PASSPHRASE
 from infra.local.devices import DeviceFleet, SimulatedDevice
@@ -115,7 +116,7 @@ class Scenario:
             "POST", f"/contracts/{contract_id}/verifications", {"passphrase": PASSPHRASE}, staff=True
         )
         self.record(
-            "identity verified", status, f"{body.get('verificationId')} until {body.get('expiresAt')}"
+            "identity verified", status, f"{body.get('verificationId')} until {jst(body.get('expiresAt'))}"
         )
         return str(body["verificationId"])
 
@@ -142,7 +143,7 @@ class Scenario:
         )
         self.record("lock requested", status, f"{body['commandId']} {body['status']}")
         locked = self.command_until(body["commandId"], "SUCCEEDED")
-        self.record("lock done", locked["status"], f"after {locked['attempts']} push(es)")
+        self.record("lock done", locked["status"], f"after {attempts(locked['attempts'])}")
 
         self.fleet.set_online(tablet, False)
         status, body = self.call(
@@ -156,23 +157,29 @@ class Scenario:
         self.record(
             "wipe expired",
             expired["status"],
-            f"re-sent {expired['attempts']} times until {expired['expiresAt']}",
+            f"{attempts(expired['attempts'])}, none answered; expired at {jst(expired['expiresAt'])}",
         )
         self.fleet.set_online(tablet, True)
 
         status, body = self.call("POST", f"/contracts/{first}/cancellation", {}, staff=True)
-        self.record("cancelled (R9)", status, f"{body['status']}, ends {body['endsAt']}")
-        ends_at = parse_iso(str(body["endsAt"]))
-        month = billing_month_of(ends_at)
-        # The month is not over yet: run the job functions ten minutes past its end.
-        ahead = max(0.0, (month.end() - datetime.now(UTC)).total_seconds()) + 600
-        with time_travel(self.endpoint, ahead):
+        self.record("cancelled (R9)", status, f"{body['status']}, ends {jst(body['endsAt'])}")
+        month = billing_month_of(parse_iso(str(body["endsAt"])))
+        # The month is not over yet: the job functions' clock moves ten minutes past its end.
+        now = datetime.now(UTC)
+        moved_to = max(now, (month + 1).start()) + timedelta(minutes=10)
+        with time_travel(self.endpoint, (moved_to - now).total_seconds()):
             results = run_month(self.endpoint, month)
-        self.record(f"month end {month}", " ".join(r["status"] for r in results), "termination, then billing")
+        self.record(
+            f"month end {month} (time-travelled)",
+            " ".join(r["status"] for r in results),
+            f"termination, then billing, run with the job functions' clock moved to {jst(moved_to)}",
+        )
 
         contract = self.call("GET", f"/contracts/{first}", staff=True)[1]
         self.record(
-            "contract", contract["status"], f"ended {contract.get('endedAt')} ({contract.get('endReason')})"
+            "contract",
+            contract["status"],
+            f"ended {jst(contract.get('endedAt'))} ({contract.get('endReason')})",
         )
         status, invoice = self.call("GET", f"/accounts/{account}/invoices/{month}", staff=True)
         lines = ", ".join(f"{line['contractId']} ¥{line['amount']}" for line in invoice.get("lines", []))
@@ -181,6 +188,9 @@ class Scenario:
             status,
             f"¥{invoice.get('subtotal')} + tax ¥{invoice.get('tax')} = ¥{invoice.get('total')}: {lines}",
         )
+        views = [contract, self.call("GET", f"/contracts/{second}", staff=True)[1]]
+        for contract_id, why in not_charged(month, views, invoice):
+            self.record("not charged (R12)", "¥0", f"{contract_id}: {why}")
         return {
             "account": account,
             "month": str(month),
@@ -190,6 +200,40 @@ class Scenario:
             "contract": contract,
             "invoice": invoice,
         }
+
+
+def jst(instant: str | datetime | None) -> str:
+    """An instant (ISO 8601 or aware) in Japan time, as the terms count it: ``2026-11-30 23:59:59 JST``."""
+    if instant is None:
+        return "-"
+    at = parse_iso(instant) if isinstance(instant, str) else instant
+    return at.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S JST")
+
+
+def attempts(count: int) -> str:
+    """How many times a command was pushed: ``1 attempt``, ``3 attempts``."""
+    return f"{count} attempt{'' if count == 1 else 's'}"
+
+
+def not_charged(
+    month: BillingMonth, contracts: list[dict[str, Any]], invoice: dict[str, Any]
+) -> list[tuple[str, str]]:
+    """Why each of ``contracts`` (staff views) without a line on the ``month`` invoice is not
+    charged: its first billable month is later (R12)."""
+    charged = {line["contractId"] for line in invoice.get("lines", [])}
+    reasons = []
+    for contract in contracts:
+        first = BillingMonth.parse(contract["firstBillableMonth"])
+        if contract["contractId"] in charged or first <= month:
+            continue
+        formed = billing_month_of(parse_iso(contract["formedAt"]))
+        why = f"first billable month {first}"
+        if first == formed + 2:
+            why = f"the account's first contract: {why}, two months after it formed in {formed}"
+        if "endedAt" in contract:
+            why += f"; it ended {jst(contract['endedAt'])}, before then, so it is never charged"
+        reasons.append((contract["contractId"], why))
+    return reasons
 
 
 def table(steps: list[Step]) -> str:

@@ -19,6 +19,17 @@ DEMO_ACCOUNTS: dict[str, dict[str, Any]] = {
     "MC-REVIEW": {"defer_review": True},  # R6.2: decisions deferred to staff
 }
 
+#: What applying for each seeded account shows (the start-up summary prints it).
+DEMO_ACCOUNT_NOTES: dict[str, str] = {
+    "MC-DEMO": "eligible: approved and CONTRACTED; its first contract is charged from the month"
+    " after next (R12)",
+    "MC-ARREARS": "in arrears: REJECTED PAYMENT_RISK (R6.3(2))",
+    "MC-VIOLATION": "a contract ended for a violation: REJECTED PRIOR_VIOLATION (R6.3(3))",
+    "MC-NO-LINE": "no normal-rate line: REJECTED NO_ELIGIBLE_RATE_CONTRACT (R6.3(4))",
+    "MC-NINE": "9 of 10 contracts held: one more forms, the next is REJECTED CONTRACT_LIMIT_REACHED (R4)",
+    "MC-REVIEW": "DEFERRED to staff until POST /applications/{id}/decision (R6.2)",
+}
+
 
 def put_account(endpoint: str, table: str, mobile_contract_id: str, **settings: Any) -> None:
     serializer = TypeSerializer()

@@ -35,3 +35,10 @@ def test_apply_contract_lock_wipe_offline_cancel_month_end_and_invoice(
     assert invoice["month"] == result["month"]
     assert invoice["lines"] == [{"contractId": second, "month": result["month"], "amount": 500}]
     assert (invoice["subtotal"], invoice["tax"], invoice["total"]) == (500, 50, 550)
+
+    # What a support trainer reads: Japan time, the month end's time travel, R12 explained.
+    steps = {step.name: step for step in scenario.steps}
+    assert steps["cancelled (R9)"].detail.endswith(" 23:59:59 JST")
+    assert steps[f"month end {result['month']} (time-travelled)"].detail.endswith(" JST")
+    assert steps["not charged (R12)"].detail.startswith(f"{first}: the account's first contract")
+    assert f"{result['wipe']['attempts']} attempts" in steps["wipe expired"].detail
