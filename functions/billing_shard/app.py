@@ -32,6 +32,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             cursor=cursor,
             dry_run=bool(event.get("dryRun")),
         )
+        result["contractsQuarantined"] = jobs.set_aside(
+            "BILLING", str(month), event["runId"], result.pop("quarantined", [])
+        )
         if result.get("linesWritten"):
             metrics.count("InvoiceLinesWritten", result["linesWritten"], dimensions={"Month": str(month)})
             metrics.count("YenBilled", result["yenWritten"], MetricUnit.NoUnit, {"Month": str(month)})

@@ -22,7 +22,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
         return run
     results = [item.get("totals", {}) for item in event.get("results", [])]
-    status = "SUCCEEDED" if event["action"] == "finish" else "FAILED"
+    status = jobs.SUCCEEDED if event["action"] == "finish" else jobs.FAILED
     record = jobs.finish(event["job"], event["month"], event["runId"], results, status)
     logger.info("job run finished", extra={k: record[k] for k in ("job", "month", "status", "totals")})
     return record

@@ -27,14 +27,21 @@ def announce(ended: list[dict[str, Any]]) -> None:
             raise RuntimeError(f"{answer['FailedEntryCount']} ContractEnded events were not accepted")
 
 
-def page(month: BillingMonth, shard: int, cursor: dict[str, Any] | None, dry_run: bool) -> dict[str, Any]:
+def page(
+    month: BillingMonth, shard: int, run_id: str, cursor: dict[str, Any] | None, dry_run: bool
+) -> dict[str, Any]:
     if dry_run:
         return lifecycle.due_contracts(month, shard, clock.now(), cursor)
     result = lifecycle.end_due_contracts(month, shard, clock.now(), cursor)
     announce(result["ended"])
     for ended in result["ended"]:
         metrics.count("ContractsEnded", dimensions={"Reason": str(ended["endReason"])})
-    return {"ended": result["ended"], "contractsEnded": len(result["ended"]), "cursor": result["cursor"]}
+    return {
+        "ended": result["ended"],
+        "contractsEnded": len(result["ended"]),
+        "contractsQuarantined": jobs.set_aside("MONTH_END", str(month), run_id, result["quarantined"]),
+        "cursor": result["cursor"],
+    }
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -43,7 +50,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     correlate(event)
     month = BillingMonth.parse(event["month"])
     return jobs.run_shard(
-        lambda cursor: page(month, int(event["shard"]), cursor, bool(event.get("dryRun"))),
+        lambda cursor: page(month, int(event["shard"]), event["runId"], cursor, bool(event.get("dryRun"))),
         event,
         context.get_remaining_time_in_millis,
     )

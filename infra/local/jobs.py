@@ -53,14 +53,22 @@ def describe(results: list[dict[str, Any]], dry_run: bool) -> str:
     lines = []
     for result in results:
         output = result["output"]
-        totals = (output.get("finished") or {}).get("record", {}).get("totals", {})
-        lines.append(f"{result['job']:<24} {result['status']:<10} {json.dumps(totals, sort_keys=True)}")
+        record = (output.get("finished") or {}).get("record", {})
+        status = record.get("status", result["status"])
+        totals = record.get("totals", {})
+        lines.append(f"{result['job']:<24} {status:<10} {json.dumps(totals, sort_keys=True)}")
+        for item in record.get("quarantined", []):
+            lines.append(f"  set aside {item['contractId']}  {item['code']}: {item['error']}")
+        if record.get("quarantined"):
+            lines.append("  (repair these contracts, then run the month again: it does only what is missing)")
         if dry_run:
             for shard in output.get("results", []):
                 for item in shard.get("totals", {}).get("wouldCharge", []):
                     lines.append(
                         f"  charge {item['mobileContractId']:<18} {item['contractId']} ¥{item['amount']}"
                     )
+                for item in shard.get("totals", {}).get("wouldQuarantine", []):
+                    lines.append(f"  would set aside {item['contractId']}  {item['code']}: {item['error']}")
                 for item in shard.get("totals", {}).get("wouldEnd", []):
                     lines.append(
                         f"  end    {item['mobileContractId']:<18} {item['contractId']} {item['endsAt']}"

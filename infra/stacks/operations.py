@@ -75,6 +75,21 @@ class Operations(Construct):
                 f"{name}Aborted", machine.metric_aborted(period=FIVE_MINUTES), f"{name}: executions aborted"
             )
 
+        for job in ("MONTH_END", "BILLING"):
+            # A month job set a contract aside (anshin.jobs.set_aside): the rest of the month was
+            # done; this one waits for an operator to repair it and run the month again.
+            alarm(
+                f"Quarantined{job.title().replace('_', '')}",
+                cloudwatch.Metric(
+                    namespace="Anshin",
+                    metric_name="ContractsQuarantined",
+                    dimensions_map={"Job": job, "service": "anshin"},
+                    statistic="Sum",
+                    period=FIVE_MINUTES,
+                ),
+                f"{job}: contracts set aside (repair them, then run the month again: make month-end)",
+            )
+
         def business(name: str, label: str) -> cloudwatch.IMetric:
             return cloudwatch.MathExpression(
                 expression=f"SUM(SEARCH('{{Anshin}} MetricName=\"{name}\"', 'Sum', 3600))",

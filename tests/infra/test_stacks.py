@@ -383,10 +383,21 @@ def test_alarms_reach_the_operations_topic_and_cover_every_function_queue_and_wo
     functions = service_template.find_resources("AWS::Lambda::Function")
     queues = service_template.find_resources("AWS::SQS::Queue")
     machines = service_template.find_resources("AWS::StepFunctions::StateMachine")
-    assert len(alarms) == 2 * len(functions) + len(queues) + 3 * len(machines)
+    # ... and one per month job for the contracts it set aside (anshin.jobs.set_aside).
+    assert len(alarms) == 2 * len(functions) + len(queues) + 3 * len(machines) + 2
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"], alarm["Properties"]["AlarmDescription"]
         assert alarm["Properties"]["Threshold"] == 0
+    quarantine = {
+        next(d["Value"] for d in a["Properties"]["Dimensions"] if d["Name"] == "Job"): a["Properties"]
+        for a in alarms.values()
+        if a["Properties"].get("MetricName") == "ContractsQuarantined"
+    }
+    assert set(quarantine) == {"MONTH_END", "BILLING"}
+    for watched in quarantine.values():
+        # The exact dimension set the functions' EMF records carry (Job and powertools' service).
+        assert {d["Name"] for d in watched["Dimensions"]} == {"Job", "service"}
+        assert (watched["Namespace"], watched["Statistic"]) == ("Anshin", "Sum")
     service_template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
 
 

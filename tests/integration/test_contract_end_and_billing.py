@@ -90,7 +90,7 @@ class TestCancellationR9:
     def test_last_day_2330_jst_ends_that_month(self) -> None:
         seed_account("MC-1")
         contract_id = seed_contract("MC-1", jst(2026, 9, 1), first=False)
-        view = lifecycle.cancel(contract_id, jst(2026, 11, 30, 23, 30))
+        view = lifecycle.cancel(contract_id, jst(2026, 11, 30, 23, 30), jst(2026, 11, 30, 23, 30))
         assert view["status"] == "CANCELLATION_PENDING"
         assert view["endsAt"] == "2026-11-30T14:59:59.999Z"  # 23:59:59.999 JST
         assert view["endReason"] == "SUBSCRIBER_CANCELLATION"
@@ -98,14 +98,14 @@ class TestCancellationR9:
     def test_0030_jst_the_next_day_ends_the_next_month(self) -> None:
         seed_account("MC-1")
         contract_id = seed_contract("MC-1", jst(2026, 9, 1), first=False)
-        view = lifecycle.cancel(contract_id, jst(2026, 12, 1, 0, 30))
+        view = lifecycle.cancel(contract_id, jst(2026, 12, 1, 0, 30), jst(2026, 12, 1, 0, 30))
         assert view["endsAt"] == "2026-12-31T14:59:59.999Z"
 
     def test_a_second_notice_changes_nothing(self) -> None:
         seed_account("MC-1")
         contract_id = seed_contract("MC-1", jst(2026, 9, 1), first=False)
-        first = lifecycle.cancel(contract_id, jst(2026, 11, 5))
-        assert lifecycle.cancel(contract_id, jst(2026, 12, 5)) == first
+        first = lifecycle.cancel(contract_id, jst(2026, 11, 5), jst(2026, 11, 5))
+        assert lifecycle.cancel(contract_id, jst(2026, 12, 5), jst(2026, 12, 5)) == first
 
 
 @pytest.mark.usefixtures("aws_env")
@@ -113,7 +113,7 @@ class TestMonthEndAndBilling:
     def test_first_contract_formed_in_november_cancelled_in_december_is_never_charged(self) -> None:
         seed_account("MC-1")
         contract_id = seed_contract("MC-1", jst(2026, 11, 10), first=True)
-        lifecycle.cancel(contract_id, jst(2026, 12, 5))
+        lifecycle.cancel(contract_id, jst(2026, 12, 5), jst(2026, 12, 5))
         after = jst(2027, 1, 1, 0, 30)
         assert month_end("2026-12", after) == [contract_id]
         for month in ("2026-11", "2026-12"):
@@ -127,7 +127,7 @@ class TestMonthEndAndBilling:
     def test_second_contract_pays_its_first_month_whole_and_the_month_it_ends(self) -> None:
         seed_account("MC-1", has_formed_contract=True)
         contract_id = seed_contract("MC-1", jst(2026, 11, 30, 23, 59), first=False)
-        lifecycle.cancel(contract_id, jst(2026, 12, 2))
+        lifecycle.cancel(contract_id, jst(2026, 12, 2), jst(2026, 12, 2))
         after = jst(2027, 1, 2)
         month_end("2026-12", after)
         bill("2026-11", after)
@@ -157,15 +157,15 @@ class TestMonthEndAndBilling:
         with pytest.raises(lifecycle.ContractEnded):
             lifecycle.terminate(contract_id, jst(2026, 11, 16), "again", "staff-1")
         with pytest.raises(lifecycle.ContractEnded):
-            lifecycle.cancel(contract_id, jst(2026, 11, 16))
+            lifecycle.cancel(contract_id, jst(2026, 11, 16), jst(2026, 11, 16))
 
     def test_account_loss_ends_every_contract_at_the_end_of_that_month(self) -> None:
         seed_account("MC-1", has_formed_contract=True)
         live = [seed_contract("MC-1", jst(2026, 8, 1), first=False) for _ in range(3)]
         # One already cancelled to end earlier keeps its earlier end.
-        lifecycle.cancel(live[0], jst(2026, 10, 3))
+        lifecycle.cancel(live[0], jst(2026, 10, 3), jst(2026, 10, 3))
         result = lifecycle.apply_account_event(
-            "MobileContractEnded", {"mobileContractId": "MC-1"}, jst(2026, 11, 20)
+            "MobileContractEnded", {"mobileContractId": "MC-1"}, jst(2026, 11, 20), jst(2026, 11, 20)
         )
         assert result["accountLost"] is True
         assert sorted(result["contractsEnding"]) == sorted(live[1:])
@@ -183,18 +183,24 @@ class TestMonthEndAndBilling:
         seed_account("MC-1", has_formed_contract=True)
         contract_id = seed_contract("MC-1", jst(2026, 8, 1), first=False)
         kept = lifecycle.apply_account_event(
-            "RateLinesChanged", {"mobileContractId": "MC-1", "normalRateLines": 2}, jst(2026, 11, 1)
+            "RateLinesChanged",
+            {"mobileContractId": "MC-1", "normalRateLines": 2},
+            jst(2026, 11, 1),
+            jst(2026, 11, 1),
         )
         assert kept == {"mobileContractId": "MC-1", "accountLost": False, "contractsEnding": []}
         lost = lifecycle.apply_account_event(
-            "RateLinesChanged", {"mobileContractId": "MC-1", "normalRateLines": 0}, jst(2026, 11, 2)
+            "RateLinesChanged",
+            {"mobileContractId": "MC-1", "normalRateLines": 0},
+            jst(2026, 11, 2),
+            jst(2026, 11, 2),
         )
         assert lost["contractsEnding"] == [contract_id]
 
     def test_a_run_before_the_month_is_over_ends_nothing_early(self) -> None:
         seed_account("MC-1")
         contract_id = seed_contract("MC-1", jst(2026, 9, 1), first=False)
-        lifecycle.cancel(contract_id, jst(2026, 11, 5))
+        lifecycle.cancel(contract_id, jst(2026, 11, 5), jst(2026, 11, 5))
         assert month_end("2026-11", jst(2026, 11, 24)) == []
         with pytest.raises(billing.MonthNotOver):
             bill("2026-11", jst(2026, 11, 24))
@@ -203,7 +209,7 @@ class TestMonthEndAndBilling:
     def test_month_end_rerun_changes_nothing(self) -> None:
         seed_account("MC-1")
         contract_id = seed_contract("MC-1", jst(2026, 9, 1), first=False)
-        lifecycle.cancel(contract_id, jst(2026, 11, 5))
+        lifecycle.cancel(contract_id, jst(2026, 11, 5), jst(2026, 11, 5))
         assert month_end("2026-11", jst(2026, 12, 1)) == [contract_id]
         assert month_end("2026-11", jst(2026, 12, 1)) == []
         assert slots("MC-1") == 0
@@ -319,7 +325,7 @@ def test_billing_totals_equal_charged_months(aws_env: dict[str, str], cases: lis
             if what == "form":
                 ids[number] = seed_contract("MC-P", at, first)
             elif what == "cancel":
-                ends[number] = parse_iso(lifecycle.cancel(ids[number], at)["endsAt"])
+                ends[number] = parse_iso(lifecycle.cancel(ids[number], at, at)["endsAt"])
             elif contracts.get(ids[number])["status"] != "ENDED":  # type: ignore[index]
                 ends[number] = parse_iso(lifecycle.terminate(ids[number], at, "r", "s")["endedAt"])
         now = month.end() + timedelta(hours=1)

@@ -16,7 +16,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from anshin import aws
+from anshin import aws, contract_rules, jobs
 from anshin.billing_rules import Line, invoice, line_for
 from anshin.clock import iso
 from anshin.terms import BillingMonth, billing_month_of
@@ -66,7 +66,7 @@ def bill_shard(
     if cursor and cursor.get("key"):
         arguments["ExclusiveStartKey"] = cursor["key"]
     page = table.query(**arguments)
-    lines = [line for item in page["Items"] if (line := line_for(item, month, fee)) is not None]
+    lines, quarantined = lines_of(page["Items"], month, fee)
     written, existing = (0, 0) if dry_run else write_lines(lines, run_id, now)
     if "LastEvaluatedKey" in page:
         next_cursor: dict[str, Any] | None = {"source": position, "key": page["LastEvaluatedKey"]}
@@ -81,6 +81,7 @@ def bill_shard(
         "linesWritten": written,
         "linesAlreadyCharged": existing,
         "yenWritten": sum(line.amount for line in lines) if not dry_run else 0,
+        "quarantined" if not dry_run else "wouldQuarantine": quarantined,
         "cursor": next_cursor,
     }
     if dry_run:
@@ -90,6 +91,26 @@ def bill_shard(
         ]
         result["yenWouldCharge"] = sum(line.amount for line in lines)
     return result
+
+
+def lines_of(
+    items: list[dict[str, Any]], month: BillingMonth, fee: int
+) -> tuple[list[Line], list[dict[str, str]]]:
+    """The lines ``month`` charges for these contracts, and the contracts set aside: one that is
+    not consistent (anshin.contract_rules) is never charged on a guess (R13: a charge is never
+    taken back), and never stops the others from being billed."""
+    lines: list[Line] = []
+    quarantined: list[dict[str, str]] = []
+    for item in items:
+        try:
+            contract_rules.check(item)
+            line = line_for(item, month, fee)
+        except Exception as error:
+            quarantined.append(jobs.unprocessable(item, error))
+            continue
+        if line is not None:
+            lines.append(line)
+    return lines, quarantined
 
 
 def write_lines(lines: list[Line], run_id: str, now: datetime) -> tuple[int, int]:

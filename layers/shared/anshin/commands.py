@@ -20,7 +20,7 @@ from typing import Any
 
 from anshin import aws, contracts, devices, push, verification
 from anshin.clock import iso, parse_iso
-from anshin.contracts import ContractStatus
+from anshin.contract_rules import ContractStatus
 from anshin.errors import ContractEnded, ContractNotFound
 
 

@@ -7,22 +7,16 @@ import json
 import os
 import secrets
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
-from anshin import accounts, applications, aws, shards
+from anshin import accounts, applications, aws, contract_rules, shards
 from anshin.applications import ApplicationStatus
 from anshin.clock import iso, now, parse_iso
+from anshin.contract_rules import ContractStatus
 from anshin.terms import first_billable_month
 
 #: The dedicated support phone number told to every new subscriber (a deployment setting).
 DEFAULT_SUPPORT_PHONE_NUMBER = "0120-000-110"
-
-
-class ContractStatus(StrEnum):
-    ACTIVE = "ACTIVE"
-    CANCELLATION_PENDING = "CANCELLATION_PENDING"
-    ENDED = "ENDED"
 
 
 def key(contract_id: str) -> dict[str, str]:
@@ -34,9 +28,17 @@ def code_digest(member_confirmation_code: str) -> str:
     return hashlib.sha256(member_confirmation_code.encode()).hexdigest()
 
 
+def code_key(member_confirmation_code: str, kind: str) -> dict[str, str]:
+    """gsi2: the member confirmation code's lookup, by digest, on the application that issued it
+    (``APPLICATION``) and then on the contract (``CONTRACT``)."""
+    return {"gsi2pk": f"CODE#{code_digest(member_confirmation_code)}", "gsi2sk": kind}
+
+
 def issue_credentials(application_id: str) -> dict[str, Any]:
     """Issue the contract id, the member confirmation code and the support number, once.
 
+    The code's lookup key is stored with it, before the notification is sent: the code works
+    from the instant the subscriber can have it (R6.4), even before the contract is recorded.
     A retry gets the same ones back (they are written conditionally on not being there).
     """
     application = applications.require(application_id)
@@ -46,10 +48,12 @@ def issue_credentials(application_id: str) -> dict[str, Any]:
             "memberConfirmationCode": f"{secrets.randbelow(10**8):08d}",
             "supportPhoneNumber": os.environ.get("SUPPORT_PHONE_NUMBER", DEFAULT_SUPPORT_PHONE_NUMBER),
         }
+        lookup = code_key(credentials["memberConfirmationCode"], "APPLICATION")
         try:
             aws.contracts_table().update_item(
                 Key=applications.key(application_id),
-                UpdateExpression="SET contractId = :c, pendingCode = :code, supportPhoneNumber = :phone",
+                UpdateExpression="SET contractId = :c, pendingCode = :code, supportPhoneNumber = :phone, "
+                "gsi2pk = :gsi2pk, gsi2sk = :gsi2sk",
                 ConditionExpression="attribute_not_exists(contractId) AND #s = :approved",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={
@@ -57,6 +61,7 @@ def issue_credentials(application_id: str) -> dict[str, Any]:
                     ":code": credentials["memberConfirmationCode"],
                     ":phone": credentials["supportPhoneNumber"],
                     ":approved": ApplicationStatus.APPROVED.value,
+                    **{f":{k}": v for k, v in lookup.items()},
                 },
             )
         except aws.client("dynamodb").exceptions.ConditionalCheckFailedException:
@@ -147,6 +152,7 @@ def record_contract(application_id: str) -> dict[str, Any]:
             member_code=application["pendingCode"],
             support_phone_number=application["supportPhoneNumber"],
         )
+        contract_rules.check(contract)
         claim = (
             "SET hasFormedContract = :true, firstContractId = :id",
             "attribute_not_exists(firstContractId) AND (attribute_not_exists(hasFormedContract)"
@@ -169,7 +175,7 @@ def record_contract(application_id: str) -> dict[str, Any]:
                         "Update": {
                             "TableName": table.name,
                             "Key": serializer.key(applications.key(application_id)),
-                            "UpdateExpression": "SET #s = :contracted REMOVE pendingCode",
+                            "UpdateExpression": "SET #s = :contracted REMOVE pendingCode, gsi2pk, gsi2sk",
                             "ConditionExpression": "#s = :approved",
                             "ExpressionAttributeNames": {"#s": "status"},
                             "ExpressionAttributeValues": serializer.values(
@@ -245,8 +251,7 @@ def contract_item(
         "supportPhoneNumber": support_phone_number,
         "gsi1pk": f"ACCOUNT#{mobile_contract_id}",
         "gsi1sk": f"CONTRACT#{formed}#{contract_id}",
-        "gsi2pk": f"CODE#{code_digest(member_code)}",
-        "gsi2sk": "CONTRACT",
+        **code_key(member_code, "CONTRACT"),
         **shards.live_key(contract_id),
     }
 

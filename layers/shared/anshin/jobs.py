@@ -7,10 +7,15 @@ wall clock: a job scheduled in the first minutes of a month closes the month bef
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from anshin import aws
+from aws_lambda_powertools import Logger
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import BotoCoreError, ClientError
+
+from anshin import aws, metrics
 from anshin.clock import iso, now, parse_iso
 from anshin.shards import SHARDS
 from anshin.terms import JST, BillingMonth, billing_month_of
@@ -26,8 +31,96 @@ def scheduled_time_for(month: BillingMonth) -> str:
     return iso((month + 1).start() + timedelta(minutes=5))
 
 
+logger = Logger()
+
+#: Statuses a run's record ends in. A run that set contracts aside finished every other one.
+SUCCEEDED = "SUCCEEDED"
+SUCCEEDED_WITH_QUARANTINE = "SUCCEEDED_WITH_QUARANTINE"
+FAILED = "FAILED"
+#: How many set-aside contracts the run's own record lists (all of them are items of the run).
+QUARANTINE_LISTED = 100
+
+
 def run_key(job: str, month: str, run_id: str) -> dict[str, str]:
     return {"pk": f"RUN#{job}#{month}", "sk": f"EXEC#{run_id}"}
+
+
+def quarantine_key(job: str, month: str, run_id: str, contract_id: str) -> dict[str, str]:
+    return {"pk": f"RUN#{job}#{month}", "sk": f"QUARANTINE#{run_id}#{contract_id}"}
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a failure met while processing one record is the infrastructure's (throttling, a
+    network fault: the step fails and is retried) rather than the record's (set it aside)."""
+    if isinstance(error, BotoCoreError):
+        return True
+    if not isinstance(error, ClientError):
+        return False
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    if code == "TransactionCanceledException":
+        # A condition on the record or its account failed (say, an account with no slot held):
+        # retrying changes nothing. Conflicts and throttling do pass with a retry.
+        reasons = {str(r.get("Code")) for r in error.response.get("CancellationReasons", [])}
+        return not reasons & {"ConditionalCheckFailed", "ValidationError"}
+    return code != "ValidationException"
+
+
+def unprocessable(item: Mapping[str, Any], error: Exception) -> dict[str, str]:
+    """What is recorded of a contract a job set aside: its id and the error (no personal data:
+    the error's own message, never the record)."""
+    return {
+        "contractId": str(item.get("contractId") or item.get("pk") or "?"),
+        "errorType": type(error).__name__,
+        "code": str(getattr(error, "code", "UNPROCESSABLE")),
+        "error": str(error)[:300],
+    }
+
+
+def set_aside(job: str, month: str, run_id: str, entries: list[dict[str, str]]) -> int:
+    """Quarantine: record on the run each contract a shard could not process, count them in the
+    ``ContractsQuarantined`` metric (an alarm watches it) and say so in the log. The month goes
+    on without them; once repaired, running the month again processes exactly what is missing.
+    Idempotent: a retried page records the same items again."""
+    table = aws.contracts_table()
+    for entry in entries:
+        table.put_item(
+            Item={
+                **quarantine_key(job, month, run_id, entry["contractId"]),
+                "type": "QUARANTINED_CONTRACT",
+                "job": job,
+                "month": month,
+                "runId": run_id,
+                **entry,
+                "at": iso(now()),
+            }
+        )
+    if entries:
+        metrics.count("ContractsQuarantined", len(entries), dimensions={"Job": job})
+        logger.warning(
+            "contracts set aside",
+            extra={
+                "job": job,
+                "month": month,
+                "contracts": [{k: e[k] for k in ("contractId", "errorType", "code")} for e in entries],
+            },
+        )
+    return len(entries)
+
+
+def quarantined(job: str, month: str, run_id: str) -> list[dict[str, Any]]:
+    """The contracts a run set aside, in contract id order."""
+    found: list[dict[str, Any]] = []
+    arguments: dict[str, Any] = {
+        "KeyConditionExpression": Key("pk").eq(f"RUN#{job}#{month}")
+        & Key("sk").begins_with(f"QUARANTINE#{run_id}#"),
+        "ConsistentRead": True,
+    }
+    while True:
+        page = aws.contracts_table().query(**arguments)
+        found += [{k: i[k] for k in ("contractId", "errorType", "code", "error")} for i in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            return found
+        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def start(job: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -59,21 +152,39 @@ def start(job: str, event: dict[str, Any]) -> dict[str, Any]:
 
 
 def finish(
-    job: str, month: str, run_id: str, shard_results: list[dict[str, Any]], status: str = "SUCCEEDED"
+    job: str, month: str, run_id: str, shard_results: list[dict[str, Any]], status: str = SUCCEEDED
 ) -> dict[str, Any]:
-    """Record what the run did: the sums of its shards' counts."""
+    """Record what the run did: the sums of its shards' counts, and the contracts it set aside
+    (a run that set any aside ends SUCCEEDED_WITH_QUARANTINE: every other contract was done)."""
     totals: dict[str, int] = {}
     for result in shard_results:
         for name, value in (result or {}).items():
             if isinstance(value, int) and not isinstance(value, bool) and name != "shard":
                 totals[name] = totals.get(name, 0) + value
+    set_aside_contracts = quarantined(job, month, run_id)
+    if set_aside_contracts and status == SUCCEEDED:
+        status = SUCCEEDED_WITH_QUARANTINE
     aws.contracts_table().update_item(
         Key=run_key(job, month, run_id),
-        UpdateExpression="SET #s = :status, finishedAt = :at, totals = :totals",
+        UpdateExpression="SET #s = :status, finishedAt = :at, totals = :totals, "
+        "quarantinedCount = :n, quarantined = :listed",
         ExpressionAttributeNames={"#s": "status"},
-        ExpressionAttributeValues={":status": status, ":at": iso(now()), ":totals": totals},
+        ExpressionAttributeValues={
+            ":status": status,
+            ":at": iso(now()),
+            ":totals": totals,
+            ":n": len(set_aside_contracts),
+            ":listed": set_aside_contracts[:QUARANTINE_LISTED],
+        },
     )
-    return {"job": job, "month": month, "runId": run_id, "status": status, "totals": totals}
+    return {
+        "job": job,
+        "month": month,
+        "runId": run_id,
+        "status": status,
+        "totals": totals,
+        "quarantined": set_aside_contracts[:QUARANTINE_LISTED],
+    }
 
 
 def run_shard(

@@ -7,23 +7,18 @@ nothing; the account's slot (R4) is given back in the same transaction that ends
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from anshin import accounts, aws, contracts, shards
+from anshin import accounts, aws, clock, contract_rules, contracts, jobs, shards
 from anshin.clock import iso, parse_iso
-from anshin.contracts import ContractStatus
-from anshin.errors import ContractEnded, ContractNotFound
+from anshin.contract_rules import ContractStatus, EndReason
+from anshin.errors import ContractEnded, ContractNotFound, InvariantViolation
 from anshin.screening import release_slot_item
-from anshin.terms import BillingMonth, account_loss_end, billing_month_of, cancellation_end
+from anshin.terms import BillingMonth, billing_month_of
 
-
-class EndReason(StrEnum):
-    SUBSCRIBER_CANCELLATION = "SUBSCRIBER_CANCELLATION"  # R9
-    COMPANY_TERMINATION = "COMPANY_TERMINATION"  # R10
-    ACCOUNT_LOSS = "ACCOUNT_LOSS"  # R11
+__all__ = ["EndReason"]
 
 
 def view(contract: dict[str, Any]) -> dict[str, Any]:
@@ -52,8 +47,26 @@ def _require(contract_id: str) -> dict[str, Any]:
     return contract
 
 
-def _schedule_end(contract: dict[str, Any], ends_at: datetime, reason: EndReason, **fields: str) -> bool:
-    """ACTIVE (or pending with a later end) -> CANCELLATION_PENDING ending at ``ends_at``."""
+def _schedule_end(
+    contract: dict[str, Any], ends_at: datetime, reason: EndReason, now: datetime, **fields: str
+) -> bool:
+    """ACTIVE (or pending with a later end) -> CANCELLATION_PENDING ending at ``ends_at``.
+
+    An end that has already passed (a notice recorded late, an account event delivered late)
+    is carried out at once, at that instant: the month-end job of a month already closed would
+    never see it. The contract it would leave behind is checked first (anshin.contract_rules).
+    Returns whether the contract's end moved."""
+    if (
+        contract["status"] == ContractStatus.CANCELLATION_PENDING.value
+        and parse_iso(str(contract["endsAt"])) <= ends_at
+    ):
+        return False  # an earlier end stands
+    if ends_at <= now:
+        return aws.transact(end_now_items(contract, ends_at, reason, **fields))
+    pending = ContractStatus.CANCELLATION_PENDING.value
+    contract_rules.check(
+        {**contract, "status": pending, "endsAt": iso(ends_at), "endReason": reason, **fields}
+    )
     month = str(billing_month_of(ends_at))
     names = {"#s": "status"}
     values: dict[str, Any] = {
@@ -80,17 +93,20 @@ def _schedule_end(contract: dict[str, Any], ends_at: datetime, reason: EndReason
     return True
 
 
-def cancel(contract_id: str, notice_received_at: datetime) -> dict[str, Any]:
+def cancel(contract_id: str, notice_received_at: datetime, now: datetime | None = None) -> dict[str, Any]:
     """R9: the subscriber's notice ends the contract at the end of the notice's billing month.
-    A second notice changes nothing."""
+    A second notice changes nothing; a notice before the contract formed is refused
+    (``NOTICE_BEFORE_FORMATION``)."""
     contract = _require(contract_id)
     if contract["status"] == ContractStatus.ENDED.value:
         raise ContractEnded(contract_id)
+    ends_at = contract_rules.end_on_notice(parse_iso(str(contract["formedAt"])), notice_received_at)
     if contract["status"] == ContractStatus.ACTIVE.value:
         _schedule_end(
             contract,
-            cancellation_end(notice_received_at),
+            ends_at,
             EndReason.SUBSCRIBER_CANCELLATION,
+            now or clock.now(),
             cancellationReceivedAt=iso(notice_received_at),
         )
     return view(_require(contract_id))
@@ -99,7 +115,12 @@ def cancel(contract_id: str, notice_received_at: datetime) -> dict[str, Any]:
 def end_now_items(
     contract: dict[str, Any], ended_at: datetime, reason: EndReason, **fields: Any
 ) -> list[dict[str, Any]]:
-    """The transaction that ends a not-yet-ended contract at ``ended_at`` and frees its slot."""
+    """The transaction that ends a not-yet-ended contract at ``ended_at`` and frees its slot,
+    once the contract it leaves behind is checked (anshin.contract_rules)."""
+    ended = ContractStatus.ENDED.value
+    contract_rules.check(
+        {**contract, "status": ended, "endedAt": iso(ended_at), "endReason": reason, **fields}
+    )
     table = aws.contracts_table()
     serializer = aws.serializer()
     contract_id = contract["contractId"]
@@ -136,6 +157,8 @@ def terminate(contract_id: str, at: datetime, reason: str, staff_id: str) -> dic
     contract = _require(contract_id)
     if contract["status"] == ContractStatus.ENDED.value:
         raise ContractEnded(contract_id)
+    # Never before formation, whatever two servers' clocks say (R10 is "now", and now is later).
+    at = max(at, parse_iso(str(contract["formedAt"])))
     serializer = aws.serializer()
     mark = {
         "Put": {
@@ -157,15 +180,16 @@ def terminate(contract_id: str, at: datetime, reason: str, staff_id: str) -> dic
     return view(_require(contract_id))
 
 
-def account_lost(mobile_contract_id: str, event_at: datetime) -> list[str]:
+def account_lost(mobile_contract_id: str, event_at: datetime, now: datetime | None = None) -> list[str]:
     """R11: every contract of the account that has not ended ends at the end of the event's month
-    (or earlier, if it was already to end earlier). Returns the contracts whose end moved."""
-    ends_at = account_loss_end(event_at)
+    (or earlier, if it was already to end earlier; never before it formed). Returns the
+    contracts whose end moved."""
     moved = []
     for contract in contracts_of(mobile_contract_id):
-        if contract["status"] != ContractStatus.ENDED.value and _schedule_end(
-            contract, ends_at, EndReason.ACCOUNT_LOSS
-        ):
+        if contract["status"] == ContractStatus.ENDED.value:
+            continue
+        ends_at = contract_rules.end_on_account_loss(parse_iso(str(contract["formedAt"])), event_at)
+        if _schedule_end(contract, ends_at, EndReason.ACCOUNT_LOSS, now or clock.now()):
             moved.append(str(contract["contractId"]))
     return moved
 
@@ -190,7 +214,9 @@ def contracts_of(mobile_contract_id: str) -> list[dict[str, Any]]:
         arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def apply_account_event(detail_type: str, detail: dict[str, Any], event_at: datetime) -> dict[str, Any]:
+def apply_account_event(
+    detail_type: str, detail: dict[str, Any], event_at: datetime, now: datetime | None = None
+) -> dict[str, Any]:
     """The upstream mobile system's account changes (EventBridge), mirrored, then R11."""
     mobile_contract_id = str(detail["mobileContractId"])
     table = aws.contracts_table()
@@ -214,7 +240,7 @@ def apply_account_event(detail_type: str, detail: dict[str, Any], event_at: date
         lost = lines == 0
     else:
         raise ValueError(f"unknown account event {detail_type}")
-    moved = account_lost(mobile_contract_id, event_at) if lost else []
+    moved = account_lost(mobile_contract_id, event_at, now) if lost else []
     return {"mobileContractId": mobile_contract_id, "accountLost": lost, "contractsEnding": moved}
 
 
@@ -231,41 +257,70 @@ def _due_page(month: BillingMonth, shard: int, cursor: dict[str, Any] | None, li
     return page
 
 
+def _scheduled_end(contract: dict[str, Any]) -> datetime | None:
+    """The end of a contract found in the month-end index: None when it has ended meanwhile;
+    :class:`InvariantViolation` when the record is not a consistent contract pending its end."""
+    if contract.get("status") == ContractStatus.ENDED.value:
+        return None
+    contract_rules.check(contract)
+    if contract["status"] != ContractStatus.CANCELLATION_PENDING.value:
+        raise InvariantViolation("CORRUPT_CONTRACT", "in the month-end index but not pending an end")
+    return parse_iso(str(contract["endsAt"]))
+
+
 def end_due_contracts(
     month: BillingMonth, shard: int, now: datetime, cursor: dict[str, Any] | None = None, limit: int = 200
 ) -> dict[str, Any]:
     """Month-end termination, one shard: every contract whose end falls in ``month`` and has
     passed becomes ENDED at that end and frees its slot. Resumable by ``cursor``; re-running is
-    harmless (an ended contract has left the ENDS index)."""
+    harmless (an ended contract has left the ENDS index).
+
+    A contract that cannot be ended (inconsistent data, a field it lacks) is returned under
+    ``quarantined`` and left as it is; the others are ended all the same."""
     page = _due_page(month, shard, cursor, limit)
     ended: list[dict[str, Any]] = []
+    quarantined: list[dict[str, Any]] = []
     for item in page["Items"]:
-        contract = contracts.get(str(item["contractId"]))
-        if contract is None or contract["status"] != ContractStatus.CANCELLATION_PENDING.value:
-            continue
-        ends_at = parse_iso(str(contract["endsAt"]))
-        if ends_at > now:
-            continue  # not yet: a run before the month is over ends nothing early
-        if aws.transact(end_now_items(contract, ends_at, EndReason(contract["endReason"]))):
-            ended.append(
-                {
-                    "contractId": contract["contractId"],
-                    "mobileContractId": contract["mobileContractId"],
-                    "endedAt": contract["endsAt"],
-                    "endReason": contract["endReason"],
-                }
-            )
-    return {"ended": ended, "cursor": page.get("LastEvaluatedKey")}
+        try:
+            contract = contracts.get(str(item["contractId"]))
+            ends_at = None if contract is None else _scheduled_end(contract)
+            if contract is None or ends_at is None or ends_at > now:
+                continue  # ended meanwhile, or not yet: a run before the month is over ends nothing
+            if aws.transact(end_now_items(contract, ends_at, EndReason(contract["endReason"]))):
+                ended.append(
+                    {
+                        "contractId": contract["contractId"],
+                        "mobileContractId": contract["mobileContractId"],
+                        "endedAt": contract["endsAt"],
+                        "endReason": contract["endReason"],
+                    }
+                )
+        except Exception as error:
+            if jobs.is_transient(error):
+                raise  # the infrastructure's failure, not the record's: the step is retried
+            quarantined.append(jobs.unprocessable(item, error))
+    return {"ended": ended, "quarantined": quarantined, "cursor": page.get("LastEvaluatedKey")}
 
 
 def due_contracts(
     month: BillingMonth, shard: int, now: datetime, cursor: dict[str, Any] | None = None, limit: int = 200
 ) -> dict[str, Any]:
-    """What :func:`end_due_contracts` would end (a dry run), without writing."""
+    """What :func:`end_due_contracts` would end (a dry run), and what it would set aside, without
+    writing."""
     page = _due_page(month, shard, cursor, limit)
-    due = [
-        {"contractId": i["contractId"], "mobileContractId": i["mobileContractId"], "endsAt": i["endsAt"]}
-        for i in page["Items"]
-        if i.get("status") == ContractStatus.CANCELLATION_PENDING.value and parse_iso(str(i["endsAt"])) <= now
-    ]
-    return {"wouldEnd": due, "contractsDue": len(due), "cursor": page.get("LastEvaluatedKey")}
+    due: list[dict[str, Any]] = []
+    quarantined: list[dict[str, Any]] = []
+    for item in page["Items"]:
+        try:
+            ends_at = _scheduled_end(item)
+        except InvariantViolation as error:
+            quarantined.append(jobs.unprocessable(item, error))
+            continue
+        if ends_at is not None and ends_at <= now:
+            due.append({k: item[k] for k in ("contractId", "mobileContractId", "endsAt")})
+    return {
+        "wouldEnd": due,
+        "contractsDue": len(due),
+        "wouldQuarantine": quarantined,
+        "cursor": page.get("LastEvaluatedKey"),
+    }

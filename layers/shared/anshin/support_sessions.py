@@ -9,7 +9,7 @@ from typing import Any
 
 from anshin import aws, contracts
 from anshin.clock import iso
-from anshin.contracts import ContractStatus
+from anshin.contract_rules import ContractStatus
 from anshin.errors import ContractEnded, ContractNotFound
 from anshin.support import Channel, refusal
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from anshin import aws, contracts, devices
 from anshin.clock import iso, parse_iso
-from anshin.contracts import ContractStatus
+from anshin.contract_rules import ContractStatus
 from anshin.errors import ContractEnded, ContractNotFound
 
 VALID_FOR = timedelta(minutes=10)

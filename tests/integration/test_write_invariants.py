@@ -1,0 +1,174 @@
+"""Every write checks the contract it leaves behind (R9, R10, R11, R12), and the month jobs never
+fail, nor set anything aside, on data the API accepted: through the deployed handlers' code
+(contracts_api, account_events, the job functions) against moto; time moves with time-machine."""
+
+from datetime import UTC, datetime, timedelta
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+import time_machine
+from anshin import contract_rules, contracts
+from anshin.terms import BillingMonth, billing_month_of
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.integration.conftest import api_call, create_table, load_handler
+from tests.integration.test_contract_end_and_billing import jst, seed_account, seed_contract, table
+from tests.integration.test_quarantine import lines, month_jobs
+
+
+@pytest.fixture
+def handlers(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, ModuleType]:
+    monkeypatch.setenv("MONTHLY_FEE_JPY", "500")
+    names = ("contracts_api", "account_events", "job_run", "month_end_shard", "billing_shard")
+    return {name: load_handler(name) for name in names}
+
+
+def cancel(handlers: dict[str, ModuleType], context: object, contract_id: str, at: datetime) -> Any:
+    return api_call(
+        handlers["contracts_api"],
+        context,
+        "POST",
+        f"/contracts/{contract_id}/cancellation",
+        "/contracts/{contractId}/cancellation",
+        {"contractId": contract_id},
+        body={"receivedAt": at.isoformat()},
+    )
+
+
+def terminate(handlers: dict[str, ModuleType], context: object, contract_id: str) -> Any:
+    return api_call(
+        handlers["contracts_api"],
+        context,
+        "POST",
+        f"/contracts/{contract_id}/termination",
+        "/contracts/{contractId}/termination",
+        {"contractId": contract_id},
+        body={"reason": "fraud"},
+    )
+
+
+def account_lost(handlers: dict[str, ModuleType], context: object, account: str, at: datetime) -> Any:
+    """The upstream system's MobileContractEnded, as EventBridge delivers it (R11)."""
+    event = {
+        "version": "0",
+        "id": "e-1",
+        "detail-type": "MobileContractEnded",
+        "source": "qt.mobile",
+        "account": "123456789012",
+        "time": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {"mobileContractId": account, "occurredAt": at.isoformat()},
+    }
+    return handlers["account_events"].handler(event, context)
+
+
+class TestRefusedAtTheDoor:
+    @time_machine.travel(jst(2026, 11, 20, 10), tick=False)
+    def test_a_notice_before_the_contract_formed_is_409_and_nothing_is_written_r9(
+        self, handlers: dict[str, ModuleType], lambda_context: object
+    ) -> None:
+        seed_account("MC-1", has_formed_contract=True)
+        contract_id = seed_contract("MC-1", jst(2026, 10, 10), first=False)
+        before = contracts.get(contract_id)
+        status, body = cancel(handlers, lambda_context, contract_id, jst(2026, 8, 3))
+        assert (status, body["code"]) == (409, "NOTICE_BEFORE_FORMATION")
+        assert body["message"]
+        assert contracts.get(contract_id) == before
+
+    @time_machine.travel(jst(2026, 11, 20, 10), tick=False)
+    def test_a_notice_recorded_after_its_month_closed_ends_the_contract_at_once_r9(
+        self, handlers: dict[str, ModuleType], lambda_context: object
+    ) -> None:
+        # The notice arrived on 31 Oct; staff record it on 20 Nov, after October's month-end run,
+        # which will never look at October again: the contract ends now, at the end of October.
+        seed_account("MC-1", slots_held=1, has_formed_contract=True)
+        contract_id = seed_contract("MC-1", jst(2026, 9, 1), first=False)
+        status, body = cancel(handlers, lambda_context, contract_id, jst(2026, 10, 31, 22))
+        assert status == 200
+        assert (body["status"], body["endedAt"]) == ("ENDED", "2026-10-31T14:59:59.999Z")
+        assert body["cancellationReceivedAt"] == "2026-10-31T13:00:00.000Z"
+        account = table().get_item(Key={"pk": "ACCOUNT#MC-1", "sk": "PROFILE"})["Item"]
+        assert account["slotsHeld"] == 1  # seed_contract held one more; this end gave it back
+
+    @time_machine.travel(jst(2026, 11, 20, 10), tick=False)
+    def test_an_account_loss_dated_before_a_contract_formed_ends_it_with_its_own_month_r11(
+        self, handlers: dict[str, ModuleType], lambda_context: object
+    ) -> None:
+        seed_account("MC-1", has_formed_contract=True)
+        older = seed_contract("MC-1", jst(2026, 8, 1), first=False)
+        newer = seed_contract("MC-1", jst(2026, 11, 2), first=False)
+        # The upstream event, delivered late (a redrive), says the account ended on 15 Oct.
+        result = account_lost(handlers, lambda_context, "MC-1", jst(2026, 10, 15))
+        assert sorted(result["contractsEnding"]) == sorted([older, newer])
+        older_now, newer_now = contracts.get(older), contracts.get(newer)
+        assert older_now is not None and newer_now is not None
+        assert (older_now["status"], older_now["endedAt"]) == ("ENDED", "2026-10-31T14:59:59.999Z")
+        assert (newer_now["status"], newer_now["endsAt"]) == (
+            "CANCELLATION_PENDING",
+            "2026-11-30T14:59:59.999Z",
+        )
+
+
+# --- property: the month jobs never fail on data the API accepted ------------------------------
+
+START = BillingMonth.parse("2026-07")
+MONTHS = 5
+instants = st.datetimes(
+    min_value=datetime(2026, 6, 1), max_value=datetime(2026, 12, 31), timezones=st.just(UTC)
+)
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("form"), st.booleans()),
+        st.tuples(st.just("cancel"), st.integers(0, 7), instants),
+        st.tuples(st.just("terminate"), st.integers(0, 7)),
+        st.tuples(st.just("account_lost"), instants),
+        st.tuples(st.just("wait"), st.integers(1, 40 * 24)),  # hours
+    ),
+    min_size=1,
+    max_size=14,
+)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(operations)
+def test_month_jobs_never_fail_on_what_the_api_accepted(
+    handlers: dict[str, ModuleType], lambda_context: object, steps: list[tuple[Any, ...]]
+) -> None:
+    """Random sequences of what the API and the upstream events can do, at random instants (notices
+    and account events dated anywhere, before formation included), with every month closed as it
+    passes: every stored contract stays consistent, and no month job sets a contract aside."""
+    boto3.client("dynamodb").delete_table(TableName="Contracts")
+    create_table("Contracts", indexes=("gsi1", "gsi2", "gsi3", "gsi4"))
+    seed_account("MC-P")
+    now = START.start() + timedelta(days=3)
+    closed = START - 1
+    made: list[str] = []
+    for step in steps:
+        with time_machine.travel(now, tick=False):
+            if step[0] == "form":
+                made.append(seed_contract("MC-P", now, first=not made and step[1]))
+            elif step[0] == "cancel" and made:
+                status, body = cancel(handlers, lambda_context, made[step[1] % len(made)], step[2])
+                assert status in (200, 400, 409), body
+            elif step[0] == "terminate" and made:
+                assert terminate(handlers, lambda_context, made[step[1] % len(made)])[0] in (200, 409)
+            elif step[0] == "account_lost":
+                account_lost(handlers, lambda_context, "MC-P", min(step[1], now))
+        now += timedelta(hours=step[1]) if step[0] == "wait" else timedelta(minutes=7)
+        while (closed + 1).end() < now and closed + 1 < START + MONTHS:
+            closed = closed + 1
+            with time_machine.travel((closed + 1).start() + timedelta(minutes=5), tick=False):
+                for record in month_jobs(handlers, str(closed), lambda_context):
+                    assert record["status"] == "SUCCEEDED", record
+    for contract_id in made:
+        stored = contracts.get(contract_id)
+        assert stored is not None
+        contract_rules.check(stored)
+        if stored["status"] == "ENDED":  # an ended contract is never billed past its month (R12)
+            after = billing_month_of(datetime.fromisoformat(stored["endedAt"].replace("Z", "+00:00"))) + 1
+            for month in after.through(closed):
+                assert contract_id not in lines("MC-P", str(month))
