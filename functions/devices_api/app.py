@@ -41,6 +41,13 @@ def register(body: Annotated[Registration, Body()]) -> Response[dict[str, Any]]:
         raise ApiError(
             404, "MEMBER_CODE_NOT_FOUND", "No contract has this member confirmation code."
         ) from None
+    except devices.ContractForming:
+        raise ApiError(
+            409,
+            "CONTRACT_FORMING",
+            "The contract is forming as its notification is sent; try again in a moment.",
+            retry_after=2,
+        ) from None
     except devices.UnsupportedDevice:
         raise ApiError(422, "UNSUPPORTED_DEVICE", "The support app runs on Android devices only.") from None
     except devices.DeviceMismatch:

@@ -12,8 +12,11 @@ its expiry is never run.
 from __future__ import annotations
 
 import json
+import random
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -114,6 +117,7 @@ class SimulatedDevice:
     seen_messages: set[str] = field(default_factory=set)
 
     def register(self, api_url: str, member_confirmation_code: str) -> dict[str, Any]:
+        """Install the app: register with the notified code (raises ``requests.HTTPError``)."""
         answer = requests.post(
             f"{api_url}/devices/registrations",
             json={
@@ -170,6 +174,46 @@ class SimulatedDevice:
         return json.dumps({"deviceId": self.device_id, "wifi": ["home"], "apps": ["support"]}).encode()
 
 
+#: What a real app does when its registration fails: it tries again later, waiting twice as long
+#: each time (with jitter), for as long as the failure can pass: no answer, the service busy, or
+#: the contract still forming (``409 CONTRACT_FORMING``, with ``Retry-After``). A refusal that
+#: cannot change (not Android, another device, an ended contract) is final.
+RETRY_FIRST_SECONDS = 0.5
+RETRY_MAX_SECONDS = 30.0
+RETRY_GIVE_UP_AFTER = 12
+
+
+def retry_delay(
+    attempt: int, failure: BaseException, rng: Callable[[], float] = random.random
+) -> float | None:
+    """Seconds to wait before installation ``attempt`` + 1 after ``failure``; None: give up."""
+    if attempt >= RETRY_GIVE_UP_AFTER:
+        return None
+    if isinstance(failure, requests.HTTPError) and failure.response is not None:
+        answer = failure.response
+        code = (
+            answer.json().get("code")
+            if answer.headers.get("Content-Type", "").startswith("application/json")
+            else None
+        )
+        if not (answer.status_code >= 500 or answer.status_code == 429 or code == "CONTRACT_FORMING"):
+            return None
+        if answer.headers.get("Retry-After", "").isdigit():
+            return float(answer.headers["Retry-After"])
+    elif not isinstance(failure, requests.RequestException):
+        return None
+    return rng() * min(RETRY_MAX_SECONDS, RETRY_FIRST_SECONDS * 2**attempt)  # full jitter
+
+
+@dataclass
+class Installation:
+    """A notified contract whose device has not yet installed the app."""
+
+    notification: dict[str, Any]
+    attempts: int = 0
+    due: float = 0.0
+
+
 class DeviceFleet:
     """Simulated devices that read the push channel on a background thread.
 
@@ -185,6 +229,7 @@ class DeviceFleet:
         adopt_from: str | None = None,
         passphrase: str = DEMO_PASSPHRASE,
         answer_delay: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.endpoint = endpoint
         self.api_url = api_url
@@ -196,20 +241,42 @@ class DeviceFleet:
         self._thread: threading.Thread | None = None
         self._timers: list[threading.Timer] = []
         self._inbox = subscribe_queue(endpoint, adopt_from, "simulated-subscribers") if adopt_from else None
+        self.clock = clock
+        #: Installations still to be tried, and those given up (device id -> the last failure).
+        self.pending: list[Installation] = []
+        self.given_up: dict[str, str] = {}
 
     def _adopt(self) -> None:
-        """Install the app on the device of every contract notified since the last look."""
+        """Take every contract notified since the last look, and install the app on the ones due."""
         sqs = client("sqs", self.endpoint)
         for message in sqs.receive_message(QueueUrl=self._inbox, MaxNumberOfMessages=10).get("Messages", []):
-            notification = json.loads(message["Body"])
+            self.pending.append(Installation(json.loads(message["Body"]), due=self.clock()))
+            sqs.delete_message(QueueUrl=self._inbox, ReceiptHandle=message["ReceiptHandle"])
+        self.install_due()
+
+    def install_due(self) -> None:
+        """Try each installation whose time has come; one that fails is tried again with backoff
+        (:func:`retry_delay`) or given up."""
+        now, waiting = self.clock(), []
+        for installation in self.pending:
+            if installation.due > now:
+                waiting.append(installation)
+                continue
+            notification = installation.notification
             device = SimulatedDevice(device_id=str(notification["deviceId"]), answer_delay=self.answer_delay)
             try:
                 device.register(self.api_url, str(notification["memberConfirmationCode"]))
                 device.set_passphrase(self.api_url, self.passphrase)
                 self.add(device)
-            except requests.HTTPError:
-                pass  # not an Android device (the app runs on Android only), or the contract ended
-            sqs.delete_message(QueueUrl=self._inbox, ReceiptHandle=message["ReceiptHandle"])
+            except requests.RequestException as failure:
+                installation.attempts += 1
+                delay = retry_delay(installation.attempts, failure)
+                if delay is None:
+                    self.given_up[device.device_id] = str(failure)
+                else:
+                    installation.due = now + delay
+                    waiting.append(installation)
+        self.pending = waiting
 
     def by_id(self, device_id: str) -> SimulatedDevice | None:
         return next((d for d in self.devices.values() if d.device_id == device_id), None)

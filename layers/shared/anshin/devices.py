@@ -17,9 +17,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from boto3.dynamodb.conditions import Key
 
-from anshin import aws, contracts, push
+from anshin import applications, aws, contracts, metrics, push
+from anshin.applications import ApplicationStatus
 from anshin.clock import iso
-from anshin.contracts import ContractStatus
+from anshin.contract_rules import ContractStatus
 from anshin.errors import ContractEnded
 
 _hasher = PasswordHasher()
@@ -45,13 +46,36 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class ContractForming(Exception):
+    """The code's notification is being sent this very moment: its contract forms when SNS has
+    accepted it (R6.4). The app tries again shortly."""
+
+
 def contract_by_code(member_confirmation_code: str) -> dict[str, Any] | None:
-    page = aws.contracts_table().query(
-        IndexName="gsi2",
-        KeyConditionExpression=Key("gsi2pk").eq(f"CODE#{contracts.code_digest(member_confirmation_code)}"),
-        Limit=1,
-    )
-    return contracts.get(str(page["Items"][0]["contractId"])) if page["Items"] else None
+    """The contract the code was sent for, valid from the instant it was sent (R6.4).
+
+    Once recorded, the code's lookup is on the contract. Until then it is on the application that
+    issued it: a notified application's contract is recorded here and now, by the very step the
+    notification workflow runs (idempotent: whichever comes first records it, once)."""
+    lookup = contracts.code_key(member_confirmation_code, "")["gsi2pk"]
+    page = aws.contracts_table().query(IndexName="gsi2", KeyConditionExpression=Key("gsi2pk").eq(lookup))
+    found = {str(item["gsi2sk"]): item for item in page["Items"]}
+    if "CONTRACT" in found:
+        return contracts.get(str(found["CONTRACT"]["contractId"]))
+    if "APPLICATION" not in found:
+        return None
+    application = applications.get(str(found["APPLICATION"]["applicationId"]))
+    if application is None or application["status"] not in (
+        ApplicationStatus.APPROVED.value,
+        ApplicationStatus.CONTRACTED.value,
+    ):
+        return None  # no contract formed (NOTIFICATION_FAILED)
+    if "formedAt" not in application:
+        raise ContractForming()
+    recorded = contracts.record_contract(str(application["applicationId"]))
+    if recorded.get("recorded"):
+        metrics.count("ContractsFormed")
+    return contracts.get(str(recorded["contractId"]))
 
 
 def register(

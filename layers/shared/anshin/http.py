@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from botocore.exceptions import ClientError
 
-from anshin.errors import ContractEnded, ContractNotFound
+from anshin.errors import ContractEnded, ContractNotFound, InvariantViolation
 
 logger = Logger()
 
@@ -19,11 +23,14 @@ class ApiError(Exception):
     """A refusal a client caused: an HTTP status, a machine-readable code (the rule's reason
     code where there is one) and a message for a person."""
 
-    def __init__(self, status: int, code: str, message: str, **details: Any) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, *, retry_after: int | None = None, **details: Any
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.retry_after = retry_after
         self.details = details
 
 
@@ -68,9 +75,11 @@ DEVICE_ONLY: list[dict[str, list[str]]] = [{"deviceToken": []}]
 
 
 def body_refusal(event: dict[str, Any]) -> dict[str, Any] | None:
-    """``413`` for a body over MAX_BODY_BYTES; ``415`` for a request body that is not JSON (a
-    form-encoded ``curl -d``, say), which the resolver would otherwise parse as a form and refuse
-    with confusing field errors."""
+    """Refuse a request body before any route parses it: ``413`` over MAX_BODY_BYTES; ``415``
+    for a body that is not JSON (a form-encoded ``curl -d``, say), which the resolver would
+    otherwise parse as a form and refuse with confusing field errors; ``400 INVALID_JSON`` for a
+    JSON body that does not parse. Media types are case-insensitive (RFC 9110): the event's
+    Content-Type is rewritten in lower case, so the resolver reads ``Application/JSON`` as JSON."""
     body = event.get("body")
     if not body:
         return None
@@ -79,12 +88,32 @@ def body_refusal(event: dict[str, Any]) -> dict[str, Any] | None:
         return proxy_error(
             413, "PAYLOAD_TOO_LARGE", f"The request body may be at most {MAX_BODY_BYTES} bytes."
         )
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    if str(headers.get("content-type", "")).split(";")[0].strip().lower() == "application/json":
-        return None
-    return proxy_error(
-        415, "UNSUPPORTED_MEDIA_TYPE", "Send the body as JSON (Content-Type: application/json)."
-    )
+    content_type = _normalize_content_type(event)
+    if content_type.split(";")[0].strip() != "application/json":
+        return proxy_error(
+            415, "UNSUPPORTED_MEDIA_TYPE", "Send the body as JSON (Content-Type: application/json)."
+        )
+    try:
+        json.loads(base64.b64decode(body) if event.get("isBase64Encoded") else body)
+    except (ValueError, TypeError):
+        return proxy_error(400, "INVALID_JSON", "The request body is not valid JSON.")
+    return None
+
+
+def _normalize_content_type(event: dict[str, Any]) -> str:
+    """The request's Content-Type in lower case, written back under one name in both header maps."""
+    found = ""
+    for field in ("headers", "multiValueHeaders"):
+        headers = event.get(field) or {}
+        for name in [n for n in headers if n.lower() == "content-type"]:
+            value = headers.pop(name)
+            found = found or str(value[0] if isinstance(value, list) and value else value)
+    found = found.strip().lower()
+    if found:
+        event["headers"] = {**(event.get("headers") or {}), "content-type": found}
+        if event.get("multiValueHeaders") is not None:
+            event["multiValueHeaders"]["content-type"] = [found]
+    return found
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -116,6 +145,13 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
         ]
         return error_response(400, "VALIDATION_ERROR", "The request is malformed.", errors=errors)
 
+    @app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
+    def _media_type(_exc: RequestUnsupportedContentType) -> Response[Any]:
+        # body_refusal answers first; this keeps the shape should a route be reached without it.
+        return error_response(
+            415, "UNSUPPORTED_MEDIA_TYPE", "Send the body as JSON (Content-Type: application/json)."
+        )
+
     @app.exception_handler(ClientError)  # type: ignore[untyped-decorator]
     def _aws_refused(exc: ClientError) -> Response[Any]:
         code = str(exc.response.get("Error", {}).get("Code", ""))
@@ -136,9 +172,17 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
     def _contract_ended(_exc: ContractEnded) -> Response[Any]:
         return error_response(409, "CONTRACT_ENDED", "The contract has ended; it can no longer change.")
 
+    @app.exception_handler(InvariantViolation)  # type: ignore[untyped-decorator]
+    def _inconsistent(exc: InvariantViolation) -> Response[Any]:
+        # The write would leave the contract inconsistent (anshin.contract_rules): nothing written.
+        return error_response(409, exc.code, exc.message)
+
     @app.exception_handler(ApiError)  # type: ignore[untyped-decorator]
     def _refused(exc: ApiError) -> Response[Any]:
-        return error_response(exc.status, exc.code, exc.message, **exc.details)
+        response = error_response(exc.status, exc.code, exc.message, **exc.details)
+        if exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.not_found
     def _not_found(_exc: Exception) -> Response[Any]:

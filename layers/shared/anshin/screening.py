@@ -301,7 +301,7 @@ def record_failure(application_id: str, error: str) -> dict[str, Any]:
         ApplicationStatus.NOTIFICATION_FAILED,
         (status,),
         set_fields={"failure": error[:200], "slotHeld": False},
-        remove_fields=("taskToken", "pendingCode"),
+        remove_fields=("taskToken", "pendingCode", "gsi2pk", "gsi2sk"),
         leave_line=True,
         extra=[release_slot_item(application["mobileContractId"])] if holds_slot else None,
     )
