@@ -57,7 +57,7 @@ def cancel(contractId: ContractId, body: Annotated[CancellationNotice, Body()]) 
     received_at: datetime = body.receivedAt or now
     if received_at > now + CLOCK_SKEW:
         raise ApiError(400, "NOTICE_IN_THE_FUTURE", "A notice cannot arrive in the future.")
-    answer = lifecycle.cancel(contractId, received_at)
+    answer = lifecycle.cancel(contractId, received_at, now)
     logger.info(
         "cancellation noticed", extra={"contractId": contractId, "staff": who, "endsAt": answer.get("endsAt")}
     )
@@ -91,10 +91,7 @@ def change_holder(contractId: ContractId) -> dict[str, Any]:
 @app.patch("/contracts/<contractId>", security=STAFF_ONLY)
 def patch_contract(contractId: ContractId) -> dict[str, Any]:
     _staff()
-    try:
-        body = app.current_event.json_body if app.current_event.body else {}
-    except ValueError:
-        raise ApiError(400, "VALIDATION_ERROR", "The request body is not valid JSON.") from None
+    body = app.current_event.json_body if app.current_event.body else {}  # JSON: body_refusal
     if isinstance(body, dict) and ("holder" in body or "subscriber" in body):
         _non_transferable()
     raise ApiError(400, "NOT_MODIFIABLE", "Contracts change only through cancellation or termination.")

@@ -229,13 +229,13 @@ def demo(args: argparse.Namespace) -> int:
 def month_end(args: argparse.Namespace) -> int:
     from anshin.terms import BillingMonth
 
-    from infra.local.jobs import describe, run_month
+    from infra.local.jobs import all_done, describe, run_month
 
     month = BillingMonth.parse(args.month)
     results = run_month(args.endpoint, month, dry_run=args.dry_run)
     print(f"{'DRY RUN: nothing written. ' if args.dry_run else ''}Month {month}:")
     print(describe(results, args.dry_run))
-    return 0 if all(r["status"] == "SUCCEEDED" for r in results) else 1
+    return 0 if all_done(results) else 1
 
 
 def fault(args: argparse.Namespace) -> int:

@@ -202,7 +202,7 @@ def retry_delay(
             return float(answer.headers["Retry-After"])
     elif not isinstance(failure, requests.RequestException):
         return None
-    return rng() * min(RETRY_MAX_SECONDS, RETRY_FIRST_SECONDS * 2**attempt)  # full jitter
+    return rng() * min(RETRY_MAX_SECONDS, RETRY_FIRST_SECONDS * 2.0**attempt)  # full jitter
 
 
 @dataclass

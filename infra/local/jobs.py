@@ -49,6 +49,15 @@ def run_month(endpoint: str, month: BillingMonth, dry_run: bool = False) -> list
     return [{"job": name, **run_job(endpoint, outputs[key], month, dry_run)} for key, name in JOBS]
 
 
+def all_done(results: list[dict[str, Any]]) -> bool:
+    """Whether every run finished with nothing set aside (``make month-end`` exits 1 otherwise)."""
+    return all(
+        r["status"] == "SUCCEEDED"
+        and (r["output"].get("finished") or {}).get("record", {}).get("status", "SUCCEEDED") == "SUCCEEDED"
+        for r in results
+    )
+
+
 def describe(results: list[dict[str, Any]], dry_run: bool) -> str:
     lines = []
     for result in results:

@@ -647,15 +647,73 @@ class StatelessStack(Stack):
         self.request_validator = api.add_request_validator(
             "Validator", validate_request_body=False, validate_request_parameters=True
         )
-        # Refusals made by API Gateway itself carry the same machine-readable shape as ours.
-        for construct_id, response_type, code, message in (
-            ("Unauthorized", apigw.ResponseType.UNAUTHORIZED, "UNAUTHENTICATED", "Sign in as support staff."),
-            ("AccessDenied", apigw.ResponseType.ACCESS_DENIED, "FORBIDDEN", "You may not do this."),
-            ("Throttled", apigw.ResponseType.THROTTLED, "THROTTLED", "Too many requests; retry later."),
-            ("Default4xx", apigw.ResponseType.DEFAULT_4_XX, "BAD_REQUEST", "The request was refused."),
+        # Refusals made by API Gateway itself carry the same machine-readable shape as ours, with
+        # a code that says what happened. An unknown path or method is MISSING_AUTHENTICATION_TOKEN
+        # in a REST API (403 by default): answered 404 ROUTE_NOT_FOUND. A stage that does not exist
+        # is refused before any of this applies ({"message": "Forbidden"}; README).
+        for construct_id, response_type, status, code, message in (
+            (
+                "Unauthorized",
+                apigw.ResponseType.UNAUTHORIZED,
+                None,
+                "UNAUTHENTICATED",
+                "Sign in as support staff.",
+            ),
+            ("AccessDenied", apigw.ResponseType.ACCESS_DENIED, None, "FORBIDDEN", "You may not do this."),
+            ("Throttled", apigw.ResponseType.THROTTLED, None, "THROTTLED", "Too many requests; retry later."),
+            (
+                "NoRoute",
+                apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
+                "404",
+                "ROUTE_NOT_FOUND",
+                "No such route: check the method and the path (GET /openapi.json lists them).",
+            ),
+            (
+                "WafBlocked",
+                apigw.ResponseType.WAF_FILTERED,
+                None,
+                "REQUEST_BLOCKED",
+                "The request was blocked.",
+            ),
+            (
+                "TooLarge",
+                apigw.ResponseType.REQUEST_TOO_LARGE,
+                None,
+                "PAYLOAD_TOO_LARGE",
+                "The request is too large.",
+            ),
+            (
+                "MediaType",
+                apigw.ResponseType.UNSUPPORTED_MEDIA_TYPE,
+                None,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "Send the body as JSON (Content-Type: application/json).",
+            ),
+            (
+                "BadParameters",
+                apigw.ResponseType.BAD_REQUEST_PARAMETERS,
+                None,
+                "INVALID_PARAMETERS",
+                "A path or query parameter is missing or malformed.",
+            ),
+            (
+                "Default4xx",
+                apigw.ResponseType.DEFAULT_4_XX,
+                None,
+                "REQUEST_REFUSED",
+                "The request was refused.",
+            ),
+            (
+                "Timeout",
+                apigw.ResponseType.INTEGRATION_TIMEOUT,
+                None,
+                "TIMEOUT",
+                "We could not answer in time; please try again.",
+            ),
             (
                 "Default5xx",
                 apigw.ResponseType.DEFAULT_5_XX,
+                None,
                 "INTERNAL_ERROR",
                 "Something went wrong on our side.",
             ),
@@ -663,6 +721,7 @@ class StatelessStack(Stack):
             api.add_gateway_response(
                 construct_id,
                 type=response_type,
+                status_code=status,
                 templates={"application/json": json.dumps({"code": code, "message": message})},
             )
         acknowledge(api, "APIG2", "Request bodies are validated by each handler's pydantic model.")

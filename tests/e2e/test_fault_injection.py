@@ -14,10 +14,12 @@ import pytest
 from anshin.terms import JST, BillingMonth
 
 from infra.local import faults
+from infra.local.devices import DeviceFleet, Installation
 from infra.local.jobs import run_month
 from infra.local.seed import formed_contract, put_account, put_contract
 from infra.local.service import LocalService
-from tests.e2e.test_applications import account_item, application, apply, execution_states, settled
+from tests.e2e.conftest import eventually
+from tests.e2e.test_applications import account_item, application, apply, execution_states, settled, view
 from tests.e2e.test_device_commands import Subscriber, subscriber  # noqa: F401 - a fixture
 from tests.e2e.test_month_end_and_billing import contract, invoice
 
@@ -68,6 +70,36 @@ def test_a_contract_record_that_fails_twice_is_retried_and_forms_one_contract(
     assert faults.remaining(local_service.endpoint, "record_contract") == 0  # both faults were hit
     assert contracts_of(local_service, aws_client, mobile_contract_id) == [result["contractId"]]
     assert outbox(application_id)["contractId"] == result["contractId"]
+    assert account_item(local_service, aws_client, mobile_contract_id)["slotsHeld"]["N"] == "1"
+
+
+def test_the_member_code_works_while_the_contract_record_keeps_failing(
+    local_service: LocalService,
+    aws_client: Callable[[str], Any],
+    account: Callable[..., str],
+    outbox: Callable[[str], dict[str, Any]],
+    fault: Arm,
+) -> None:
+    """R6.4: the contract exists from the notification, so its code works at once. With the
+    workflow's RecordContract failing for over a minute, the subscriber's device registers with
+    the notified code (its own retries, if any, absorb the send's last milliseconds), and the
+    registration records the contract: once, formed at the send."""
+    mobile_contract_id = account()
+    fault("record_contract", 8)
+    body = application(mobile_contract_id)
+    application_id = apply(local_service, body)
+    notification = outbox(application_id)
+    device_id = str(body["device"]["deviceId"])
+    fleet = DeviceFleet(local_service.endpoint, local_service.api_url)
+    fleet.pending.append(Installation(notification))
+    eventually(lambda: fleet.install_due() or fleet.by_id(device_id) or fleet.given_up or None)
+    assert fleet.given_up == {}
+    registered = fleet.by_id(device_id)
+    assert registered is not None and registered.device_token
+    result = view(local_service, application_id)
+    assert (result["status"], result["contractId"]) == ("CONTRACTED", notification["contractId"])
+    assert faults.remaining(local_service.endpoint, "record_contract") > 0  # the workflow had not
+    assert contracts_of(local_service, aws_client, mobile_contract_id) == [notification["contractId"]]
     assert account_item(local_service, aws_client, mobile_contract_id)["slotsHeld"]["N"] == "1"
 
 

@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 import requests
-from anshin.terms import JST, BillingMonth
+from anshin.clock import iso
+from anshin.shards import ends_key
+from anshin.terms import JST, BillingMonth, billing_month_of
 
-from infra.local.jobs import run_month
+from infra.local.jobs import all_done, describe, run_month
 from infra.local.seed import formed_contract, put_account, put_contract
 from infra.local.service import LocalService
 from infra.local.staff import DEMO_NOT_STAFF
@@ -75,24 +77,60 @@ def contract_ended_events(
     return received
 
 
+def schedule_end(
+    service: LocalService, aws_client: Callable[[str], Any], contract_id: str, ends_at: datetime, **more: str
+) -> None:
+    """A contract whose end is scheduled, as the API leaves it when a notice arrives before its
+    month is over (the calendar cannot be moved for the deployed stack); ``more`` may break it."""
+    month = str(billing_month_of(ends_at))
+    fields = {
+        "status": "CANCELLATION_PENDING",
+        "endsAt": iso(ends_at),
+        "endReason": "SUBSCRIBER_CANCELLATION",
+        **ends_key(month, contract_id),
+        **more,
+    }
+    aws_client("dynamodb").update_item(
+        TableName=service.output("ContractsTableName"),
+        Key={"pk": {"S": f"CONTRACT#{contract_id}"}, "sk": {"S": "CONTRACT"}},
+        UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in fields),
+        ExpressionAttributeNames={f"#{k}": k for k in fields},
+        ExpressionAttributeValues={f":{k}": {"S": v} for k, v in fields.items()},
+    )
+
+
 def test_cancellation_month_end_and_billing(
     local_service: LocalService,
     aws_client: Callable[[str], Any],
     seeded: Callable[[int, datetime], tuple[str, list[str]]],
     contract_ended_events: Callable[[], list[dict[str, Any]]],
 ) -> None:
-    account, (leaving, staying) = seeded(2, datetime(2025, 8, 10, tzinfo=JST))
-    # R9: a notice that arrived on the last day of October at 23:30 JST ends it with October.
+    account, (leaving, staying, late) = seeded(3, datetime(2025, 8, 10, tzinfo=JST))
+    # R9: a notice that arrived on the last day of October at 23:30 JST ends it with October. Its
+    # month is long over: recorded now, the contract ends at once, at the end of October.
     status, body = staff_request(
         local_service,
         "POST",
-        f"/contracts/{leaving}/cancellation",
+        f"/contracts/{late}/cancellation",
         {"receivedAt": "2025-10-31T23:30:00+09:00"},
     )
-    assert (status, body["status"], body["endsAt"]) == (
-        200,
-        "CANCELLATION_PENDING",
-        "2025-10-31T14:59:59.999Z",
+    assert (status, body["status"], body["endedAt"]) == (200, "ENDED", "2025-10-31T14:59:59.999Z")
+    # A notice before the contract formed is no notice of it: refused, nothing written (R9).
+    status, body = staff_request(
+        local_service,
+        "POST",
+        f"/contracts/{staying}/cancellation",
+        {"receivedAt": "2025-07-01T12:00:00+09:00"},
+    )
+    assert (status, body["code"]) == (409, "NOTICE_BEFORE_FORMATION")
+    assert contract(local_service, staying)["status"] == "ACTIVE"
+    # One whose notice was recorded in October, before October closed, waits for the month end.
+    schedule_end(
+        local_service,
+        aws_client,
+        leaving,
+        datetime(2025, 10, 31, 23, 59, 59, 999000, tzinfo=JST),
+        cancellationReceivedAt="2025-10-31T14:30:00.000Z",
     )
 
     # A dry run writes nothing and says what it would do.
@@ -124,24 +162,85 @@ def test_cancellation_month_end_and_billing(
         Key={"pk": {"S": f"ACCOUNT#{account}"}, "sk": {"S": "PROFILE"}},
         ConsistentRead=True,
     )["Item"]
-    assert profile["slotsHeld"]["N"] == "1"
+    assert profile["slotsHeld"]["N"] == "1"  # three held; the late notice and the month end freed two
     assert eventually(lambda: next((e for e in contract_ended_events() if e["contractId"] == leaving), None))
 
     status, october = invoice(local_service, account, "2025-10")
     assert status == 200
-    assert sorted(line["contractId"] for line in october["lines"]) == sorted([leaving, staying])
-    assert (october["subtotal"], october["tax"], october["total"]) == (1000, 100, 1100)
+    assert sorted(line["contractId"] for line in october["lines"]) == sorted([leaving, staying, late])
+    assert (october["subtotal"], october["tax"], october["total"]) == (1500, 150, 1650)
 
     # Re-running the month charges nothing twice (R13) and says so in its record.
     again = run_month(local_service.endpoint, BillingMonth.parse("2025-10"))
     totals = again[1]["output"]["finished"]["record"]["totals"]
-    assert totals["linesWritten"] == 0 and totals["linesAlreadyCharged"] >= 2
+    assert totals["linesWritten"] == 0 and totals["linesAlreadyCharged"] >= 3
     assert invoice(local_service, account, "2025-10")[1] == october
 
     # November: only the contract that stayed.
     run_month(local_service.endpoint, BillingMonth.parse("2025-11"))
     status, november = invoice(local_service, account, "2025-11")
     assert [line["contractId"] for line in november["lines"]] == [staying]
+
+
+def test_one_bad_contract_is_set_aside_and_the_month_is_billed_then_repaired_and_billed_once(
+    local_service: LocalService,
+    aws_client: Callable[[str], Any],
+    seeded: Callable[[int, datetime], tuple[str, list[str]]],
+) -> None:
+    """R9, R12, R13 on the deployed stack: the issue's case, a cancellation dated before the
+    contract formed, written straight into the table as the API once accepted it."""
+    account, (bad, *good) = seeded(3, datetime(2025, 11, 20, tzinfo=JST))
+    end = datetime(2025, 12, 31, 23, 59, 59, 999000, tzinfo=JST)
+    broken = {
+        "endsAt": iso(datetime(2025, 8, 31, 23, 59, 59, tzinfo=JST)),
+        "cancellationReceivedAt": "2025-08-03T00:00:00.000Z",
+    }
+    try:
+        schedule_end(local_service, aws_client, bad, end)
+        aws_client("dynamodb").update_item(
+            TableName=local_service.output("ContractsTableName"),
+            Key={"pk": {"S": f"CONTRACT#{bad}"}, "sk": {"S": "CONTRACT"}},
+            UpdateExpression="SET endsAt = :e, cancellationReceivedAt = :r",
+            ExpressionAttributeValues={
+                ":e": {"S": broken["endsAt"]},
+                ":r": {"S": broken["cancellationReceivedAt"]},
+            },
+        )
+        dry = run_month(local_service.endpoint, BillingMonth.parse("2025-12"), dry_run=True)
+        would = [
+            q["contractId"]
+            for s in dry[1]["output"]["results"]
+            for q in s["totals"].get("wouldQuarantine", [])
+        ]
+        assert bad in would
+
+        results = run_month(local_service.endpoint, BillingMonth.parse("2025-12"))
+        for result in results:
+            record = result["output"]["finished"]["record"]
+            assert (result["status"], record["status"]) == ("SUCCEEDED", "SUCCEEDED_WITH_QUARANTINE")
+            assert {"contractId": bad, "code": "NOTICE_BEFORE_FORMATION"}.items() <= next(
+                q for q in record["quarantined"] if q["contractId"] == bad
+            ).items()
+        status, december = invoice(local_service, account, "2025-12")
+        assert status == 200
+        assert sorted(line["contractId"] for line in december["lines"]) == sorted(good)
+        assert contract(local_service, bad)["status"] == "CANCELLATION_PENDING"  # left as it was
+        assert "set aside " + bad in describe(results, dry_run=False)
+        assert not all_done(results)  # make month-end exits 1
+    finally:
+        # Repaired: the notice really arrived on 3 December.
+        schedule_end(local_service, aws_client, bad, end, cancellationReceivedAt="2025-12-03T00:00:00.000Z")
+
+    again = run_month(local_service.endpoint, BillingMonth.parse("2025-12"))
+    assert [r["output"]["finished"]["record"]["status"] for r in again] == ["SUCCEEDED", "SUCCEEDED"]
+    assert all_done(again)
+    ended = contract(local_service, bad)
+    assert (ended["status"], ended["endedAt"]) == ("ENDED", "2025-12-31T14:59:59.999Z")
+    status, december = invoice(local_service, account, "2025-12")
+    assert sorted(line["contractId"] for line in december["lines"]) == sorted([bad, *good])
+    assert december["subtotal"] == 1500  # each contract charged once (R13)
+    run_month(local_service.endpoint, BillingMonth.parse("2025-12"))
+    assert invoice(local_service, account, "2025-12")[1] == december
 
 
 def test_upstream_account_loss_ends_every_contract_with_the_month(
@@ -163,12 +262,11 @@ def test_upstream_account_loss_ends_every_contract_with_the_month(
         ]
     )
     for contract_id in ids:
+        # September 2025 is long over: the contracts end at once, at the end of that month.
         view = eventually(
-            lambda c=contract_id: (
-                v if (v := contract(local_service, c))["status"] == "CANCELLATION_PENDING" else None
-            )
+            lambda c=contract_id: v if (v := contract(local_service, c))["status"] == "ENDED" else None
         )
-        assert (view["endsAt"], view["endReason"]) == ("2025-09-30T14:59:59.999Z", "ACCOUNT_LOSS")
+        assert (view["endedAt"], view["endReason"]) == ("2025-09-30T14:59:59.999Z", "ACCOUNT_LOSS")
 
 
 STAFF_ROUTES = (

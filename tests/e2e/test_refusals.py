@@ -2,6 +2,7 @@
 test_month_end_and_billing.py): the body size limit, which the handlers enforce where WAF is not
 deployed, and the device routes, which accept only the device's own token."""
 
+import json
 from collections.abc import Callable
 
 import requests
@@ -40,3 +41,30 @@ def test_device_routes_accept_only_the_devices_own_token(
         timeout=30,
     )
     assert answer.status_code == 204
+
+
+def test_http_edges_answer_in_the_shared_shape(local_service: LocalService) -> None:
+    """Through the deployed stage: unknown routes and methods (API Gateway's own answer, shaped
+    by its gateway responses), media types in any case, broken JSON."""
+    api = local_service.api_url
+    for method, path in (("GET", "/no-such-route"), ("DELETE", "/applications"), ("PATCH", "/openapi.json")):
+        answer = requests.request(method, api + path, timeout=30)
+        assert (answer.status_code, answer.json()["code"]) == (404, "ROUTE_NOT_FOUND"), (method, path)
+        assert answer.json()["message"]
+    accepted = requests.post(
+        f"{api}/applications",
+        data=json.dumps(application("MC-NO-SUCH-ACCOUNT")),
+        headers={"Content-Type": "Application/JSON; Charset=UTF-8"},
+        timeout=30,
+    )
+    assert (accepted.status_code, accepted.json()["status"]) == (202, "RECEIVED")
+    broken = requests.post(
+        f"{api}/applications",
+        data='{"mobileContractId": ',
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert (broken.status_code, broken.json()["code"]) == (400, "INVALID_JSON")
+    assert "errors" not in broken.json()
+    form = requests.post(f"{api}/applications", data={"a": "1"}, timeout=30)
+    assert (form.status_code, form.json()["code"]) == (415, "UNSUPPORTED_MEDIA_TYPE")

@@ -90,11 +90,26 @@ def test_malformed_input_is_400_per_field_and_nothing_happens(
     assert boto3.client("dynamodb").scan(TableName="Contracts")["Count"] == 0
 
 
-def test_not_json_is_400(api: Any, lambda_context: object, aws_env: dict[str, str]) -> None:
+def test_broken_json_is_400_invalid_json_without_field_errors(
+    api: Any, lambda_context: object, aws_env: dict[str, str]
+) -> None:
     status, answer = call(api, lambda_context, rest_event("POST", "/applications", "{not json"))
-    assert status == 400
-    assert answer["code"] == "VALIDATION_ERROR"
+    assert (status, answer["code"]) == (400, "INVALID_JSON")
+    assert answer["message"] and "errors" not in answer
     assert executions(aws_env) == []
+
+
+@pytest.mark.parametrize(
+    "media_type", ["Application/JSON", "APPLICATION/JSON; charset=UTF-8", " application/json"]
+)
+def test_media_types_are_case_insensitive(
+    api: Any, lambda_context: object, aws_env: dict[str, str], media_type: str
+) -> None:
+    event = rest_event("POST", "/applications", VALID)
+    event["headers"] = {"CONTENT-TYPE": media_type}
+    event["multiValueHeaders"] = {"Content-Type": [media_type]}
+    status, answer = call(api, lambda_context, event)
+    assert (status, answer["status"]) == (202, "RECEIVED"), answer
 
 
 def test_unknown_application_is_404(api: Any, lambda_context: object) -> None:

@@ -51,6 +51,37 @@ def test_a_body_over_16_kb_is_413_and_nothing_is_parsed(
     assert (status, body["code"]) == (413, "PAYLOAD_TOO_LARGE")
 
 
+@pytest.mark.parametrize(("api", "method", "path", "resource", "params"), ROUTES)
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "code"),
+    [
+        ('{"a": ', "application/json", 400, "INVALID_JSON"),
+        ("{'single': 'quotes'}", "Application/JSON", 400, "INVALID_JSON"),
+        ("a=1&b=2", "application/x-www-form-urlencoded", 415, "UNSUPPORTED_MEDIA_TYPE"),
+        ("<a/>", "text/xml", 415, "UNSUPPORTED_MEDIA_TYPE"),
+    ],
+)
+def test_every_route_answers_a_body_it_cannot_read_with_a_code_and_no_field_errors(
+    request: pytest.FixtureRequest,
+    lambda_context: object,
+    api: str,
+    method: str,
+    path: str,
+    resource: str,
+    params: dict[str, str] | None,
+    body: str,
+    content_type: str,
+    status: int,
+    code: str,
+) -> None:
+    handler = request.getfixturevalue(api)
+    answer = api_call(
+        handler, lambda_context, method, path, resource, params, body, STAFF, {"Content-Type": content_type}
+    )
+    assert answer[0] == status
+    assert answer[1]["code"] == code and answer[1]["message"] and "errors" not in answer[1]
+
+
 def test_a_body_at_the_limit_is_parsed(applications_api: Any, lambda_context: object) -> None:
     body = {"padding": "x" * (MAX_BODY_BYTES - len(json.dumps({"padding": ""})))}
     status, answer = api_call(
