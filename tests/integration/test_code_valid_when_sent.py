@@ -13,14 +13,20 @@ from tests.integration.test_approval_steps import apply, seed_account, slots
 devices_api = handler_fixture("devices_api")
 
 
-def notified(aws_env: dict[str, str]) -> tuple[str, dict[str, Any]]:
-    """An approved application whose notification SNS has accepted, its contract not yet recorded:
-    the moment a quick subscriber (or the simulated device) registers."""
+def issued() -> tuple[str, str]:
+    """An approved application whose code is issued, not yet sent: (application id, code)."""
     seed_account()
     application_id = apply(deviceId="dev-quick")
     screening.screen(application_id)
     screening.reserve_slot(application_id)
     contracts.issue_credentials(application_id)
+    return application_id, str(applications.require(application_id)["pendingCode"])
+
+
+def notified(aws_env: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    """An approved application whose notification SNS has accepted, its contract not yet recorded:
+    the moment a quick subscriber (or the simulated device) registers."""
+    application_id, _code = issued()
     contracts.send_notification(application_id)
     [message] = sent_notifications(aws_env)
     return application_id, message
@@ -74,12 +80,7 @@ def test_while_the_notification_is_being_sent_the_app_is_told_to_retry(
 ) -> None:
     # A step that died after SNS accepted the message, before formedAt was stored, is retried:
     # until then the code is known but the instant of formation is not.
-    seed_account()
-    application_id = apply(deviceId="dev-quick")
-    screening.screen(application_id)
-    screening.reserve_slot(application_id)
-    contracts.issue_credentials(application_id)
-    code = applications.require(application_id)["pendingCode"]
+    application_id, code = issued()
     response = devices_api.handler(registration(code), lambda_context)
     assert response["statusCode"] == 409
     assert response["multiValueHeaders"]["Retry-After"] == ["2"]
@@ -91,12 +92,7 @@ def test_while_the_notification_is_being_sent_the_app_is_told_to_retry(
 def test_a_code_whose_notification_failed_forms_nothing(
     devices_api: Any, lambda_context: object, aws_env: dict[str, str]
 ) -> None:
-    seed_account()
-    application_id = apply(deviceId="dev-quick")
-    screening.screen(application_id)
-    screening.reserve_slot(application_id)
-    contracts.issue_credentials(application_id)
-    code = applications.require(application_id)["pendingCode"]
+    application_id, code = issued()
     screening.record_failure(application_id, "SendFailed")  # R6.4: no notification, no contract
     status, body = register(devices_api, lambda_context, code)
     assert (status, body["code"]) == (404, "MEMBER_CODE_NOT_FOUND")
