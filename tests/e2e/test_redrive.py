@@ -22,7 +22,8 @@ def test_dead_letters_reach_their_targets_and_leave_the_queues(
     local_service: LocalService, aws_client: Callable[[str], Any]
 ) -> None:
     account = "MC-REDRIVE"
-    put_account(local_service.endpoint, local_service.output("ContractsTableName"), account)
+    # The account holds the contract's slot (R4), as the notification workflow leaves it.
+    put_account(local_service.endpoint, local_service.output("ContractsTableName"), account, slots_held=1)
     contract_id = "ctr-00feed01"
     put_contract(
         local_service.endpoint,
