@@ -4,19 +4,33 @@ In AWS a device is an SNS mobile-push platform endpoint of the FCM platform appl
 (``PUSH_PLATFORM_APPLICATION_ARN``); locally the same SNS endpoints, which the device simulator
 reads. Settings backups are uploaded by the device through a presigned URL into the SSE-KMS
 bucket ``BACKUP_BUCKET``. Push tokens and URLs are never logged.
+
+A command is pushed as an FCM HTTP v1 data message, the shape SNS takes for FCM (AWS SNS
+Developer Guide, "Using Google Firebase Cloud Messaging v1 payloads in Amazon SNS"): a
+``MessageStructure=json`` publish whose ``GCM`` key holds, encoded as a string,
+``{"fcmV1Message": {"message": {"data": {...}, "android": {"priority": "high", "ttl": "<n>s"}}}}``.
+FCM v1 data values are strings only (``Message.data`` is a string-to-string map), and
+``AndroidConfig.ttl`` is a Duration in its JSON form: seconds with the suffix ``s`` (``"3600s"``),
+at most four weeks (FCM v1 REST reference, ``projects.messages``).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from anshin import aws
+from anshin import aws, clock
 
 #: How long a presigned backup upload URL is valid.
 UPLOAD_URL_SECONDS = 3600
+
+#: FCM keeps an undelivered message at most four weeks (FCM v1 ``AndroidConfig.ttl``).
+FCM_MAX_TTL_SECONDS = 28 * 24 * 3600
 
 _EXISTING_ENDPOINT = re.compile(r"Endpoint (\S+) already exists")
 
@@ -43,16 +57,47 @@ def create_endpoint(push_token: str) -> str:
     return arn
 
 
-def send(endpoint_arn: str, payload: dict[str, Any]) -> bool:
-    """Push ``payload`` to the device (FCM data message). False if the endpoint no longer takes
-    messages (disabled or gone): the device is unreachable for now."""
+def ttl_seconds(expires_at: datetime, now: datetime) -> int:
+    """How long FCM may keep the push for an offline device: the command's remaining life in whole
+    seconds, rounded down (never past the expiry), 0 once expired, at most FCM's four weeks."""
+    left = math.floor((expires_at - now).total_seconds())
+    return max(0, min(left, FCM_MAX_TTL_SECONDS))
+
+
+def fcm_v1_message(data: Mapping[str, str], expires_at: datetime, now: datetime) -> dict[str, Any]:
+    """The FCM v1 message (under SNS's ``fcmV1Message``) carrying ``data`` to an Android device:
+    a data message, high priority (a command is time-critical), kept no longer than it is valid."""
+    wrong = sorted(name for name, value in data.items() if not isinstance(value, str))
+    if wrong:
+        raise TypeError(f"FCM v1 data values must be strings: {', '.join(wrong)}")
+    return {
+        "fcmV1Message": {
+            "message": {
+                "data": {name: str(value) for name, value in data.items()},
+                "android": {"priority": "high", "ttl": f"{ttl_seconds(expires_at, now)}s"},
+            }
+        }
+    }
+
+
+def sns_message(data: Mapping[str, str], expires_at: datetime, now: datetime) -> str:
+    """The ``Message`` of a ``MessageStructure=json`` publish to an FCM platform endpoint: the
+    required ``default`` and, for FCM, the v1 message encoded as a string under ``GCM``."""
+    message = fcm_v1_message(data, expires_at, now)
+    return json.dumps({"default": json.dumps(dict(data)), "GCM": json.dumps(message)})
+
+
+def send(endpoint_arn: str, data: Mapping[str, str], expires_at: datetime) -> bool:
+    """Push ``data`` to the device (FCM v1 data message, high priority, kept by FCM no longer than
+    ``expires_at``). False if the endpoint no longer takes messages (disabled or gone): the device
+    is unreachable for now."""
     sns = aws.client("sns")
-    data = json.dumps(payload)
     try:
         sns.publish(
             TargetArn=endpoint_arn,
             MessageStructure="json",
-            Message=json.dumps({"default": data, "GCM": json.dumps({"data": payload})}),
+            # The time-to-live counts from the moment of publishing.
+            Message=sns_message(data, expires_at, clock.now()),
         )
     except (sns.exceptions.EndpointDisabledException, sns.exceptions.NotFoundException):
         return False

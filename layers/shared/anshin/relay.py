@@ -88,14 +88,16 @@ def relay(command_id: str, attempt: int, now: datetime) -> str:
     device = devices.get(str(command["deviceId"]))
     if device is None or "endpointArn" not in device:
         return "UNREACHABLE"
-    payload: dict[str, Any] = {
+    # FCM v1 data: string values only.
+    payload: dict[str, str] = {
         "commandId": command_id,
-        "action": command["action"],
-        "expiresAt": command["expiresAt"],
+        "action": str(command["action"]),
+        "expiresAt": str(command["expiresAt"]),
     }
     if command["action"] == Action.BACKUP.value:
         payload["uploadUrl"] = push.upload_url(commands.backup_key(str(command["contractId"]), command_id))
-    return "PUSHED" if push.send(str(device["endpointArn"]), payload) else "UNREACHABLE"
+    expires_at = parse_iso(payload["expiresAt"])
+    return "PUSHED" if push.send(str(device["endpointArn"]), payload, expires_at) else "UNREACHABLE"
 
 
 def follow_up(command_id: str, attempt: int, now: datetime) -> dict[str, Any]:
