@@ -72,7 +72,6 @@ def document() -> dict[str, Any]:
     # The modules read their configuration at import; generating the document touches no AWS.
     os.environ.setdefault("IDEMPOTENCY_TABLE", "openapi-generation")
     os.environ.setdefault("AWS_DEFAULT_REGION", "ap-northeast-1")
-    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
     for name in API_FUNCTIONS:

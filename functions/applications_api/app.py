@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from anshin import applications, aws, clock, staff
 from anshin.applications import ApplicationRequest, ApplicationStatus
 from anshin.http import STAFF_ONLY, ApiError, body_refusal, install_error_handlers
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
@@ -27,7 +27,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
 logger = Logger()
-tracer = Tracer()
 app = APIGatewayRestResolver(enable_validation=True)
 install_error_handlers(app)
 
@@ -43,7 +42,6 @@ def receive_once(request: dict[str, Any]) -> dict[str, Any]:
     return receive(ApplicationRequest.model_validate(request["body"]))
 
 
-@tracer.capture_method
 def receive(body: ApplicationRequest) -> dict[str, Any]:
     """Store the application in its account's line and start its one approval execution."""
     application_id = applications.new_application_id()
@@ -150,7 +148,6 @@ STAFF_ROUTES = frozenset({"/applications/{applicationId}/decision"})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if refused := staff.refusal(event, STAFF_ROUTES) or body_refusal(event):
         return refused

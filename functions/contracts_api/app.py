@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from anshin import billing, clock, lifecycle, staff
 from anshin.http import STAFF_ONLY, ApiError, body_refusal, install_error_handlers
 from anshin.terms import BillingMonth
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
@@ -15,7 +15,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 logger = Logger()
-tracer = Tracer()
 app = APIGatewayRestResolver(enable_validation=True)
 install_error_handlers(app)
 
@@ -110,7 +109,6 @@ def read_invoice(
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if refused := staff.refusal(event) or body_refusal(event):
         return refused

@@ -7,11 +7,10 @@ from typing import Any
 from anshin import aws, clock, jobs, lifecycle, metrics
 from anshin.handler import correlate
 from anshin.terms import BillingMonth
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
-tracer = Tracer()
 
 
 def announce(ended: list[dict[str, Any]]) -> None:
@@ -45,7 +44,6 @@ def page(
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     correlate(event)
     month = BillingMonth.parse(event["month"])

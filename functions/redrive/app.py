@@ -6,15 +6,13 @@ import os
 from typing import Any
 
 from anshin import redrive
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
-tracer = Tracer()
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     report = redrive.redrive(
         {queue["url"]: queue["kind"] for queue in json.loads(os.environ["DEAD_LETTER_QUEUES"])},

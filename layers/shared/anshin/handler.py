@@ -1,17 +1,17 @@
-"""What every workflow task handler shares: logging, tracing and the event shape."""
+"""What every workflow task handler shares: logging and the event shape (tracing is Lambda's
+active tracing, without the X-Ray SDK)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from anshin import metrics
 
 logger = Logger()
-tracer = Tracer()
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 #: From a step's result: the business metric it is (name and dimensions), or None.
@@ -36,7 +36,6 @@ def workflow_task(
     business event the result is, if any (anshin.metrics)."""
 
     @logger.inject_lambda_context(clear_state=True)
-    @tracer.capture_lambda_handler
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         correlate(event)
         if "applicationId" in event:
