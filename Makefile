@@ -64,13 +64,24 @@ layer: $(LAYER).built ## build the shared Lambda layer into .build/layer
 synth: $(LAYER).built ## synthesize the CDK app into cdk.out/
 	$(PY) -m infra.app
 
+# The IAM policy evaluator of the permission check (tests/permissions), from npm with its lock.
+IAM_TOOL := tools/iam-simulate
+$(IAM_TOOL)/node_modules/.installed: $(IAM_TOOL)/package-lock.json
+	npm ci --prefix $(IAM_TOOL) --no-audit --no-fund --loglevel=error
+	touch $@
+
+#: Where the suite records each function's AWS requests (anshin.call_log) for the permission check.
+CALL_LOG := $(CURDIR)/.build/aws-calls
+
 .PHONY: test
-test: install ## run every test: unit, integration, infra and the e2e tests on the local stack
-	$(PY) -m pytest -n 2 --dist loadgroup
+test: install $(IAM_TOOL)/node_modules/.installed ## run every test: unit, integration, infra, e2e, then the permission check
+	rm -rf $(CALL_LOG) && mkdir -p $(CALL_LOG)
+	ANSHIN_CALL_LOG=$(CALL_LOG) $(PY) -m pytest -n 2 --dist loadgroup -m "not recorded"
+	ANSHIN_CALL_LOG=$(CALL_LOG) ANSHIN_PERMISSIONS_REQUIRED=1 $(PY) -m pytest -m recorded tests/permissions
 
 .PHONY: test-fast
-test-fast: install ## the tests without the e2e ones
-	$(PY) -m pytest -n 2 -m "not e2e"
+test-fast: install $(IAM_TOOL)/node_modules/.installed ## the tests without the e2e ones (and without the permission check)
+	$(PY) -m pytest -n 2 -m "not e2e and not recorded"
 
 .PHONY: lint
 lint: $(VENV)/.installed ## ruff and mypy

@@ -36,6 +36,17 @@ class Settings:
     #: Local deployments only: every function can be made to raise for its next N calls
     #: (anshin.faults, ``make fault``). Never on in AWS.
     fault_injection: bool = False
+    #: A device token's lifetime in days: the app rotates it before then (anshin.devices).
+    device_token_days: int = 30
+    #: How long a WIPE is refused after a device is registered again or the passphrase changes.
+    credential_cooldown_hours: int = 24
+    #: Device registrations one source address may attempt per 15 minutes (guessing codes). A
+    #: local stack, where every caller is 127.0.0.1, raises it (LOCAL_CONTEXT).
+    registration_attempts_per_source: int = 20
+    #: Local test runs only: the directory each function records the AWS requests it makes to
+    #: (anshin.call_log, for the permission check of tests/permissions). Needs fault_injection's
+    #: wrapper. Never set in AWS.
+    call_log: str = ""
 
     @classmethod
     def from_context(cls, scope: Construct) -> Settings:
@@ -59,4 +70,10 @@ class Settings:
             api_waf=str(get("apiWaf", cls.api_waf)).lower() in ("true", "1"),
             log_retention_days=int(str(get("logRetentionDays", cls.log_retention_days))),
             fault_injection=str(get("faultInjection", cls.fault_injection)).lower() in ("true", "1"),
+            call_log=str(get("callLog", cls.call_log)),
+            device_token_days=int(str(get("deviceTokenDays", cls.device_token_days))),
+            registration_attempts_per_source=int(
+                str(get("registrationAttemptsPerSource", cls.registration_attempts_per_source))
+            ),
+            credential_cooldown_hours=int(str(get("credentialCooldownHours", cls.credential_cooldown_hours))),
         )

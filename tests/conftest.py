@@ -12,7 +12,6 @@ os.environ.update(
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
         "POWERTOOLS_SERVICE_NAME": "anshin",
-        "POWERTOOLS_TRACE_DISABLED": "1",
         "POWERTOOLS_METRICS_NAMESPACE": "Anshin",
         "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
@@ -20,6 +19,14 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
+
+if os.environ.get("ANSHIN_CALL_LOG"):
+    # make test records each function's AWS requests (tests/permissions): hook botocore before
+    # any client exists.
+    from anshin import call_log
+
+    os.makedirs(os.environ["ANSHIN_CALL_LOG"], exist_ok=True)
+    call_log.install()
 
 
 @pytest.fixture

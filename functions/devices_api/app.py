@@ -1,13 +1,14 @@
-"""REST API for the support app on a device (Appendix, R16): register, set the passphrase,
-report the result of a remote command. Public routes: registration is proved by the member
-confirmation code, later calls by the device's own token (``Authorization: Bearer …``)."""
+"""REST API for the support app on a device (Appendix, R16): register, rotate the device token,
+set the passphrase, report the result of a remote command. Public routes: registration is proved
+by the member confirmation code, later calls by the device's own live token
+(``Authorization: Bearer …``)."""
 
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from anshin import clock, commands, devices, metrics
+from anshin import clock, commands, devices, limits, metrics
 from anshin.http import DEVICE_ONLY, ApiError, body_refusal, install_error_handlers, proxy_error
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
@@ -15,7 +16,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 logger = Logger()
-tracer = Tracer()
 app = APIGatewayRestResolver(enable_validation=True)
 install_error_handlers(app)
 
@@ -33,13 +33,28 @@ class Registration(BaseModel):
 
 @app.post("/devices/registrations")
 def register(body: Annotated[Registration, Body()]) -> Response[dict[str, Any]]:
+    source = str(app.current_event.request_context.identity.source_ip or "unknown")
     try:
         answer = devices.register(
-            body.memberConfirmationCode, body.deviceId, body.model, body.platform, body.pushToken, clock.now()
+            body.memberConfirmationCode,
+            body.deviceId,
+            body.model,
+            body.platform,
+            body.pushToken,
+            clock.now(),
+            source,
         )
     except devices.UnknownCode:
+        # One answer for an unknown code and for a known code with another device.
         raise ApiError(
-            404, "MEMBER_CODE_NOT_FOUND", "No contract has this member confirmation code."
+            404, "MEMBER_CODE_NOT_FOUND", "No contract has this member confirmation code for this device."
+        ) from None
+    except limits.TooManyAttempts as refused:
+        raise ApiError(
+            429,
+            "TOO_MANY_ATTEMPTS",
+            "Too many registration attempts; try again later.",
+            retry_after=refused.retry_after,
         ) from None
     except devices.ContractForming:
         raise ApiError(
@@ -50,10 +65,16 @@ def register(body: Annotated[Registration, Body()]) -> Response[dict[str, Any]]:
         ) from None
     except devices.UnsupportedDevice:
         raise ApiError(422, "UNSUPPORTED_DEVICE", "The support app runs on Android devices only.") from None
-    except devices.DeviceMismatch:
-        raise ApiError(409, "DEVICE_MISMATCH", "This is not the device the contract protects.") from None
     logger.info("device registered", extra={"contractId": answer["contractId"]})
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=answer)
+
+
+@app.post("/devices/<deviceId>/token", security=DEVICE_ONLY)
+def rotate_token(deviceId: Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]) -> dict[str, Any]:
+    """The app replaces its token before it expires; the old one stops working at once."""
+    answer = devices.rotate_token(_device(), clock.now())
+    logger.info("device token rotated", extra={"deviceId": deviceId})
+    return answer
 
 
 class Passphrase(BaseModel):
@@ -63,7 +84,11 @@ class Passphrase(BaseModel):
 
 #: The routes a device calls with its own token (``Authorization: Bearer …``).
 DEVICE_ROUTES = frozenset(
-    {"/devices/{deviceId}/passphrase", "/devices/{deviceId}/commands/{commandId}/result"}
+    {
+        "/devices/{deviceId}/passphrase",
+        "/devices/{deviceId}/token",
+        "/devices/{deviceId}/commands/{commandId}/result",
+    }
 )
 
 
@@ -77,7 +102,7 @@ def device_refusal(event: dict[str, Any]) -> dict[str, Any] | None:
     header = str(headers.get("authorization") or "")
     token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else None
     device_id = str((event.get("pathParameters") or {}).get("deviceId") or "")
-    device = devices.authenticate(device_id, token) if token and len(device_id) <= 128 else None
+    device = devices.authenticate(device_id, token, clock.now()) if token and len(device_id) <= 128 else None
     if device is None:
         return proxy_error(401, "DEVICE_NOT_AUTHENTICATED", "This call needs the device's own token.")
     app.append_context(device=device)
@@ -94,7 +119,7 @@ def set_passphrase(
     body: Annotated[Passphrase, Body()],
 ) -> Response[None]:
     device = _device()
-    devices.set_passphrase(str(device["contractId"]), body.passphrase, clock.now())
+    devices.set_passphrase(str(device["contractId"]), deviceId, body.passphrase, clock.now())
     logger.info("passphrase registered", extra={"contractId": device["contractId"]})
     return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body=None)
 
@@ -148,7 +173,6 @@ def report_result(
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if refused := device_refusal(event) or body_refusal(event):
         return refused

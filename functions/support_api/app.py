@@ -5,10 +5,10 @@ import os
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from anshin import clock, commands, relay, staff, support_sessions, verification
+from anshin import clock, commands, devices, relay, staff, support_sessions, verification
 from anshin.http import STAFF_ONLY, ApiError, body_refusal, install_error_handlers
 from anshin.support import EXCLUDED_CATEGORIES, SUPPORTED_CATEGORIES, Channel
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
@@ -16,7 +16,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 logger = Logger()
-tracer = Tracer()
 app = APIGatewayRestResolver(enable_validation=True)
 install_error_handlers(app)
 
@@ -98,6 +97,14 @@ def send_command(
         raise ApiError(
             422, "WIPE_NOT_CONFIRMED", 'A wipe erases the device: send confirm: "WIPE" to proceed.'
         ) from None
+    except commands.WipeCoolingDown as cooling:
+        raise ApiError(
+            409,
+            "WIPE_COOLDOWN",
+            "The device was registered again or the passphrase changed recently; a wipe waits "
+            "until then (a lock does not).",
+            wipeRefusedUntil=cooling.until,
+        ) from None
     if created or (command["status"] == commands.CommandStatus.PENDING.value and not command["attempts"]):
         # A command not yet relayed (the first publish may have failed) is published again; the
         # relay pushes each attempt once.
@@ -111,6 +118,27 @@ def send_command(
         content_type=content_types.APPLICATION_JSON,
         body={"commandId": command["commandId"], "status": command["status"], "created": created},
     )
+
+
+class Revocation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+@app.post("/contracts/<contractId>/devices/<deviceId>/revocation", security=STAFF_ONLY)
+def revoke_device(
+    contractId: ContractId,
+    deviceId: Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]{1,128}$")],
+    body: Annotated[Revocation, Body()],
+) -> dict[str, Any]:
+    """The device's token stops working now (a lost phone, a suspected takeover); audited."""
+    who = staff.staff_id(app.current_event.raw_event)
+    try:
+        answer = devices.revoke(contractId, deviceId, who, clock.now(), body.reason)
+    except devices.UnknownDevice:
+        raise ApiError(404, "DEVICE_NOT_FOUND", "No device of this contract has this id.") from None
+    logger.info("device token revoked", extra={"contractId": contractId, "staff": who})
+    return answer
 
 
 @app.get("/commands/<commandId>", security=STAFF_ONLY)
@@ -165,7 +193,6 @@ def close_session(
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if refused := staff.refusal(event) or body_refusal(event):
         return refused

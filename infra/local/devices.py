@@ -147,7 +147,8 @@ class SimulatedDevice:
 
     def handle(self, api_url: str, message: dict[str, Any]) -> None:
         """Run one pushed command (once per command id) and report its result."""
-        payload = json.loads(json.loads(message["Message"])["GCM"])["data"]
+        # SNS's FCM v1 shape: {"GCM": "{\"fcmV1Message\": {\"message\": {\"data\": {...}, ...}}}"}
+        payload = json.loads(json.loads(message["Message"])["GCM"])["fcmV1Message"]["message"]["data"]
         self.received.append(payload)
         command_id = str(payload["commandId"])
         if command_id in self.ran:
@@ -250,7 +251,9 @@ class DeviceFleet:
         """Take every contract notified since the last look, and install the app on the ones due."""
         sqs = client("sqs", self.endpoint)
         for message in sqs.receive_message(QueueUrl=self._inbox, MaxNumberOfMessages=10).get("Messages", []):
-            self.pending.append(Installation(json.loads(message["Body"]), due=self.clock()))
+            notification = json.loads(message["Body"])
+            if notification.get("kind") == "CONTRACT_FORMED":  # not the notices of credential changes
+                self.pending.append(Installation(notification, due=self.clock()))
             sqs.delete_message(QueueUrl=self._inbox, ReceiptHandle=message["ReceiptHandle"])
         self.install_due()
 

@@ -22,12 +22,14 @@ def subscribe_queue(endpoint: str, topic_arn: str, name: str) -> str:
 
 
 class NotificationInbox:
-    """The contract notifications received so far, by application id."""
+    """The contract notifications received so far, by application id, and every other notice
+    (a device registered again, a passphrase changed) in the order it came."""
 
     def __init__(self, endpoint: str, topic_arn: str, prefix: str = "inbox") -> None:
         self.endpoint = endpoint
         self.url = subscribe_queue(endpoint, topic_arn, f"{prefix}-{uuid.uuid4().hex[:8]}")
         self.received: dict[str, dict[str, Any]] = {}
+        self.notices: list[dict[str, Any]] = []
 
     def message_for(self, application_id: str) -> dict[str, Any] | None:
         """The notification of ``application_id`` if it arrived (reads what is waiting), else None:
@@ -35,6 +37,14 @@ class NotificationInbox:
         sqs = client("sqs", self.endpoint)
         for message in sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages", []):
             body = json.loads(message["Body"])
-            self.received[body["applicationId"]] = body
+            if body.get("kind") == "CONTRACT_FORMED":
+                self.received[body["applicationId"]] = body
+            else:
+                self.notices.append(body)
             sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
         return self.received.get(application_id)
+
+    def notices_for(self, contract_id: str) -> list[dict[str, Any]]:
+        """The notices about ``contract_id`` received so far (reads what is waiting)."""
+        self.message_for("")
+        return [n for n in self.notices if n.get("contractId") == contract_id]

@@ -76,8 +76,8 @@ def formed_contract(
     contract_id: str, mobile_contract_id: str, formed_at: datetime, first: bool
 ) -> dict[str, Any]:
     """A contract record as the notification workflow leaves it, with placeholder holder and an
-    Android device whose id, like its member confirmation code, is the contract id (for tests,
-    demos and benchmarks that need contracts formed in the past)."""
+    Android device whose id is the contract id, and no member confirmation code that could be
+    typed (for tests, demos and benchmarks that need contracts formed in the past)."""
     return contracts.contract_item(
         contract_id=contract_id,
         application_id=f"app-{contract_id}",
@@ -87,6 +87,6 @@ def formed_contract(
         holder={"name": "Seed", "email": "seed@example.com", "phone": "09000000000"},
         device={"deviceId": contract_id, "platform": "android", "kind": "smartphone", "model": "Pixel"},
         location_opt_out=False,
-        member_code=contract_id,
+        code_mac=f"seeded-{contract_id}",
         support_phone_number="0120-000-110",
     )

@@ -74,11 +74,15 @@ def _clean_env() -> dict[str, str]:
 
 #: Settings every local deployment gets: the demo staff sign in without MFA (AWS default:
 #: REQUIRED); no WAF association, which the emulator cannot create (AWS default: on); fault
-#: injection (anshin.faults, `make fault`), which AWS deployments never have.
+#: injection (anshin.faults, `make fault`), which AWS deployments never have; no practical limit
+#: of registrations per source address.
 LOCAL_CONTEXT: dict[str, object] = {
     "anshin:staffMfa": "OFF",
     "anshin:apiWaf": False,
     "anshin:faultInjection": True,
+    # Every caller of a local stack is 127.0.0.1 (the simulated devices, the tests): the limit
+    # per source address would be one limit for all of them (AWS default: 20 per 15 minutes).
+    "anshin:registrationAttemptsPerSource": 100_000,
 }
 
 

@@ -41,6 +41,17 @@ class StatefulStack(Stack):
             )
         )
 
+        # The member confirmation code's lookup key is an HMAC under this key (anshin.mac): the
+        # key never leaves KMS, so whoever reads the table cannot try the 10^8 codes offline.
+        self.code_key = kms.Key(
+            self,
+            "CodeMacKey",
+            description="anshin: HMAC of member confirmation codes (their lookup keys)",
+            key_spec=kms.KeySpec.HMAC_256,
+            key_usage=kms.KeyUsage.GENERATE_VERIFY_MAC,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
         table_defaults: dict[str, object] = {
             "partition_key": dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
             "sort_key": dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),

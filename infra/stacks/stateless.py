@@ -62,7 +62,10 @@ class StatelessStack(Stack):
             environment: dict[str, str] | None = None,
             timeout: Duration | None = None,
             dead_letter_queue: sqs.IQueue | None = None,
+            indexes: tuple[str, ...] = (),
         ) -> lambda_.Function:
+            """A function of the contracts table, with Query on the ``indexes`` it reads and no
+            other (DynamoDB authorises an index query on the index's own ARN)."""
             fn = self.function(
                 name,
                 description,
@@ -70,11 +73,16 @@ class StatelessStack(Stack):
                 timeout=timeout,
                 dead_letter_queue=dead_letter_queue,
             )
-            grants.table(fn, data.contracts_table, data.key, write=True)
+            grants.table(fn, data.contracts_table, data.key, write=True, indexes=indexes)
             return fn
 
         record_failure = task("record_failure", "Ends an application that could not complete (R6.4)")
-        issue_credentials = task("issue_credentials", "Issues the member confirmation code (R6.4)")
+        issue_credentials = task(
+            "issue_credentials",
+            "Issues the member confirmation code (R6.4)",
+            environment={"CODE_MAC_KEY_ID": data.code_key.key_arn},
+        )
+        grants.code_mac(issue_credentials, data.code_key)
         send_notification = task(
             "send_notification",
             "Sends the notification that forms the contract (R6.4)",
@@ -148,7 +156,18 @@ class StatelessStack(Stack):
         grants.table(applications_api, data.contracts_table, data.key, write=True)
         grants.table(applications_api, data.idempotency_table, data.key, write=True)
         self.approval.grant_start_execution(applications_api)
-        self.approval.grant_task_response(applications_api)
+        # A staff decision answers the deferred application's task token (R6.2). IAM authorises
+        # SendTaskSuccess/Failure on "*" only: a statement naming the state machine matches
+        # nothing (the permission check, tests/permissions, found CDK's grant_task_response so).
+        applications_api.add_to_role_policy(
+            iam.PolicyStatement(actions=["states:SendTaskSuccess", "states:SendTaskFailure"], resources=["*"])
+        )
+        acknowledge(
+            applications_api,
+            "IAM5[Resource::*]",
+            "states:SendTaskSuccess/SendTaskFailure support no resource-level permission; the task "
+            "token itself is the capability, and only the approval workflow issues tokens.",
+        )
 
         # --- Contract ends (R8-R11), month-end termination and billing (R12, R13) ------------
         contracts_api = task("contracts_api", "REST API of contracts and invoices (staff)")
@@ -157,6 +176,7 @@ class StatelessStack(Stack):
             "account_events",
             "Applies upstream mobile-account changes (R11)",
             dead_letter_queue=account_events_dlq,
+            indexes=("gsi1",),  # the account's contracts
         )
         events.Rule(
             self,
@@ -175,12 +195,16 @@ class StatelessStack(Stack):
         )
         job_run = task("job_run", "Starts and finishes the record of a scheduled job's run")
         billing_shard = task(
-            "billing_shard", "Bills one shard of a month (R12, R13)", timeout=Duration.minutes(5)
+            "billing_shard",
+            "Bills one shard of a month (R12, R13)",
+            timeout=Duration.minutes(5),
+            indexes=("gsi3", "gsi4"),  # ended in or since the month; not ended
         )
         month_end_shard = task(
             "month_end_shard",
             "Ends one shard's contracts at month end (R9, R11)",
             timeout=Duration.minutes(5),
+            indexes=("gsi3",),  # due to end in the month
         )
         month_end_shard.add_to_role_policy(
             iam.PolicyStatement(
@@ -242,23 +266,39 @@ class StatelessStack(Stack):
             environment={
                 "PUSH_PLATFORM_APPLICATION_ARN": push_application,
                 "BACKUP_BUCKET": data.backup_bucket.bucket_name,
+                "CODE_MAC_KEY_ID": data.code_key.key_arn,
+                "CUSTOMER_NOTIFICATION_TOPIC_ARN": data.customer_notification_topic.topic_arn,
+                "DEVICE_TOKEN_DAYS": str(settings.device_token_days),
+                "CREDENTIAL_COOLDOWN_HOURS": str(settings.credential_cooldown_hours),
+                "REGISTRATION_ATTEMPTS_PER_SOURCE": str(settings.registration_attempts_per_source),
             },
+            indexes=("gsi2",),  # member-code MACs
         )
-        devices_api.add_to_role_policy(
-            iam.PolicyStatement(actions=["sns:CreatePlatformEndpoint"], resources=[push_application])
-        )
+        grants.code_mac(devices_api, data.code_key)
+        # Registration attempts are counted in the sessions table (anshin.limits).
+        grants.table(devices_api, data.sessions_table, data.key, write=True)
+        # Re-registration and passphrase changes are told to the subscriber.
+        grants.publish(devices_api, data.customer_notification_topic, data.key)
+        # SNS's mobile-push calls support no resource-level permission: IAM authorises them on
+        # "*" only, and a statement naming the application or its endpoints matches nothing
+        # (found by the permission check, tests/permissions). Publishing to an endpoint does.
         devices_api.add_to_role_policy(
             iam.PolicyStatement(
-                actions=["sns:GetEndpointAttributes", "sns:SetEndpointAttributes"], resources=[push_endpoints]
+                actions=[
+                    "sns:CreatePlatformEndpoint",
+                    "sns:GetEndpointAttributes",
+                    "sns:SetEndpointAttributes",
+                ],
+                resources=["*"],
             )
         )
         # HeadObject of the device's uploaded backup needs s3:GetObject.
         devices_api.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[backups]))
         acknowledge(
             devices_api,
-            push_endpoints_finding,
-            "One platform endpoint per device, created at registration: limited to the support app's "
-            "own platform application.",
+            "IAM5[Resource::*]",
+            "sns:CreatePlatformEndpoint/Get-/SetEndpointAttributes support no resource-level "
+            "permission; the endpoints the function creates belong to the support app's application.",
         )
         acknowledge(
             devices_api,
@@ -353,11 +393,9 @@ class StatelessStack(Stack):
         sessions = self.api.root.add_resource("support-sessions")
         self.staff_method(sessions, "POST", support_integration)
         self.staff_method(sessions.add_resource("{sessionId}"), "PATCH", support_integration)
-        self.staff_method(
-            contract.add_resource("devices").add_resource("{deviceId}").add_resource("commands"),
-            "POST",
-            support_integration,
-        )
+        contract_device = contract.add_resource("devices").add_resource("{deviceId}")
+        self.staff_method(contract_device.add_resource("commands"), "POST", support_integration)
+        self.staff_method(contract_device.add_resource("revocation"), "POST", support_integration)
         self.staff_method(
             self.api.root.add_resource("commands").add_resource("{commandId}"), "GET", support_integration
         )
@@ -375,6 +413,12 @@ class StatelessStack(Stack):
             "PUT",
             devices_integration,
             "the device authenticates with its own device token, checked by the handler",
+        )
+        self.public_method(
+            device.add_resource("token"),
+            "POST",
+            devices_integration,
+            "the device rotates its own device token, checked by the handler",
         )
         self.public_method(
             device.add_resource("commands").add_resource("{commandId}").add_resource("result"),
@@ -519,10 +563,17 @@ class StatelessStack(Stack):
         return fn
 
     def fault_environment(self, name: str) -> dict[str, str]:
-        """Local deployments only (anshin.faults): the switch, the function's name, its handler."""
+        """Local deployments only (anshin.faults): the switch, the function's name, its handler,
+        and where a test run records the function's AWS requests (anshin.call_log)."""
         if not self.settings.fault_injection:
             return {}
-        return {"ANSHIN_FAULT_INJECTION": "on", "ANSHIN_FUNCTION": name, "ANSHIN_HANDLER": "app.handler"}
+        recording = {"ANSHIN_CALL_LOG": self.settings.call_log} if self.settings.call_log else {}
+        return {
+            "ANSHIN_FAULT_INJECTION": "on",
+            "ANSHIN_FUNCTION": name,
+            "ANSHIN_HANDLER": "app.handler",
+            **recording,
+        }
 
     def state_machine(
         self,

@@ -4,6 +4,7 @@ The tests here talk to it only as a user or operator would: HTTP to the deployed
 and AWS APIs (boto3 with ``endpoint_url``) to look inside.
 """
 
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 import boto3
 import pytest
 import requests
+from anshin import call_log
 
 from infra.local import staff
 from infra.local.devices import DeviceFleet
@@ -36,7 +38,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def local_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalService]:
-    service = LocalService.start(work_dir=tmp_path_factory.mktemp("local"), context=FAST_COMMANDS)
+    # Under make test, every deployed function records the AWS requests it makes for the
+    # permission check (tests/permissions); the handler tests record theirs alike.
+    recording = {"anshin:callLog": os.environ[call_log.LOG]} if os.environ.get(call_log.LOG) else {}
+    service = LocalService.start(
+        work_dir=tmp_path_factory.mktemp("local"), context={**FAST_COMMANDS, **recording}
+    )
     try:
         for staff_account in (DEMO_STAFF, DEMO_NOT_STAFF):
             staff.ensure(service.endpoint, service.output("StaffUserPoolId"), staff_account)

@@ -225,6 +225,7 @@ PUBLIC_ROUTES = {
     ("GET", "/openapi.json"),
     ("POST", "/devices/registrations"),
     ("PUT", "/devices/{deviceId}/passphrase"),
+    ("POST", "/devices/{deviceId}/token"),
     ("POST", "/devices/{deviceId}/commands/{commandId}/result"),
 }
 
@@ -358,6 +359,26 @@ def test_fault_injection_is_never_deployed_to_aws(service_template: assertions.T
     for function in service_template.find_resources("AWS::Lambda::Function").values():
         assert function["Properties"]["Handler"] == "app.handler"
         assert faults.SWITCH not in function["Properties"]["Environment"]["Variables"]
+        assert "ANSHIN_CALL_LOG" not in function["Properties"]["Environment"]["Variables"]  # call_log
+
+
+def test_credential_settings_in_aws(
+    service_template: assertions.Template, data_template: assertions.Template
+) -> None:
+    """Registration guessing limited per source address, tokens for 30 days, a day's cooldown,
+    and the member code's HMAC key in KMS (retained with the data)."""
+    functions = service_template.find_resources("AWS::Lambda::Function")
+    [devices_api] = [f for name, f in functions.items() if name.startswith("DevicesApi")]
+    variables = devices_api["Properties"]["Environment"]["Variables"]
+    assert variables["REGISTRATION_ATTEMPTS_PER_SOURCE"] == "20"
+    assert (variables["DEVICE_TOKEN_DAYS"], variables["CREDENTIAL_COOLDOWN_HOURS"]) == ("30", "24")
+    data_template.has_resource(
+        "AWS::KMS::Key",
+        {
+            "Properties": {"KeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC"},
+            "DeletionPolicy": "Retain",
+        },
+    )
 
 
 def test_local_deployments_wrap_every_handler_for_fault_injection(tmp_path: Path) -> None:
@@ -409,3 +430,40 @@ def test_public_api_is_behind_waf_with_a_rate_limit_and_a_body_limit(
     assert statements["RatePerAddress"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
     assert statements["BodyTooLarge"]["SizeConstraintStatement"]["ComparisonOperator"] == "GT"
     service_template.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)
+
+
+def test_every_function_is_traced_by_lambda_with_its_x_ray_permissions(
+    service_template: assertions.Template,
+) -> None:
+    """Tracing is Lambda's active tracing (issue 13): no X-Ray SDK in the code, but every
+    function's segments are still sent, which needs the X-Ray actions on its role."""
+    policies = service_template.find_resources("AWS::IAM::Policy")
+    functions = service_template.find_resources("AWS::Lambda::Function")
+    assert len(functions) >= 20
+    for logical_id, function in functions.items():
+        props = function["Properties"]
+        assert props["TracingConfig"] == {"Mode": "Active"}, logical_id
+        role = props["Role"]["Fn::GetAtt"][0]
+        actions: set[str] = set()
+        for policy in policies.values():
+            if {"Ref": role} in policy["Properties"]["Roles"]:
+                for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                    listed = statement["Action"]
+                    actions.update([listed] if isinstance(listed, str) else listed)
+        assert {"xray:PutTraceSegments", "xray:PutTelemetryRecords"} <= actions, logical_id
+
+
+def test_the_layer_ships_no_x_ray_sdk_and_no_code_needs_it() -> None:
+    """The powertools Tracer's X-Ray SDK cost about 150 ms of every cold start (issue 13)."""
+    pins = (ROOT / "layers" / "shared" / "requirements.txt").read_text().splitlines()
+    shipped = {line.split("==")[0].strip().lower() for line in pins if "==" in line}
+    assert "aws-lambda-powertools" in shipped
+    assert not shipped & {"aws-xray-sdk", "wrapt"}
+    built = ROOT / ".build" / "layer" / "python"
+    if built.exists():  # `make layer` builds it; the synthesized stacks above need it
+        assert not (built / "aws_xray_sdk").exists(), "stale layer: run make layer"
+    sources = [*(ROOT / "functions").glob("*/app.py"), *(ROOT / "layers" / "shared" / "anshin").glob("*.py")]
+    assert len(sources) >= 20
+    for source in sources:
+        text = source.read_text()
+        assert "aws_xray_sdk" not in text and "Tracer" not in text, source.relative_to(ROOT)

@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 import pytest
 import time_machine
-from anshin import accounts, applications, contracts, screening
+from anshin import accounts, applications, contracts, mac, screening
 from anshin.applications import ApplicationRequest
 from anshin.clock import now
 
@@ -182,7 +182,7 @@ class TestNotificationR64AndR12:
         assert message["contractId"] == result["contractId"]
         assert len(message["memberConfirmationCode"]) == 8
         assert message["supportPhoneNumber"]
-        assert contract["memberCodeDigest"] == contracts.code_digest(message["memberConfirmationCode"])
+        assert contract["memberCodeMac"] == mac.code_mac(message["memberConfirmationCode"])  # keyed (KMS)
         assert message["memberConfirmationCode"] not in json.dumps(contract, default=str)
 
     def test_second_contract_is_billed_from_its_month(self) -> None:

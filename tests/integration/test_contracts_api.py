@@ -60,7 +60,7 @@ def test_read_a_contract(api: Any, lambda_context: object, contract_id: str) -> 
     assert status == 200
     assert body["status"] == "ACTIVE"
     assert body["firstBillableMonth"] == "2026-09"
-    assert "holder" not in body and "memberCodeDigest" not in body
+    assert "holder" not in body and "memberCodeMac" not in body
     assert contract_call(api, lambda_context, "GET", "ctr-ffff")[0] == 404
 
 

@@ -12,7 +12,7 @@ import time_machine
 from anshin import commands, devices
 from anshin.terms import JST
 
-from tests.integration.conftest import STAFF, api_call, handler_fixture, load_handler, pushed
+from tests.integration.conftest import STAFF, api_call, give_code, handler_fixture, load_handler, pushed
 from tests.integration.test_contract_end_and_billing import seed_account, seed_contract
 from tests.integration.test_devices_and_support import verify
 
@@ -30,8 +30,11 @@ def device(aws_env: dict[str, str]) -> dict[str, str]:
     """An active contract whose Android device registered the app and set the passphrase."""
     seed_account("MC-1", has_formed_contract=True)
     contract_id = seed_contract("MC-1", datetime(2026, 9, 1, tzinfo=JST), first=False)
-    registered = devices.register(contract_id, contract_id, "Pixel 9", "android", "fcm-secret", NOON)
-    devices.set_passphrase(contract_id, "sakura-2026", NOON)
+    give_code(contract_id, "12345678")
+    registered = devices.register(
+        "12345678", contract_id, "Pixel 9", "android", "fcm-secret", NOON, "127.0.0.1"
+    )
+    devices.set_passphrase(contract_id, contract_id, "sakura-2026", NOON)
     device = devices.get(contract_id)
     assert device is not None
     return {
@@ -183,7 +186,7 @@ class TestRequest:
         self, support_api: Any, lambda_context: object, device: dict[str, str]
     ) -> None:
         other_id = seed_contract("MC-1", datetime(2026, 9, 2, tzinfo=JST), first=False)
-        devices.set_passphrase(other_id, "other-pass", NOON)
+        devices.set_passphrase(other_id, other_id, "other-pass", NOON)
         with time_machine.travel(NOON, tick=False):
             verification_id = verified(support_api, lambda_context, device)
             other = verify(support_api, lambda_context, other_id, "other-pass")[1]["verificationId"]

@@ -35,16 +35,23 @@ def test_replays_to_the_topic_and_the_job_then_deletes_and_keeps_what_it_cannot(
     aws_env: dict[str, str], redrive_fn: Any, monkeypatch: pytest.MonkeyPatch, lambda_context: object
 ) -> None:
     sqs = boto3.client("sqs")
-    relay_dlq = sqs.create_queue(QueueName="relay-dlq")["QueueUrl"]
+    events_dlq = sqs.create_queue(QueueName="events-dlq")["QueueUrl"]
     job_dlq = sqs.create_queue(QueueName="job-dlq")["QueueUrl"]
+    other_job_dlq = sqs.create_queue(QueueName="other-job-dlq")["QueueUrl"]
+    relay_dlq = sqs.create_queue(QueueName="relay-dlq")["QueueUrl"]
     job = aws_env["COMMAND_DELIVERY_STATE_MACHINE_ARN"]  # any state machine stands in for a job
+    other_job = aws_env["APPROVAL_STATE_MACHINE_ARN"]
     sqs.send_message(QueueUrl=relay_dlq, MessageBody=sns_event({"commandId": "cmd-1", "attempt": 2}))
     sqs.send_message(QueueUrl=relay_dlq, MessageBody="not json")
     sqs.send_message(QueueUrl=job_dlq, MessageBody=json.dumps({"scheduledTime": "2026-12-01T00:05:00+09:00"}))
-    monkeypatch.setenv(
-        "DEAD_LETTER_QUEUES",
-        json.dumps([{"url": relay_dlq, "kind": "command-relay"}, {"url": job_dlq, "kind": f"job:{job}"}]),
-    )
+    # The setting as the stack writes it (the permission check maps each queue to the template's).
+    dead_letters = [
+        {"url": events_dlq, "kind": "account-events"},
+        {"url": job_dlq, "kind": f"job:{job}"},
+        {"url": other_job_dlq, "kind": f"job:{other_job}"},
+        {"url": relay_dlq, "kind": "command-relay"},
+    ]
+    monkeypatch.setenv("DEAD_LETTER_QUEUES", json.dumps(dead_letters))
     monkeypatch.setenv("ACCOUNT_EVENTS_FUNCTION", "account-events")
     relay_subscriber = sqs.create_queue(QueueName="relay-spy")["QueueUrl"]
     boto3.client("sns").subscribe(
@@ -58,7 +65,12 @@ def test_replays_to_the_topic_and_the_job_then_deletes_and_keeps_what_it_cannot(
 
     report = redrive_fn.handler({}, lambda_context)
 
-    assert report == {"relay-dlq": {"replayed": 1, "kept": 1}, "job-dlq": {"replayed": 1, "kept": 0}}
+    assert report == {
+        "events-dlq": {"replayed": 0, "kept": 0},
+        "job-dlq": {"replayed": 1, "kept": 0},
+        "other-job-dlq": {"replayed": 0, "kept": 0},
+        "relay-dlq": {"replayed": 1, "kept": 1},
+    }
     republished = sqs.receive_message(QueueUrl=relay_subscriber)["Messages"]
     assert [json.loads(m["Body"]) for m in republished] == [{"commandId": "cmd-1", "attempt": 2}]
     executions = boto3.client("stepfunctions").list_executions(stateMachineArn=job)["executions"]

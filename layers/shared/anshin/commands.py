@@ -57,6 +57,15 @@ class WipeNotConfirmed(Exception):
     pass
 
 
+class WipeCoolingDown(Exception):
+    """The device was registered again, or the passphrase changed, less than the cooldown ago:
+    a WIPE waits until ``until`` (anshin.devices); a LOCK does not."""
+
+    def __init__(self, until: str) -> None:
+        super().__init__(until)
+        self.until = until
+
+
 class CommandNotFound(LookupError):
     pass
 
@@ -132,6 +141,9 @@ def request(
         raise NotVerified(contract_id)
     if action == Action.WIPE and confirm != WIPE_CONFIRMATION:
         raise WipeNotConfirmed(contract_id)
+    cooling = contract.get("wipeCooldownUntil")
+    if action == Action.WIPE and cooling and parse_iso(str(cooling)) > now:
+        raise WipeCoolingDown(str(cooling))
 
     for _ in range(3):
         existing = _in_flight(device_id, action, now)

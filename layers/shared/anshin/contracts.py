@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import secrets
 from datetime import datetime
 from typing import Any
 
-from anshin import accounts, applications, aws, contract_rules, shards
+from anshin import accounts, applications, aws, contract_rules, mac, notifications, shards
 from anshin.applications import ApplicationStatus
 from anshin.clock import iso, now, parse_iso
 from anshin.contract_rules import ContractStatus
@@ -23,15 +21,10 @@ def key(contract_id: str) -> dict[str, str]:
     return {"pk": f"CONTRACT#{contract_id}", "sk": "CONTRACT"}
 
 
-def code_digest(member_confirmation_code: str) -> str:
-    """Only a digest of the member confirmation code is stored; it is looked up by digest."""
-    return hashlib.sha256(member_confirmation_code.encode()).hexdigest()
-
-
-def code_key(member_confirmation_code: str, kind: str) -> dict[str, str]:
-    """gsi2: the member confirmation code's lookup, by digest, on the application that issued it
-    (``APPLICATION``) and then on the contract (``CONTRACT``)."""
-    return {"gsi2pk": f"CODE#{code_digest(member_confirmation_code)}", "gsi2sk": kind}
+def code_key(code_mac: str, kind: str) -> dict[str, str]:
+    """gsi2: the member confirmation code's lookup, by its keyed digest (anshin.mac), on the
+    application that issued it (``APPLICATION``) and then on the contract (``CONTRACT``)."""
+    return {"gsi2pk": f"CODE#{code_mac}", "gsi2sk": kind}
 
 
 def issue_credentials(application_id: str) -> dict[str, Any]:
@@ -48,12 +41,13 @@ def issue_credentials(application_id: str) -> dict[str, Any]:
             "memberConfirmationCode": f"{secrets.randbelow(10**8):08d}",
             "supportPhoneNumber": os.environ.get("SUPPORT_PHONE_NUMBER", DEFAULT_SUPPORT_PHONE_NUMBER),
         }
-        lookup = code_key(credentials["memberConfirmationCode"], "APPLICATION")
+        code_mac = mac.code_mac(credentials["memberConfirmationCode"])
+        lookup = code_key(code_mac, "APPLICATION")
         try:
             aws.contracts_table().update_item(
                 Key=applications.key(application_id),
                 UpdateExpression="SET contractId = :c, pendingCode = :code, supportPhoneNumber = :phone, "
-                "gsi2pk = :gsi2pk, gsi2sk = :gsi2sk",
+                "codeMac = :mac, gsi2pk = :gsi2pk, gsi2sk = :gsi2sk",
                 ConditionExpression="attribute_not_exists(contractId) AND #s = :approved",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={
@@ -61,6 +55,7 @@ def issue_credentials(application_id: str) -> dict[str, Any]:
                     ":code": credentials["memberConfirmationCode"],
                     ":phone": credentials["supportPhoneNumber"],
                     ":approved": ApplicationStatus.APPROVED.value,
+                    ":mac": code_mac,
                     **{f":{k}": v for k, v in lookup.items()},
                 },
             )
@@ -96,20 +91,10 @@ def send_notification(application_id: str, correlation_id: str | None = None) ->
     application = applications.require(application_id)
     if "formedAt" in application:
         return {"applicationId": application_id, "formedAt": application["formedAt"]}
-    aws.client("sns").publish(
-        TopicArn=os.environ["CUSTOMER_NOTIFICATION_TOPIC_ARN"],
-        Message=json.dumps(notification_message(application), ensure_ascii=False),
-        MessageAttributes={
-            "kind": {"DataType": "String", "StringValue": "CONTRACT_FORMED"},
-            # At least once: a step that dies after SNS accepted the message and before formedAt is
-            # stored sends it again on retry, identical. Deliverers drop repeats of this id.
-            "notificationId": {"DataType": "String", "StringValue": f"CONTRACT_FORMED#{application_id}"},
-            **(
-                {"correlationId": {"DataType": "String", "StringValue": correlation_id}}
-                if correlation_id
-                else {}
-            ),
-        },
+    notifications.publish(
+        notification_message(application),
+        notification_id=f"CONTRACT_FORMED#{application_id}",
+        correlation_id=correlation_id,
     )
     formed_at = iso(now())
     aws.contracts_table().update_item(
@@ -149,7 +134,7 @@ def record_contract(application_id: str) -> dict[str, Any]:
             holder=application["applicant"],
             device=application["device"],
             location_opt_out=bool(application["consent"]["locationOptOut"]),
-            member_code=application["pendingCode"],
+            code_mac=application["codeMac"],
             support_phone_number=application["supportPhoneNumber"],
         )
         contract_rules.check(contract)
@@ -229,7 +214,7 @@ def contract_item(
     holder: dict[str, Any],
     device: dict[str, Any],
     location_opt_out: bool,
-    member_code: str,
+    code_mac: str,
     support_phone_number: str,
 ) -> dict[str, Any]:
     """A newly formed, ACTIVE contract as stored (R6.4, R12), with its index keys."""
@@ -247,11 +232,11 @@ def contract_item(
         "holder": holder,
         "device": device,
         "locationOptOut": location_opt_out,
-        "memberCodeDigest": code_digest(member_code),
+        "memberCodeMac": code_mac,
         "supportPhoneNumber": support_phone_number,
         "gsi1pk": f"ACCOUNT#{mobile_contract_id}",
         "gsi1sk": f"CONTRACT#{formed}#{contract_id}",
-        **code_key(member_code, "CONTRACT"),
+        **code_key(code_mac, "CONTRACT"),
         **shards.live_key(contract_id),
     }
 

@@ -1,37 +1,48 @@
 """Devices that run the support app (Appendix, R16): registration, device tokens, passphrases.
 
 A device registers with the member confirmation code the contract notification carried (only its
-digest is stored). It gets a device token, shown once; only the token's SHA-256 is kept. The
-subscriber's passphrase (合言葉) is stored only as an Argon2id hash (R16).
+keyed digest is stored, anshin.mac). An unknown code and a known code with another device are
+one refusal, and attempts are limited per code and per source (anshin.limits). The device gets a
+token, shown once; only its SHA-256 is kept. A token lives ``DEVICE_TOKEN_DAYS`` (the app rotates
+it before then), dies with the contract, and staff can revoke it. The subscriber's passphrase
+(合言葉) is stored only as an Argon2id hash (R16).
+
+Registering a device that is already registered, or changing the passphrase, is what someone who
+learnt the code and the device id would do to take a phone over. So each is audited, the
+subscriber is told (customer-notification topic), and for ``CREDENTIAL_COOLDOWN_HOURS`` after it a
+WIPE is refused (a LOCK is not: it protects the subscriber either way).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
-from datetime import datetime
+import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from boto3.dynamodb.conditions import Key
 
-from anshin import applications, aws, contracts, metrics, push
+from anshin import applications, aws, contracts, limits, mac, metrics, notifications, push
 from anshin.applications import ApplicationStatus
-from anshin.clock import iso
+from anshin.clock import iso, parse_iso
 from anshin.contract_rules import ContractStatus
-from anshin.errors import ContractEnded
+from anshin.errors import ContractEnded, ContractNotFound
 
 _hasher = PasswordHasher()
 
 
 class UnknownCode(LookupError):
-    pass
+    """No contract has this code for this device: one refusal whether the code is unknown or
+    belongs to another device, so a guess learns nothing."""
 
 
-class DeviceMismatch(Exception):
-    """The device is not the one the contract protects (R16: the device id identifies it)."""
+class TokenRefused(Exception):
+    """Not this device's token, expired, revoked, or its contract has ended."""
 
 
 class UnsupportedDevice(Exception):
@@ -51,13 +62,13 @@ class ContractForming(Exception):
     accepted it (R6.4). The app tries again shortly."""
 
 
-def contract_by_code(member_confirmation_code: str) -> dict[str, Any] | None:
+def contract_by_code(code_mac: str) -> dict[str, Any] | None:
     """The contract the code was sent for, valid from the instant it was sent (R6.4).
 
     Once recorded, the code's lookup is on the contract. Until then it is on the application that
     issued it: a notified application's contract is recorded here and now, by the very step the
     notification workflow runs (idempotent: whichever comes first records it, once)."""
-    lookup = contracts.code_key(member_confirmation_code, "")["gsi2pk"]
+    lookup = contracts.code_key(code_mac, "")["gsi2pk"]
     page = aws.contracts_table().query(IndexName="gsi2", KeyConditionExpression=Key("gsi2pk").eq(lookup))
     found = {str(item["gsi2sk"]): item for item in page["Items"]}
     if "CONTRACT" in found:
@@ -78,20 +89,47 @@ def contract_by_code(member_confirmation_code: str) -> dict[str, Any] | None:
     return contracts.get(str(recorded["contractId"]))
 
 
+#: What the token, the cooldown and the attempt limits default to (settings of the deployment).
+TOKEN_DAYS = 30
+COOLDOWN_HOURS = 24
+#: Registration attempts allowed per code and per source address in each window.
+ATTEMPTS_PER_CODE = 5
+ATTEMPTS_PER_SOURCE = 20
+ATTEMPT_WINDOW = timedelta(minutes=15)
+
+
+def _token_lifetime() -> timedelta:
+    return timedelta(days=int(os.environ.get("DEVICE_TOKEN_DAYS", TOKEN_DAYS)))
+
+
+def cooldown() -> timedelta:
+    return timedelta(hours=int(os.environ.get("CREDENTIAL_COOLDOWN_HOURS", COOLDOWN_HOURS)))
+
+
 def register(
-    member_confirmation_code: str, device_id: str, model: str, platform: str, push_token: str, at: datetime
+    member_confirmation_code: str,
+    device_id: str,
+    model: str,
+    platform: str,
+    push_token: str,
+    at: datetime,
+    source: str,
 ) -> dict[str, Any]:
     """Register the support app on the contract's device; returns the new device token (once).
-    Registering again (a reinstall) replaces the token and the push endpoint."""
-    contract = contract_by_code(member_confirmation_code)
-    if contract is None:
+    Registering again (a reinstall, or someone else) replaces the token and the push endpoint, is
+    audited, tells the subscriber, and starts the WIPE cooldown."""
+    if platform != "android":
+        raise UnsupportedDevice(platform)  # before the code is looked at: it tells nothing about it
+    code_mac = mac.code_mac(member_confirmation_code)
+    per_source = int(os.environ.get("REGISTRATION_ATTEMPTS_PER_SOURCE", ATTEMPTS_PER_SOURCE))
+    limits.take("REGISTER-SOURCE", source, per_source, ATTEMPT_WINDOW, at)
+    limits.take("REGISTER-CODE", code_mac, ATTEMPTS_PER_CODE, ATTEMPT_WINDOW, at)
+    contract = contract_by_code(code_mac)
+    if contract is None or contract["device"]["deviceId"] != device_id:
         raise UnknownCode()
     if contract["status"] == ContractStatus.ENDED.value:
         raise ContractEnded(contract["contractId"])
-    if platform != "android":
-        raise UnsupportedDevice(platform)
-    if contract["device"]["deviceId"] != device_id:
-        raise DeviceMismatch(device_id)
+    previous = get(device_id)
     token = secrets.token_urlsafe(32)
     aws.contracts_table().put_item(
         Item={
@@ -105,10 +143,65 @@ def register(
             # itself is not kept here; SNS holds it).
             "endpointArn": push.create_endpoint(push_token),
             "tokenDigest": token_digest(token),
+            "tokenExpiresAt": iso(at + _token_lifetime()),
             "registeredAt": iso(at),
         }
     )
-    return {"deviceId": device_id, "contractId": contract["contractId"], "deviceToken": token}
+    if previous is not None and previous.get("contractId") == contract["contractId"]:
+        _credential_changed(contract, device_id, at, "DEVICE_REGISTERED_AGAIN")
+    return {
+        "deviceId": device_id,
+        "contractId": contract["contractId"],
+        "deviceToken": token,
+        "tokenExpiresAt": iso(at + _token_lifetime()),
+    }
+
+
+def _credential_changed(contract: dict[str, Any], device_id: str, at: datetime, what: str) -> None:
+    """Audit it, start the WIPE cooldown, and tell the subscriber (their contact on file)."""
+    contract_id = str(contract["contractId"])
+    until = iso(at + cooldown())
+    aws.transact(
+        [
+            {
+                "Update": {
+                    "TableName": aws.contracts_table().name,
+                    "Key": aws.serializer().key(contracts.key(contract_id)),
+                    "UpdateExpression": "SET wipeCooldownUntil = :until",
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeValues": aws.serializer().values({":until": until}),
+                }
+            },
+            {
+                "Put": {
+                    "TableName": aws.contracts_table().name,
+                    "Item": aws.serializer().item(
+                        {
+                            "pk": f"AUDIT#{contract_id}",
+                            "sk": f"DEVICE#{iso(at)}#{uuid.uuid4().hex}",
+                            "type": "AUDIT",
+                            "contractId": contract_id,
+                            "deviceId": device_id,
+                            "at": iso(at),
+                            "outcome": what,
+                        }
+                    ),
+                }
+            },
+        ]
+    )
+    notifications.publish(
+        {
+            "kind": what,
+            "contractId": contract_id,
+            "deviceId": device_id,
+            "at": iso(at),
+            "wipeRefusedUntil": until,
+            "email": contract["holder"]["email"],
+            "phone": contract["holder"]["phone"],
+        },
+        notification_id=f"{what}#{contract_id}#{iso(at)}",
+    )
 
 
 def get(device_id: str) -> dict[str, Any] | None:
@@ -118,22 +211,103 @@ def get(device_id: str) -> dict[str, Any] | None:
     return item
 
 
-def authenticate(device_id: str, token: str | None) -> dict[str, Any] | None:
-    """The device record if ``token`` is this device's token, else None (constant-time compare)."""
+def authenticate(device_id: str, token: str | None, now: datetime) -> dict[str, Any] | None:
+    """The device record if ``token`` is this device's live token (constant-time compare): not
+    expired, not revoked, and its contract not ended. Else None."""
     device = get(device_id)
-    if device is None or not token:
+    if device is None or not token or "tokenDigest" not in device:
         return None
-    return device if hmac.compare_digest(device["tokenDigest"], token_digest(token)) else None
+    if not hmac.compare_digest(str(device["tokenDigest"]), token_digest(token)):
+        return None
+    if "tokenExpiresAt" not in device or parse_iso(str(device["tokenExpiresAt"])) <= now:
+        return None
+    contract = contracts.get(str(device["contractId"]))
+    if contract is None or contract["status"] == ContractStatus.ENDED.value:
+        return None  # a contract's end revokes its device's token
+    return device
 
 
-def set_passphrase(contract_id: str, passphrase: str, at: datetime) -> None:
-    """R16: store the passphrase as a salted, slow hash only."""
+def rotate_token(device: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The app's own token rotation: a new token for the authenticated device, the old one dead.
+    Conditional on the token it was authenticated with, so two rotations cannot both win."""
+    token = secrets.token_urlsafe(32)
+    expires = iso(now + _token_lifetime())
+    aws.contracts_table().update_item(
+        Key=key(str(device["deviceId"])),
+        UpdateExpression="SET tokenDigest = :new, tokenExpiresAt = :expires, rotatedAt = :now",
+        ConditionExpression="tokenDigest = :old",
+        ExpressionAttributeValues={
+            ":new": token_digest(token),
+            ":old": device["tokenDigest"],
+            ":expires": expires,
+            ":now": iso(now),
+        },
+    )
+    return {"deviceId": device["deviceId"], "deviceToken": token, "tokenExpiresAt": expires}
+
+
+def revoke(contract_id: str, device_id: str, staff_id: str, at: datetime, reason: str) -> dict[str, Any]:
+    """Staff revoke a device's token (a lost phone, a suspected takeover), audited. The app must
+    register again with the member code, which then starts the WIPE cooldown."""
+    contract = contracts.get(contract_id)
+    if contract is None:
+        raise ContractNotFound(contract_id)
+    device = get(device_id)
+    if device is None or device.get("contractId") != contract_id:
+        raise UnknownDevice(device_id)
+    aws.transact(
+        [
+            {
+                "Update": {
+                    "TableName": aws.contracts_table().name,
+                    "Key": aws.serializer().key(key(device_id)),
+                    "UpdateExpression": "REMOVE tokenDigest SET revokedAt = :at, revokedBy = :staff",
+                    "ExpressionAttributeValues": aws.serializer().values(
+                        {":at": iso(at), ":staff": staff_id}
+                    ),
+                }
+            },
+            {
+                "Put": {
+                    "TableName": aws.contracts_table().name,
+                    "Item": aws.serializer().item(
+                        {
+                            "pk": f"AUDIT#{contract_id}",
+                            "sk": f"DEVICE#{iso(at)}#{uuid.uuid4().hex}",
+                            "type": "AUDIT",
+                            "contractId": contract_id,
+                            "deviceId": device_id,
+                            "staffId": staff_id,
+                            "at": iso(at),
+                            "outcome": "DEVICE_TOKEN_REVOKED",
+                            "reason": reason,
+                        }
+                    ),
+                }
+            },
+        ]
+    )
+    return {"deviceId": device_id, "contractId": contract_id, "revokedAt": iso(at)}
+
+
+class UnknownDevice(LookupError):
+    """No device of this contract has this id."""
+
+
+def set_passphrase(contract_id: str, device_id: str, passphrase: str, at: datetime) -> None:
+    """R16: store the passphrase as a salted, slow hash only. Changing one already set is a
+    credential change: audited, the subscriber told, the WIPE cooldown started."""
+    contract = contracts.get(contract_id)
+    if contract is None:
+        raise ContractNotFound(contract_id)
     aws.contracts_table().update_item(
         Key=contracts.key(contract_id),
         UpdateExpression="SET passphraseHash = :h, passphraseSetAt = :at",
         ConditionExpression="attribute_exists(pk)",
         ExpressionAttributeValues={":h": _hasher.hash(passphrase), ":at": iso(at)},
     )
+    if "passphraseHash" in contract:
+        _credential_changed(contract, device_id, at, "PASSPHRASE_CHANGED")
 
 
 def passphrase_matches(contract: dict[str, Any], passphrase: str) -> bool:

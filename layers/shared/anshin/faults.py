@@ -15,7 +15,7 @@ import os
 from functools import cache
 from typing import Any
 
-from anshin import aws
+from anshin import aws, call_log
 
 #: The environment of a function deployed with fault injection on.
 SWITCH = "ANSHIN_FAULT_INJECTION"
@@ -54,6 +54,9 @@ def _wrapped() -> Any:
 
 def handler(event: Any, context: Any) -> Any:
     function = os.environ.get(FUNCTION, "")
+    if os.environ.get(call_log.LOG):
+        call_log.install()  # before the function's clients exist (the permission check)
     if os.environ.get(SWITCH) == "on" and function and take(function):
         raise InjectedFault(f"fault injected into {function}")
-    return _wrapped()(event, context)
+    with call_log.recording(function):
+        return _wrapped()(event, context)

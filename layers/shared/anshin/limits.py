@@ -1,0 +1,41 @@
+"""Attempt limits: a fixed-window counter per (scope, subject) in the sessions table, expiring
+with its window (DynamoDB TTL). One conditional update per attempt, so concurrent attempts
+never overshoot the limit."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from anshin import aws
+from anshin.clock import iso
+
+
+class TooManyAttempts(Exception):
+    """The limit of the current window is used up; ``retry_after`` seconds until the next."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def take(scope: str, subject: str, limit: int, window: timedelta, now: datetime) -> None:
+    """Count one attempt of ``subject`` (a code's MAC, a source address) in ``scope``; raise
+    :class:`TooManyAttempts` when the window already holds ``limit``."""
+    seconds = int(window.total_seconds())
+    start = int(now.timestamp()) // seconds * seconds
+    ends = start + seconds
+    try:
+        aws.sessions_table().update_item(
+            Key={"pk": f"LIMIT#{scope}#{subject}", "sk": f"WINDOW#{start}"},
+            UpdateExpression="ADD attempts :one SET #ttl = :ttl, windowEnds = :ends",
+            ConditionExpression="attribute_not_exists(attempts) OR attempts < :limit",
+            ExpressionAttributeNames={"#ttl": "ttl"},
+            ExpressionAttributeValues={
+                ":one": 1,
+                ":limit": limit,
+                ":ttl": ends,
+                ":ends": iso(datetime.fromtimestamp(ends, now.tzinfo)),
+            },
+        )
+    except aws.client("dynamodb").exceptions.ConditionalCheckFailedException:
+        raise TooManyAttempts(max(1, ends - int(now.timestamp()))) from None

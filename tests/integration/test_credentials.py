@@ -1,0 +1,261 @@
+"""Credentials that cannot be guessed, replayed or silently replaced (R6.4, R16, Appendix):
+the member code's keyed lookup, one refusal for a wrong code or device, attempt limits, device
+tokens that expire, rotate, die with the contract or are revoked, and re-registration or a
+passphrase change that is audited, told to the subscriber, and holds WIPE back for a while.
+Handler tests against moto; time moves with time-machine."""
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+import time_machine
+from anshin import lifecycle
+from anshin.terms import JST
+
+from tests.integration.conftest import (
+    STAFF,
+    api_call,
+    give_code,
+    handler_fixture,
+    rest_event,
+    sent_notifications,
+)
+from tests.integration.test_contract_end_and_billing import seed_account, seed_contract
+
+NOON = datetime(2026, 11, 24, 12, 0, tzinfo=JST)
+CODE = "24681357"
+
+devices_api = handler_fixture("devices_api")
+support_api = handler_fixture("support_api")
+
+
+@pytest.fixture
+def contract_id(aws_env: dict[str, str]) -> str:
+    seed_account("MC-1", has_formed_contract=True)
+    contract_id = seed_contract("MC-1", datetime(2026, 9, 1, tzinfo=JST), first=False)
+    give_code(contract_id, CODE)
+    return contract_id
+
+
+def register(
+    api: Any, context: object, device_id: str, code: str = CODE, source: str = "198.51.100.7"
+) -> Any:
+    event_body = {
+        "memberConfirmationCode": code,
+        "deviceId": device_id,
+        "model": "Pixel 9",
+        "platform": "android",
+    }
+    event = rest_event("POST", "/devices/registrations", {**event_body, "pushToken": "fcm"})
+    event["requestContext"]["identity"]["sourceIp"] = source
+    response = api.handler(event, context)
+    return response["statusCode"], json.loads(response["body"]), response.get("multiValueHeaders") or {}
+
+
+def device_call(
+    api: Any, context: object, method: str, device_id: str, suffix: str, token: str, body: Any = None
+) -> Any:
+    return api_call(
+        api,
+        context,
+        method,
+        f"/devices/{device_id}{suffix}",
+        "/devices/{deviceId}" + suffix,
+        {"deviceId": device_id},
+        body,
+        claims=None,
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+
+def staff_call(api: Any, context: object, contract_id: str, device_id: str, suffix: str, body: Any) -> Any:
+    return api_call(
+        api,
+        context,
+        "POST",
+        f"/contracts/{contract_id}/devices/{device_id}{suffix}",
+        "/contracts/{contractId}/devices/{deviceId}" + suffix,
+        {"contractId": contract_id, "deviceId": device_id},
+        body,
+        claims=STAFF,
+    )
+
+
+def table() -> Any:
+    return boto3.resource("dynamodb").Table("Contracts")
+
+
+class TestTheCode:
+    def test_its_lookup_key_is_keyed_so_the_table_does_not_give_the_code_away(self, contract_id: str) -> None:
+        stored = table().get_item(Key={"pk": f"CONTRACT#{contract_id}", "sk": "CONTRACT"})["Item"]
+        unkeyed = hashlib.sha256(CODE.encode()).hexdigest()
+        assert unkeyed not in json.dumps(stored, default=str)
+        assert stored["gsi2pk"] == f"CODE#{stored['memberCodeMac']}"
+
+    @time_machine.travel(NOON, tick=False)
+    def test_a_wrong_code_and_a_wrong_device_are_one_refusal(
+        self, devices_api: Any, lambda_context: object, contract_id: str
+    ) -> None:
+        wrong_code = register(devices_api, lambda_context, contract_id, code="11111111")
+        wrong_device = register(devices_api, lambda_context, "someone-elses-phone")
+        assert wrong_code[:2] == wrong_device[:2]
+        assert (wrong_code[0], wrong_code[1]["code"]) == (404, "MEMBER_CODE_NOT_FOUND")
+
+    @time_machine.travel(NOON, tick=False)
+    def test_attempts_are_limited_per_code_and_per_source(
+        self, devices_api: Any, lambda_context: object, contract_id: str
+    ) -> None:
+        for n in range(5):  # five tries of one code, from five addresses
+            assert register(devices_api, lambda_context, "nope", source=f"203.0.113.{n}")[0] == 404
+        status, body, headers = register(devices_api, lambda_context, contract_id, source="203.0.113.99")
+        assert (status, body["code"]) == (429, "TOO_MANY_ATTEMPTS")
+        assert 0 < int(headers["Retry-After"][0]) <= 900
+        for n in range(20):  # twenty codes from one address
+            register(devices_api, lambda_context, "d", code=f"{n:08d}", source="192.0.2.1")
+        assert register(devices_api, lambda_context, "d", code="99999999", source="192.0.2.1")[0] == 429
+        with time_machine.travel(NOON + timedelta(minutes=15), tick=False):  # the next window
+            assert register(devices_api, lambda_context, contract_id, source="203.0.113.99")[0] == 201
+
+
+class TestDeviceTokens:
+    @pytest.fixture
+    def token(self, devices_api: Any, lambda_context: object, contract_id: str) -> str:
+        with time_machine.travel(NOON, tick=False):
+            status, body, _ = register(devices_api, lambda_context, contract_id)
+        assert status == 201
+        assert body["tokenExpiresAt"] == "2026-12-24T03:00:00.000Z"  # 30 days
+        return str(body["deviceToken"])
+
+    def passphrase(self, api: Any, context: object, contract_id: str, token: str, at: datetime) -> int:
+        with time_machine.travel(at, tick=False):
+            return int(
+                device_call(api, context, "PUT", contract_id, "/passphrase", token, {"passphrase": "p-1234"})[
+                    0
+                ]
+            )
+
+    def test_a_token_expires_and_the_app_rotates_it_before(
+        self, devices_api: Any, lambda_context: object, contract_id: str, token: str
+    ) -> None:
+        day_29 = NOON + timedelta(days=29)
+        with time_machine.travel(day_29, tick=False):
+            status, rotated = device_call(devices_api, lambda_context, "POST", contract_id, "/token", token)
+        assert status == 200 and rotated["deviceToken"] != token
+        assert self.passphrase(devices_api, lambda_context, contract_id, token, day_29) == 401  # the old one
+        assert (
+            self.passphrase(devices_api, lambda_context, contract_id, rotated["deviceToken"], day_29) == 204
+        )
+        day_60 = NOON + timedelta(days=60)
+        assert (
+            self.passphrase(devices_api, lambda_context, contract_id, rotated["deviceToken"], day_60) == 401
+        )
+
+    def test_the_contracts_end_revokes_the_token(
+        self, devices_api: Any, lambda_context: object, contract_id: str, token: str
+    ) -> None:
+        lifecycle.terminate(contract_id, NOON + timedelta(hours=1), "fraud", "staff-1")
+        status, body = device_call(
+            devices_api, lambda_context, "PUT", contract_id, "/passphrase", token, {"passphrase": "p-1234"}
+        )
+        assert (status, body["code"]) == (401, "DEVICE_NOT_AUTHENTICATED")
+
+    def test_staff_revoke_a_token_audited(
+        self, devices_api: Any, support_api: Any, lambda_context: object, contract_id: str, token: str
+    ) -> None:
+        with time_machine.travel(NOON + timedelta(hours=1), tick=False):
+            status, body = staff_call(
+                support_api, lambda_context, contract_id, contract_id, "/revocation", {"reason": "phone lost"}
+            )
+        assert (status, body["revokedAt"]) == (200, "2026-11-24T04:00:00.000Z")
+        assert (
+            self.passphrase(devices_api, lambda_context, contract_id, token, NOON + timedelta(hours=2)) == 401
+        )
+        audit = table().query(
+            KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": f"AUDIT#{contract_id}"}
+        )["Items"]
+        assert [(a["outcome"], a["staffId"], a["reason"]) for a in audit] == [
+            ("DEVICE_TOKEN_REVOKED", "staff-1", "phone lost")
+        ]
+        assert (
+            staff_call(
+                support_api, lambda_context, contract_id, "not-its-device", "/revocation", {"reason": "x"}
+            )[0]
+            == 404
+        )
+
+
+class TestCredentialChanges:
+    def wipe(self, api: Any, context: object, contract_id: str, action: str, at: datetime) -> Any:
+        from anshin import verification
+
+        with time_machine.travel(at, tick=False):
+            verified = verification.verify(contract_id, "sakura-2026", "staff-1", at)
+            body = {"action": action, "verificationId": verified["verificationId"], "confirm": "WIPE"}
+            if action != "WIPE":
+                body.pop("confirm")
+            return staff_call(api, context, contract_id, contract_id, "/commands", body)
+
+    def test_registering_again_is_told_audited_and_holds_wipe_back_for_a_day(
+        self,
+        devices_api: Any,
+        support_api: Any,
+        lambda_context: object,
+        contract_id: str,
+        aws_env: dict[str, str],
+    ) -> None:
+        from anshin import devices
+
+        with time_machine.travel(NOON, tick=False):
+            assert register(devices_api, lambda_context, contract_id)[0] == 201
+        devices.set_passphrase(contract_id, contract_id, "sakura-2026", NOON)  # the first: no change
+        assert sent_notifications(aws_env) == []
+        assert (
+            self.wipe(support_api, lambda_context, contract_id, "WIPE", NOON + timedelta(minutes=5))[0] == 202
+        )
+
+        again = NOON + timedelta(hours=2)
+        with time_machine.travel(again, tick=False):
+            assert register(devices_api, lambda_context, contract_id)[0] == 201
+        [notice] = sent_notifications(aws_env)
+        assert (notice["kind"], notice["contractId"], notice["wipeRefusedUntil"]) == (
+            "DEVICE_REGISTERED_AGAIN",
+            contract_id,
+            "2026-11-25T05:00:00.000Z",
+        )
+        status, body = self.wipe(support_api, lambda_context, contract_id, "WIPE", again + timedelta(hours=1))
+        assert (status, body["code"], body["wipeRefusedUntil"]) == (
+            409,
+            "WIPE_COOLDOWN",
+            "2026-11-25T05:00:00.000Z",
+        )
+        assert (
+            self.wipe(support_api, lambda_context, contract_id, "LOCK", again + timedelta(hours=1))[0] == 202
+        )
+        audit = table().query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :d)",
+            ExpressionAttributeValues={":pk": f"AUDIT#{contract_id}", ":d": "DEVICE#"},
+        )["Items"]
+        assert [a["outcome"] for a in audit] == ["DEVICE_REGISTERED_AGAIN"]
+
+    def test_changing_the_passphrase_holds_wipe_back_too(
+        self, support_api: Any, lambda_context: object, contract_id: str, aws_env: dict[str, str]
+    ) -> None:
+        from anshin import devices
+
+        with time_machine.travel(NOON, tick=False):
+            devices.register(CODE, contract_id, "Pixel", "android", "fcm", NOON, "127.0.0.1")
+        devices.set_passphrase(contract_id, contract_id, "first-pass", NOON)
+        devices.set_passphrase(contract_id, contract_id, "sakura-2026", NOON + timedelta(minutes=1))
+        assert [n["kind"] for n in sent_notifications(aws_env)] == ["PASSPHRASE_CHANGED"]
+        assert self.wipe(support_api, lambda_context, contract_id, "WIPE", NOON + timedelta(hours=23))[1][
+            "code"
+        ] == ("WIPE_COOLDOWN")
+        assert (
+            self.wipe(
+                support_api, lambda_context, contract_id, "WIPE", NOON + timedelta(hours=24, minutes=2)
+            )[0]
+            == 202
+        )
