@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from anshin import aws, contracts, devices, push, verification
+from anshin import audit, aws, contracts, devices, push, verification
 from anshin.clock import iso, parse_iso
 from anshin.contract_rules import ContractStatus
 from anshin.errors import ContractEnded, ContractNotFound
@@ -179,23 +179,14 @@ def request(
                     }
                 },
                 {"Put": {"TableName": aws.contracts_table().name, "Item": aws.serializer().item(command)}},
-                {
-                    "Put": {
-                        "TableName": aws.contracts_table().name,
-                        "Item": aws.serializer().item(
-                            {
-                                "pk": f"AUDIT#{contract_id}",
-                                "sk": f"CMD#{iso(now)}#{command_id}",
-                                "type": "AUDIT",
-                                "contractId": contract_id,
-                                "staffId": staff_id,
-                                "at": iso(now),
-                                "outcome": f"COMMAND_{action.value}_REQUESTED",
-                                "commandId": command_id,
-                            }
-                        ),
-                    }
-                },
+                audit.put(
+                    contract_id,
+                    "CMD",
+                    now,
+                    f"COMMAND_{action.value}_REQUESTED",
+                    staffId=staff_id,
+                    commandId=command_id,
+                ),
             ]
         ):
             return command, True

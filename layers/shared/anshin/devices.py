@@ -19,7 +19,6 @@ import hashlib
 import hmac
 import os
 import secrets
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,7 +26,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from boto3.dynamodb.conditions import Key
 
-from anshin import applications, aws, contracts, limits, mac, metrics, notifications, push
+from anshin import applications, audit, aws, contracts, limits, mac, metrics, notifications, push
 from anshin.applications import ApplicationStatus
 from anshin.clock import iso, parse_iso
 from anshin.contract_rules import ContractStatus
@@ -172,22 +171,7 @@ def _credential_changed(contract: dict[str, Any], device_id: str, at: datetime, 
                     "ExpressionAttributeValues": aws.serializer().values({":until": until}),
                 }
             },
-            {
-                "Put": {
-                    "TableName": aws.contracts_table().name,
-                    "Item": aws.serializer().item(
-                        {
-                            "pk": f"AUDIT#{contract_id}",
-                            "sk": f"DEVICE#{iso(at)}#{uuid.uuid4().hex}",
-                            "type": "AUDIT",
-                            "contractId": contract_id,
-                            "deviceId": device_id,
-                            "at": iso(at),
-                            "outcome": what,
-                        }
-                    ),
-                }
-            },
+            audit.put(contract_id, "DEVICE", at, what, deviceId=device_id),
         ]
     )
     notifications.publish(
@@ -267,24 +251,15 @@ def revoke(contract_id: str, device_id: str, staff_id: str, at: datetime, reason
                     ),
                 }
             },
-            {
-                "Put": {
-                    "TableName": aws.contracts_table().name,
-                    "Item": aws.serializer().item(
-                        {
-                            "pk": f"AUDIT#{contract_id}",
-                            "sk": f"DEVICE#{iso(at)}#{uuid.uuid4().hex}",
-                            "type": "AUDIT",
-                            "contractId": contract_id,
-                            "deviceId": device_id,
-                            "staffId": staff_id,
-                            "at": iso(at),
-                            "outcome": "DEVICE_TOKEN_REVOKED",
-                            "reason": reason,
-                        }
-                    ),
-                }
-            },
+            audit.put(
+                contract_id,
+                "DEVICE",
+                at,
+                "DEVICE_TOKEN_REVOKED",
+                deviceId=device_id,
+                staffId=staff_id,
+                reason=reason,
+            ),
         ]
     )
     return {"deviceId": device_id, "contractId": contract_id, "revokedAt": iso(at)}

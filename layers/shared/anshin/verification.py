@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from anshin import aws, contracts, devices
+from anshin import audit, aws, contracts, devices
 from anshin.clock import iso, parse_iso
 from anshin.contract_rules import ContractStatus
 from anshin.errors import ContractEnded, ContractNotFound
@@ -44,17 +44,7 @@ def session_key(verification_id: str) -> dict[str, str]:
 
 
 def _audit(contract_id: str, staff_id: str, at: datetime, outcome: str) -> None:
-    aws.contracts_table().put_item(
-        Item={
-            "pk": f"AUDIT#{contract_id}",
-            "sk": f"VERIFY#{iso(at)}#{uuid.uuid4().hex}",
-            "type": "AUDIT",
-            "contractId": contract_id,
-            "staffId": staff_id,
-            "at": iso(at),
-            "outcome": outcome,
-        }
-    )
+    aws.contracts_table().put_item(Item=audit.item(contract_id, "VERIFY", at, outcome, staffId=staff_id))
 
 
 def verify(contract_id: str, passphrase: str, staff_id: str, now: datetime) -> dict[str, Any]:
