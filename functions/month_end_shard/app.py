@@ -35,8 +35,8 @@ def page(
     announce(result["ended"])
     for ended in result["ended"]:
         metrics.count("ContractsEnded", dimensions={"Reason": str(ended["endReason"])})
+    # The ended contracts travel as ContractEnded events, not in the workflow's state (256 KB).
     return {
-        "ended": result["ended"],
         "contractsEnded": len(result["ended"]),
         "contractsQuarantined": jobs.set_aside("MONTH_END", str(month), run_id, result["quarantined"]),
         "cursor": result["cursor"],

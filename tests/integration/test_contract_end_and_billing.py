@@ -284,6 +284,19 @@ class TestJobs:
         result = jobs.run_shard(lambda _cursor: next(pages), result, lambda: 120_000)
         assert result == {"shard": 3, "cursor": None, "totals": {"n": 6}}
 
+    def test_a_shards_lists_stay_small_in_the_workflows_state(self) -> None:
+        """A dry run's lists are kept to jobs.LISTED entries per shard, and the rest counted: Step
+        Functions state is limited to 256 KB whatever the month holds."""
+        pages = iter(
+            [
+                {"wouldEnd": list(range(150)), "cursor": {"k": 1}},
+                {"wouldEnd": list(range(150)), "cursor": None},
+            ]
+        )
+        result = jobs.run_shard(lambda _cursor: next(pages), {"shard": 1, "totals": {}}, lambda: 120_000)
+        assert len(result["totals"]["wouldEnd"]) == jobs.LISTED
+        assert result["totals"]["wouldEndNotListed"] == 300 - jobs.LISTED
+
 
 # --- property: billing totals equal charged_months for random lifecycles -------------------------
 

@@ -39,6 +39,8 @@ SUCCEEDED_WITH_QUARANTINE = "SUCCEEDED_WITH_QUARANTINE"
 FAILED = "FAILED"
 #: How many set-aside contracts the run's own record lists (all of them are items of the run).
 QUARANTINE_LISTED = 100
+#: How many entries of a dry run's lists one shard carries in the workflow's state (256 KB).
+LISTED = 200
 
 
 def run_key(job: str, month: str, run_id: str) -> dict[str, str]:
@@ -200,8 +202,11 @@ def run_shard(
         for name, value in result.items():
             if name in ("cursor", "shard"):
                 continue
-            if isinstance(value, list):
-                totals[name] = [*totals.get(name, []), *value]
+            if isinstance(value, list):  # a dry run's lists: the first LISTED, and how many more
+                kept = [*totals.get(name, []), *value]
+                totals[name] = kept[:LISTED]
+                if len(kept) > LISTED:
+                    totals[f"{name}NotListed"] = totals.get(f"{name}NotListed", 0) + len(kept) - LISTED
             elif isinstance(value, int):
                 totals[name] = totals.get(name, 0) + value
         cursor = result["cursor"]
