@@ -88,6 +88,7 @@ lint: $(VENV)/.installed ## ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --config pyproject.toml
 
 .PHONY: run
 run: install ## start the whole service locally on 127.0.0.1 (Ctrl-C stops it; ARGS="--port 4567" or ENDPOINT= moves it)
