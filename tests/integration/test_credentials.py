@@ -95,6 +95,26 @@ class TestTheCode:
         assert unkeyed not in json.dumps(stored, default=str)
         assert stored["gsi2pk"] == f"CODE#{stored['memberCodeMac']}"
 
+    def test_each_code_is_issued_once_so_no_two_contracts_share_one(
+        self, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from anshin import applications, contracts, screening
+
+        from tests.integration.test_approval_steps import apply
+        from tests.integration.test_approval_steps import seed_account as seed_mirror
+
+        seed_mirror("MC-0001")
+        draws = iter([13579, 13579, 13579, 24680])  # the second application draws the first's code
+        monkeypatch.setattr(contracts.secrets, "randbelow", lambda _n: next(draws))
+        codes = []
+        for _ in range(2):
+            application_id = apply("MC-0001")
+            screening.screen(application_id)
+            screening.reserve_slot(application_id)
+            contracts.issue_credentials(application_id)
+            codes.append(applications.require(application_id)["pendingCode"])
+        assert codes == ["00013579", "00024680"]
+
     @time_machine.travel(NOON, tick=False)
     def test_a_wrong_code_and_a_wrong_device_are_one_refusal(
         self, devices_api: Any, lambda_context: object, contract_id: str

@@ -27,6 +27,15 @@ def code_key(code_mac: str, kind: str) -> dict[str, str]:
     return {"gsi2pk": f"CODE#{code_mac}", "gsi2sk": kind}
 
 
+#: Draws of a member confirmation code before giving up (a code in use is drawn again).
+CODE_DRAWS = 20
+
+
+def code_claim_key(code_mac: str) -> dict[str, str]:
+    """The claim that makes a member confirmation code unique (by its MAC, anshin.mac)."""
+    return {"pk": f"CODECLAIM#{code_mac}", "sk": "CLAIM"}
+
+
 def issue_credentials(application_id: str) -> dict[str, Any]:
     """Issue the contract id, the member confirmation code and the support number, once.
 
@@ -35,7 +44,11 @@ def issue_credentials(application_id: str) -> dict[str, Any]:
     A retry gets the same ones back (they are written conditionally on not being there).
     """
     application = applications.require(application_id)
-    if "contractId" not in application:
+    attempts = 0
+    while "contractId" not in application and application["status"] == ApplicationStatus.APPROVED.value:
+        attempts += 1
+        if attempts > CODE_DRAWS:
+            raise RuntimeError(f"no free member confirmation code in {CODE_DRAWS} draws")
         credentials = {
             "contractId": f"ctr-{secrets.token_hex(12)}",
             "memberConfirmationCode": f"{secrets.randbelow(10**8):08d}",
@@ -43,25 +56,52 @@ def issue_credentials(application_id: str) -> dict[str, Any]:
         }
         code_mac = mac.code_mac(credentials["memberConfirmationCode"])
         lookup = code_key(code_mac, "APPLICATION")
+        serializer = aws.serializer()
+        table = aws.contracts_table().name
         try:
-            aws.contracts_table().update_item(
-                Key=applications.key(application_id),
-                UpdateExpression="SET contractId = :c, pendingCode = :code, supportPhoneNumber = :phone, "
-                "codeMac = :mac, gsi2pk = :gsi2pk, gsi2sk = :gsi2sk",
-                ConditionExpression="attribute_not_exists(contractId) AND #s = :approved",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={
-                    ":c": credentials["contractId"],
-                    ":code": credentials["memberConfirmationCode"],
-                    ":phone": credentials["supportPhoneNumber"],
-                    ":approved": ApplicationStatus.APPROVED.value,
-                    ":mac": code_mac,
-                    **{f":{k}": v for k, v in lookup.items()},
-                },
+            aws.client("dynamodb").transact_write_items(
+                TransactItems=[
+                    {
+                        # Each code is issued once, ever: 8 digits drawn at random would otherwise
+                        # collide (about 5,000 pairs in a million contracts) and a subscriber's
+                        # code would find someone else's contract.
+                        "Put": {
+                            "TableName": table,
+                            "Item": serializer.item({**code_claim_key(code_mac), "type": "CODE_CLAIM"}),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": table,
+                            "Key": serializer.key(applications.key(application_id)),
+                            "UpdateExpression": "SET contractId = :c, pendingCode = :code, "
+                            "supportPhoneNumber = :phone, codeMac = :mac, gsi2pk = :gsi2pk, gsi2sk = :gsi2sk",
+                            "ConditionExpression": "attribute_not_exists(contractId) AND #s = :approved",
+                            "ExpressionAttributeNames": {"#s": "status"},
+                            "ExpressionAttributeValues": serializer.values(
+                                {
+                                    ":c": credentials["contractId"],
+                                    ":code": credentials["memberConfirmationCode"],
+                                    ":phone": credentials["supportPhoneNumber"],
+                                    ":approved": ApplicationStatus.APPROVED.value,
+                                    ":mac": code_mac,
+                                    **{f":{k}": v for k, v in lookup.items()},
+                                }
+                            ),
+                        }
+                    },
+                ]
             )
-        except aws.client("dynamodb").exceptions.ConditionalCheckFailedException:
-            pass
-        application = applications.require(application_id)
+        except aws.client("dynamodb").exceptions.TransactionCanceledException as error:
+            claim, issue = (
+                [r.get("Code") for r in error.response.get("CancellationReasons", [])] + [None, None]
+            )[:2]
+            if issue != "ConditionalCheckFailed" and claim != "ConditionalCheckFailed":
+                raise  # neither condition: a conflict or throttling, for the step's retry
+            if issue != "ConditionalCheckFailed":
+                continue  # only the code was taken: draw another
+        application = applications.require(application_id)  # issued (now or by a retry), or not APPROVED
     return {"applicationId": application_id, "contractId": application.get("contractId")}
 
 
