@@ -270,6 +270,15 @@ class TestCredentialChanges:
         devices.set_passphrase(contract_id, contract_id, "first-pass", NOON)
         devices.set_passphrase(contract_id, contract_id, "sakura-2026", NOON + timedelta(minutes=1))
         assert [n["kind"] for n in sent_notifications(aws_env)] == ["PASSPHRASE_CHANGED"]
+        # A change recorded late (an earlier instant) never shortens the cooldown; it is audited.
+        devices.set_passphrase(contract_id, contract_id, "sakura-2026", NOON)
+        stored = table().get_item(Key={"pk": f"CONTRACT#{contract_id}", "sk": "CONTRACT"})["Item"]
+        assert stored["wipeCooldownUntil"] == "2026-11-25T03:01:00.000Z"
+        audit = table().query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :d)",
+            ExpressionAttributeValues={":pk": f"AUDIT#{contract_id}", ":d": "DEVICE#"},
+        )["Items"]
+        assert [a["outcome"] for a in audit] == ["PASSPHRASE_CHANGED", "PASSPHRASE_CHANGED"]
         assert self.wipe(support_api, lambda_context, contract_id, "WIPE", NOON + timedelta(hours=23))[1][
             "code"
         ] == ("WIPE_COOLDOWN")

@@ -160,20 +160,25 @@ def _credential_changed(contract: dict[str, Any], device_id: str, at: datetime, 
     """Audit it, start the WIPE cooldown, and tell the subscriber (their contact on file)."""
     contract_id = str(contract["contractId"])
     until = iso(at + cooldown())
-    aws.transact(
+    entry = audit.put(contract_id, "DEVICE", at, what, deviceId=device_id)
+    extended = aws.transact(
         [
             {
                 "Update": {
                     "TableName": aws.contracts_table().name,
                     "Key": aws.serializer().key(contracts.key(contract_id)),
                     "UpdateExpression": "SET wipeCooldownUntil = :until",
-                    "ConditionExpression": "attribute_exists(pk)",
+                    # Only ever later: a change arriving out of order never shortens the cooldown.
+                    "ConditionExpression": "attribute_exists(pk) AND "
+                    "(attribute_not_exists(wipeCooldownUntil) OR wipeCooldownUntil < :until)",
                     "ExpressionAttributeValues": aws.serializer().values({":until": until}),
                 }
             },
-            audit.put(contract_id, "DEVICE", at, what, deviceId=device_id),
+            entry,
         ]
     )
+    if not extended:  # a later cooldown already stands: the change is audited all the same
+        aws.transact([entry])
     notifications.publish(
         {
             "kind": what,
