@@ -72,7 +72,10 @@ def register(body: Annotated[Registration, Body()]) -> Response[dict[str, Any]]:
 @app.post("/devices/<deviceId>/token", security=DEVICE_ONLY)
 def rotate_token(deviceId: Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]) -> dict[str, Any]:
     """The app replaces its token before it expires; the old one stops working at once."""
-    answer = devices.rotate_token(_device(), clock.now())
+    try:
+        answer = devices.rotate_token(_device(), clock.now())
+    except devices.TokenRefused:
+        raise ApiError(401, "DEVICE_NOT_AUTHENTICATED", "This call needs the device's own token.") from None
     logger.info("device token rotated", extra={"deviceId": deviceId})
     return answer
 
@@ -119,7 +122,12 @@ def set_passphrase(
     body: Annotated[Passphrase, Body()],
 ) -> Response[None]:
     device = _device()
-    devices.set_passphrase(str(device["contractId"]), deviceId, body.passphrase, clock.now())
+    try:
+        devices.set_passphrase(str(device["contractId"]), deviceId, body.passphrase, clock.now())
+    except devices.PassphraseRace:
+        raise ApiError(
+            409, "PASSPHRASE_CHANGED_MEANWHILE", "The passphrase changed at the same moment; try again."
+        ) from None
     logger.info("passphrase registered", extra={"contractId": device["contractId"]})
     return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body=None)
 

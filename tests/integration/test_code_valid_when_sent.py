@@ -59,7 +59,7 @@ def test_a_device_registering_before_the_contract_is_recorded_is_registered(
     assert body["contractId"] == message["contractId"]
     application = applications.require(application_id)
     assert application["status"] == "CONTRACTED"
-    assert "pendingCode" not in application and "gsi2pk" not in application  # the code lives on the contract
+    assert "pendingCode" not in application  # only the code's MAC stays, on both items
     contract = contracts.get(message["contractId"])
     assert contract is not None
     assert contract["formedAt"] == application["formedAt"]  # formed at the send, not at registration

@@ -41,7 +41,12 @@ def contract_id(aws_env: dict[str, str]) -> str:
 
 
 def register(
-    api: Any, context: object, device_id: str, code: str = CODE, source: str = "198.51.100.7"
+    api: Any,
+    context: object,
+    device_id: str,
+    code: str = CODE,
+    source: str = "198.51.100.7",
+    push: str = "fcm",
 ) -> Any:
     event_body = {
         "memberConfirmationCode": code,
@@ -49,7 +54,7 @@ def register(
         "model": "Pixel 9",
         "platform": "android",
     }
-    event = rest_event("POST", "/devices/registrations", {**event_body, "pushToken": "fcm"})
+    event = rest_event("POST", "/devices/registrations", {**event_body, "pushToken": push})
     event["requestContext"]["identity"]["sourceIp"] = source
     response = api.handler(event, context)
     return response["statusCode"], json.loads(response["body"]), response.get("multiValueHeaders") or {}
@@ -237,8 +242,8 @@ class TestCredentialChanges:
         )
 
         again = NOON + timedelta(hours=2)
-        with time_machine.travel(again, tick=False):
-            assert register(devices_api, lambda_context, contract_id)[0] == 201
+        with time_machine.travel(again, tick=False):  # another app (another push token)
+            assert register(devices_api, lambda_context, contract_id, push="fcm-other-app")[0] == 201
         [notice] = sent_notifications(aws_env)
         assert (notice["kind"], notice["contractId"], notice["wipeRefusedUntil"]) == (
             "DEVICE_REGISTERED_AGAIN",
@@ -287,4 +292,111 @@ class TestCredentialChanges:
                 support_api, lambda_context, contract_id, "WIPE", NOON + timedelta(hours=24, minutes=2)
             )[0]
             == 202
+        )
+
+
+class TestWhatTheReviewFound:
+    """Holes a review of the first version found, each closed."""
+
+    @time_machine.travel(NOON, tick=False)
+    def test_a_device_of_a_live_contract_cannot_be_taken_by_another_contracts_code(
+        self, devices_api: Any, lambda_context: object, contract_id: str
+    ) -> None:
+        assert register(devices_api, lambda_context, contract_id)[0] == 201
+        # A second contract, applied for with the same device id (a thief holding the phone).
+        other = seed_contract("MC-1", datetime(2026, 10, 1, tzinfo=JST), first=False)
+        table().update_item(
+            Key={"pk": f"CONTRACT#{other}", "sk": "CONTRACT"},
+            UpdateExpression="SET device.deviceId = :d",
+            ExpressionAttributeValues={":d": contract_id},
+        )
+        give_code(other, "13572468")
+        before = table().get_item(Key={"pk": f"DEVICE#{contract_id}", "sk": "DEVICE"})["Item"]
+        status, body, _ = register(devices_api, lambda_context, contract_id, code="13572468")
+        assert (status, body["code"]) == (404, "MEMBER_CODE_NOT_FOUND")
+        assert table().get_item(Key={"pk": f"DEVICE#{contract_id}", "sk": "DEVICE"})["Item"] == before
+        lifecycle.terminate(contract_id, NOON, "ended", "staff-1")  # once the first contract ended
+        assert register(devices_api, lambda_context, contract_id, code="13572468")[0] == 201
+
+    @time_machine.travel(NOON, tick=False)
+    def test_the_same_app_retrying_is_no_credential_change(
+        self, devices_api: Any, lambda_context: object, contract_id: str, aws_env: dict[str, str]
+    ) -> None:
+        for _ in range(7):  # the answer got lost, the app tries again: same push token
+            assert register(devices_api, lambda_context, contract_id)[0] == 201
+        assert sent_notifications(aws_env) == []
+        stored = table().get_item(Key={"pk": f"CONTRACT#{contract_id}", "sk": "CONTRACT"})["Item"]
+        assert "wipeCooldownUntil" not in stored  # and successes do not use up the code's attempts
+
+    def test_while_forming_another_device_gets_the_unknown_code_answer(
+        self, devices_api: Any, lambda_context: object, aws_env: dict[str, str]
+    ) -> None:
+        from anshin import applications, contracts, screening
+
+        from tests.integration.test_approval_steps import apply
+        from tests.integration.test_approval_steps import seed_account as seed_mirror
+
+        seed_mirror("MC-0001")
+        application_id = apply("MC-0001", deviceId="dev-right")
+        screening.screen(application_id)
+        screening.reserve_slot(application_id)
+        contracts.issue_credentials(application_id)
+        code = applications.require(application_id)["pendingCode"]
+        with time_machine.travel(NOON, tick=False):
+            assert register(devices_api, lambda_context, "dev-wrong", code=code)[:2] == (
+                404,
+                {
+                    "code": "MEMBER_CODE_NOT_FOUND",
+                    "message": "No contract has this member confirmation code for this device.",
+                },
+            )
+            assert (
+                register(devices_api, lambda_context, "dev-right", code=code)[1]["code"] == "CONTRACT_FORMING"
+            )
+
+    def test_a_token_dies_when_its_contracts_end_has_passed(
+        self, devices_api: Any, lambda_context: object, contract_id: str
+    ) -> None:
+        with time_machine.travel(NOON, tick=False):
+            token = register(devices_api, lambda_context, contract_id)[1]["deviceToken"]
+        lifecycle.cancel(contract_id, NOON, NOON)  # ends 2026-11-30 23:59:59.999 JST
+        body = {"passphrase": "p-1234"}
+        with time_machine.travel(datetime(2026, 11, 30, 23, 0, tzinfo=JST), tick=False):
+            assert (
+                device_call(devices_api, lambda_context, "PUT", contract_id, "/passphrase", token, body)[0]
+                == 204
+            )
+        with time_machine.travel(datetime(2026, 12, 1, 0, 1, tzinfo=JST), tick=False):  # before month end ran
+            assert (
+                device_call(devices_api, lambda_context, "PUT", contract_id, "/passphrase", token, body)[0]
+                == 401
+            )
+
+    def test_rotating_a_token_that_was_just_replaced_is_401_not_500(
+        self, devices_api: Any, lambda_context: object, contract_id: str
+    ) -> None:
+        from anshin import devices
+
+        with time_machine.travel(NOON, tick=False):
+            token = register(devices_api, lambda_context, contract_id)[1]["deviceToken"]
+            device = devices.authenticate(contract_id, token, NOON)
+            assert device is not None
+            devices.rotate_token(device, NOON)  # another rotation won
+            with pytest.raises(devices.TokenRefused):
+                devices.rotate_token(device, NOON)
+
+    def test_a_late_account_loss_ends_a_contract_with_a_later_notice_r11(self, contract_id: str) -> None:
+        lifecycle.cancel(contract_id, datetime(2026, 11, 10, tzinfo=JST), datetime(2026, 11, 10, tzinfo=JST))
+        moved = lifecycle.apply_account_event(
+            "MobileContractEnded",
+            {"mobileContractId": "MC-1"},
+            datetime(2026, 10, 20, tzinfo=JST),
+            datetime(2026, 11, 12, tzinfo=JST),
+        )
+        assert moved["contractsEnding"] == [contract_id]
+        stored = table().get_item(Key={"pk": f"CONTRACT#{contract_id}", "sk": "CONTRACT"})["Item"]
+        assert (stored["status"], stored["endedAt"], stored["endReason"]) == (
+            "ENDED",
+            "2026-10-31T14:59:59.999Z",
+            "ACCOUNT_LOSS",
         )

@@ -68,7 +68,7 @@ def run(
         {"action": "finish", "job": job, "month": month, "runId": started["runId"], "results": results},
         context,
     )
-    return record
+    return {**record, "shardResults": results}  # what the Map state collected, for dry runs
 
 
 def month_jobs(handlers: dict[str, ModuleType], month: str, context: object) -> tuple[dict[str, Any], ...]:
@@ -212,6 +212,9 @@ class TestOneBadRecord:
             ended = run(handlers, "MONTH_END", "2026-11", lambda_context, dry_run=True)
             billed = run(handlers, "BILLING", "2026-11", lambda_context, dry_run=True)
         assert ended["status"] == billed["status"] == "SUCCEEDED"
+        for run_of in (ended, billed):
+            named = [q for r in run_of["shardResults"] for q in r["totals"].get("wouldQuarantine", [])]
+            assert [(q["contractId"], q["code"]) for q in named] == [(bad, "END_BEFORE_FORMATION")]
         assert not table().scan(
             FilterExpression="#t = :q",
             ExpressionAttributeNames={"#t": "type"},

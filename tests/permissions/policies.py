@@ -196,6 +196,12 @@ class Stacks:
                     and self._attribute(stack, logical_id, "Arn") == arn
                 ):
                     return str(self.resolve(stack, properties["KmsMasterKeyId"]))
+                if kind == "AWS::DynamoDB::Table" and "KMSMasterKeyId" in properties.get(
+                    "SSESpecification", {}
+                ):
+                    table_arn = self._attribute(stack, logical_id, "Arn")
+                    if arn == table_arn or arn.startswith(table_arn + "/"):
+                        return str(self.resolve(stack, properties["SSESpecification"]["KMSMasterKeyId"]))
                 if kind == "AWS::S3::Bucket" and arn.startswith(
                     self._attribute(stack, logical_id, "Arn") + "/"
                 ):
@@ -308,10 +314,16 @@ def _strings(value: Any) -> list[str]:
 
 def implicit(stacks: Stacks, request: Request) -> list[Request]:
     """Requests AWS makes in the caller's name: publishing to an encrypted topic or queue, or
-    writing an object to an SSE-KMS bucket, uses the key with the caller's permissions."""
+    writing an object to an SSE-KMS bucket, uses the key with the caller's permissions; so may
+    reading a table under a customer managed key (counted, to be safe)."""
     if request.action in ("sns:Publish", "sqs:SendMessage"):
         key = stacks.encryption_key(request.resource)
         actions = ("kms:GenerateDataKey", "kms:Decrypt")
+    elif request.action.startswith("dynamodb:"):
+        # A table under a customer managed key: counted as needing kms:Decrypt by the caller too
+        # (conservative), so the unused-grant report never suggests dropping the key's use.
+        key = stacks.encryption_key(request.resource)
+        actions = ("kms:Decrypt",)
     elif request.action == "s3:PutObject":
         key = stacks.encryption_key(request.resource)
         actions = ("kms:GenerateDataKey",)

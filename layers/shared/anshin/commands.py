@@ -308,7 +308,11 @@ def report_result(
     command unchanged; R16: a location is dropped, never stored, when the subscriber opted out.
     A BACKUP succeeds only with its upload in the backup bucket."""
     command = get(command_id)
-    if command is None or command["deviceId"] != device["deviceId"]:
+    if (
+        command is None
+        or command["deviceId"] != device["deviceId"]
+        or command["contractId"] != device.get("contractId")  # the device now serves another contract
+    ):
         raise CommandNotFound(command_id)
     if command["status"] in FINISHED:
         if command["status"] == status.value:

@@ -81,7 +81,13 @@ def check(contract: Mapping[str, Any]) -> None:
     end = _instant(contract, end_field)
     if end < formed_at:
         raise InvariantViolation("END_BEFORE_FORMATION", "A contract cannot end before it formed.")
-    if "cancellationReceivedAt" in contract and end < _instant(contract, "cancellationReceivedAt"):
+    # A cancellation ends no earlier than its notice (R9); the company (R10) or the account's loss
+    # (R11) may end a contract earlier than a notice it had received.
+    if (
+        contract.get("endReason") == EndReason.SUBSCRIBER_CANCELLATION.value
+        and "cancellationReceivedAt" in contract
+        and end < _instant(contract, "cancellationReceivedAt")
+    ):
         raise InvariantViolation("END_BEFORE_NOTICE", "A contract cannot end before its notice arrived.")
     if status is ContractStatus.CANCELLATION_PENDING and "endedAt" in contract:
         raise InvariantViolation("CORRUPT_CONTRACT", "a contract still to end has no endedAt")

@@ -200,7 +200,7 @@ def record_contract(application_id: str) -> dict[str, Any]:
                         "Update": {
                             "TableName": table.name,
                             "Key": serializer.key(applications.key(application_id)),
-                            "UpdateExpression": "SET #s = :contracted REMOVE pendingCode, gsi2pk, gsi2sk",
+                            "UpdateExpression": "SET #s = :contracted REMOVE pendingCode",
                             "ConditionExpression": "#s = :approved",
                             "ExpressionAttributeNames": {"#s": "status"},
                             "ExpressionAttributeValues": serializer.values(

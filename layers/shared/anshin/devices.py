@@ -61,8 +61,9 @@ class ContractForming(Exception):
     accepted it (R6.4). The app tries again shortly."""
 
 
-def contract_by_code(code_mac: str) -> dict[str, Any] | None:
-    """The contract the code was sent for, valid from the instant it was sent (R6.4).
+def contract_by_code(code_mac: str, device_id: str) -> dict[str, Any] | None:
+    """The contract the code was sent for, protecting ``device_id``, valid from the instant the code
+    was sent (R6.4); None when there is none (the same answer for another device's code).
 
     Once recorded, the code's lookup is on the contract. Until then it is on the application that
     issued it: a notified application's contract is recorded here and now, by the very step the
@@ -71,18 +72,23 @@ def contract_by_code(code_mac: str) -> dict[str, Any] | None:
     page = aws.contracts_table().query(IndexName="gsi2", KeyConditionExpression=Key("gsi2pk").eq(lookup))
     found = {str(item["gsi2sk"]): item for item in page["Items"]}
     if "CONTRACT" in found:
-        return contracts.get(str(found["CONTRACT"]["contractId"]))
+        contract = contracts.get(str(found["CONTRACT"]["contractId"]))
+        return contract if contract is not None and contract["device"]["deviceId"] == device_id else None
     if "APPLICATION" not in found:
         return None
     application = applications.get(str(found["APPLICATION"]["applicationId"]))
-    if application is None or application["status"] not in (
-        ApplicationStatus.APPROVED.value,
-        ApplicationStatus.CONTRACTED.value,
+    if (
+        application is None
+        or application["device"]["deviceId"] != device_id
+        or application["status"] not in (ApplicationStatus.APPROVED.value, ApplicationStatus.CONTRACTED.value)
     ):
-        return None  # no contract formed (NOTIFICATION_FAILED)
+        return None  # another device's code, or no contract formed (NOTIFICATION_FAILED)
     if "formedAt" not in application:
         raise ContractForming()
-    recorded = contracts.record_contract(str(application["applicationId"]))
+    try:
+        recorded = contracts.record_contract(str(application["applicationId"]))
+    except aws.client("dynamodb").exceptions.TransactionCanceledException:
+        raise ContractForming() from None  # the workflow is recording it this very moment
     if recorded.get("recorded"):
         metrics.count("ContractsFormed")
     return contracts.get(str(recorded["contractId"]))
@@ -115,70 +121,110 @@ def register(
     source: str,
 ) -> dict[str, Any]:
     """Register the support app on the contract's device; returns the new device token (once).
-    Registering again (a reinstall, or someone else) replaces the token and the push endpoint, is
-    audited, tells the subscriber, and starts the WIPE cooldown."""
+
+    A device id protected by another contract that has not ended is refused like an unknown code.
+    Registering again (a reinstall, or someone who learnt the code) replaces the token and the
+    push endpoint and is a credential change: audited, told to the subscriber, WIPE held back. The
+    same app retrying (the same push endpoint) is not."""
     if platform != "android":
         raise UnsupportedDevice(platform)  # before the code is looked at: it tells nothing about it
-    code_mac = mac.code_mac(member_confirmation_code)
     per_source = int(os.environ.get("REGISTRATION_ATTEMPTS_PER_SOURCE", ATTEMPTS_PER_SOURCE))
     limits.take("REGISTER-SOURCE", source, per_source, ATTEMPT_WINDOW, at)
-    limits.take("REGISTER-CODE", code_mac, ATTEMPTS_PER_CODE, ATTEMPT_WINDOW, at)
-    contract = contract_by_code(code_mac)
-    if contract is None or contract["device"]["deviceId"] != device_id:
+    code_mac = mac.code_mac(member_confirmation_code)
+    limits.check("REGISTER-CODE", code_mac, ATTEMPTS_PER_CODE, ATTEMPT_WINDOW, at)
+    contract = contract_by_code(code_mac, device_id)
+    previous = get(device_id)
+    if contract is not None and previous is not None and previous.get("contractId") != contract["contractId"]:
+        other = contracts.get(str(previous["contractId"]))
+        if other is not None and other["status"] != ContractStatus.ENDED.value:
+            contract = None  # the device is another live contract's
+    if contract is None:
+        limits.take_quietly("REGISTER-CODE", code_mac, ATTEMPTS_PER_CODE, ATTEMPT_WINDOW, at)
         raise UnknownCode()
     if contract["status"] == ContractStatus.ENDED.value:
         raise ContractEnded(contract["contractId"])
-    previous = get(device_id)
+    contract_id = str(contract["contractId"])
+    endpoint = push.create_endpoint(push_token)
     token = secrets.token_urlsafe(32)
-    aws.contracts_table().put_item(
-        Item={
-            **key(device_id),
-            "type": "DEVICE",
-            "deviceId": device_id,
-            "contractId": contract["contractId"],
-            "platform": platform,
-            "model": model,
-            # The push channel: the platform endpoint of the device's push token (the token
-            # itself is not kept here; SNS holds it).
-            "endpointArn": push.create_endpoint(push_token),
-            "tokenDigest": token_digest(token),
-            "tokenExpiresAt": iso(at + _token_lifetime()),
-            "registeredAt": iso(at),
+    expires = iso(at + _token_lifetime())
+    device = {
+        **key(device_id),
+        "type": "DEVICE",
+        "deviceId": device_id,
+        "contractId": contract_id,
+        "platform": platform,
+        "model": model,
+        # The push channel: the platform endpoint of the device's push token (the token itself
+        # is not kept here; SNS holds it).
+        "endpointArn": endpoint,
+        "tokenDigest": token_digest(token),
+        "tokenExpiresAt": expires,
+        "registeredAt": iso(at),
+    }
+    # Only over what was read: nothing else registered the device meanwhile.
+    condition: dict[str, Any] = (
+        {"ConditionExpression": "attribute_not_exists(pk)"}
+        if previous is None
+        else {
+            "ConditionExpression": "contractId = :was",
+            "ExpressionAttributeValues": aws.serializer().values({":was": previous["contractId"]}),
         }
     )
-    if previous is not None and previous.get("contractId") == contract["contractId"]:
-        _credential_changed(contract, device_id, at, "DEVICE_REGISTERED_AGAIN")
-    return {
-        "deviceId": device_id,
-        "contractId": contract["contractId"],
-        "deviceToken": token,
-        "tokenExpiresAt": iso(at + _token_lifetime()),
+    put = {
+        "Put": {"TableName": aws.contracts_table().name, "Item": aws.serializer().item(device), **condition}
     }
+    changed = (
+        previous is not None
+        and previous.get("contractId") == contract_id
+        and previous.get("endpointArn") != endpoint
+    )
+    if changed:
+        written = _credential_changed(contract, device_id, at, "DEVICE_REGISTERED_AGAIN", put)
+    else:
+        written = aws.transact([put])
+    if not written:
+        raise UnknownCode()  # registered by someone else in between
+    return {"deviceId": device_id, "contractId": contract_id, "deviceToken": token, "tokenExpiresAt": expires}
 
 
-def _credential_changed(contract: dict[str, Any], device_id: str, at: datetime, what: str) -> None:
-    """Audit it, start the WIPE cooldown, and tell the subscriber (their contact on file)."""
+def _credential_changed(
+    contract: dict[str, Any], device_id: str, at: datetime, what: str, change: dict[str, Any]
+) -> bool:
+    """Make ``change`` (a transaction item) together with its audit entry and the WIPE cooldown,
+    all or nothing, then tell the subscriber (their contact on file). The cooldown only ever
+    moves later: a change recorded out of order is audited without shortening it."""
     contract_id = str(contract["contractId"])
     until = iso(at + cooldown())
     entry = audit.put(contract_id, "DEVICE", at, what, deviceId=device_id)
-    extended = aws.transact(
-        [
-            {
-                "Update": {
-                    "TableName": aws.contracts_table().name,
-                    "Key": aws.serializer().key(contracts.key(contract_id)),
-                    "UpdateExpression": "SET wipeCooldownUntil = :until",
-                    # Only ever later: a change arriving out of order never shortens the cooldown.
-                    "ConditionExpression": "attribute_exists(pk) AND "
-                    "(attribute_not_exists(wipeCooldownUntil) OR wipeCooldownUntil < :until)",
-                    "ExpressionAttributeValues": aws.serializer().values({":until": until}),
-                }
-            },
-            entry,
-        ]
-    )
-    if not extended:  # a later cooldown already stands: the change is audited all the same
-        aws.transact([entry])
+    later = "(attribute_not_exists(wipeCooldownUntil) OR wipeCooldownUntil < :until)"
+    if change.get("Update", {}).get("Key") == aws.serializer().key(contracts.key(contract_id)):
+        # The change is to the contract itself (the passphrase): the cooldown joins its update.
+        update = dict(change["Update"])
+        with_cooldown = {
+            "Update": {
+                **update,
+                "UpdateExpression": update["UpdateExpression"] + ", wipeCooldownUntil = :until",
+                "ConditionExpression": f"({update['ConditionExpression']}) AND {later}",
+                "ExpressionAttributeValues": {
+                    **update["ExpressionAttributeValues"],
+                    **aws.serializer().values({":until": until}),
+                },
+            }
+        }
+        written = aws.transact([with_cooldown, entry]) or aws.transact([change, entry])
+    else:
+        cooldown_item = {
+            "Update": {
+                "TableName": aws.contracts_table().name,
+                "Key": aws.serializer().key(contracts.key(contract_id)),
+                "UpdateExpression": "SET wipeCooldownUntil = :until",
+                "ConditionExpression": f"attribute_exists(pk) AND {later}",
+                "ExpressionAttributeValues": aws.serializer().values({":until": until}),
+            }
+        }
+        written = _all_or_nothing([change, entry, cooldown_item], optional=2)
+    if not written:
+        return False  # the change itself no longer applies (made concurrently by another call)
     notifications.publish(
         {
             "kind": what,
@@ -191,6 +237,23 @@ def _credential_changed(contract: dict[str, Any], device_id: str, at: datetime, 
         },
         notification_id=f"{what}#{contract_id}#{iso(at)}",
     )
+    return True
+
+
+def _all_or_nothing(items: list[dict[str, Any]], optional: int) -> bool:
+    """One transaction; when only item ``optional``'s condition fails, the others without it.
+    False when the first item's condition failed."""
+    dynamodb = aws.client("dynamodb")
+    try:
+        dynamodb.transact_write_items(TransactItems=items)
+    except dynamodb.exceptions.TransactionCanceledException as error:
+        reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+        if reasons and reasons[0] == "ConditionalCheckFailed":
+            return False
+        if len(reasons) > optional and reasons[optional] == "ConditionalCheckFailed":
+            return aws.transact(items[:optional] + items[optional + 1 :])
+        raise
+    return True
 
 
 def get(device_id: str) -> dict[str, Any] | None:
@@ -213,6 +276,8 @@ def authenticate(device_id: str, token: str | None, now: datetime) -> dict[str, 
     contract = contracts.get(str(device["contractId"]))
     if contract is None or contract["status"] == ContractStatus.ENDED.value:
         return None  # a contract's end revokes its device's token
+    if "endsAt" in contract and parse_iso(str(contract["endsAt"])) <= now:
+        return None  # ended in fact, before the month-end run records it
     return device
 
 
@@ -221,17 +286,20 @@ def rotate_token(device: dict[str, Any], now: datetime) -> dict[str, Any]:
     Conditional on the token it was authenticated with, so two rotations cannot both win."""
     token = secrets.token_urlsafe(32)
     expires = iso(now + _token_lifetime())
-    aws.contracts_table().update_item(
-        Key=key(str(device["deviceId"])),
-        UpdateExpression="SET tokenDigest = :new, tokenExpiresAt = :expires, rotatedAt = :now",
-        ConditionExpression="tokenDigest = :old",
-        ExpressionAttributeValues={
-            ":new": token_digest(token),
-            ":old": device["tokenDigest"],
-            ":expires": expires,
-            ":now": iso(now),
-        },
-    )
+    try:
+        aws.contracts_table().update_item(
+            Key=key(str(device["deviceId"])),
+            UpdateExpression="SET tokenDigest = :new, tokenExpiresAt = :expires, rotatedAt = :now",
+            ConditionExpression="tokenDigest = :old",
+            ExpressionAttributeValues={
+                ":new": token_digest(token),
+                ":old": device["tokenDigest"],
+                ":expires": expires,
+                ":now": iso(now),
+            },
+        )
+    except aws.client("dynamodb").exceptions.ConditionalCheckFailedException:
+        raise TokenRefused() from None  # rotated or revoked meanwhile: this token is dead
     return {"deviceId": device["deviceId"], "deviceToken": token, "tokenExpiresAt": expires}
 
 
@@ -276,18 +344,36 @@ class UnknownDevice(LookupError):
 
 def set_passphrase(contract_id: str, device_id: str, passphrase: str, at: datetime) -> None:
     """R16: store the passphrase as a salted, slow hash only. Changing one already set is a
-    credential change: audited, the subscriber told, the WIPE cooldown started."""
+    credential change: written with its audit entry and the WIPE cooldown, all or nothing, and
+    told to the subscriber. Conditional on the passphrase read, so the change is never mistaken
+    for a first one."""
     contract = contracts.get(contract_id)
     if contract is None:
         raise ContractNotFound(contract_id)
-    aws.contracts_table().update_item(
-        Key=contracts.key(contract_id),
-        UpdateExpression="SET passphraseHash = :h, passphraseSetAt = :at",
-        ConditionExpression="attribute_exists(pk)",
-        ExpressionAttributeValues={":h": _hasher.hash(passphrase), ":at": iso(at)},
+    previous = contract.get("passphraseHash")
+    values = {":h": _hasher.hash(passphrase), ":at": iso(at), **({":old": previous} if previous else {})}
+    update = {
+        "Update": {
+            "TableName": aws.contracts_table().name,
+            "Key": aws.serializer().key(contracts.key(contract_id)),
+            "UpdateExpression": "SET passphraseHash = :h, passphraseSetAt = :at",
+            "ConditionExpression": "passphraseHash = :old"
+            if previous
+            else "attribute_not_exists(passphraseHash)",
+            "ExpressionAttributeValues": aws.serializer().values(values),
+        }
+    }
+    written = (
+        _credential_changed(contract, device_id, at, "PASSPHRASE_CHANGED", update)
+        if previous
+        else aws.transact([update])
     )
-    if "passphraseHash" in contract:
-        _credential_changed(contract, device_id, at, "PASSPHRASE_CHANGED")
+    if not written:
+        raise PassphraseRace()
+
+
+class PassphraseRace(Exception):
+    """The passphrase changed while this one was being set: the caller tries again."""
 
 
 def passphrase_matches(contract: dict[str, Any], passphrase: str) -> bool:

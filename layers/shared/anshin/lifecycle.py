@@ -184,13 +184,20 @@ def account_lost(mobile_contract_id: str, event_at: datetime, now: datetime | No
     """R11: every contract of the account that has not ended ends at the end of the event's month
     (or earlier, if it was already to end earlier; never before it formed). Returns the
     contracts whose end moved."""
-    moved = []
+    moved: list[str] = []
+    refused: list[str] = []
     for contract in contracts_of(mobile_contract_id):
         if contract["status"] == ContractStatus.ENDED.value:
             continue
-        ends_at = contract_rules.end_on_account_loss(parse_iso(str(contract["formedAt"])), event_at)
-        if _schedule_end(contract, ends_at, EndReason.ACCOUNT_LOSS, now or clock.now()):
-            moved.append(str(contract["contractId"]))
+        try:
+            ends_at = contract_rules.end_on_account_loss(parse_iso(str(contract["formedAt"])), event_at)
+            if _schedule_end(contract, ends_at, EndReason.ACCOUNT_LOSS, now or clock.now()):
+                moved.append(str(contract["contractId"]))
+        except InvariantViolation:
+            refused.append(str(contract["contractId"]))  # the others still end
+    if refused:
+        # The event fails after ending all it could: retried, then dead-lettered for an operator.
+        raise InvariantViolation("ACCOUNT_LOSS_NOT_APPLIED", f"contracts not ended: {', '.join(refused)}")
     return moved
 
 

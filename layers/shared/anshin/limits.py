@@ -4,6 +4,7 @@ never overshoot the limit."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 
 from anshin import aws
@@ -18,12 +19,34 @@ class TooManyAttempts(Exception):
         self.retry_after = retry_after
 
 
+def _window(window: timedelta, now: datetime) -> tuple[int, int]:
+    seconds = int(window.total_seconds())
+    start = int(now.timestamp()) // seconds * seconds
+    return start, start + seconds
+
+
+def check(scope: str, subject: str, limit: int, window: timedelta, now: datetime) -> None:
+    """Raise :class:`TooManyAttempts` if the window already holds ``limit`` attempts of
+    ``subject``, without counting one (for limits that count failures only, with
+    :func:`take_quietly` after a failure)."""
+    start, ends = _window(window, now)
+    counted = aws.sessions_table().get_item(
+        Key={"pk": f"LIMIT#{scope}#{subject}", "sk": f"WINDOW#{start}"}, ConsistentRead=True
+    )
+    if int(counted.get("Item", {}).get("attempts", 0)) >= limit:
+        raise TooManyAttempts(max(1, ends - int(now.timestamp())))
+
+
+def take_quietly(scope: str, subject: str, limit: int, window: timedelta, now: datetime) -> None:
+    """Count one attempt; at the limit already, count nothing more (the next check refuses)."""
+    with contextlib.suppress(TooManyAttempts):
+        take(scope, subject, limit, window, now)
+
+
 def take(scope: str, subject: str, limit: int, window: timedelta, now: datetime) -> None:
     """Count one attempt of ``subject`` (a code's MAC, a source address) in ``scope``; raise
     :class:`TooManyAttempts` when the window already holds ``limit``."""
-    seconds = int(window.total_seconds())
-    start = int(now.timestamp()) // seconds * seconds
-    ends = start + seconds
+    start, ends = _window(window, now)
     try:
         aws.sessions_table().update_item(
             Key={"pk": f"LIMIT#{scope}#{subject}", "sk": f"WINDOW#{start}"},

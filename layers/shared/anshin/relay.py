@@ -86,8 +86,8 @@ def relay(command_id: str, attempt: int, now: datetime) -> str:
     if not commands.record_attempt(command_id, attempt, now):
         return "DUPLICATE"
     device = devices.get(str(command["deviceId"]))
-    if device is None or "endpointArn" not in device:
-        return "UNREACHABLE"
+    if device is None or "endpointArn" not in device or device.get("contractId") != command["contractId"]:
+        return "UNREACHABLE"  # not registered, or the device id now serves another contract
     # FCM v1 data: string values only.
     payload: dict[str, str] = {
         "commandId": command_id,
