@@ -53,7 +53,7 @@ def test_learning_the_code_and_device_id_is_not_enough_to_wipe_a_phone(
     status, locked = staff_request(
         local_service, "POST", path, {"action": "LOCK", "verificationId": verified["verificationId"]}
     )
-    assert status == 202, locked  # a lock protects the subscriber whoever asked
+    assert status == 202, locked  # a lock (which can be undone) is not held back
 
     # The subscriber is told, at the contact on file, of each change.
     told = eventually(lambda: n if len(n := notices.notices_for(contract_id)) >= 2 else None)
