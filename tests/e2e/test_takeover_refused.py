@@ -1,7 +1,8 @@
 """The takeover path, on the deployed stack: someone who learnt a subscriber's member code and
 device id registers "the device" again, sets a passphrase of their own, passes verification with
-it, and asks staff to wipe the phone. The wipe is refused for a day (a lock is not), the
-subscriber is told of each change, and the subscriber's own app token stops working."""
+it, and asks staff to wipe the phone. The wipe is refused for a day; a lock is not, and reaches
+the subscriber's own app as well; the subscriber is told of each change, and the subscriber's own
+app token stops working."""
 
 import uuid
 from collections.abc import Callable, Iterator
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from infra.local.devices import SimulatedDevice
+from infra.local.devices import DeviceFleet, SimulatedDevice
 from infra.local.inbox import NotificationInbox
 from infra.local.service import LocalService
 from tests.e2e.conftest import eventually, staff_request
@@ -28,9 +29,10 @@ def test_learning_the_code_and_device_id_is_not_enough_to_wipe_a_phone(
     local_service: LocalService,
     account: Callable[..., str],
     notices: NotificationInbox,
+    fleet: DeviceFleet,
 ) -> None:
     api = local_service.api_url
-    owner = SimulatedDevice(device_id="pixel-owner-1")
+    owner = fleet.add(SimulatedDevice(device_id="pixel-owner-1"))  # reads its pushes
     application_id = apply(local_service, application(account(), deviceId=owner.device_id))
     contract_id = str(settled(local_service, application_id)["contractId"])
     code = str(eventually(lambda: notices.message_for(application_id))["memberConfirmationCode"])
@@ -54,6 +56,8 @@ def test_learning_the_code_and_device_id_is_not_enough_to_wipe_a_phone(
         local_service, "POST", path, {"action": "LOCK", "verificationId": verified["verificationId"]}
     )
     assert status == 202, locked  # a lock (which can be undone) is not held back
+    # ... and reaches the subscriber's own app too, on the real phone, not only the taker's.
+    eventually(lambda: next((p for p in owner.received if p["commandId"] == locked["commandId"]), None))
 
     # The subscriber is told, at the contact on file, of each change.
     told = eventually(lambda: n if len(n := notices.notices_for(contract_id)) >= 2 else None)

@@ -288,6 +288,40 @@ class TestRelayAndDelivery:
             "2026-11-24T03:00:00.000Z",
         )
 
+    def test_after_the_app_was_registered_again_a_lock_also_reaches_the_app_before(
+        self, support_api: Any, relay_fn: Any, lambda_context: object, device: dict[str, str]
+    ) -> None:
+        """During the cooldown, a LOCK goes to both apps (the new one may be a taker's); a BACKUP
+        only to the current one; after the cooldown, a LOCK only to the current one too."""
+        again = NOON + timedelta(minutes=30)
+        devices.register("12345678", device["deviceId"], "Pixel 9", "android", "fcm-other", again, "10.0.0.9")
+        current = str(devices.get(device["deviceId"])["endpointArn"])  # type: ignore[index]
+        assert current != device["endpointArn"]
+        with time_machine.travel(again + timedelta(minutes=5), tick=False):
+            verification_id = verify(support_api, lambda_context, device["contractId"], "sakura-2026")[1][
+                "verificationId"
+            ]
+            lock = request(
+                support_api, lambda_context, device, {"action": "LOCK", "verificationId": verification_id}
+            )
+            assert relay_fn.handler(sns_event(lock[1]["commandId"], 1), lambda_context) == {"PUSHED": 1}
+            backup = request(support_api, lambda_context, device, {"action": "BACKUP"})
+            relay_fn.handler(sns_event(backup[1]["commandId"], 1), lambda_context)
+        assert [m["action"] for m in pushed(current)] == ["LOCK", "BACKUP"]
+        assert [m["action"] for m in pushed(device["endpointArn"])] == ["LOCK"]
+        later = again + timedelta(hours=73)  # past the cooldown and the first lock's expiry
+        with time_machine.travel(later, tick=False):
+            verification_id = verify(support_api, lambda_context, device["contractId"], "sakura-2026")[1][
+                "verificationId"
+            ]
+            late = request(
+                support_api, lambda_context, device, {"action": "LOCK", "verificationId": verification_id}
+            )
+            assert late[0] == 202, late
+            assert relay_fn.handler(sns_event(late[1]["commandId"], 1), lambda_context) == {"PUSHED": 1}, late
+        assert [m["action"] for m in pushed(device["endpointArn"])] == ["LOCK"]  # nothing more
+        assert [m["action"] for m in pushed(current)] == ["LOCK", "BACKUP", "LOCK"]
+
     @pytest.mark.parametrize("final", ["SUCCEEDED", "FAILED", "EXPIRED"])
     def test_a_finished_or_unknown_command_is_never_pushed(
         self, relay_fn: Any, lambda_context: object, device: dict[str, str], final: str

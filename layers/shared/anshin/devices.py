@@ -170,14 +170,19 @@ def register(
             "ExpressionAttributeValues": aws.serializer().values({":was": previous["contractId"]}),
         }
     )
-    put = {
-        "Put": {"TableName": aws.contracts_table().name, "Item": aws.serializer().item(device), **condition}
-    }
     changed = (
         previous is not None
         and previous.get("contractId") == contract_id
         and previous.get("endpointArn") != endpoint
     )
+    if changed and previous is not None:
+        # Kept through the cooldown, for locks (anshin.relay): the app registered before may be
+        # the subscriber's own, on the real phone.
+        device["previousEndpointArn"] = previous["endpointArn"]
+        device["previousEndpointUntil"] = iso(at + cooldown())
+    put = {
+        "Put": {"TableName": aws.contracts_table().name, "Item": aws.serializer().item(device), **condition}
+    }
     if changed:
         written = _credential_changed(contract, device_id, at, "DEVICE_REGISTERED_AGAIN", put)
     else:

@@ -97,7 +97,17 @@ def relay(command_id: str, attempt: int, now: datetime) -> str:
     if command["action"] == Action.BACKUP.value:
         payload["uploadUrl"] = push.upload_url(commands.backup_key(str(command["contractId"]), command_id))
     expires_at = parse_iso(payload["expiresAt"])
-    return "PUSHED" if push.send(str(device["endpointArn"]), payload, expires_at) else "UNREACHABLE"
+    endpoints = [str(device["endpointArn"])]
+    if (
+        command["action"] == Action.LOCK.value
+        and device.get("previousEndpointArn")
+        and parse_iso(str(device["previousEndpointUntil"])) > now
+    ):
+        # Within the cooldown after the app was registered again, a lock also goes to the app
+        # registered before: if the new one is someone else's, the subscriber's phone still locks.
+        endpoints.append(str(device["previousEndpointArn"]))
+    pushed = [push.send(endpoint, payload, expires_at) for endpoint in endpoints]
+    return "PUSHED" if any(pushed) else "UNREACHABLE"
 
 
 def follow_up(command_id: str, attempt: int, now: datetime) -> dict[str, Any]:
