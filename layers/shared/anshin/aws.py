@@ -56,9 +56,10 @@ def serializer() -> _Serializer:
     return _Serializer()
 
 
-def transact(items: list[dict[str, Any]]) -> bool:
+def transact(items: list[dict[str, Any]], optional: int | None = None) -> bool:
     """Run one DynamoDB transaction. False when its first item's condition failed (the work is
-    done already or not allowed); any other cancellation is raised."""
+    done already or not allowed). When only item ``optional``'s condition failed, the others run
+    without it. Any other cancellation is raised."""
     dynamodb = client("dynamodb")
     try:
         dynamodb.transact_write_items(TransactItems=items)
@@ -66,5 +67,7 @@ def transact(items: list[dict[str, Any]]) -> bool:
         reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
         if reasons and reasons[0] == "ConditionalCheckFailed":
             return False
+        if optional is not None and len(reasons) > optional and reasons[optional] == "ConditionalCheckFailed":
+            return transact(items[:optional] + items[optional + 1 :])
         raise
     return True

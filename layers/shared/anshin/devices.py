@@ -227,7 +227,7 @@ def _credential_changed(
                 "ExpressionAttributeValues": aws.serializer().values({":until": until}),
             }
         }
-        written = _all_or_nothing([change, entry, cooldown_item], optional=2)
+        written = aws.transact([change, entry, cooldown_item], optional=2)
     if not written:
         return False  # the change itself no longer applies (made concurrently by another call)
     notifications.publish(
@@ -242,22 +242,6 @@ def _credential_changed(
         },
         notification_id=f"{what}#{contract_id}#{iso(at)}",
     )
-    return True
-
-
-def _all_or_nothing(items: list[dict[str, Any]], optional: int) -> bool:
-    """One transaction; when only item ``optional``'s condition fails, the others without it.
-    False when the first item's condition failed."""
-    dynamodb = aws.client("dynamodb")
-    try:
-        dynamodb.transact_write_items(TransactItems=items)
-    except dynamodb.exceptions.TransactionCanceledException as error:
-        reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-        if reasons and reasons[0] == "ConditionalCheckFailed":
-            return False
-        if len(reasons) > optional and reasons[optional] == "ConditionalCheckFailed":
-            return aws.transact(items[:optional] + items[optional + 1 :])
-        raise
     return True
 
 
