@@ -56,6 +56,11 @@ def serializer() -> _Serializer:
     return _Serializer()
 
 
+def cancellation_reasons(error: Any) -> list[str | None]:
+    """Each transaction item's cancellation code (``ConditionalCheckFailed``, ``None``...), in order."""
+    return [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+
+
 def transact(items: list[dict[str, Any]], optional: int | None = None) -> bool:
     """Run one DynamoDB transaction. False when its first item's condition failed (the work is
     done already or not allowed). When only item ``optional``'s condition failed, the others run
@@ -64,7 +69,7 @@ def transact(items: list[dict[str, Any]], optional: int | None = None) -> bool:
     try:
         dynamodb.transact_write_items(TransactItems=items)
     except dynamodb.exceptions.TransactionCanceledException as error:
-        reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+        reasons = cancellation_reasons(error)
         if reasons and reasons[0] == "ConditionalCheckFailed":
             return False
         if optional is not None and len(reasons) > optional and reasons[optional] == "ConditionalCheckFailed":

@@ -16,7 +16,7 @@ from typing import Any
 from anshin import terms
 from anshin.clock import parse_iso
 from anshin.errors import InvariantViolation
-from anshin.terms import billing_month_of, end_of_billing_month, first_billable_month
+from anshin.terms import first_billable_month
 
 
 class ContractStatus(StrEnum):
@@ -107,4 +107,4 @@ def end_on_account_loss(formed_at: datetime, event_at: datetime) -> datetime:
     """R11: the end of the billing month of the account's loss. A contract that formed after the
     loss (the event arrived late) ends at the end of the month it formed in: it never ends
     before it formed (our reading of R11)."""
-    return end_of_billing_month(max(billing_month_of(event_at), billing_month_of(formed_at)))
+    return max(terms.account_loss_end(event_at), terms.account_loss_end(formed_at))

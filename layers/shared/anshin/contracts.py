@@ -94,9 +94,7 @@ def issue_credentials(application_id: str) -> dict[str, Any]:
                 ]
             )
         except aws.client("dynamodb").exceptions.TransactionCanceledException as error:
-            claim, issue = (
-                [r.get("Code") for r in error.response.get("CancellationReasons", [])] + [None, None]
-            )[:2]
+            claim, issue = [*aws.cancellation_reasons(error), None, None][:2]
             if issue != "ConditionalCheckFailed" and claim != "ConditionalCheckFailed":
                 raise  # neither condition: a conflict or throttling, for the step's retry
             if issue != "ConditionalCheckFailed":
@@ -223,7 +221,7 @@ def record_contract(application_id: str) -> dict[str, Any]:
                 ]
             )
         except client.exceptions.TransactionCanceledException as error:
-            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+            reasons = aws.cancellation_reasons(error)
             if reasons[:2] != ["None", "None"]:
                 # The contract or the application moved: a retry after success, or a real conflict.
                 current = applications.require(application_id)

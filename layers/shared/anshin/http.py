@@ -74,6 +74,9 @@ STAFF_ONLY: list[dict[str, list[str]]] = [{"staffToken": []}]
 DEVICE_ONLY: list[dict[str, list[str]]] = [{"deviceToken": []}]
 
 
+NOT_JSON = "Send the body as JSON (Content-Type: application/json)."
+
+
 def body_refusal(event: dict[str, Any]) -> dict[str, Any] | None:
     """Refuse a request body before any route parses it: ``413`` over MAX_BODY_BYTES; ``415``
     for a body that is not JSON (a form-encoded ``curl -d``, say), which the resolver would
@@ -90,9 +93,7 @@ def body_refusal(event: dict[str, Any]) -> dict[str, Any] | None:
         )
     content_type = _normalize_content_type(event)
     if content_type.split(";")[0].strip() != "application/json":
-        return proxy_error(
-            415, "UNSUPPORTED_MEDIA_TYPE", "Send the body as JSON (Content-Type: application/json)."
-        )
+        return proxy_error(415, "UNSUPPORTED_MEDIA_TYPE", NOT_JSON)
     try:
         json.loads(base64.b64decode(body) if event.get("isBase64Encoded") else body)
     except (ValueError, TypeError):
@@ -148,9 +149,7 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
     def _media_type(_exc: RequestUnsupportedContentType) -> Response[Any]:
         # body_refusal answers first; this keeps the shape should a route be reached without it.
-        return error_response(
-            415, "UNSUPPORTED_MEDIA_TYPE", "Send the body as JSON (Content-Type: application/json)."
-        )
+        return error_response(415, "UNSUPPORTED_MEDIA_TYPE", NOT_JSON)
 
     @app.exception_handler(ClientError)  # type: ignore[untyped-decorator]
     def _aws_refused(exc: ClientError) -> Response[Any]:

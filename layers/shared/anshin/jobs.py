@@ -62,8 +62,7 @@ def is_transient(error: BaseException) -> bool:
     if code == "TransactionCanceledException":
         # A condition on the record or its account failed (say, an account with no slot held):
         # retrying changes nothing. Conflicts and throttling do pass with a retry.
-        reasons = {str(r.get("Code")) for r in error.response.get("CancellationReasons", [])}
-        return not reasons & {"ConditionalCheckFailed", "ValidationError"}
+        return not set(aws.cancellation_reasons(error)) & {"ConditionalCheckFailed", "ValidationError"}
     return code != "ValidationException"
 
 

@@ -18,8 +18,6 @@ from anshin.errors import ContractEnded, ContractNotFound, InvariantViolation
 from anshin.screening import release_slot_item
 from anshin.terms import BillingMonth, billing_month_of
 
-__all__ = ["EndReason"]
-
 
 def view(contract: dict[str, Any]) -> dict[str, Any]:
     """What staff see of a contract's lifecycle."""

@@ -247,7 +247,7 @@ def reserve_slot(application_id: str) -> dict[str, Any]:
             extra=[hold],
         )
     except client.exceptions.TransactionCanceledException as error:
-        reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+        reasons = aws.cancellation_reasons(error)
         if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
             reject(application, Reason.CONTRACT_LIMIT_REACHED, (status,))
             return {"applicationId": application_id, "status": ApplicationStatus.REJECTED.value}
