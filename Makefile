@@ -14,7 +14,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 # Node 20 is past end-of-life for jsii: that banner has its own switch (the major version).
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
-# The anshin package lives in the layer source; tools (infra/local, seeding) import it from there.
+# The anshin package lives in the layer source; tools (local, seeding) import it from there.
 export PYTHONPATH := layers/shared
 
 # A stamp whose environment is gone (deleted by hand, half-copied) is no proof of anything.
@@ -37,9 +37,9 @@ $(VENV)/.installed: requirements.lock
 	$(UV) pip sync --quiet --python $(PY) requirements.lock
 	touch $@
 
-$(LOCAL_VENV)/.installed: infra/local/requirements.lock $(VENV)/.installed
+$(LOCAL_VENV)/.installed: local/requirements.lock $(VENV)/.installed
 	test -x $(LOCAL_VENV)/bin/python || $(PYTHON) -m venv $(LOCAL_VENV)
-	$(UV) pip sync --quiet --python $(LOCAL_VENV)/bin/python infra/local/requirements.lock
+	$(UV) pip sync --quiet --python $(LOCAL_VENV)/bin/python local/requirements.lock
 	touch $@
 
 # The shared layer: the anshin package and its dependencies for Lambda's python3.11 on x86_64,
@@ -92,33 +92,33 @@ lint: $(VENV)/.installed ## ruff and mypy
 
 .PHONY: run
 run: install ## start the whole service locally on 127.0.0.1 (Ctrl-C stops it; ARGS="--port 4567" or ENDPOINT= moves it)
-	$(PY) -m infra.local run $(if $(ENDPOINT),--endpoint $(ENDPOINT)) $(ARGS)
+	$(PY) -m local run $(if $(ENDPOINT),--endpoint $(ENDPOINT)) $(ARGS)
 
 .PHONY: staff-token
 staff-token: $(VENV)/.installed ## print an ID token of the demo support-staff member (make run must be up; ENDPOINT=...)
-	@$(PY) -m infra.local staff-token $(if $(ENDPOINT),--endpoint $(ENDPOINT))
+	@$(PY) -m local staff-token $(if $(ENDPOINT),--endpoint $(ENDPOINT))
 
 .PHONY: logs
 logs: $(VENV)/.installed ## the functions' structured logs from the running stack (FUNCTION=support_api MINUTES=15 ENDPOINT=...)
-	@$(PY) -m infra.local logs $(if $(FUNCTION),--function $(FUNCTION)) $(if $(MINUTES),--minutes $(MINUTES)) $(if $(ENDPOINT),--endpoint $(ENDPOINT))
+	@$(PY) -m local logs $(if $(FUNCTION),--function $(FUNCTION)) $(if $(MINUTES),--minutes $(MINUTES)) $(if $(ENDPOINT),--endpoint $(ENDPOINT))
 
 .PHONY: redrive
 redrive: $(VENV)/.installed ## replay the dead letters of the running stack (after fixing their cause)
-	$(PY) -m infra.local redrive $(if $(ENDPOINT),--endpoint $(ENDPOINT))
+	$(PY) -m local redrive $(if $(ENDPOINT),--endpoint $(ENDPOINT))
 
 .PHONY: demo
 demo: install ## the end-to-end scenario on a fresh local stack, printed step by step (ENDPOINT= fixes its address)
-	$(PY) -m infra.local demo $(if $(ENDPOINT),--endpoint $(ENDPOINT)) $(ARGS)
+	$(PY) -m local demo $(if $(ENDPOINT),--endpoint $(ENDPOINT)) $(ARGS)
 
 .PHONY: fault
 fault: $(VENV)/.installed ## make FUNCTION raise on its next TIMES calls on the running stack (fault injection)
 	@test -n "$(FUNCTION)" || (echo "usage: make fault FUNCTION=record_contract [TIMES=2] [ENDPOINT=...]"; exit 2)
-	$(PY) -m infra.local fault --function $(FUNCTION) --times $(or $(TIMES),1) $(if $(ENDPOINT),--endpoint $(ENDPOINT))
+	$(PY) -m local fault --function $(FUNCTION) --times $(or $(TIMES),1) $(if $(ENDPOINT),--endpoint $(ENDPOINT))
 
 .PHONY: month-end
 month-end: $(VENV)/.installed ## run MONTH=YYYY-MM's termination and billing on the running stack (DRY_RUN=1 writes nothing)
 	@test -n "$(MONTH)" || (echo "usage: make month-end MONTH=2026-11 [DRY_RUN=1] [ENDPOINT=...]"; exit 2)
-	$(PY) -m infra.local month-end --month $(MONTH) $(if $(DRY_RUN),--dry-run) $(if $(ENDPOINT),--endpoint $(ENDPOINT))
+	$(PY) -m local month-end --month $(MONTH) $(if $(DRY_RUN),--dry-run) $(if $(ENDPOINT),--endpoint $(ENDPOINT))
 
 .PHONY: bench
 bench: install ## billing benchmark on a fresh local stack (CONTRACTS=10000)
@@ -139,7 +139,7 @@ lock: $(VENV)/.installed ## re-pin every dependency (requirements.lock, the laye
 		--no-emit-package botocore --no-emit-package jmespath --no-emit-package python-dateutil \
 		--no-emit-package six --no-emit-package urllib3 --custom-compile-command "make lock" \
 		-o layers/shared/requirements.txt
-	$(UV) pip compile --quiet infra/local/requirements.in --python-version 3.11 -o infra/local/requirements.lock
+	$(UV) pip compile --quiet local/requirements.in --python-version 3.11 -o local/requirements.lock
 
 .PHONY: clean
 clean: ## remove build output (keeps the environments and .local/ state)

@@ -24,13 +24,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared")]
 
 import boto3
-from anshin import aws, billing
-from anshin.shards import SHARDS
-from anshin.terms import JST, BillingMonth
+from anshin.adapters import aws
+from anshin.domain.terms import JST, BillingMonth
+from anshin.services import billing
+from anshin.store import db
+from anshin.store.keys import SHARDS
 from boto3.dynamodb.types import TypeSerializer
 
-from infra.local.seed import formed_contract
-from infra.local.service import LocalService
+from local.seed import formed_contract
+from local.service import LocalService
 
 MONTH = BillingMonth.parse("2026-10")
 NOW = datetime(2026, 11, 1, 1, 0, tzinfo=JST)
@@ -69,7 +71,7 @@ def bill_everything(endpoint: str, table: str) -> tuple[float, int, int]:
         }
     )
     aws.client.cache_clear()
-    aws.resource.cache_clear()
+    db.reset()
     requests = {"n": 0}
 
     def count(**_kwargs: object) -> None:

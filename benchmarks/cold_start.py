@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "shared")]
 
-from infra.local.deploy import zip_directory
+from local.deploy import zip_directory
 
 LAYER = ROOT / ".build" / "layer"
 #: An interpreter with only boto3 installed, like the Lambda runtime (the emulator's venv).

@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from anshin import lifecycle
-from anshin.clock import parse_iso
+from anshin.domain.clock import parse_iso
+from anshin.services import lifecycle
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel

@@ -7,9 +7,13 @@ import random
 import time
 from typing import Annotated, Any, Literal
 
-from anshin import applications, aws, clock, staff
-from anshin.applications import ApplicationRequest, ApplicationStatus
-from anshin.http import STAFF_ONLY, ApiError, body_refusal, install_error_handlers
+from anshin.adapters import aws
+from anshin.domain import clock
+from anshin.runtime import staff
+from anshin.runtime.http import STAFF_ONLY, ApiError, body_refusal, install_error_handlers
+from anshin.services import applications
+from anshin.services.applications import ApplicationRequest, ApplicationStatus
+from anshin.store import db
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
@@ -114,7 +118,7 @@ def decide(
         raise ApiError(404, "APPLICATION_NOT_FOUND", "No such application.")
     reason = "OTHER" if body.decision == "REJECT" else None
     try:
-        aws.contracts_table().update_item(
+        db.contracts_table().update_item(
             Key=applications.key(applicationId),
             UpdateExpression="SET decidedBy = :by, staffDecision = :d",
             ConditionExpression="#s = :deferred AND attribute_not_exists(staffDecision)"
@@ -126,7 +130,7 @@ def decide(
                 ":deferred": ApplicationStatus.DEFERRED.value,
             },
         )
-    except aws.client("dynamodb").exceptions.ConditionalCheckFailedException:
+    except db.dynamodb().exceptions.ConditionalCheckFailedException:
         raise ApiError(
             409, "NOT_DEFERRED", "Only a deferred application awaiting a decision can be decided."
         ) from None
@@ -135,7 +139,7 @@ def decide(
             taskToken=item["taskToken"], output=json.dumps({"decision": body.decision, "reason": reason})
         )
     except Exception:
-        aws.contracts_table().update_item(
+        db.contracts_table().update_item(
             Key=applications.key(applicationId), UpdateExpression="REMOVE decidedBy, staffDecision"
         )
         logger.exception("could not resume the approval workflow", extra={"applicationId": applicationId})

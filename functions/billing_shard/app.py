@@ -3,9 +3,11 @@
 import os
 from typing import Any
 
-from anshin import billing, clock, jobs, metrics
-from anshin.handler import correlate
-from anshin.terms import BillingMonth
+from anshin.adapters import metrics
+from anshin.domain import clock
+from anshin.domain.terms import BillingMonth
+from anshin.runtime.tasks import correlate
+from anshin.services import billing, jobs
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext

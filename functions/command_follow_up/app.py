@@ -1,7 +1,8 @@
 """Command delivery workflow task: after a wait, end, expire or re-send the command (Appendix)."""
 
-from anshin import clock, relay
-from anshin.handler import workflow_task
+from anshin.domain import clock
+from anshin.runtime.tasks import workflow_task
+from anshin.services import relay
 
 handler = workflow_task(
     "command_follow_up",

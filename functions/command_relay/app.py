@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from anshin import clock, relay
-from anshin.handler import correlate
+from anshin.domain import clock
+from anshin.runtime.tasks import correlate
+from anshin.services import relay
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import SnsModel

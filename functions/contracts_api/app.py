@@ -4,9 +4,11 @@ termination (R10), the holder that never changes (R8), and an account's invoice 
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from anshin import billing, clock, lifecycle, staff
-from anshin.http import STAFF_ONLY, ApiError, body_refusal, install_error_handlers
-from anshin.terms import BillingMonth
+from anshin.domain import clock
+from anshin.domain.terms import BillingMonth
+from anshin.runtime import staff
+from anshin.runtime.http import STAFF_ONLY, ApiError, body_refusal, install_error_handlers
+from anshin.services import billing, lifecycle
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path

@@ -6,8 +6,11 @@ by the member confirmation code, later calls by the device's own live token
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from anshin import clock, commands, devices, limits, metrics
-from anshin.http import DEVICE_ONLY, ApiError, body_refusal, install_error_handlers, proxy_error
+from anshin.adapters import metrics
+from anshin.domain import clock
+from anshin.runtime.http import DEVICE_ONLY, ApiError, body_refusal, install_error_handlers, proxy_error
+from anshin.services import commands, devices
+from anshin.store import limits
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path

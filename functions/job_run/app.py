@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from anshin import jobs
-from anshin.handler import correlate
+from anshin.runtime.tasks import correlate
+from anshin.services import jobs
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 

@@ -4,9 +4,11 @@ their slots (R4) and tell the rest of the system (EventBridge ContractEnded)."""
 import json
 from typing import Any
 
-from anshin import aws, clock, jobs, lifecycle, metrics
-from anshin.handler import correlate
-from anshin.terms import BillingMonth
+from anshin.adapters import aws, metrics
+from anshin.domain import clock
+from anshin.domain.terms import BillingMonth
+from anshin.runtime.tasks import correlate
+from anshin.services import jobs, lifecycle
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 

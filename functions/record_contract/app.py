@@ -1,7 +1,7 @@
 """Contract notification: record the contract that formed at the send (R6.4, R12)."""
 
-from anshin import contracts
-from anshin.handler import workflow_task
+from anshin.runtime.tasks import workflow_task
+from anshin.services import contracts
 
 handler = workflow_task(
     "record_contract",

@@ -4,8 +4,8 @@ held slot is released (R6.4)."""
 import json
 from typing import Any
 
-from anshin import screening
-from anshin.handler import workflow_task
+from anshin.runtime.tasks import workflow_task
+from anshin.services import screening
 
 
 def _error(event: dict[str, Any]) -> str:

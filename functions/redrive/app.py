@@ -5,7 +5,7 @@ import json
 import os
 from typing import Any
 
-from anshin import redrive
+from anshin.services import redrive
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 

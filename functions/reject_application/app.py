@@ -1,7 +1,7 @@
 """Approval workflow: staff refused a deferred application (R6.2, R6.3(5))."""
 
-from anshin import screening
-from anshin.handler import workflow_task
+from anshin.runtime.tasks import workflow_task
+from anshin.services import screening
 
 handler = workflow_task(
     "reject_application",

@@ -1,7 +1,7 @@
 """Approval workflow: screen an application under R6.3 (refusals are recorded) and R6.2."""
 
-from anshin import screening
-from anshin.handler import workflow_task
+from anshin.runtime.tasks import workflow_task
+from anshin.services import screening
 
 handler = workflow_task(
     "screen_application",

@@ -3,8 +3,8 @@
 import os
 from typing import Any
 
-from anshin import contracts
-from anshin.handler import workflow_task
+from anshin.runtime.tasks import workflow_task
+from anshin.services import contracts
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,

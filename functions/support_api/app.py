@@ -5,9 +5,11 @@ import os
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from anshin import clock, commands, devices, relay, staff, support_sessions, verification
-from anshin.http import STAFF_ONLY, ApiError, body_refusal, install_error_handlers
-from anshin.support import EXCLUDED_CATEGORIES, SUPPORTED_CATEGORIES, Channel
+from anshin.domain import clock
+from anshin.domain.support import EXCLUDED_CATEGORIES, SUPPORTED_CATEGORIES, Channel
+from anshin.runtime import staff
+from anshin.runtime.http import STAFF_ONLY, ApiError, body_refusal, install_error_handlers
+from anshin.services import commands, devices, relay, support_sessions, verification
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path

@@ -17,12 +17,12 @@ import pytest
 import requests
 from anshin import call_log
 
-from infra.local import staff
-from infra.local.devices import DeviceFleet
-from infra.local.inbox import NotificationInbox
-from infra.local.seed import put_account
-from infra.local.service import FAST_COMMANDS, LocalService
-from infra.local.staff import DEMO_NOT_STAFF, DEMO_STAFF, StaffAccount
+from local import staff
+from local.devices import DeviceFleet
+from local.inbox import NotificationInbox
+from local.seed import put_account
+from local.service import FAST_COMMANDS, LocalService
+from local.staff import DEMO_NOT_STAFF, DEMO_STAFF, StaffAccount
 
 T = TypeVar("T")
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import requests
 
-from infra.local.seed import put_violation
-from infra.local.service import LocalService
+from local.seed import put_violation
+from local.service import LocalService
 from tests.e2e.conftest import eventually, staff_request
 
 FINAL = {"REJECTED", "CONTRACTED", "NOTIFICATION_FAILED"}

@@ -8,7 +8,7 @@ from typing import Any
 
 import requests
 
-from infra.local.service import LocalService
+from local.service import LocalService
 from tests.e2e.conftest import staff_request
 from tests.e2e.test_applications import application, apply, settled
 

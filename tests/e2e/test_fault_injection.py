@@ -1,5 +1,5 @@
 """Failure handling on the deployed stack: a named function is made to raise for its next N calls
-(anshin.faults, armed with infra/local/faults.py as `make fault` does), and each workflow and
+(anshin.faults, armed with local/faults.py as `make fault` does), and each workflow and
 scheduled job either retries to success or ends in a recorded failure state. Afterwards nothing
 is lost and nothing is doubled: one contract per application, one notification, one invoice line
 per contract and month.
@@ -11,13 +11,13 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from anshin.terms import JST, BillingMonth
+from anshin.domain.terms import JST, BillingMonth
 
-from infra.local import faults
-from infra.local.devices import DeviceFleet, Installation
-from infra.local.jobs import run_month
-from infra.local.seed import formed_contract, put_account, put_contract
-from infra.local.service import LocalService
+from local import faults
+from local.devices import DeviceFleet, Installation
+from local.jobs import run_month
+from local.seed import formed_contract, put_account, put_contract
+from local.service import LocalService
 from tests.e2e.conftest import eventually
 from tests.e2e.test_applications import account_item, application, apply, execution_states, settled, view
 from tests.e2e.test_device_commands import Subscriber, subscriber  # noqa: F401 - a fixture

@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 import requests
-from anshin.clock import iso
-from anshin.shards import ends_key
-from anshin.terms import JST, BillingMonth, billing_month_of
+from anshin.domain.clock import iso
+from anshin.domain.terms import JST, BillingMonth, billing_month_of
+from anshin.store.keys import ends_key
 
-from infra.local.jobs import all_done, describe, run_month
-from infra.local.seed import formed_contract, put_account, put_contract
-from infra.local.service import LocalService
-from infra.local.staff import DEMO_NOT_STAFF
+from local.jobs import all_done, describe, run_month
+from local.seed import formed_contract, put_account, put_contract
+from local.service import LocalService
+from local.staff import DEMO_NOT_STAFF
 from tests.e2e.conftest import eventually, staff_request
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import requests
 
-from infra.local.devices import DeviceFleet, SimulatedDevice
-from infra.local.service import LocalService
+from local.devices import DeviceFleet, SimulatedDevice
+from local.service import LocalService
 from tests.e2e.conftest import eventually, staff_request
 from tests.e2e.test_applications import application, apply, settled
 

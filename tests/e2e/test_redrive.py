@@ -5,11 +5,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from anshin.terms import JST
+from anshin.domain.terms import JST
 
-from infra.local.__main__ import main
-from infra.local.seed import formed_contract, put_account, put_contract
-from infra.local.service import LocalService
+from local.__main__ import main
+from local.seed import formed_contract, put_account, put_contract
+from local.service import LocalService
 from tests.e2e.conftest import eventually, staff_request
 
 

@@ -6,9 +6,9 @@ import json
 from collections.abc import Callable
 
 import requests
-from anshin.http import MAX_BODY_BYTES
+from anshin.runtime.http import MAX_BODY_BYTES
 
-from infra.local.service import LocalService
+from local.service import LocalService
 from tests.e2e.test_applications import application
 from tests.e2e.test_device_commands import Subscriber, subscriber  # noqa: F401 - a fixture
 

@@ -1,8 +1,8 @@
 """The whole service, end to end over HTTP, as ``make demo`` runs it (issue 6's scenario)."""
 
-from infra.local.devices import DeviceFleet
-from infra.local.scenario import Scenario, table
-from infra.local.service import LocalService
+from local.devices import DeviceFleet
+from local.scenario import Scenario, table
+from local.service import LocalService
 from tests.e2e.conftest import staff_token
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import requests
 
-from infra.local.service import LocalService
+from local.service import LocalService
 from tests.e2e.conftest import eventually
 
 APPLICATION = {

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import requests
 
-from infra.local.devices import DeviceFleet, SimulatedDevice
-from infra.local.inbox import NotificationInbox
-from infra.local.service import LocalService
+from local.devices import DeviceFleet, SimulatedDevice
+from local.inbox import NotificationInbox
+from local.service import LocalService
 from tests.e2e.conftest import eventually, staff_request
 from tests.e2e.test_applications import application, apply, settled
 

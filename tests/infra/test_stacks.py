@@ -343,8 +343,8 @@ def test_backups_are_kms_encrypted_tls_only_and_retained(data_template: assertio
 
 
 def test_no_function_is_deployed_with_a_shifted_clock(service_template: assertions.Template) -> None:
-    # anshin.clock honours ANSHIN_CLOCK_OFFSET_SECONDS for local time travel only (infra.local.jobs).
-    from anshin.clock import OFFSET_VARIABLE
+    # anshin.clock honours ANSHIN_CLOCK_OFFSET_SECONDS for local time travel only (local.jobs).
+    from anshin.domain.clock import OFFSET_VARIABLE
 
     for function in service_template.find_resources("AWS::Lambda::Function").values():
         variables = function["Properties"]["Environment"]["Variables"]
@@ -384,7 +384,7 @@ def test_credential_settings_in_aws(
 def test_local_deployments_wrap_every_handler_for_fault_injection(tmp_path: Path) -> None:
     from anshin import faults
 
-    from infra.local.service import LOCAL_CONTEXT
+    from local.service import LOCAL_CONTEXT
 
     app = build_app(outdir=str(tmp_path), context=LOCAL_CONTEXT)
     template = app.synth().get_stack_by_name("AnshinService").template

@@ -11,7 +11,9 @@ from typing import Any
 
 import boto3
 import pytest
-from anshin import aws, call_log
+from anshin import call_log
+from anshin.adapters import aws
+from anshin.store import db
 from moto import mock_aws
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,7 +85,7 @@ PASS_MACHINE = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass"
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """moto with the stack's tables, topics and a stand-in approval state machine."""
-    aws.resource.cache_clear()
+    db.reset()
     aws.client.cache_clear()
     with mock_aws():
         create_table("Contracts", indexes=("gsi1", "gsi2", "gsi3", "gsi4"))
@@ -132,13 +134,14 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         yield env
-    aws.resource.cache_clear()
+    db.reset()
     aws.client.cache_clear()
 
 
 def give_code(contract_id: str, code: str) -> None:
     """Give a seeded contract a member confirmation code, as its notification would have."""
-    from anshin import contracts, mac
+    from anshin.adapters import mac
+    from anshin.services import contracts
 
     code_mac = mac.code_mac(code)
     boto3.resource("dynamodb").Table("Contracts").update_item(

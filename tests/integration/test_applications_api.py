@@ -224,7 +224,7 @@ def test_contended_sequence_is_retried_until_received(
     api: Any, lambda_context: object, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # R6.1: another application of the same account took the sequence number first, twice.
-    from anshin import applications
+    from anshin.services import applications
 
     real_create = applications.create
     contention = iter([True, True])

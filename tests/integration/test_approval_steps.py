@@ -7,9 +7,11 @@ from typing import Any
 import boto3
 import pytest
 import time_machine
-from anshin import accounts, applications, contracts, mac, screening
-from anshin.applications import ApplicationRequest
-from anshin.clock import now
+from anshin.adapters import mac
+from anshin.domain.clock import now
+from anshin.services import applications, contracts, screening
+from anshin.services.applications import ApplicationRequest
+from anshin.store import accounts
 
 from tests.integration.conftest import sent_notifications
 from tests.integration.test_applications_api import VALID

@@ -5,7 +5,7 @@ contract is recorded once, whoever comes first. Handler tests against moto."""
 import json
 from typing import Any
 
-from anshin import applications, contracts, screening
+from anshin.services import applications, contracts, screening
 
 from tests.integration.conftest import handler_fixture, load_handler, rest_event, sent_notifications
 from tests.integration.test_approval_steps import apply, seed_account, slots

@@ -8,14 +8,15 @@ from typing import Any
 import boto3
 import pytest
 import time_machine
-from anshin import accounts, billing, contracts, jobs, lifecycle
-from anshin.clock import parse_iso
-from anshin.shards import SHARDS
-from anshin.terms import JST, BillingMonth, billing_month_of, charged_months
+from anshin.domain.clock import parse_iso
+from anshin.domain.terms import JST, BillingMonth, billing_month_of, charged_months
+from anshin.services import billing, contracts, jobs, lifecycle
+from anshin.store import accounts
+from anshin.store.keys import SHARDS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from infra.local.seed import formed_contract
+from local.seed import formed_contract
 
 FEE = 500
 _ids = itertools.count(1)

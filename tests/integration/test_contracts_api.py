@@ -5,9 +5,9 @@ from typing import Any
 import boto3
 import pytest
 import time_machine
-from anshin import billing
-from anshin.shards import shard_of
-from anshin.terms import BillingMonth
+from anshin.domain.terms import BillingMonth
+from anshin.services import billing
+from anshin.store.keys import shard_of
 
 from tests.integration.conftest import api_call, load_handler
 from tests.integration.test_contract_end_and_billing import jst, seed_account, seed_contract

@@ -12,8 +12,8 @@ from typing import Any
 import boto3
 import pytest
 import time_machine
-from anshin import lifecycle
-from anshin.terms import JST
+from anshin.domain.terms import JST
+from anshin.services import lifecycle
 
 from tests.integration.conftest import (
     STAFF,
@@ -103,7 +103,7 @@ class TestTheCode:
     def test_each_code_is_issued_once_so_no_two_contracts_share_one(
         self, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        from anshin import applications, contracts, screening
+        from anshin.services import applications, contracts, screening
 
         from tests.integration.test_approval_steps import apply
         from tests.integration.test_approval_steps import seed_account as seed_mirror
@@ -214,7 +214,7 @@ class TestDeviceTokens:
 
 class TestCredentialChanges:
     def wipe(self, api: Any, context: object, contract_id: str, action: str, at: datetime) -> Any:
-        from anshin import verification
+        from anshin.services import verification
 
         with time_machine.travel(at, tick=False):
             verified = verification.verify(contract_id, "sakura-2026", "staff-1", at)
@@ -231,7 +231,7 @@ class TestCredentialChanges:
         contract_id: str,
         aws_env: dict[str, str],
     ) -> None:
-        from anshin import devices
+        from anshin.services import devices
 
         with time_machine.travel(NOON, tick=False):
             assert register(devices_api, lambda_context, contract_id)[0] == 201
@@ -268,7 +268,7 @@ class TestCredentialChanges:
     def test_changing_the_passphrase_holds_wipe_back_too(
         self, support_api: Any, lambda_context: object, contract_id: str, aws_env: dict[str, str]
     ) -> None:
-        from anshin import devices
+        from anshin.services import devices
 
         with time_machine.travel(NOON, tick=False):
             devices.register(CODE, contract_id, "Pixel", "android", "fcm", NOON, "127.0.0.1")
@@ -331,7 +331,7 @@ class TestWhatTheReviewFound:
     def test_while_forming_another_device_gets_the_unknown_code_answer(
         self, devices_api: Any, lambda_context: object, aws_env: dict[str, str]
     ) -> None:
-        from anshin import applications, contracts, screening
+        from anshin.services import applications, contracts, screening
 
         from tests.integration.test_approval_steps import apply
         from tests.integration.test_approval_steps import seed_account as seed_mirror
@@ -375,7 +375,7 @@ class TestWhatTheReviewFound:
     def test_rotating_a_token_that_was_just_replaced_is_401_not_500(
         self, devices_api: Any, lambda_context: object, contract_id: str
     ) -> None:
-        from anshin import devices
+        from anshin.services import devices
 
         with time_machine.travel(NOON, tick=False):
             token = register(devices_api, lambda_context, contract_id)[1]["deviceToken"]

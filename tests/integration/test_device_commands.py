@@ -9,8 +9,8 @@ from typing import Any
 import boto3
 import pytest
 import time_machine
-from anshin import commands, devices
-from anshin.terms import JST
+from anshin.domain.terms import JST
+from anshin.services import commands, devices
 
 from tests.integration.conftest import STAFF, api_call, give_code, handler_fixture, load_handler, pushed
 from tests.integration.test_contract_end_and_billing import seed_account, seed_contract
@@ -203,7 +203,7 @@ class TestRequest:
     def test_unsupported_devices_and_ended_contracts(
         self, support_api: Any, lambda_context: object, device: dict[str, str]
     ) -> None:
-        from anshin import lifecycle
+        from anshin.services import lifecycle
 
         unregistered = seed_contract("MC-1", datetime(2026, 9, 3, tzinfo=JST), first=False)
         with time_machine.travel(NOON, tick=False):

@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 import time_machine
-from anshin.terms import JST
+from anshin.domain.terms import JST
 
 from tests.integration.conftest import STAFF, api_call, give_code, handler_fixture
 from tests.integration.test_contract_end_and_billing import seed_account, seed_contract
@@ -145,7 +145,7 @@ class TestRegistrationAndPassphraseR16:
     def test_ended_contract_is_409(
         self, devices_api: Any, lambda_context: object, coded_contract: str
     ) -> None:
-        from anshin import lifecycle
+        from anshin.services import lifecycle
 
         lifecycle.terminate(coded_contract, NOON, "r", "s")
         assert register(devices_api, lambda_context, coded_contract)[1]["code"] == "CONTRACT_ENDED"
@@ -169,7 +169,7 @@ def verify(
 class TestVerification:
     @pytest.fixture
     def with_passphrase(self, contract_id: str) -> str:
-        from anshin import devices
+        from anshin.services import devices
 
         devices.set_passphrase(contract_id, contract_id, "sakura-2026", NOON)
         return contract_id
@@ -177,7 +177,7 @@ class TestVerification:
     def test_success_gives_a_verification_valid_for_ten_minutes(
         self, support_api: Any, lambda_context: object, with_passphrase: str
     ) -> None:
-        from anshin import verification
+        from anshin.services import verification
 
         with time_machine.travel(NOON, tick=False):
             status, body = verify(support_api, lambda_context, with_passphrase, "sakura-2026")
@@ -319,7 +319,7 @@ class TestSupportSessionsR7R14:
     def test_remote_support_is_android_only(
         self, support_api: Any, lambda_context: object, aws_env: dict[str, str]
     ) -> None:
-        from anshin import contracts
+        from anshin.services import contracts
 
         seed_account("MC-2", has_formed_contract=True)
         ios = seed_contract("MC-2", datetime(2026, 9, 1, tzinfo=JST), first=False)

@@ -5,7 +5,8 @@ import types
 from typing import Any
 
 import pytest
-from anshin import aws, faults
+from anshin import faults
+from anshin.store import db
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def wrapped(monkeypatch: pytest.MonkeyPatch, aws_env: dict[str, str]) -> list[An
 
 
 def arm(times: int) -> None:
-    aws.table("IDEMPOTENCY_TABLE").put_item(Item={**faults.counter_key("demo"), "remaining": times})
+    db.table("IDEMPOTENCY_TABLE").put_item(Item={**faults.counter_key("demo"), "remaining": times})
 
 
 def test_unarmed_the_function_runs(wrapped: list[Any]) -> None:
@@ -40,7 +41,7 @@ def test_the_next_n_calls_raise_then_the_function_runs_again(wrapped: list[Any])
     assert wrapped == []  # the function itself never ran
     assert faults.handler({"n": 2}, None) == {"ok": True}
     assert wrapped == [{"n": 2}]
-    item = aws.table("IDEMPOTENCY_TABLE").get_item(Key=faults.counter_key("demo"))["Item"]
+    item = db.table("IDEMPOTENCY_TABLE").get_item(Key=faults.counter_key("demo"))["Item"]
     assert item["remaining"] == 0  # never below zero
 
 
@@ -48,5 +49,5 @@ def test_without_the_switch_nothing_is_read(wrapped: list[Any], monkeypatch: pyt
     arm(5)
     monkeypatch.delenv(faults.SWITCH)
     assert faults.handler({"n": 1}, None) == {"ok": True}
-    item = aws.table("IDEMPOTENCY_TABLE").get_item(Key=faults.counter_key("demo"))["Item"]
+    item = db.table("IDEMPOTENCY_TABLE").get_item(Key=faults.counter_key("demo"))["Item"]
     assert item["remaining"] == 5

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 import time_machine
-from anshin import billing, contracts, jobs
-from anshin.clock import iso
-from anshin.shards import SHARDS, ends_key, shard_of
-from anshin.terms import JST, BillingMonth
+from anshin.domain.clock import iso
+from anshin.domain.terms import JST, BillingMonth
+from anshin.services import billing, contracts, jobs
+from anshin.store.keys import SHARDS, ends_key, shard_of
 from botocore.exceptions import ClientError
 
-from infra.local.seed import formed_contract
+from local.seed import formed_contract
 from tests.integration.conftest import load_handler
 from tests.integration.test_contract_end_and_billing import seed_account, seed_contract, table
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import boto3
 import pytest
-from anshin import redrive
+from anshin.services import redrive
 
 from tests.integration.conftest import handler_fixture
 

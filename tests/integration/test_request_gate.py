@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from anshin.http import MAX_BODY_BYTES
+from anshin.runtime.http import MAX_BODY_BYTES
 
 from tests.integration.conftest import STAFF, api_call, handler_fixture
 from tests.integration.test_device_commands import device  # noqa: F401 - a fixture

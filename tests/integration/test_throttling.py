@@ -11,8 +11,8 @@ from typing import Any
 
 import boto3
 import pytest
-from anshin import applications, billing, contracts, screening
-from anshin.terms import JST, BillingMonth
+from anshin.domain.terms import JST, BillingMonth
+from anshin.services import applications, billing, contracts, screening
 from botocore.exceptions import ClientError
 
 from tests.integration.conftest import load_handler, rest_event, sent_notifications

@@ -3,9 +3,10 @@
 from typing import Any
 
 import boto3
-from anshin import accounts, applications
-from anshin.applications import ApplicationRequest
-from anshin.clock import now
+from anshin.domain.clock import now
+from anshin.services import applications
+from anshin.services.applications import ApplicationRequest
+from anshin.store import accounts
 
 from tests.integration.conftest import load_handler
 from tests.integration.test_applications_api import VALID

@@ -9,8 +9,9 @@ from typing import Any
 import boto3
 import pytest
 import time_machine
-from anshin import contract_rules, contracts
-from anshin.terms import BillingMonth, billing_month_of
+from anshin.domain import contract_rules
+from anshin.domain.terms import BillingMonth, billing_month_of
+from anshin.services import contracts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import botocore.endpoint
 import pytest
-from anshin import aws
+from anshin.store import db
 from botocore.awsrequest import AWSResponse
 from moto.core.models import botocore_stubber
 
@@ -60,7 +60,7 @@ def throttled(monkeypatch: pytest.MonkeyPatch, *, after: int = 0, times: int = 0
     """Throttle the DynamoDB clients anshin uses (resource and low-level client)."""
     throttle = Throttle(after=after, times=times)
     monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=throttle.backoff.append))
-    clients = [aws.resource("dynamodb").meta.client, aws.client("dynamodb")]
+    clients = [db._resource().meta.client, db.dynamodb()]
     for client in clients:
         client.meta.events.register_first("before-send.dynamodb", throttle)
     try:

@@ -4,10 +4,10 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from anshin import contract_rules
-from anshin.clock import iso
-from anshin.errors import InvariantViolation
-from anshin.terms import JST
+from anshin.domain import contract_rules
+from anshin.domain.clock import iso
+from anshin.domain.errors import InvariantViolation
+from anshin.domain.terms import JST
 
 
 def jst(*args: int) -> datetime:

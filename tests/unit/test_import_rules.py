@@ -27,7 +27,7 @@ def test_every_import_contract_is_kept() -> None:
 
 
 def test_a_broken_rule_is_reported(tmp_path: Path) -> None:
-    """The check can fail: lifecycle really imports anshin.aws, so forbidding it is broken."""
+    """The check can fail: lifecycle really imports anshin.store.db, so forbidding it is broken."""
     config = tmp_path / "importlinter.toml"
     config.write_text(
         "[tool.importlinter]\n"
@@ -35,9 +35,9 @@ def test_a_broken_rule_is_reported(tmp_path: Path) -> None:
         "[[tool.importlinter.contracts]]\n"
         'name = "lifecycle without AWS"\n'
         'type = "forbidden"\n'
-        'source_modules = ["anshin.lifecycle"]\n'
-        'forbidden_modules = ["anshin.aws"]\n'
+        'source_modules = ["anshin.services.lifecycle"]\n'
+        'forbidden_modules = ["anshin.store.db"]\n'
     )
     result = lint_imports(config)
     assert result.returncode != 0
-    assert "BROKEN" in result.stdout and "anshin.lifecycle -> anshin.aws" in result.stdout
+    assert "BROKEN" in result.stdout and "anshin.services.lifecycle -> anshin.store.db" in result.stdout

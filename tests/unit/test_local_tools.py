@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from anshin.terms import BillingMonth
+from anshin.domain.terms import BillingMonth
 
-import infra.local.__main__ as cli
-from infra.local import state
-from infra.local.emulator import ROOT, Emulator, free_port
-from infra.local.scenario import attempts, jst, not_charged
-from infra.local.seed import DEMO_ACCOUNT_NOTES
-from infra.local.service import LocalService
+import local.__main__ as cli
+from local import state
+from local.emulator import ROOT, Emulator, free_port
+from local.scenario import attempts, jst, not_charged
+from local.seed import DEMO_ACCOUNT_NOTES
+from local.service import LocalService
 
 TOOLS = [
     ["staff-token"],
@@ -172,7 +172,7 @@ def test_endpoint_works_on_every_target(target: str) -> None:
         text=True,
         check=True,
     ).stdout
-    assert f"-m infra.local {target} " in shown and "--endpoint http://127.0.0.1:4599" in shown
+    assert f"-m local {target} " in shown and "--endpoint http://127.0.0.1:4599" in shown
 
 
 # --- the start-up summary -----------------------------------------------------------------------

@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from anshin import push
-from anshin.commands import Action
+from anshin.adapters import push
+from anshin.services.commands import Action
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 DATA = {"commandId": "cmd-1", "action": "LOCK", "expiresAt": "2026-11-27T03:00:00.000Z"}

@@ -3,8 +3,8 @@
 from typing import Any
 
 import pytest
-from anshin.accounts import Account
-from anshin.screening import CURRENT_TERMS_VERSION, Decision, Outcome, Reason, decide
+from anshin.services.screening import CURRENT_TERMS_VERSION, Decision, Outcome, Reason, decide
+from anshin.store.accounts import Account
 
 APPLICATION: dict[str, Any] = {
     "consent": {"termsVersion": CURRENT_TERMS_VERSION, "locationOptOut": False},

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from infra.local.devices import RETRY_GIVE_UP_AFTER, DeviceFleet, Installation, retry_delay
+from local.devices import RETRY_GIVE_UP_AFTER, DeviceFleet, Installation, retry_delay
 
 
 def http_error(status: int, body: dict[str, Any] | None = None, **headers: str) -> requests.HTTPError:

@@ -3,8 +3,8 @@
 from datetime import UTC, datetime
 
 import pytest
-from anshin.support import EXCLUDED_CATEGORIES, Channel, refusal, within_support_hours
-from anshin.terms import JST
+from anshin.domain.support import EXCLUDED_CATEGORIES, Channel, refusal, within_support_hours
+from anshin.domain.terms import JST
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ import itertools
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from anshin.terms import (
+from anshin.domain.terms import (
     JST,
     BillingMonth,
     account_loss_end,

@@ -1,10 +1,10 @@
 """Fault injection for the local stack: make a named function raise for its next N calls.
 
-Only a local deployment uses this module: with ``anshin:faultInjection`` on (infra/local turns it
+Only a local deployment uses this module: with ``anshin:faultInjection`` on (local turns it
 on, AWS deployments never do), every function's handler is ``anshin.faults.handler``, which wraps
 the function's own ``app.handler``. Before each call it takes one fault, if any is armed, from
 the counter ``fault#<function>`` in the idempotency table, and raises ``InjectedFault`` instead
-of running the function. ``make fault FUNCTION=record_contract TIMES=2`` (infra/local/faults.py)
+of running the function. ``make fault FUNCTION=record_contract TIMES=2`` (local/faults.py)
 arms it. The counter is decremented conditionally, so concurrent calls take exactly N faults.
 """
 
@@ -15,7 +15,8 @@ import os
 from functools import cache
 from typing import Any
 
-from anshin import aws, call_log
+from anshin import call_log
+from anshin.store import db
 
 #: The environment of a function deployed with fault injection on.
 SWITCH = "ANSHIN_FAULT_INJECTION"
@@ -33,7 +34,7 @@ def counter_key(function: str) -> dict[str, str]:
 
 def take(function: str) -> bool:
     """Take one armed fault of ``function``; False when none is left."""
-    table = aws.table("IDEMPOTENCY_TABLE")
+    table = db.table("IDEMPOTENCY_TABLE")
     try:
         table.update_item(
             Key=counter_key(function),
@@ -41,7 +42,7 @@ def take(function: str) -> bool:
             ConditionExpression="remaining > :zero",
             ExpressionAttributeValues={":one": 1, ":zero": 0},
         )
-    except aws.client("dynamodb").exceptions.ConditionalCheckFailedException:
+    except db.dynamodb().exceptions.ConditionalCheckFailedException:
         return False
     return True
 

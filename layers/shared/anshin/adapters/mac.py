@@ -1,0 +1,21 @@
+"""The member confirmation code's keyed digest (R6.4, R16): HMAC-SHA-256 under a KMS key that
+never leaves KMS (``CODE_MAC_KEY_ID``). Stored and looked up instead of the code: an unkeyed
+digest of an 8-digit number is reversed by trying all 10^8 of them."""
+
+from __future__ import annotations
+
+import os
+
+from anshin.adapters import aws
+
+#: The environment variable naming the HMAC key (infra: AnshinData's CodeMacKey).
+KEY_VARIABLE = "CODE_MAC_KEY_ID"
+
+
+def code_mac(member_confirmation_code: str) -> str:
+    answer = aws.client("kms").generate_mac(
+        KeyId=os.environ[KEY_VARIABLE],
+        MacAlgorithm="HMAC_SHA_256",
+        Message=member_confirmation_code.encode(),
+    )
+    return bytes(answer["Mac"]).hex()

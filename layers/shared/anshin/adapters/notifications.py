@@ -1,0 +1,27 @@
+"""What the subscriber is told, through the customer-notification topic (its e-mail/SMS
+subscribers deliver it to the contact on file): the contract's forming (R6.4), and every change
+of the credentials that protect their phone (anshin.devices)."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from anshin.adapters import aws
+
+
+def publish(message: dict[str, Any], *, notification_id: str, correlation_id: str | None = None) -> None:
+    """At least once: a step that dies after SNS accepted the message and is retried sends it
+    again, identical; deliverers drop repeats of ``notification_id``."""
+    attributes = {
+        "kind": {"DataType": "String", "StringValue": str(message["kind"])},
+        "notificationId": {"DataType": "String", "StringValue": notification_id},
+    }
+    if correlation_id:
+        attributes["correlationId"] = {"DataType": "String", "StringValue": correlation_id}
+    aws.client("sns").publish(
+        TopicArn=os.environ["CUSTOMER_NOTIFICATION_TOPIC_ARN"],
+        Message=json.dumps(message, ensure_ascii=False),
+        MessageAttributes=attributes,
+    )

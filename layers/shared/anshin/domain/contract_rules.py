@@ -1,0 +1,110 @@
+"""What a stored contract must always satisfy, and how its end is decided (R6.4, R9-R12).
+
+Pure: no AWS. Every write that sets a contract's dates or status checks the contract it would
+leave behind against :func:`check` first, so the month jobs, which trust these fields, never meet
+a contract the API made inconsistent. The jobs check again before they act on a record: what
+fails here (bad data, a future schema) is set aside, never billed or ended on a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from anshin.domain import terms
+from anshin.domain.clock import parse_iso
+from anshin.domain.errors import InvariantViolation
+from anshin.domain.terms import first_billable_month
+
+
+class ContractStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    CANCELLATION_PENDING = "CANCELLATION_PENDING"
+    ENDED = "ENDED"
+
+
+class EndReason(StrEnum):
+    SUBSCRIBER_CANCELLATION = "SUBSCRIBER_CANCELLATION"  # R9
+    COMPANY_TERMINATION = "COMPANY_TERMINATION"  # R10
+    ACCOUNT_LOSS = "ACCOUNT_LOSS"  # R11
+
+
+def _instant(contract: Mapping[str, Any], name: str) -> datetime:
+    value = contract.get(name)
+    if not isinstance(value, str):
+        raise InvariantViolation("CORRUPT_CONTRACT", f"{name} is missing or not a string")
+    try:
+        at = parse_iso(value)
+    except ValueError:
+        raise InvariantViolation("CORRUPT_CONTRACT", f"{name} is not an ISO 8601 instant") from None
+    if at.tzinfo is None:
+        raise InvariantViolation("CORRUPT_CONTRACT", f"{name} has no time zone")
+    return at
+
+
+def check(contract: Mapping[str, Any]) -> None:
+    """Raise :class:`InvariantViolation` unless ``contract`` is a consistent stored contract:
+    the fields the jobs read are there and well formed, formation <= notice <= end (R9),
+    formation <= end (R10, R11), the first billable month follows from formation (R12), and the
+    status agrees with the dates (ACTIVE has no end, CANCELLATION_PENDING a scheduled one,
+    ENDED the instant it ended)."""
+    for name in ("contractId", "mobileContractId"):
+        if not isinstance(contract.get(name), str) or not contract[name]:
+            raise InvariantViolation("CORRUPT_CONTRACT", f"{name} is missing")
+    try:
+        status = ContractStatus(str(contract.get("status")))
+    except ValueError:
+        raise InvariantViolation("CORRUPT_CONTRACT", "status is not a contract status") from None
+    formed_at = _instant(contract, "formedAt")
+    first = contract.get("firstUnderAccount")
+    if not isinstance(first, bool):
+        raise InvariantViolation("CORRUPT_CONTRACT", "firstUnderAccount is not a boolean")
+    if contract.get("firstBillableMonth") != str(first_billable_month(formed_at, first)):
+        raise InvariantViolation("CORRUPT_CONTRACT", "firstBillableMonth does not follow from formedAt (R12)")
+    if "cancellationReceivedAt" in contract:
+        received_at = _instant(contract, "cancellationReceivedAt")
+        if received_at < formed_at:
+            raise InvariantViolation(
+                "NOTICE_BEFORE_FORMATION", "A cancellation notice cannot arrive before the contract formed."
+            )
+    if status is ContractStatus.ACTIVE:
+        if "endsAt" in contract or "endedAt" in contract:
+            raise InvariantViolation("CORRUPT_CONTRACT", "an ACTIVE contract has no end")
+        return
+    try:
+        EndReason(str(contract.get("endReason")))
+    except ValueError:
+        raise InvariantViolation("CORRUPT_CONTRACT", "endReason is not an end reason") from None
+    end_field = "endsAt" if status is ContractStatus.CANCELLATION_PENDING else "endedAt"
+    end = _instant(contract, end_field)
+    if end < formed_at:
+        raise InvariantViolation("END_BEFORE_FORMATION", "A contract cannot end before it formed.")
+    # A cancellation ends no earlier than its notice (R9); the company (R10) or the account's loss
+    # (R11) may end a contract earlier than a notice it had received.
+    if (
+        contract.get("endReason") == EndReason.SUBSCRIBER_CANCELLATION.value
+        and "cancellationReceivedAt" in contract
+        and end < _instant(contract, "cancellationReceivedAt")
+    ):
+        raise InvariantViolation("END_BEFORE_NOTICE", "A contract cannot end before its notice arrived.")
+    if status is ContractStatus.CANCELLATION_PENDING and "endedAt" in contract:
+        raise InvariantViolation("CORRUPT_CONTRACT", "a contract still to end has no endedAt")
+
+
+def end_on_notice(formed_at: datetime, notice_received_at: datetime) -> datetime:
+    """R9: the end of the billing month of the notice's arrival. A notice stated to have arrived
+    before the contract formed is no notice of this contract: refused (our reading of R9)."""
+    if notice_received_at < formed_at:
+        raise InvariantViolation(
+            "NOTICE_BEFORE_FORMATION", "A cancellation notice cannot arrive before the contract formed."
+        )
+    return terms.cancellation_end(notice_received_at)
+
+
+def end_on_account_loss(formed_at: datetime, event_at: datetime) -> datetime:
+    """R11: the end of the billing month of the account's loss. A contract that formed after the
+    loss (the event arrived late) ends at the end of the month it formed in: it never ends
+    before it formed (our reading of R11)."""
+    return max(terms.account_loss_end(event_at), terms.account_loss_end(formed_at))

@@ -1,0 +1,1 @@
+"""Lambda and HTTP plumbing: the error table, the auth gates, the workflow-task wrapper."""

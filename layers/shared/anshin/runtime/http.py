@@ -1,0 +1,188 @@
+"""The error shape every API answer shares: ``{"code": ..., "message": ..., "errors"?: [...]}``."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from botocore.exceptions import ClientError
+
+from anshin.domain.errors import ContractEnded, ContractNotFound, InvariantViolation
+
+logger = Logger()
+
+
+class ApiError(Exception):
+    """A refusal a client caused: an HTTP status, a machine-readable code (the rule's reason
+    code where there is one) and a message for a person."""
+
+    def __init__(
+        self, status: int, code: str, message: str, *, retry_after: int | None = None, **details: Any
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retry_after = retry_after
+        self.details = details
+
+
+def error_response(status: int, code: str, message: str, **details: Any) -> Response[Any]:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body={"code": code, "message": message, **details},
+    )
+
+
+def proxy_error(status: int, code: str, message: str) -> dict[str, Any]:
+    """An API Gateway proxy answer in the shared error shape, for refusals made before routing."""
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"code": code, "message": message}),
+        "isBase64Encoded": False,
+    }
+
+
+#: AWS error codes that mean "too much at once", not "wrong": worth a client's retry.
+THROTTLING_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TransactionConflictException",
+        "Throttling",
+        "TooManyRequestsException",
+    }
+)
+
+#: The largest request body any route accepts. WAF refuses larger ones at the edge in AWS
+#: (operations.py); the handlers refuse them too, so the limit holds where WAF is not deployed.
+MAX_BODY_BYTES = 16 * 1024
+
+#: OpenAPI security requirements of the routes (the schemes are in infra/openapi.py): a support
+#: staff member's Cognito ID token, or the device's own token.
+STAFF_ONLY: list[dict[str, list[str]]] = [{"staffToken": []}]
+DEVICE_ONLY: list[dict[str, list[str]]] = [{"deviceToken": []}]
+
+
+NOT_JSON = "Send the body as JSON (Content-Type: application/json)."
+
+
+def body_refusal(event: dict[str, Any]) -> dict[str, Any] | None:
+    """Refuse a request body before any route parses it: ``413`` over MAX_BODY_BYTES; ``415``
+    for a body that is not JSON (a form-encoded ``curl -d``, say), which the resolver would
+    otherwise parse as a form and refuse with confusing field errors; ``400 INVALID_JSON`` for a
+    JSON body that does not parse. Media types are case-insensitive (RFC 9110): the event's
+    Content-Type is rewritten in lower case, so the resolver reads ``Application/JSON`` as JSON."""
+    body = event.get("body")
+    if not body:
+        return None
+    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(str(body).encode())
+    if size > MAX_BODY_BYTES:
+        return proxy_error(
+            413, "PAYLOAD_TOO_LARGE", f"The request body may be at most {MAX_BODY_BYTES} bytes."
+        )
+    content_type = _normalize_content_type(event)
+    if content_type.split(";")[0].strip() != "application/json":
+        return proxy_error(415, "UNSUPPORTED_MEDIA_TYPE", NOT_JSON)
+    try:
+        json.loads(base64.b64decode(body) if event.get("isBase64Encoded") else body)
+    except (ValueError, TypeError):
+        return proxy_error(400, "INVALID_JSON", "The request body is not valid JSON.")
+    return None
+
+
+def _normalize_content_type(event: dict[str, Any]) -> str:
+    """The request's Content-Type in lower case, written back under one name in both header maps."""
+    found = ""
+    for field in ("headers", "multiValueHeaders"):
+        headers = event.get(field) or {}
+        for name in [n for n in headers if n.lower() == "content-type"]:
+            value = headers.pop(name)
+            found = found or str(value[0] if isinstance(value, list) and value else value)
+    found = found.strip().lower()
+    if found:
+        event["headers"] = {**(event.get("headers") or {}), "content-type": found}
+        if event.get("multiValueHeaders") is not None:
+            event["multiValueHeaders"]["content-type"] = [found]
+    return found
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    # ("body", "applicant", "email") -> "applicant.email"; keep the query/path prefix otherwise.
+    parts = [str(p) for p in loc]
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def install_error_handlers(app: APIGatewayRestResolver) -> None:
+    """Answer malformed requests with 400 and one machine-readable error per field."""
+
+    @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
+    def _invalid(exc: RequestValidationError) -> Response[Any]:
+        if any(tuple(err.get("loc", ()))[:1] == ("response",) for err in exc.errors()):
+            # Our own answer failed its schema: a server fault, never the client's.
+            logger.error(
+                "response failed validation", extra={"errors": [e.get("type") for e in exc.errors()]}
+            )
+            return error_response(500, "INTERNAL_ERROR", "Something went wrong on our side.")
+        errors = [
+            {
+                "field": _field(err.get("loc", ())),
+                "code": str(err.get("type", "invalid")),
+                "message": err.get("msg", ""),
+            }
+            for err in exc.errors()
+        ]
+        return error_response(400, "VALIDATION_ERROR", "The request is malformed.", errors=errors)
+
+    @app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
+    def _media_type(_exc: RequestUnsupportedContentType) -> Response[Any]:
+        # body_refusal answers first; this keeps the shape should a route be reached without it.
+        return error_response(415, "UNSUPPORTED_MEDIA_TYPE", NOT_JSON)
+
+    @app.exception_handler(ClientError)  # type: ignore[untyped-decorator]
+    def _aws_refused(exc: ClientError) -> Response[Any]:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code not in THROTTLING_CODES:
+            raise exc  # a fault of ours: the Lambda fails, the alarm fires
+        # Throttled past the SDK's own retries (a hot key, a burst): the client may simply retry.
+        # Every write is one conditional request or transaction, so nothing is half-written.
+        logger.warning("throttled", extra={"awsError": code})
+        response = error_response(503, "TEMPORARILY_UNAVAILABLE", "Please try again shortly.")
+        response.headers["Retry-After"] = "1"
+        return response
+
+    @app.exception_handler(ContractNotFound)  # type: ignore[untyped-decorator]
+    def _no_contract(_exc: ContractNotFound) -> Response[Any]:
+        return error_response(404, "CONTRACT_NOT_FOUND", "No such contract.")
+
+    @app.exception_handler(ContractEnded)  # type: ignore[untyped-decorator]
+    def _contract_ended(_exc: ContractEnded) -> Response[Any]:
+        return error_response(409, "CONTRACT_ENDED", "The contract has ended; it can no longer change.")
+
+    @app.exception_handler(InvariantViolation)  # type: ignore[untyped-decorator]
+    def _inconsistent(exc: InvariantViolation) -> Response[Any]:
+        # The write would leave the contract inconsistent (anshin.contract_rules): nothing written.
+        return error_response(409, exc.code, exc.message)
+
+    @app.exception_handler(ApiError)  # type: ignore[untyped-decorator]
+    def _refused(exc: ApiError) -> Response[Any]:
+        response = error_response(exc.status, exc.code, exc.message, **exc.details)
+        if exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.not_found
+    def _not_found(_exc: Exception) -> Response[Any]:
+        return error_response(404, "NOT_FOUND", "No such resource.")

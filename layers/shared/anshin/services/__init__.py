@@ -1,0 +1,1 @@
+"""The use cases the functions call: each composes domain rules, the store and the adapters."""

@@ -1,0 +1,1 @@
+"""The only DynamoDB code: keys, table access, transactions, one module per entity."""

@@ -1,0 +1,34 @@
+"""The contract's audit trail (``AUDIT#<contractId>``): who did what to it, when, with what outcome;
+never a passphrase, a code or a token."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from anshin.domain.clock import iso
+from anshin.store import db
+
+
+def item(contract_id: str, kind: str, at: datetime, outcome: str, **fields: Any) -> dict[str, Any]:
+    """One audit entry, sorted by ``kind`` (``VERIFY``, ``CMD``, ``DEVICE``) then time."""
+    return {
+        "pk": f"AUDIT#{contract_id}",
+        "sk": f"{kind}#{iso(at)}#{fields.get('commandId') or uuid.uuid4().hex}",
+        "type": "AUDIT",
+        "contractId": contract_id,
+        "at": iso(at),
+        "outcome": outcome,
+        **fields,
+    }
+
+
+def put(contract_id: str, kind: str, at: datetime, outcome: str, **fields: Any) -> dict[str, Any]:
+    """The entry as a transaction item, to be written with the change it records."""
+    return {
+        "Put": {
+            "TableName": db.contracts_table().name,
+            "Item": db.serializer().item(item(contract_id, kind, at, outcome, **fields)),
+        }
+    }

@@ -1,0 +1,64 @@
+"""Attempt limits: a fixed-window counter per (scope, subject) in the sessions table, expiring
+with its window (DynamoDB TTL). One conditional update per attempt, so concurrent attempts
+never overshoot the limit."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime, timedelta
+
+from anshin.domain.clock import iso
+from anshin.store import db
+
+
+class TooManyAttempts(Exception):
+    """The limit of the current window is used up; ``retry_after`` seconds until the next."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def _window(window: timedelta, now: datetime) -> tuple[int, int]:
+    seconds = int(window.total_seconds())
+    start = int(now.timestamp()) // seconds * seconds
+    return start, start + seconds
+
+
+def check(scope: str, subject: str, limit: int, window: timedelta, now: datetime) -> None:
+    """Raise :class:`TooManyAttempts` if the window already holds ``limit`` attempts of
+    ``subject``, without counting one (for limits that count failures only, with
+    :func:`take_quietly` after a failure)."""
+    start, ends = _window(window, now)
+    counted = db.sessions_table().get_item(
+        Key={"pk": f"LIMIT#{scope}#{subject}", "sk": f"WINDOW#{start}"}, ConsistentRead=True
+    )
+    if int(counted.get("Item", {}).get("attempts", 0)) >= limit:
+        raise TooManyAttempts(max(1, ends - int(now.timestamp())))
+
+
+def take_quietly(scope: str, subject: str, limit: int, window: timedelta, now: datetime) -> None:
+    """Count one attempt; at the limit already, count nothing more (the next check refuses)."""
+    with contextlib.suppress(TooManyAttempts):
+        take(scope, subject, limit, window, now)
+
+
+def take(scope: str, subject: str, limit: int, window: timedelta, now: datetime) -> None:
+    """Count one attempt of ``subject`` (a code's MAC, a source address) in ``scope``; raise
+    :class:`TooManyAttempts` when the window already holds ``limit``."""
+    start, ends = _window(window, now)
+    try:
+        db.sessions_table().update_item(
+            Key={"pk": f"LIMIT#{scope}#{subject}", "sk": f"WINDOW#{start}"},
+            UpdateExpression="ADD attempts :one SET #ttl = :ttl, windowEnds = :ends",
+            ConditionExpression="attribute_not_exists(attempts) OR attempts < :limit",
+            ExpressionAttributeNames={"#ttl": "ttl"},
+            ExpressionAttributeValues={
+                ":one": 1,
+                ":limit": limit,
+                ":ttl": ends,
+                ":ends": iso(datetime.fromtimestamp(ends, now.tzinfo)),
+            },
+        )
+    except db.dynamodb().exceptions.ConditionalCheckFailedException:
+        raise TooManyAttempts(max(1, ends - int(now.timestamp()))) from None

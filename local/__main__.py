@@ -1,0 +1,322 @@
+"""``python -m local run``: the whole service on 127.0.0.1 until Ctrl-C (``make run``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+
+from local import staff, state
+from local.deploy import client, outputs_of
+from local.devices import DEMO_PASSPHRASE, DeviceFleet, FleetControl
+from local.emulator import HOST, REGION, ROOT, free_port_from, port_taken
+from local.scenario import Scenario, table
+from local.seed import DEMO_ACCOUNT_NOTES, seed_demo
+from local.service import FAST_COMMANDS, LocalService
+from local.state import LOCAL_DIR
+
+DEMO_APPLICATION = json.dumps(
+    {
+        "mobileContractId": "MC-DEMO",
+        "applicant": {"name": "Taro", "email": "taro@example.com", "phone": "09012345678"},
+        "device": {"deviceId": "demo-1", "platform": "android", "kind": "smartphone", "model": "Pixel"},
+        "consent": {"termsVersion": "2017-07-01", "locationOptOut": False},
+    },
+    separators=(",", ":"),
+)
+
+
+def in_use(port: int, what: str, command: str, option: str) -> str | None:
+    """One sentence when ``port`` is taken, naming the ``ARGS`` that move ``what`` to a free one."""
+    if not port_taken(port):
+        return None
+    return (
+        f"Port {port} on {HOST} ({what}) is already in use, perhaps by another `make run`: "
+        f'move it with `make {command} ARGS="{option} {free_port_from(port + 1)}"`.'
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    port = args.port or state.DEFAULT_PORT
+    taken = in_use(port, "the emulator", "run", "--port") or in_use(
+        args.devices_port, "the simulated devices' control", "run", "--devices-port"
+    )
+    if taken:
+        print(taken, file=sys.stderr)
+        return 1
+    if args.fresh and LOCAL_DIR.exists():
+        shutil.rmtree(LOCAL_DIR)
+    LOCAL_DIR.mkdir(exist_ok=True)
+    context: dict[str, object] = {}
+    if args.command_expiry:
+        context["anshin:commandExpirySeconds"] = args.command_expiry
+    # The tools find this stack through the state file: "starting" now, its URLs once ready.
+    state.save(state.Running(f"http://{HOST}:{port}", os.getpid()))
+    try:
+        service = LocalService.start(
+            port=port,
+            work_dir=LOCAL_DIR,
+            state_dir=LOCAL_DIR / "state",
+            cdk_out=ROOT / "cdk.out",
+            synth=None,
+            context=context,
+        )
+        try:
+            seed_demo(service.endpoint, service.output("ContractsTableName"))
+            for account in (staff.DEMO_STAFF, staff.DEMO_NOT_STAFF):
+                staff.ensure(service.endpoint, service.output("StaffUserPoolId"), account)
+            fleet = DeviceFleet(
+                service.endpoint, service.api_url, adopt_from=service.output("CustomerNotificationTopicArn")
+            ).start()
+            control = FleetControl(fleet, args.devices_port).start()
+        except BaseException:
+            service.stop()
+            raise
+        state.save(state.Running(service.endpoint, os.getpid(), service.api_url, control.url))
+        return serve(service, fleet, control, time.monotonic() - started)
+    finally:
+        state.clear(os.getpid())
+
+
+def serve(service: LocalService, fleet: DeviceFleet, control: FleetControl, ready: float) -> int:
+    """Print the summary and serve until Ctrl-C (or SIGTERM), then stop everything."""
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    print(summary(service, control.url, ready), flush=True)
+    try:
+        while not stop.is_set():
+            if service.emulator.process is not None and service.emulator.process.poll() is not None:
+                print("the emulator stopped unexpectedly; see", LOCAL_DIR / "ministack.log", file=sys.stderr)
+                return 1
+            stop.wait(1.0)
+    finally:
+        print("stopping...", flush=True)
+        control.stop()
+        fleet.stop()
+        service.stop()
+    return 0
+
+
+def summary(service: LocalService, devices_url: str, ready: float) -> str:
+    timings = ", ".join(f"{k} {v:.1f}s" for k, v in service.timings.items())
+    if "synth" not in service.timings:
+        timings += "; cdk.out was up to date, not synthesized"
+    api, endpoint = service.api_url, service.endpoint
+    accounts = "\n".join(f"{' ' * 20}{name:<13} {note}" for name, note in DEMO_ACCOUNT_NOTES.items())
+    return f"""
+anshin is running locally: ready in {ready:.1f}s ({timings})
+
+  REST API          {api}
+  AWS endpoint      {endpoint}; the aws CLI needs the emulator's credentials and region:
+                    AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={REGION} \\
+                      aws --endpoint-url {endpoint} cloudformation describe-stacks
+  Simulated devices {devices_url}/devices   (POST /devices/<id>/offline | online | delay?seconds=N)
+  Function logs     make logs [FUNCTION=support_api]   (powertools JSON records, function_name in each)
+  Emulator log      {LOCAL_DIR / "ministack.log"}
+  Demo accounts     apply with one to see:
+{accounts}
+  Staff sign-in     {staff.DEMO_STAFF.username} (support-staff)   token: make staff-token
+  Not staff         {staff.DEMO_NOT_STAFF.username} (signed in, no group: staff routes answer 403)
+  Devices           every Android contract that forms gets a simulated device with the app
+                    registered and the passphrase "{DEMO_PASSPHRASE}"
+  Tools             make staff-token, logs, month-end, fault and redrive find this stack through
+                    {state.STATE_FILE} (ENDPOINT=... picks another)
+
+Try it:
+  curl -s -X POST {api}/applications -H 'Content-Type: application/json' \\
+    -d '{DEMO_APPLICATION}'
+  curl -s {api}/applications/<applicationId>          # until "status": "CONTRACTED"
+  curl -s -H "Authorization: $(make -s staff-token)" {api}/contracts/<contractId>
+
+A full story, printed step by step: make demo. Ctrl-C stops; state stays in .local/ (ARGS=--fresh).
+"""
+
+
+def logs(args: argparse.Namespace) -> int:
+    """Each function's structured JSON log records (powertools), newest last, from the
+    emulator's CloudWatch Logs: what ``aws logs tail`` shows in AWS."""
+    outputs = outputs_of(args.endpoint, "AnshinService")
+    lambda_, cloudwatch = client("lambda", args.endpoint), client("logs", args.endpoint)
+    names = {k[: -len("FunctionName")]: v for k, v in outputs.items() if k.endswith("FunctionName")}
+    wanted = "".join(part.title() for part in args.function.split("_")) if args.function else None
+    records: list[tuple[int, str, str]] = []
+    for short, name in names.items():
+        if wanted and short != wanted:
+            continue
+        group = lambda_.get_function_configuration(FunctionName=name)["LoggingConfig"]["LogGroup"]
+        start = int((time.time() - args.minutes * 60) * 1000)
+        for event in cloudwatch.filter_log_events(logGroupName=group, startTime=start).get("events", []):
+            if event["message"].lstrip().startswith("{"):
+                records.append((event["timestamp"], short, event["message"].strip()))
+    for _, short, message in sorted(records):
+        print(f"{short:<18} {message}")
+    return 0
+
+
+def redrive(args: argparse.Namespace) -> int:
+    """Replay the dead letters of the running stack through its redrive function."""
+    outputs = outputs_of(args.endpoint, "AnshinService")
+    answer = client("lambda", args.endpoint).invoke(
+        FunctionName=outputs["RedriveFunctionName"], Payload=json.dumps({"limit": args.limit}).encode()
+    )
+    report = json.loads(answer["Payload"].read())
+    if "FunctionError" in answer:
+        print("redrive failed:", report, file=sys.stderr)
+        return 1
+    for queue, counts in report.items():
+        print(f"{queue:<60} replayed {counts['replayed']:>4}   kept {counts['kept']:>4}")
+    return 0 if all(c["kept"] == 0 for c in report.values()) else 1
+
+
+def staff_token(args: argparse.Namespace) -> int:
+    outputs = outputs_of(args.endpoint, "AnshinData")
+    print(staff.token(args.endpoint, outputs["StaffUserPoolClientId"], staff.DEMO_STAFF))
+    return 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    """The e2e scenario on a fresh local stack of its own, printed as it goes."""
+    taken = args.port and in_use(args.port, "the demo's emulator", "demo", "--port")
+    if taken:
+        print(taken, file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory(prefix="anshin-demo-") as work:
+        print(
+            "starting a fresh local stack for the demo (commands expire after 20 seconds); "
+            "times are Japan time, as the terms count them...",
+            flush=True,
+        )
+        service = LocalService.start(port=args.port, work_dir=Path(work), context=FAST_COMMANDS)
+        fleet = DeviceFleet(service.endpoint, service.api_url).start()
+        try:
+            staff.ensure(service.endpoint, service.output("StaffUserPoolId"), staff.DEMO_STAFF)
+            scenario = Scenario(
+                endpoint=service.endpoint,
+                api_url=service.api_url,
+                outputs={
+                    k: service.output(k) for k in ("ContractsTableName", "CustomerNotificationTopicArn")
+                },
+                staff_token=staff.token(
+                    service.endpoint, service.output("StaffUserPoolClientId"), staff.DEMO_STAFF
+                ),
+                fleet=fleet,
+                on_step=lambda step: print(
+                    f"  {step.name:<36} {step.status!s:<22} {step.detail}", flush=True
+                ),
+            )
+            scenario.run()
+            print("\n" + table(scenario.steps))
+        finally:
+            fleet.stop()
+            service.stop()
+    return 0
+
+
+def month_end(args: argparse.Namespace) -> int:
+    from anshin.domain.terms import BillingMonth
+
+    from local.jobs import all_done, describe, run_month
+
+    month = BillingMonth.parse(args.month)
+    results = run_month(args.endpoint, month, dry_run=args.dry_run)
+    print(f"{'DRY RUN: nothing written. ' if args.dry_run else ''}Month {month}:")
+    print(describe(results, args.dry_run))
+    return 0 if all_done(results) else 1
+
+
+def fault(args: argparse.Namespace) -> int:
+    from local import faults
+
+    known = sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "app.py").exists())
+    if args.function not in known:
+        print(f"unknown function {args.function!r}; one of: {', '.join(known)}", file=sys.stderr)
+        return 2
+    faults.arm(args.endpoint, args.function, args.times)
+    print(f"{args.function} raises InjectedFault on its next {args.times} call(s)")
+    return 0
+
+
+#: The tools that talk to a running stack (``--endpoint``, else the state file's, else the default).
+TOOLS = {
+    "staff-token": staff_token,
+    "logs": logs,
+    "redrive": redrive,
+    "month-end": month_end,
+    "fault": fault,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="start the local service and serve until Ctrl-C")
+    run_parser.add_argument("--port", type=int, help=f"the emulator's port on {HOST} (default 4566)")
+    run_parser.add_argument("--fresh", action="store_true", help="forget the state kept in .local/")
+    run_parser.add_argument(
+        "--devices-port", type=int, default=4570, help="the simulated devices' control port"
+    )
+    run_parser.add_argument(
+        "--command-expiry",
+        type=int,
+        default=0,
+        help="device commands expire after this many seconds (default 72 h)",
+    )
+    token_parser = commands.add_parser(
+        "staff-token", help="print an ID token of the demo support-staff member"
+    )
+    demo_parser = commands.add_parser(
+        "demo", help="run the end-to-end scenario on a fresh stack, step by step"
+    )
+    demo_parser.add_argument("--port", type=int, help="the demo stack's port (default: a free one)")
+    redrive_parser = commands.add_parser("redrive", help="replay the dead letters of the running stack")
+    redrive_parser.add_argument("--limit", type=int, default=100, help="at most this many per queue")
+    logs_parser = commands.add_parser("logs", help="print the functions' structured log records")
+    logs_parser.add_argument("--function", help="one function, e.g. support_api (default: all)")
+    logs_parser.add_argument("--minutes", type=float, default=15, help="how far back (default 15)")
+    month_parser = commands.add_parser("month-end", help="run a month's termination and billing by hand")
+    month_parser.add_argument("--month", required=True, help="the billing month, YYYY-MM")
+    month_parser.add_argument("--dry-run", action="store_true", help="print what would happen; write nothing")
+    fault_parser = commands.add_parser("fault", help="make a function of the running stack raise N times")
+    fault_parser.add_argument("--function", required=True, help="e.g. record_contract (functions/<name>)")
+    fault_parser.add_argument("--times", type=int, default=1, help="how many calls fail (0 disarms)")
+    for tool in (token_parser, redrive_parser, logs_parser, month_parser, fault_parser):
+        tool.add_argument(
+            "--endpoint",
+            help=f"the running local stack (default: the one of `make run`, else {state.DEFAULT_ENDPOINT})",
+        )
+    for server in (run_parser, demo_parser):
+        server.add_argument(
+            "--endpoint", help=f"serve at http://{HOST}:PORT (make ENDPOINT=...; --port wins)"
+        )
+    args = parser.parse_args(argv)
+    if args.command in ("run", "demo"):
+        try:
+            args.port = args.port or (state.port_of(args.endpoint) if args.endpoint else None)
+        except ValueError as error:
+            print(error, file=sys.stderr)
+            return 2
+        return run(args) if args.command == "run" else demo(args)
+    args.endpoint = state.resolve(args.endpoint)
+    trouble = state.problem(args.endpoint)
+    if trouble:
+        print(trouble, file=sys.stderr)
+        return 1
+    return TOOLS[args.command](args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
