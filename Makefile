@@ -10,12 +10,14 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.8
 LAYER := .build/layer
+LOCAL_LAYER := .build/layer-local
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 # Node 20 is past end-of-life for jsii: that banner has its own switch (the major version).
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
-# The anshin package lives in the layer source; tools (local, seeding) import it from there.
-export PYTHONPATH := layers/shared
+# The anshin package lives in the layer source, anshin_local in the local-only layer's; tools
+# (local, seeding) import them from there.
+export PYTHONPATH := layers/shared:layers/local
 
 # A stamp whose environment is gone (deleted by hand, half-copied) is no proof of anything.
 ifeq ($(wildcard $(PY)),)
@@ -26,6 +28,7 @@ $(shell rm -f $(LOCAL_VENV)/.installed)
 endif
 
 ANSHIN_SOURCES := $(shell find layers/shared/anshin -name '*.py' 2>/dev/null)
+ANSHIN_LOCAL_SOURCES := $(shell find layers/local/anshin_local -name '*.py' 2>/dev/null)
 
 .PHONY: help
 help: ## list the targets
@@ -54,11 +57,20 @@ $(LAYER).built: layers/shared/requirements.txt $(ANSHIN_SOURCES) $(VENV)/.instal
 	find $(LAYER) -name '__pycache__' -prune -exec rm -rf {} +
 	touch $@
 
+# The local-only layer (anshin_local: fault injection, the call log, time travel), which CDK adds
+# to the functions of local deployments only (anshin:faultInjection); it needs nothing the shared
+# layer and the runtime do not have.
+$(LOCAL_LAYER).built: $(ANSHIN_LOCAL_SOURCES)
+	rm -rf $(LOCAL_LAYER) && mkdir -p $(LOCAL_LAYER)/python
+	cp -r layers/local/anshin_local $(LOCAL_LAYER)/python/anshin_local
+	find $(LOCAL_LAYER) -name '__pycache__' -prune -exec rm -rf {} +
+	touch $@
+
 .PHONY: install
-install: $(VENV)/.installed $(LOCAL_VENV)/.installed $(LAYER).built ## create the environments and build the layer
+install: $(VENV)/.installed $(LOCAL_VENV)/.installed $(LAYER).built $(LOCAL_LAYER).built ## create the environments and build the layers
 
 .PHONY: layer
-layer: $(LAYER).built ## build the shared Lambda layer into .build/layer
+layer: $(LAYER).built $(LOCAL_LAYER).built ## build the Lambda layers: .build/layer (shared), .build/layer-local (local only)
 
 .PHONY: synth
 synth: $(LAYER).built ## synthesize the CDK app into cdk.out/
@@ -70,7 +82,7 @@ $(IAM_TOOL)/node_modules/.installed: $(IAM_TOOL)/package-lock.json
 	npm ci --prefix $(IAM_TOOL) --no-audit --no-fund --loglevel=error
 	touch $@
 
-#: Where the suite records each function's AWS requests (anshin.call_log) for the permission check.
+#: Where the suite records each function's AWS requests (anshin_local.call_log) for the permission check.
 CALL_LOG := $(CURDIR)/.build/aws-calls
 
 .PHONY: test

@@ -1,9 +1,12 @@
-"""Deployment settings, read from CDK context (``cdk.json`` or ``-c key=value``)."""
+"""Deployment settings, read from CDK context (``cdk.json`` or ``-c key=value``). The defaults the
+functions also fall back to come from ``anshin.settings``, so the stack and the code never disagree."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from anshin import settings as defaults
 
 if TYPE_CHECKING:  # importing constructs starts jsii's Node process; the local launcher need not
     from constructs import Construct
@@ -12,20 +15,23 @@ if TYPE_CHECKING:  # importing constructs starts jsii's Node process; the local 
 @dataclass(frozen=True)
 class Settings:
     #: Fees: the monthly fee in yen before tax.
-    monthly_fee_jpy: int = 500
+    monthly_fee_jpy: int = defaults.MONTHLY_FEE_JPY
     #: Appendix: how long a device command waits for an unreachable device (seconds).
-    command_expiry_seconds: int = 72 * 3600
+    command_expiry_seconds: int = defaults.COMMAND_EXPIRY_SECONDS
     #: Appendix: the first wait before a command is pushed again; it doubles up to the max.
-    command_retry_base_seconds: int = 60
-    command_retry_max_seconds: int = 3600
+    command_retry_base_seconds: int = defaults.COMMAND_RETRY_BASE_SECONDS
+    command_retry_max_seconds: int = defaults.COMMAND_RETRY_MAX_SECONDS
     #: The SNS mobile-push platform application (FCM) of the support app, as ``GCM/<name>``.
     #: CloudFormation cannot create one (it holds the FCM credential): the operator creates it
     #: once per account and region (README); ``make run`` creates it in the emulator.
     push_platform_application: str = "GCM/anshin"
     #: The dedicated support phone number told to subscribers when their contract forms (R6.4).
-    support_phone_number: str = "0120-000-110"
+    support_phone_number: str = defaults.SUPPORT_PHONE_NUMBER
     #: Where the built shared layer lies (``make layer`` writes it).
     layer_dir: str = ".build/layer"
+    #: Where the built local-only layer lies (``make layer`` writes it); only a deployment with
+    #: ``fault_injection`` on gets it.
+    local_layer_dir: str = ".build/layer-local"
     #: MFA for support staff sign-in: REQUIRED (default), OPTIONAL or OFF (local demo only).
     staff_mfa: str = "REQUIRED"
     #: AWS WAF in front of the API stage (rate limit per address, body size). Local deployments
@@ -33,19 +39,20 @@ class Settings:
     api_waf: bool = True
     #: Log retention of every function and state machine log group, in days.
     log_retention_days: int = 30
-    #: Local deployments only: every function can be made to raise for its next N calls
-    #: (anshin.faults, ``make fault``). Never on in AWS.
+    #: Local deployments only: every function gets the local-only layer, whose wrapper can make
+    #: it raise for its next N calls (anshin_local.faults, ``make fault``), shift its clock
+    #: (anshin_local.time_travel) and record its AWS requests (``call_log``). Never on in AWS.
     fault_injection: bool = False
     #: A device token's lifetime in days: the app rotates it before then (anshin.devices).
-    device_token_days: int = 30
+    device_token_days: int = defaults.DEVICE_TOKEN_DAYS
     #: How long a WIPE is refused after a device is registered again or the passphrase changes.
-    credential_cooldown_hours: int = 24
+    credential_cooldown_hours: int = defaults.CREDENTIAL_COOLDOWN_HOURS
     #: Device registrations one source address may attempt per 15 minutes (guessing codes). A
     #: local stack, where every caller is 127.0.0.1, raises it (LOCAL_CONTEXT).
-    registration_attempts_per_source: int = 20
+    registration_attempts_per_source: int = defaults.REGISTRATION_ATTEMPTS_PER_SOURCE
     #: Local test runs only: the directory each function records the AWS requests it makes to
-    #: (anshin.call_log, for the permission check of tests/permissions). Needs fault_injection's
-    #: wrapper. Never set in AWS.
+    #: (anshin_local.call_log, for the permission check of tests/permissions). Needs
+    #: fault_injection's wrapper. Never set in AWS.
     call_log: str = ""
 
     @classmethod
@@ -65,6 +72,7 @@ class Settings:
             command_retry_max_seconds=int(str(get("commandRetryMaxSeconds", cls.command_retry_max_seconds))),
             push_platform_application=str(get("pushPlatformApplication", cls.push_platform_application)),
             layer_dir=str(get("layerDir", cls.layer_dir)),
+            local_layer_dir=str(get("localLayerDir", cls.local_layer_dir)),
             support_phone_number=str(get("supportPhoneNumber", cls.support_phone_number)),
             staff_mfa=str(get("staffMfa", cls.staff_mfa)),
             api_waf=str(get("apiWaf", cls.api_waf)).lower() in ("true", "1"),

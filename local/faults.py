@@ -1,4 +1,4 @@
-"""Arm the local stack's fault injection (anshin.faults): the named function raises
+"""Arm the local stack's fault injection (anshin_local.faults, local-only layer): the named function raises
 ``InjectedFault`` on its next ``times`` calls, then runs normally again."""
 
 from __future__ import annotations

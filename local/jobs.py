@@ -13,9 +13,9 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from anshin.domain.clock import OFFSET_VARIABLE
 from anshin.domain.terms import BillingMonth
 from anshin.services.jobs import scheduled_time_for
+from anshin_local.time_travel import OFFSET_VARIABLE
 
 from local.deploy import client, outputs_of
 

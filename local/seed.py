@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from anshin.services import contracts
-from anshin.store import accounts
+from anshin.store import accounts, contracts
 from boto3.dynamodb.types import TypeSerializer
 
 from local.deploy import client
@@ -66,7 +65,7 @@ def seed_demo(endpoint: str, table: str) -> list[str]:
 
 
 def put_contract(endpoint: str, table: str, item: dict[str, Any]) -> None:
-    """A contract record (``anshin.contracts.contract_item``), e.g. one formed months ago."""
+    """A contract record (``anshin.store.contracts.new_item``), e.g. one formed months ago."""
     serializer = TypeSerializer()
     client("dynamodb", endpoint).put_item(
         TableName=table, Item={k: serializer.serialize(v) for k, v in item.items()}
@@ -79,7 +78,7 @@ def formed_contract(
     """A contract record as the notification workflow leaves it, with placeholder holder and an
     Android device whose id is the contract id, and no member confirmation code that could be
     typed (for tests, demos and benchmarks that need contracts formed in the past)."""
-    return contracts.contract_item(
+    return contracts.new_item(
         contract_id=contract_id,
         application_id=f"app-{contract_id}",
         mobile_contract_id=mobile_contract_id,

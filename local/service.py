@@ -10,9 +10,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from infra.settings import Settings
 from local.deploy import client, deploy_assembly
 from local.emulator import ROOT, Emulator, free_port
-from infra.settings import Settings
 
 
 def synthesize(outdir: Path, context: dict[str, object] | None = None) -> float:
@@ -30,7 +30,16 @@ def synthesize(outdir: Path, context: dict[str, object] | None = None) -> float:
 
 #: What the synthesized assembly depends on: when none of it changed since ``cdk.out`` was
 #: written with the same context, ``make run`` deploys it again without synthesizing.
-SOURCES = ("infra", "functions", "layers/shared/anshin", "statemachines", "cdk.json", ".build/layer.built")
+SOURCES = (
+    "infra",
+    "functions",
+    "layers/shared/anshin",
+    "layers/local",
+    "statemachines",
+    "cdk.json",
+    ".build/layer.built",
+    ".build/layer-local.built",
+)
 CONTEXT_FILE = "anshin-context.json"
 
 
@@ -67,15 +76,18 @@ def _clean_env() -> dict[str, str]:
     import os
 
     env = dict(os.environ)
+    # The CDK app takes the functions' defaults from anshin.settings (layers/shared).
+    shared = str(ROOT / "layers" / "shared")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (shared, env.get("PYTHONPATH", "")) if p)
     env.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
     env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     return env
 
 
 #: Settings every local deployment gets: the demo staff sign in without MFA (AWS default:
-#: REQUIRED); no WAF association, which the emulator cannot create (AWS default: on); fault
-#: injection (anshin.faults, `make fault`), which AWS deployments never have; no practical limit
-#: of registrations per source address.
+#: REQUIRED); no WAF association, which the emulator cannot create (AWS default: on); the
+#: local-only layer (anshin_local: fault injection for `make fault`, time travel, the call log),
+#: which AWS deployments never have; no practical limit of registrations per source address.
 LOCAL_CONTEXT: dict[str, object] = {
     "anshin:staffMfa": "OFF",
     "anshin:apiWaf": False,

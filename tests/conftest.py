@@ -23,7 +23,7 @@ os.environ.pop("AWS_PROFILE", None)
 if os.environ.get("ANSHIN_CALL_LOG"):
     # make test records each function's AWS requests (tests/permissions): hook botocore before
     # any client exists.
-    from anshin import call_log
+    from anshin_local import call_log
 
     os.makedirs(os.environ["ANSHIN_CALL_LOG"], exist_ok=True)
     call_log.install()

@@ -8,7 +8,7 @@ from typing import Any
 
 from anshin.domain import clock
 from anshin.runtime.tasks import correlate
-from anshin.services import relay
+from anshin.services import delivery
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import SnsModel
@@ -22,10 +22,10 @@ logger = Logger()
 def handler(event: SnsModel, context: LambdaContext) -> dict[str, Any]:
     outcomes: dict[str, int] = {}
     for record in event.Records:
-        message = json.loads(record.Sns.Message)
+        message = json.loads(str(record.Sns.Message))
         command_id, attempt = str(message["commandId"]), int(message["attempt"])
         correlate(message)  # the staff request that asked for the command
-        outcome = relay.relay(command_id, attempt, clock.now())
+        outcome = delivery.relay(command_id, attempt, clock.now())
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
         logger.info(
             "command relayed", extra={"commandId": command_id, "attempt": attempt, "outcome": outcome}

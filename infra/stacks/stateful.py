@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from anshin.settings import STAFF_GROUP
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
@@ -13,9 +14,6 @@ from constructs import Construct
 
 from infra.nag import acknowledge
 from infra.settings import Settings
-
-#: The Cognito group whose members may use the staff routes (anshin.staff.STAFF_GROUP).
-STAFF_GROUP = "support-staff"
 
 
 class StatefulStack(Stack):
@@ -172,7 +170,7 @@ class StatefulStack(Stack):
             self,
             "SupportStaffGroup",
             user_pool_id=self.staff_pool.user_pool_id,
-            group_name=STAFF_GROUP,
+            group_name=STAFF_GROUP,  # the staff routes require it (anshin.runtime.staff)
             description="Support staff: verify callers, send device commands, manage contracts",
         )
         self.staff_client = self.staff_pool.add_client(

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import boto3
 import pytest
 import requests
-from anshin import call_log
+from anshin_local import call_log
 
 from local import staff
 from local.devices import DeviceFleet

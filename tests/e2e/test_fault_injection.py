@@ -1,5 +1,5 @@
 """Failure handling on the deployed stack: a named function is made to raise for its next N calls
-(anshin.faults, armed with local/faults.py as `make fault` does), and each workflow and
+(anshin_local.faults, armed with local/faults.py as `make fault` does), and each workflow and
 scheduled job either retries to success or ends in a recorded failure state. Afterwards nothing
 is lost and nothing is doubled: one contract per application, one notification, one invoice line
 per contract and month.

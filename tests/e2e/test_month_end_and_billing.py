@@ -15,7 +15,7 @@ import pytest
 import requests
 from anshin.domain.clock import iso
 from anshin.domain.terms import JST, BillingMonth, billing_month_of
-from anshin.store.keys import ends_key
+from anshin.store.keys import ends
 
 from local.jobs import all_done, describe, run_month
 from local.seed import formed_contract, put_account, put_contract
@@ -87,7 +87,7 @@ def schedule_end(
         "status": "CANCELLATION_PENDING",
         "endsAt": iso(ends_at),
         "endReason": "SUBSCRIBER_CANCELLATION",
-        **ends_key(month, contract_id),
+        **ends(month, contract_id),
         **more,
     }
     aws_client("dynamodb").update_item(

@@ -23,10 +23,10 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import Case, GenerationMode
 from schemathesis.schemas import BaseSchema
 
+from infra.openapi import DOCUMENT
 from local.devices import DeviceFleet
 from local.seed import put_account
 from local.service import LocalService
-from infra.openapi import DOCUMENT
 from tests.e2e.conftest import staff_token
 from tests.e2e.test_device_commands import Subscriber, subscriber  # noqa: F401 - a fixture
 

@@ -99,6 +99,33 @@ def test_state_machine_definitions_come_from_the_asl_files(service_template: ass
         assert props["DefinitionSubstitutions"], "every resource name comes in by substitution"
 
 
+def test_every_workflow_gets_exactly_the_substitutions_its_definition_names(assembly_dir: Path) -> None:
+    """Nothing is left as a literal ``${...}`` in a deployed definition, nothing is given in vain;
+    the month jobs share one definition and differ in their job name and shard function."""
+    template = json.loads((assembly_dir / "AnshinService.template.json").read_text())
+    machines = {
+        k: r for k, r in template["Resources"].items() if r["Type"] == "AWS::StepFunctions::StateMachine"
+    }
+    assert len(machines) == 5
+    for logical_id, machine in machines.items():
+        props = machine["Properties"]
+        definition = (assembly_dir / f"asset.{props['DefinitionS3Location']['Key']}").read_text()
+        named = {part.split("}")[0] for part in definition.split("${")[1:]}
+        assert named == set(props["DefinitionSubstitutions"]), logical_id
+    jobs = {
+        props["DefinitionSubstitutions"]["JobName"]: props
+        for props in (m["Properties"] for m in machines.values())
+        if "JobName" in props["DefinitionSubstitutions"]
+    }
+    assert set(jobs) == {"MONTH_END", "BILLING"}
+    assert jobs["MONTH_END"]["DefinitionS3Location"] == jobs["BILLING"]["DefinitionS3Location"]
+    shards = {
+        job: props["DefinitionSubstitutions"]["ShardFunctionArn"]["Fn::GetAtt"][0]
+        for job, props in jobs.items()
+    }
+    assert shards["MONTH_END"].startswith("MonthEndShard") and shards["BILLING"].startswith("BillingShard")
+
+
 def test_every_asl_task_has_retry_and_catch() -> None:
     for path in sorted((ROOT / "statemachines").glob("*.asl.json")):
         definition = json.loads(path.read_text())
@@ -343,8 +370,8 @@ def test_backups_are_kms_encrypted_tls_only_and_retained(data_template: assertio
 
 
 def test_no_function_is_deployed_with_a_shifted_clock(service_template: assertions.Template) -> None:
-    # anshin.clock honours ANSHIN_CLOCK_OFFSET_SECONDS for local time travel only (local.jobs).
-    from anshin.domain.clock import OFFSET_VARIABLE
+    # The local-only layer honours ANSHIN_CLOCK_OFFSET_SECONDS for time travel (local.jobs).
+    from anshin_local.time_travel import OFFSET_VARIABLE
 
     for function in service_template.find_resources("AWS::Lambda::Function").values():
         variables = function["Properties"]["Environment"]["Variables"]
@@ -353,8 +380,8 @@ def test_no_function_is_deployed_with_a_shifted_clock(service_template: assertio
 
 
 def test_fault_injection_is_never_deployed_to_aws(service_template: assertions.Template) -> None:
-    """anshin.faults wraps the handlers only in local deployments (anshin:faultInjection)."""
-    from anshin import faults
+    """anshin_local.faults wraps the handlers only in local deployments (anshin:faultInjection)."""
+    from anshin_local import faults
 
     for function in service_template.find_resources("AWS::Lambda::Function").values():
         assert function["Properties"]["Handler"] == "app.handler"
@@ -381,18 +408,42 @@ def test_credential_settings_in_aws(
     )
 
 
+def test_the_aws_stack_has_no_local_only_layer(
+    assembly_dir: Path, service_template: assertions.Template
+) -> None:
+    """Fault injection, the call log and the clock offset (anshin_local) ship in a layer only
+    local deployments get: the AWS template names no such layer, and no asset it deploys holds
+    them, so no environment variable can switch them on in AWS."""
+    [(layer_id, _)] = service_template.find_resources("AWS::Lambda::LayerVersion").items()
+    assert layer_id.startswith("SharedLayer")
+    for function in service_template.find_resources("AWS::Lambda::Function").values():
+        assert function["Properties"]["Layers"] == [{"Ref": layer_id}]
+        assert not function["Properties"]["Handler"].startswith("anshin_local")
+    assert "anshin_local" not in json.dumps(service_template.to_json())
+    assets = json.loads((assembly_dir / "AnshinService.assets.json").read_text())["files"]
+    for asset in assets.values():
+        path = assembly_dir / asset["source"]["path"]
+        if path.is_dir():
+            assert not (path / "python" / "anshin_local").exists(), path.name
+            assert not list(path.glob("python/anshin/**/faults.py")), path.name
+            assert not list(path.glob("python/anshin/**/call_log.py")), path.name
+
+
 def test_local_deployments_wrap_every_handler_for_fault_injection(tmp_path: Path) -> None:
-    from anshin import faults
+    from anshin_local import faults
 
     from local.service import LOCAL_CONTEXT
 
     app = build_app(outdir=str(tmp_path), context=LOCAL_CONTEXT)
     template = app.synth().get_stack_by_name("AnshinService").template
+    layers = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::Lambda::LayerVersion"]
+    [local_layer] = [k for k in layers if k.startswith("LocalLayer")]
     functions = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
     assert functions
     for function in functions:
         variables = function["Properties"]["Environment"]["Variables"]
-        assert function["Properties"]["Handler"] == "anshin.faults.handler"
+        assert function["Properties"]["Handler"] == "anshin_local.faults.handler"
+        assert {"Ref": local_layer} in function["Properties"]["Layers"]
         assert variables[faults.SWITCH] == "on" and variables[faults.WRAPPED] == "app.handler"
         assert (ROOT / "functions" / variables[faults.FUNCTION] / "app.py").exists()
 

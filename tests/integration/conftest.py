@@ -11,9 +11,9 @@ from typing import Any
 
 import boto3
 import pytest
-from anshin import call_log
 from anshin.adapters import aws
-from anshin.store import db
+from anshin.store import db, keys
+from anshin_local import call_log
 from moto import mock_aws
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -141,13 +141,12 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 def give_code(contract_id: str, code: str) -> None:
     """Give a seeded contract a member confirmation code, as its notification would have."""
     from anshin.adapters import mac
-    from anshin.services import contracts
 
     code_mac = mac.code_mac(code)
     boto3.resource("dynamodb").Table("Contracts").update_item(
-        Key=contracts.key(contract_id),
+        Key=keys.contract(contract_id),
         UpdateExpression="SET gsi2pk = :p, memberCodeMac = :m",
-        ExpressionAttributeValues={":p": contracts.code_key(code_mac, "CONTRACT")["gsi2pk"], ":m": code_mac},
+        ExpressionAttributeValues={":p": keys.code_lookup(code_mac, "CONTRACT")["gsi2pk"], ":m": code_mac},
     )
 
 

@@ -5,6 +5,7 @@ from typing import Any
 
 import boto3
 import pytest
+from anshin.domain import errors
 
 from tests.integration.conftest import load_handler, rest_event
 
@@ -224,14 +225,14 @@ def test_contended_sequence_is_retried_until_received(
     api: Any, lambda_context: object, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # R6.1: another application of the same account took the sequence number first, twice.
-    from anshin.services import applications
+    from anshin.store import applications
 
     real_create = applications.create
     contention = iter([True, True])
 
     def busy_then_free(*args: Any) -> Any:
         if next(contention, False):
-            raise applications.AccountBusy("MC-0001")
+            raise errors.AccountBusy("MC-0001")
         return real_create(*args)
 
     monkeypatch.setattr(applications, "create", busy_then_free)

@@ -8,10 +8,13 @@ import boto3
 import pytest
 import time_machine
 from anshin.adapters import mac
+from anshin.domain import errors
+from anshin.domain.applications import ApplicationRequest
 from anshin.domain.clock import now
 from anshin.services import applications, contracts, screening
-from anshin.services.applications import ApplicationRequest
 from anshin.store import accounts
+from anshin.store import applications as store_applications
+from anshin.store import contracts as stored_contracts
 
 from tests.integration.conftest import sent_notifications
 from tests.integration.test_applications_api import VALID
@@ -30,12 +33,12 @@ def apply(mobile_contract_id: str = "MC-0001", **device: str) -> str:
     body["mobileContractId"] = mobile_contract_id
     body["device"].update(device)
     application_id = applications.new_application_id()
-    applications.create(application_id, ApplicationRequest.model_validate(body), now())
+    store_applications.create(application_id, ApplicationRequest.model_validate(body), now())
     return application_id
 
 
 def status(application_id: str) -> str:
-    return str(applications.require(application_id)["status"])
+    return str(store_applications.require(application_id)["status"])
 
 
 def line(mobile_contract_id: str = "MC-0001") -> list[str]:
@@ -82,7 +85,7 @@ class TestScreening:
             table().put_item(Item=accounts.violation_item("MC-0001", "ctr-old"))
         app_id = apply()
         assert screening.screen(app_id) == {"applicationId": app_id, "outcome": "REJECT", "reason": reason}
-        stored = applications.require(app_id)
+        stored = store_applications.require(app_id)
         assert (stored["status"], stored["reason"]) == ("REJECTED", reason)
         assert line() == []  # a decided application leaves its account's line
 
@@ -106,7 +109,7 @@ class TestSlotsR4AndOrderR61:
         assert line() == [first, second]
         screening.screen(first)
         screening.screen(second)
-        with pytest.raises(screening.EarlierApplicationsPending):
+        with pytest.raises(errors.EarlierApplicationsPending):
             screening.reserve_slot(second)
         assert screening.reserve_slot(first)["status"] == "APPROVED"
         assert screening.reserve_slot(second)["status"] == "APPROVED"
@@ -120,7 +123,7 @@ class TestSlotsR4AndOrderR61:
             screening.screen(app_id)
         assert screening.reserve_slot(first)["status"] == "APPROVED"
         assert screening.reserve_slot(second)["status"] == "REJECTED"
-        assert applications.require(second)["reason"] == "CONTRACT_LIMIT_REACHED"
+        assert store_applications.require(second)["reason"] == "CONTRACT_LIMIT_REACHED"
         assert slots() == 10
         assert line() == []
 
@@ -140,11 +143,11 @@ class TestDeferralR62:
         app_id = apply()
         assert screening.screen(app_id)["outcome"] == "DEFER"
         screening.defer(app_id, "token-1")
-        stored = applications.require(app_id)
+        stored = store_applications.require(app_id)
         assert (stored["status"], stored["taskToken"]) == ("DEFERRED", "token-1")
         assert line() == []
         screening.staff_reject(app_id, "OTHER")
-        stored = applications.require(app_id)
+        stored = store_applications.require(app_id)
         assert (stored["status"], stored["reason"]) == ("REJECTED", "OTHER")
         assert "taskToken" not in stored
 
@@ -169,13 +172,13 @@ class TestNotificationR64AndR12:
         screening.reserve_slot(app_id)
         result = form_contract(app_id)
         assert result["status"] == "CONTRACTED"
-        contract = contracts.get(result["contractId"])
+        contract = stored_contracts.get(result["contractId"])
         assert contract is not None
         assert contract["formedAt"] == "2026-11-10T01:00:00.000Z"
         assert contract["firstUnderAccount"] is True
         assert contract["firstBillableMonth"] == "2027-01"  # R12: 翌々料金月
         assert contract["status"] == "ACTIVE"
-        application = applications.require(app_id)
+        application = store_applications.require(app_id)
         assert application["status"] == "CONTRACTED"
         assert application["contractId"] == result["contractId"]
         assert "pendingCode" not in application  # the code in clear is gone once sent
@@ -193,8 +196,8 @@ class TestNotificationR64AndR12:
         for app_id in (first, second):
             screening.screen(app_id)
             screening.reserve_slot(app_id)
-        a = contracts.get(form_contract(first)["contractId"])
-        b = contracts.get(form_contract(second)["contractId"])
+        a = stored_contracts.get(form_contract(first)["contractId"])
+        b = stored_contracts.get(form_contract(second)["contractId"])
         assert a is not None and b is not None
         assert (a["firstUnderAccount"], b["firstUnderAccount"]) == (True, False)
         assert accounts.get("MC-0001").has_formed_contract  # type: ignore[union-attr]
@@ -204,7 +207,7 @@ class TestNotificationR64AndR12:
         app_id = apply()
         screening.screen(app_id)
         screening.reserve_slot(app_id)
-        contract = contracts.get(form_contract(app_id)["contractId"])
+        contract = stored_contracts.get(form_contract(app_id)["contractId"])
         assert contract is not None and contract["firstUnderAccount"] is False
 
     def test_retried_steps_send_once_and_record_once(self, aws_env: dict[str, str]) -> None:
@@ -231,7 +234,7 @@ class TestNotificationR64AndR12:
         with pytest.raises(Exception, match=r"NotFound|does not exist"):
             contracts.send_notification(app_id)
         assert screening.record_failure(app_id, "SendFailed")["status"] == "NOTIFICATION_FAILED"
-        application = applications.require(app_id)
+        application = store_applications.require(app_id)
         assert "formedAt" not in application and "pendingCode" not in application
         assert slots() == 0
         # Recording the failure again changes nothing (no double release).
@@ -246,7 +249,7 @@ class TestNotificationR64AndR12:
         contracts.issue_credentials(app_id)
         contracts.send_notification(app_id)
         screening.record_failure(app_id, "RecordFailed")
-        application = applications.require(app_id)
+        application = store_applications.require(app_id)
         assert application["status"] == "APPROVED"
         assert application["attention"] == "CONTRACT_NOT_RECORDED"
         assert slots() == 1

@@ -5,7 +5,9 @@ contract is recorded once, whoever comes first. Handler tests against moto."""
 import json
 from typing import Any
 
-from anshin.services import applications, contracts, screening
+from anshin.services import contracts, screening
+from anshin.store import applications
+from anshin.store import contracts as stored_contracts
 
 from tests.integration.conftest import handler_fixture, load_handler, rest_event, sent_notifications
 from tests.integration.test_approval_steps import apply, seed_account, slots
@@ -60,7 +62,7 @@ def test_a_device_registering_before_the_contract_is_recorded_is_registered(
     application = applications.require(application_id)
     assert application["status"] == "CONTRACTED"
     assert "pendingCode" not in application  # only the code's MAC stays, on both items
-    contract = contracts.get(message["contractId"])
+    contract = stored_contracts.get(message["contractId"])
     assert contract is not None
     assert contract["formedAt"] == application["formedAt"]  # formed at the send, not at registration
     # The workflow's own step then finds its work done: one contract, one slot.
@@ -86,7 +88,7 @@ def test_while_the_notification_is_being_sent_the_app_is_told_to_retry(
     assert response["multiValueHeaders"]["Retry-After"] == ["2"]
     assert json.loads(response["body"])["code"] == "CONTRACT_FORMING"
     assert applications.require(application_id)["status"] == "APPROVED"
-    assert contracts.get(applications.require(application_id)["contractId"]) is None
+    assert stored_contracts.get(applications.require(application_id)["contractId"]) is None
 
 
 def test_a_code_whose_notification_failed_forms_nothing(

@@ -8,10 +8,12 @@ from typing import Any
 import boto3
 import pytest
 import time_machine
+from anshin.domain import errors
+from anshin.domain.billing_rules import Line
 from anshin.domain.clock import parse_iso
 from anshin.domain.terms import JST, BillingMonth, billing_month_of, charged_months
-from anshin.services import billing, contracts, jobs, lifecycle
-from anshin.store import accounts
+from anshin.services import billing, contract_ends, jobs
+from anshin.store import accounts, contracts, invoices, keys
 from anshin.store.keys import SHARDS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -39,7 +41,7 @@ def seed_contract(mobile_contract_id: str, formed_at: datetime, first: bool) -> 
     contract_id = f"ctr-{next(_ids):08x}"
     table().put_item(Item=formed_contract(contract_id, mobile_contract_id, formed_at, first))
     table().update_item(
-        Key=accounts.key(mobile_contract_id),
+        Key=keys.account(mobile_contract_id),
         UpdateExpression="SET slotsHeld = slotsHeld + :one, hasFormedContract = :t",
         ExpressionAttributeValues={":one": 1, ":t": True},
     )
@@ -51,7 +53,7 @@ def month_end(month: str, now: datetime) -> list[str]:
     for shard in range(SHARDS):
         cursor = None
         while True:
-            result = lifecycle.end_due_contracts(BillingMonth.parse(month), shard, now, cursor, limit=3)
+            result = contract_ends.end_due_contracts(BillingMonth.parse(month), shard, now, cursor, limit=3)
             ended += [e["contractId"] for e in result["ended"]]
             cursor = result["cursor"]
             if cursor is None:
@@ -91,7 +93,7 @@ class TestCancellationR9:
     def test_last_day_2330_jst_ends_that_month(self) -> None:
         seed_account("MC-1")
         contract_id = seed_contract("MC-1", jst(2026, 9, 1), first=False)
-        view = lifecycle.cancel(contract_id, jst(2026, 11, 30, 23, 30), jst(2026, 11, 30, 23, 30))
+        view = contract_ends.cancel(contract_id, jst(2026, 11, 30, 23, 30), jst(2026, 11, 30, 23, 30))
         assert view["status"] == "CANCELLATION_PENDING"
         assert view["endsAt"] == "2026-11-30T14:59:59.999Z"  # 23:59:59.999 JST
         assert view["endReason"] == "SUBSCRIBER_CANCELLATION"
@@ -99,14 +101,14 @@ class TestCancellationR9:
     def test_0030_jst_the_next_day_ends_the_next_month(self) -> None:
         seed_account("MC-1")
         contract_id = seed_contract("MC-1", jst(2026, 9, 1), first=False)
-        view = lifecycle.cancel(contract_id, jst(2026, 12, 1, 0, 30), jst(2026, 12, 1, 0, 30))
+        view = contract_ends.cancel(contract_id, jst(2026, 12, 1, 0, 30), jst(2026, 12, 1, 0, 30))
         assert view["endsAt"] == "2026-12-31T14:59:59.999Z"
 
     def test_a_second_notice_changes_nothing(self) -> None:
         seed_account("MC-1")
         contract_id = seed_contract("MC-1", jst(2026, 9, 1), first=False)
-        first = lifecycle.cancel(contract_id, jst(2026, 11, 5), jst(2026, 11, 5))
-        assert lifecycle.cancel(contract_id, jst(2026, 12, 5), jst(2026, 12, 5)) == first
+        first = contract_ends.cancel(contract_id, jst(2026, 11, 5), jst(2026, 11, 5))
+        assert contract_ends.cancel(contract_id, jst(2026, 12, 5), jst(2026, 12, 5)) == first
 
 
 @pytest.mark.usefixtures("aws_env")
@@ -114,7 +116,7 @@ class TestMonthEndAndBilling:
     def test_first_contract_formed_in_november_cancelled_in_december_is_never_charged(self) -> None:
         seed_account("MC-1")
         contract_id = seed_contract("MC-1", jst(2026, 11, 10), first=True)
-        lifecycle.cancel(contract_id, jst(2026, 12, 5), jst(2026, 12, 5))
+        contract_ends.cancel(contract_id, jst(2026, 12, 5), jst(2026, 12, 5))
         after = jst(2027, 1, 1, 0, 30)
         assert month_end("2026-12", after) == [contract_id]
         for month in ("2026-11", "2026-12"):
@@ -128,7 +130,7 @@ class TestMonthEndAndBilling:
     def test_second_contract_pays_its_first_month_whole_and_the_month_it_ends(self) -> None:
         seed_account("MC-1", has_formed_contract=True)
         contract_id = seed_contract("MC-1", jst(2026, 11, 30, 23, 59), first=False)
-        lifecycle.cancel(contract_id, jst(2026, 12, 2), jst(2026, 12, 2))
+        contract_ends.cancel(contract_id, jst(2026, 12, 2), jst(2026, 12, 2))
         after = jst(2027, 1, 2)
         month_end("2026-12", after)
         bill("2026-11", after)
@@ -143,7 +145,7 @@ class TestMonthEndAndBilling:
         seed_account("MC-1", has_formed_contract=True)
         contract_id = seed_contract("MC-1", jst(2026, 9, 1), first=False)
         with time_machine.travel(jst(2026, 11, 15, 10), tick=False):
-            view = lifecycle.terminate(contract_id, jst(2026, 11, 15, 10), "fraud", "staff-1")
+            view = contract_ends.terminate(contract_id, jst(2026, 11, 15, 10), "fraud", "staff-1")
         assert (view["status"], view["endReason"], view["endedAt"]) == (
             "ENDED",
             "COMPANY_TERMINATION",
@@ -155,17 +157,17 @@ class TestMonthEndAndBilling:
         bill("2026-12", jst(2027, 1, 1, 1))
         assert invoice_total("MC-1", "2026-11") == 500
         assert invoice_total("MC-1", "2026-12") == 0
-        with pytest.raises(lifecycle.ContractEnded):
-            lifecycle.terminate(contract_id, jst(2026, 11, 16), "again", "staff-1")
-        with pytest.raises(lifecycle.ContractEnded):
-            lifecycle.cancel(contract_id, jst(2026, 11, 16), jst(2026, 11, 16))
+        with pytest.raises(errors.ContractEnded):
+            contract_ends.terminate(contract_id, jst(2026, 11, 16), "again", "staff-1")
+        with pytest.raises(errors.ContractEnded):
+            contract_ends.cancel(contract_id, jst(2026, 11, 16), jst(2026, 11, 16))
 
     def test_account_loss_ends_every_contract_at_the_end_of_that_month(self) -> None:
         seed_account("MC-1", has_formed_contract=True)
         live = [seed_contract("MC-1", jst(2026, 8, 1), first=False) for _ in range(3)]
         # One already cancelled to end earlier keeps its earlier end.
-        lifecycle.cancel(live[0], jst(2026, 10, 3), jst(2026, 10, 3))
-        result = lifecycle.apply_account_event(
+        contract_ends.cancel(live[0], jst(2026, 10, 3), jst(2026, 10, 3))
+        result = contract_ends.apply_account_event(
             "MobileContractEnded", {"mobileContractId": "MC-1"}, jst(2026, 11, 20), jst(2026, 11, 20)
         )
         assert result["accountLost"] is True
@@ -183,14 +185,14 @@ class TestMonthEndAndBilling:
     def test_rate_lines_dropping_to_zero_is_account_loss_and_more_lines_change_nothing(self) -> None:
         seed_account("MC-1", has_formed_contract=True)
         contract_id = seed_contract("MC-1", jst(2026, 8, 1), first=False)
-        kept = lifecycle.apply_account_event(
+        kept = contract_ends.apply_account_event(
             "RateLinesChanged",
             {"mobileContractId": "MC-1", "normalRateLines": 2},
             jst(2026, 11, 1),
             jst(2026, 11, 1),
         )
         assert kept == {"mobileContractId": "MC-1", "accountLost": False, "contractsEnding": []}
-        lost = lifecycle.apply_account_event(
+        lost = contract_ends.apply_account_event(
             "RateLinesChanged",
             {"mobileContractId": "MC-1", "normalRateLines": 0},
             jst(2026, 11, 2),
@@ -201,16 +203,16 @@ class TestMonthEndAndBilling:
     def test_a_run_before_the_month_is_over_ends_nothing_early(self) -> None:
         seed_account("MC-1")
         contract_id = seed_contract("MC-1", jst(2026, 9, 1), first=False)
-        lifecycle.cancel(contract_id, jst(2026, 11, 5), jst(2026, 11, 5))
+        contract_ends.cancel(contract_id, jst(2026, 11, 5), jst(2026, 11, 5))
         assert month_end("2026-11", jst(2026, 11, 24)) == []
-        with pytest.raises(billing.MonthNotOver):
+        with pytest.raises(errors.MonthNotOver):
             bill("2026-11", jst(2026, 11, 24))
         assert month_end("2026-11", jst(2026, 12, 1)) == [contract_id]
 
     def test_month_end_rerun_changes_nothing(self) -> None:
         seed_account("MC-1")
         contract_id = seed_contract("MC-1", jst(2026, 9, 1), first=False)
-        lifecycle.cancel(contract_id, jst(2026, 11, 5), jst(2026, 11, 5))
+        contract_ends.cancel(contract_id, jst(2026, 11, 5), jst(2026, 11, 5))
         assert month_end("2026-11", jst(2026, 12, 1)) == [contract_id]
         assert month_end("2026-11", jst(2026, 12, 1)) == []
         assert slots("MC-1") == 0
@@ -235,21 +237,21 @@ class TestRerunAndResumeR13:
     ) -> None:
         seed_account("MC-1", has_formed_contract=True)
         made = [seed_contract("MC-1", jst(2026, 10, 1), first=False) for _ in range(40)]
-        original = billing.write_lines
+        original = invoices.write
         calls = {"n": 0}
 
-        def crash_after_some(lines: list[billing.Line], run_id: str, now: datetime) -> tuple[int, int]:
+        def crash_after_some(lines: list[Line], run_id: str, now: datetime) -> tuple[int, int]:
             calls["n"] += 1
             if calls["n"] == 6:
                 raise RuntimeError("the Lambda died here")
             return original(lines, run_id, now)
 
-        monkeypatch.setattr(billing, "write_lines", crash_after_some)
+        monkeypatch.setattr(invoices, "write", crash_after_some)
         with pytest.raises(RuntimeError):
             bill("2026-11", jst(2026, 12, 1, 1), page_size=2)
         partial = len(billing.invoice_of("MC-1", BillingMonth.parse("2026-11"))["lines"])  # type: ignore[index]
         assert 0 < partial < 40
-        monkeypatch.setattr(billing, "write_lines", original)
+        monkeypatch.setattr(invoices, "write", original)
         resumed = bill("2026-11", jst(2026, 12, 1, 3), page_size=2)
         assert resumed["linesWritten"] == 40 - partial
         invoice = billing.invoice_of("MC-1", BillingMonth.parse("2026-11"))
@@ -261,7 +263,7 @@ class TestRerunAndResumeR13:
         seed_account("MC-1", has_formed_contract=True)
         old = [seed_contract("MC-1", jst(2025, 1, 1), first=False) for _ in range(5)]
         for contract_id in old:  # ended long ago: history that must not be read again
-            lifecycle.terminate(contract_id, jst(2025, 3, 1), "old", "staff")
+            contract_ends.terminate(contract_id, jst(2025, 3, 1), "old", "staff")
         live = seed_contract("MC-1", jst(2026, 10, 1), first=False)
         totals = bill("2026-11", jst(2026, 12, 1, 1))
         assert totals["contractsRead"] == 1
@@ -339,9 +341,9 @@ def test_billing_totals_equal_charged_months(aws_env: dict[str, str], cases: lis
             if what == "form":
                 ids[number] = seed_contract("MC-P", at, first)
             elif what == "cancel":
-                ends[number] = parse_iso(lifecycle.cancel(ids[number], at, at)["endsAt"])
+                ends[number] = parse_iso(contract_ends.cancel(ids[number], at, at)["endsAt"])
             elif contracts.get(ids[number])["status"] != "ENDED":  # type: ignore[index]
-                ends[number] = parse_iso(lifecycle.terminate(ids[number], at, "r", "s")["endedAt"])
+                ends[number] = parse_iso(contract_ends.terminate(ids[number], at, "r", "s")["endedAt"])
         now = month.end() + timedelta(hours=1)
         month_end(str(month), now)
         bill(str(month), now, page_size=4)

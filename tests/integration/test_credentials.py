@@ -12,8 +12,10 @@ from typing import Any
 import boto3
 import pytest
 import time_machine
+from anshin.domain import errors
 from anshin.domain.terms import JST
-from anshin.services import lifecycle
+from anshin.services import contract_ends
+from anshin.store import applications as stored_applications
 
 from tests.integration.conftest import (
     STAFF,
@@ -103,7 +105,7 @@ class TestTheCode:
     def test_each_code_is_issued_once_so_no_two_contracts_share_one(
         self, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        from anshin.services import applications, contracts, screening
+        from anshin.services import contracts, screening
 
         from tests.integration.test_approval_steps import apply
         from tests.integration.test_approval_steps import seed_account as seed_mirror
@@ -117,7 +119,7 @@ class TestTheCode:
             screening.screen(application_id)
             screening.reserve_slot(application_id)
             contracts.issue_credentials(application_id)
-            codes.append(applications.require(application_id)["pendingCode"])
+            codes.append(stored_applications.require(application_id)["pendingCode"])
         assert codes == ["00013579", "00024680"]
 
     @time_machine.travel(NOON, tick=False)
@@ -181,7 +183,7 @@ class TestDeviceTokens:
     def test_the_contracts_end_revokes_the_token(
         self, devices_api: Any, lambda_context: object, contract_id: str, token: str
     ) -> None:
-        lifecycle.terminate(contract_id, NOON + timedelta(hours=1), "fraud", "staff-1")
+        contract_ends.terminate(contract_id, NOON + timedelta(hours=1), "fraud", "staff-1")
         status, body = device_call(
             devices_api, lambda_context, "PUT", contract_id, "/passphrase", token, {"passphrase": "p-1234"}
         )
@@ -315,7 +317,7 @@ class TestWhatTheReviewFound:
         status, body, _ = register(devices_api, lambda_context, contract_id, code="13572468")
         assert (status, body["code"]) == (404, "MEMBER_CODE_NOT_FOUND")
         assert table().get_item(Key={"pk": f"DEVICE#{contract_id}", "sk": "DEVICE"})["Item"] == before
-        lifecycle.terminate(contract_id, NOON, "ended", "staff-1")  # once the first contract ended
+        contract_ends.terminate(contract_id, NOON, "ended", "staff-1")  # once the first contract ended
         assert register(devices_api, lambda_context, contract_id, code="13572468")[0] == 201
 
     @time_machine.travel(NOON, tick=False)
@@ -331,7 +333,7 @@ class TestWhatTheReviewFound:
     def test_while_forming_another_device_gets_the_unknown_code_answer(
         self, devices_api: Any, lambda_context: object, aws_env: dict[str, str]
     ) -> None:
-        from anshin.services import applications, contracts, screening
+        from anshin.services import contracts, screening
 
         from tests.integration.test_approval_steps import apply
         from tests.integration.test_approval_steps import seed_account as seed_mirror
@@ -341,7 +343,7 @@ class TestWhatTheReviewFound:
         screening.screen(application_id)
         screening.reserve_slot(application_id)
         contracts.issue_credentials(application_id)
-        code = applications.require(application_id)["pendingCode"]
+        code = stored_applications.require(application_id)["pendingCode"]
         with time_machine.travel(NOON, tick=False):
             assert register(devices_api, lambda_context, "dev-wrong", code=code)[:2] == (
                 404,
@@ -359,7 +361,7 @@ class TestWhatTheReviewFound:
     ) -> None:
         with time_machine.travel(NOON, tick=False):
             token = register(devices_api, lambda_context, contract_id)[1]["deviceToken"]
-        lifecycle.cancel(contract_id, NOON, NOON)  # ends 2026-11-30 23:59:59.999 JST
+        contract_ends.cancel(contract_id, NOON, NOON)  # ends 2026-11-30 23:59:59.999 JST
         body = {"passphrase": "p-1234"}
         with time_machine.travel(datetime(2026, 11, 30, 23, 0, tzinfo=JST), tick=False):
             assert (
@@ -382,12 +384,14 @@ class TestWhatTheReviewFound:
             device = devices.authenticate(contract_id, token, NOON)
             assert device is not None
             devices.rotate_token(device, NOON)  # another rotation won
-            with pytest.raises(devices.TokenRefused):
+            with pytest.raises(errors.TokenRefused):
                 devices.rotate_token(device, NOON)
 
     def test_a_late_account_loss_ends_a_contract_with_a_later_notice_r11(self, contract_id: str) -> None:
-        lifecycle.cancel(contract_id, datetime(2026, 11, 10, tzinfo=JST), datetime(2026, 11, 10, tzinfo=JST))
-        moved = lifecycle.apply_account_event(
+        contract_ends.cancel(
+            contract_id, datetime(2026, 11, 10, tzinfo=JST), datetime(2026, 11, 10, tzinfo=JST)
+        )
+        moved = contract_ends.apply_account_event(
             "MobileContractEnded",
             {"mobileContractId": "MC-1"},
             datetime(2026, 10, 20, tzinfo=JST),

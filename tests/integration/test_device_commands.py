@@ -10,7 +10,8 @@ import boto3
 import pytest
 import time_machine
 from anshin.domain.terms import JST
-from anshin.services import commands, devices
+from anshin.services import devices
+from anshin.store import commands, keys
 
 from tests.integration.conftest import STAFF, api_call, give_code, handler_fixture, load_handler, pushed
 from tests.integration.test_contract_end_and_billing import seed_account, seed_contract
@@ -203,7 +204,7 @@ class TestRequest:
     def test_unsupported_devices_and_ended_contracts(
         self, support_api: Any, lambda_context: object, device: dict[str, str]
     ) -> None:
-        from anshin.services import lifecycle
+        from anshin.services import contract_ends
 
         unregistered = seed_contract("MC-1", datetime(2026, 9, 3, tzinfo=JST), first=False)
         with time_machine.travel(NOON, tick=False):
@@ -232,7 +233,7 @@ class TestRequest:
                 )[1]["code"]
                 == "UNSUPPORTED_DEVICE"
             )
-            lifecycle.terminate(device["contractId"], NOON, "r", "s")
+            contract_ends.terminate(device["contractId"], NOON, "r", "s")
             status, body = request(support_api, lambda_context, device, {"action": "BACKUP"})
             assert (status, body["code"]) == (409, "CONTRACT_ENDED")
             status, body = request(
@@ -328,7 +329,7 @@ class TestRelayAndDelivery:
     ) -> None:
         boto3.resource("dynamodb").Table("Contracts").put_item(
             Item={
-                **commands.key("cmd-done"),
+                **keys.command("cmd-done"),
                 "commandId": "cmd-done",
                 "deviceId": device["deviceId"],
                 "status": final,

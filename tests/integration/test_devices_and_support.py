@@ -9,6 +9,7 @@ import boto3
 import pytest
 import time_machine
 from anshin.domain.terms import JST
+from anshin.store import keys
 
 from tests.integration.conftest import STAFF, api_call, give_code, handler_fixture
 from tests.integration.test_contract_end_and_billing import seed_account, seed_contract
@@ -145,9 +146,9 @@ class TestRegistrationAndPassphraseR16:
     def test_ended_contract_is_409(
         self, devices_api: Any, lambda_context: object, coded_contract: str
     ) -> None:
-        from anshin.services import lifecycle
+        from anshin.services import contract_ends
 
-        lifecycle.terminate(coded_contract, NOON, "r", "s")
+        contract_ends.terminate(coded_contract, NOON, "r", "s")
         assert register(devices_api, lambda_context, coded_contract)[1]["code"] == "CONTRACT_ENDED"
 
 
@@ -319,12 +320,11 @@ class TestSupportSessionsR7R14:
     def test_remote_support_is_android_only(
         self, support_api: Any, lambda_context: object, aws_env: dict[str, str]
     ) -> None:
-        from anshin.services import contracts
 
         seed_account("MC-2", has_formed_contract=True)
         ios = seed_contract("MC-2", datetime(2026, 9, 1, tzinfo=JST), first=False)
         boto3.resource("dynamodb").Table("Contracts").update_item(
-            Key=contracts.key(ios),
+            Key=keys.contract(ios),
             UpdateExpression="SET device.platform = :p",
             ExpressionAttributeValues={":p": "ios"},
         )

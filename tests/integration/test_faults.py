@@ -1,12 +1,16 @@
-"""anshin.faults: the local stack's switch that makes a function raise for its next N calls."""
+"""anshin_local.faults: the local stack's switch that makes a function raise for its next N calls,
+and the shifted clock it installs for local time travel."""
 
 import sys
 import types
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from anshin import faults
+import time_machine
+from anshin.domain import clock
 from anshin.store import db
+from anshin_local import faults, time_travel
 
 
 @pytest.fixture
@@ -22,6 +26,7 @@ def wrapped(monkeypatch: pytest.MonkeyPatch, aws_env: dict[str, str]) -> list[An
     faults._wrapped.cache_clear()
     yield calls
     faults._wrapped.cache_clear()
+    clock.set_source(None)  # whatever clock the wrapper installed
 
 
 def arm(times: int) -> None:
@@ -51,3 +56,18 @@ def test_without_the_switch_nothing_is_read(wrapped: list[Any], monkeypatch: pyt
     assert faults.handler({"n": 1}, None) == {"ok": True}
     item = db.table("IDEMPOTENCY_TABLE").get_item(Key=faults.counter_key("demo"))["Item"]
     assert item["remaining"] == 5
+
+
+def test_the_wrapper_shifts_the_clock_by_the_offset_of_the_environment_only(
+    wrapped: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """local.jobs.time_travel sets the offset on a deployed function; a warm process whose offset
+    was removed reads the wall clock again."""
+    seen: list[datetime] = []
+    sys.modules["demo_app"].handler = lambda event, context: seen.append(clock.now())  # type: ignore[attr-defined]
+    with time_machine.travel(datetime(2026, 11, 30, 15, 0, tzinfo=UTC), tick=False):
+        monkeypatch.setenv(time_travel.OFFSET_VARIABLE, str(3 * 3600))
+        faults.handler({}, None)
+        monkeypatch.delenv(time_travel.OFFSET_VARIABLE)
+        faults.handler({}, None)
+    assert seen == [datetime(2026, 11, 30, 18, 0, tzinfo=UTC), datetime(2026, 11, 30, 15, 0, tzinfo=UTC)]

@@ -15,8 +15,10 @@ import pytest
 import time_machine
 from anshin.domain.clock import iso
 from anshin.domain.terms import JST, BillingMonth
-from anshin.services import billing, contracts, jobs
-from anshin.store.keys import SHARDS, ends_key, shard_of
+from anshin.services import billing, jobs
+from anshin.store import contracts, keys
+from anshin.store import jobs as job_runs
+from anshin.store.keys import SHARDS, ends, shard_of
 from botocore.exceptions import ClientError
 
 from local.seed import formed_contract
@@ -79,7 +81,7 @@ def corrupt(contract_id: str, **fields: Any) -> None:
     """Write inconsistent fields straight into a stored contract (as a bug or a bad migration would)."""
     names = {f"#{k}": k for k in fields}
     table().update_item(
-        Key=contracts.key(contract_id),
+        Key=keys.contract(contract_id),
         UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in fields),
         ExpressionAttributeNames=names,
         ExpressionAttributeValues={f":{k}": v for k, v in fields.items()},
@@ -97,7 +99,7 @@ def pending_until(contract_id: str, ends_at: datetime, **more: Any) -> None:
         status="CANCELLATION_PENDING",
         endsAt=iso(ends_at),
         endReason="SUBSCRIBER_CANCELLATION",
-        **ends_key("2026-11", contract_id),
+        **ends("2026-11", contract_id),
         **more,
     )
 
@@ -133,7 +135,7 @@ class TestOneBadRecord:
         assert contracts.get(ending)["status"] == "ENDED"  # type: ignore[index]
         assert lines("MC-1", "2026-11") == sorted([*good, ending])
         assert contracts.get(bad)["status"] == "CANCELLATION_PENDING"  # type: ignore[index]  # left alone
-        stored = table().get_item(Key=jobs.run_key("BILLING", "2026-11", billed["runId"]))["Item"]
+        stored = table().get_item(Key=keys.run("BILLING", "2026-11", billed["runId"]))["Item"]
         assert (stored["status"], stored["quarantinedCount"]) == ("SUCCEEDED_WITH_QUARANTINE", 1)
         # Counted in the metric the alarm watches, per job; the log names ids and codes only.
         emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
@@ -274,7 +276,7 @@ class TestTheInfrastructureIsNotTheRecord:
     def test_which_failures_are_retried_and_which_set_a_record_aside(
         self, error: Exception, transient: bool
     ) -> None:
-        assert jobs.is_transient(error) is transient
+        assert job_runs.is_transient(error) is transient
 
 
 def test_every_shard_is_visited(handlers: dict[str, ModuleType], lambda_context: object) -> None:

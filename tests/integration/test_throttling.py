@@ -12,7 +12,9 @@ from typing import Any
 import boto3
 import pytest
 from anshin.domain.terms import JST, BillingMonth
-from anshin.services import applications, billing, contracts, screening
+from anshin.services import billing, contracts, screening
+from anshin.store import applications as stored_applications
+from anshin.store import contracts as contract_store
 from botocore.exceptions import ClientError
 
 from tests.integration.conftest import load_handler, rest_event, sent_notifications
@@ -107,9 +109,9 @@ def test_a_contract_throttled_at_any_request_forms_once_and_notifies_at_least_on
         seed_account(account)
         application_id = _approved(account)
         _form_with_retries(application_id, monkeypatch, after=k)
-        application = applications.require(application_id)
+        application = stored_applications.require(application_id)
         assert application["status"] == "CONTRACTED", k
-        contract = contracts.get(application["contractId"])
+        contract = contract_store.get(application["contractId"])
         assert contract is not None and contract["mobileContractId"] == account, k
         assert slots(account) == 1, k
         notified = [m for m in sent_notifications(aws_env) if m["applicationId"] == application_id]

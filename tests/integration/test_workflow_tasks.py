@@ -3,10 +3,9 @@
 from typing import Any
 
 import boto3
+from anshin.domain.applications import ApplicationRequest
 from anshin.domain.clock import now
-from anshin.services import applications
-from anshin.services.applications import ApplicationRequest
-from anshin.store import accounts
+from anshin.store import accounts, applications, keys
 
 from tests.integration.conftest import load_handler
 from tests.integration.test_applications_api import VALID
@@ -29,7 +28,7 @@ class TestWorkflowTaskHandlers:
         assert screen.handler({"applicationId": "app-1"}, lambda_context)["outcome"] == "PROCEED"
         reserve = load_handler("reserve_slot")
         assert reserve.handler({"applicationId": "app-1"}, lambda_context)["status"] == "APPROVED"
-        assert stored(applications.key("app-1"))["status"] == "APPROVED"
+        assert stored(keys.application("app-1"))["status"] == "APPROVED"
 
     def test_record_failure_takes_the_catch_output(
         self, aws_env: dict[str, str], lambda_context: object
@@ -38,4 +37,4 @@ class TestWorkflowTaskHandlers:
         record_failure = load_handler("record_failure")
         event = {"applicationId": "app-2", "error": {"Error": "Lambda.Unknown", "Cause": "boom"}}
         assert record_failure.handler(event, lambda_context)["status"] == "NOTIFICATION_FAILED"
-        assert stored(applications.key("app-2"))["failure"] == "Lambda.Unknown"
+        assert stored(keys.application("app-2"))["failure"] == "Lambda.Unknown"

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from anshin.domain import contract_rules
 from anshin.domain.terms import BillingMonth, billing_month_of
-from anshin.services import contracts
+from anshin.store import contracts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

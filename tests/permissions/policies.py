@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from anshin.call_log import ACCOUNT, REGION
+from anshin_local.call_log import ACCOUNT, REGION
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ROOT / "tools" / "iam-simulate"
@@ -231,7 +231,7 @@ class Request:
 
 @dataclass
 class Recording:
-    """What the suite recorded (anshin.call_log): requests, and each function's settings."""
+    """What the suite recorded (anshin_local.call_log): requests, and each function's settings."""
 
     requests: set[Request] = field(default_factory=set)
     environments: dict[str, list[dict[str, str]]] = field(default_factory=dict)

@@ -1,5 +1,5 @@
 """Every AWS request a function made while the suite ran (handler tests in-process, e2e in the
-deployed functions: anshin.call_log) is allowed by that function's role policy as synthesized
+deployed functions: anshin_local.call_log) is allowed by that function's role policy as synthesized
 for AWS, evaluated by @cloud-copilot/iam-simulate. ``make test`` runs this after the rest, on what
 they recorded; on its own it is skipped (there is nothing to check)."""
 

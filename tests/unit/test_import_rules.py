@@ -15,7 +15,10 @@ def lint_imports(config: Path) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env={"PYTHONPATH": f"{ROOT / 'layers' / 'shared'}:{ROOT}", "PATH": "/usr/bin:/bin"},
+        env={
+            "PYTHONPATH": f"{ROOT / 'layers' / 'shared'}:{ROOT / 'layers' / 'local'}:{ROOT}",
+            "PATH": "/usr/bin:/bin",
+        },
         check=False,
     )
 
@@ -27,17 +30,17 @@ def test_every_import_contract_is_kept() -> None:
 
 
 def test_a_broken_rule_is_reported(tmp_path: Path) -> None:
-    """The check can fail: lifecycle really imports anshin.store.db, so forbidding it is broken."""
+    """The check can fail: the contract repository imports anshin.store.db, so forbidding it is broken."""
     config = tmp_path / "importlinter.toml"
     config.write_text(
         "[tool.importlinter]\n"
         'root_packages = ["anshin"]\n'
         "[[tool.importlinter.contracts]]\n"
-        'name = "lifecycle without AWS"\n'
+        'name = "contracts without the table"\n'
         'type = "forbidden"\n'
-        'source_modules = ["anshin.services.lifecycle"]\n'
+        'source_modules = ["anshin.store.contracts"]\n'
         'forbidden_modules = ["anshin.store.db"]\n'
     )
     result = lint_imports(config)
     assert result.returncode != 0
-    assert "BROKEN" in result.stdout and "anshin.services.lifecycle -> anshin.store.db" in result.stdout
+    assert "BROKEN" in result.stdout and "anshin.store.contracts -> anshin.store.db" in result.stdout

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from anshin.adapters import push
-from anshin.services.commands import Action
+from anshin.domain.commands import Action
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 DATA = {"commandId": "cmd-1", "action": "LOCK", "expiresAt": "2026-11-27T03:00:00.000Z"}

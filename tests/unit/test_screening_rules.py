@@ -1,10 +1,12 @@
-"""R6.3 screening order and R6.2 deferral, as the pure rule ``decide``."""
+"""R6.3 screening order and R6.2 deferral, as the pure rule ``decide``; what a retried screening and
+the applicant read back."""
 
 from typing import Any
 
 import pytest
-from anshin.services.screening import CURRENT_TERMS_VERSION, Decision, Outcome, Reason, decide
-from anshin.store.accounts import Account
+from anshin.domain.accounts import Account
+from anshin.domain.applications import public_view
+from anshin.domain.screening import CURRENT_TERMS_VERSION, Decision, Outcome, Reason, decide, outcome_of
 
 APPLICATION: dict[str, Any] = {
     "consent": {"termsVersion": CURRENT_TERMS_VERSION, "locationOptOut": False},
@@ -83,3 +85,31 @@ def test_staff_rules_for_other_devices_do_not_defer() -> None:
     assert decide(
         APPLICATION, account(), False, {"deferKinds": ["tablet"], "deferPlatforms": ["ios"]}
     ).outcome is (Outcome.PROCEED)
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "outcome"),
+    [
+        ("REJECTED", "PAYMENT_RISK", "REJECT"),
+        ("DEFERRED", None, "DEFER"),
+        ("APPROVED", None, "PROCEED"),
+        ("CONTRACTED", None, "PROCEED"),
+    ],
+)
+def test_a_retried_screening_reads_back_what_was_decided(
+    status: str, reason: str | None, outcome: str
+) -> None:
+    application = {"applicationId": "app-1", "status": status, **({"reason": reason} if reason else {})}
+    assert outcome_of(application) == {"applicationId": "app-1", "outcome": outcome, "reason": reason}
+
+
+def test_the_public_view_shows_the_outcome_and_no_personal_data() -> None:
+    stored = {"applicationId": "app-1", "receivedAt": "2026-01-01T00:00:00+09:00", "applicant": {"name": "x"}}
+    assert public_view({**stored, "status": "RECEIVED"}) == {
+        "applicationId": "app-1",
+        "status": "RECEIVED",
+        "receivedAt": "2026-01-01T00:00:00+09:00",
+    }
+    assert public_view({**stored, "status": "REJECTED", "reason": "PAYMENT_RISK"})["reason"] == "PAYMENT_RISK"
+    formed = public_view({**stored, "status": "CONTRACTED", "contractId": "ctr-1", "formedAt": "t"})
+    assert (formed["contractId"], formed["formedAt"], "applicant" in formed) == ("ctr-1", "t", False)

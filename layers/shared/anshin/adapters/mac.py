@@ -4,17 +4,13 @@ digest of an 8-digit number is reversed by trying all 10^8 of them."""
 
 from __future__ import annotations
 
-import os
-
 from anshin.adapters import aws
-
-#: The environment variable naming the HMAC key (infra: AnshinData's CodeMacKey).
-KEY_VARIABLE = "CODE_MAC_KEY_ID"
+from anshin.settings import settings
 
 
 def code_mac(member_confirmation_code: str) -> str:
     answer = aws.client("kms").generate_mac(
-        KeyId=os.environ[KEY_VARIABLE],
+        KeyId=settings.code_mac_key_id,
         MacAlgorithm="HMAC_SHA_256",
         Message=member_confirmation_code.encode(),
     )

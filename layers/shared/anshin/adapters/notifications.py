@@ -5,10 +5,10 @@ of the credentials that protect their phone (anshin.devices)."""
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 from anshin.adapters import aws
+from anshin.settings import settings
 
 
 def publish(message: dict[str, Any], *, notification_id: str, correlation_id: str | None = None) -> None:
@@ -21,7 +21,7 @@ def publish(message: dict[str, Any], *, notification_id: str, correlation_id: st
     if correlation_id:
         attributes["correlationId"] = {"DataType": "String", "StringValue": correlation_id}
     aws.client("sns").publish(
-        TopicArn=os.environ["CUSTOMER_NOTIFICATION_TOPIC_ARN"],
+        TopicArn=settings.customer_notification_topic_arn,
         Message=json.dumps(message, ensure_ascii=False),
         MessageAttributes=attributes,
     )

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -26,6 +25,7 @@ from typing import Any
 
 from anshin.adapters import aws
 from anshin.domain import clock
+from anshin.settings import settings
 
 #: How long a presigned backup upload URL is valid.
 UPLOAD_URL_SECONDS = 3600
@@ -43,7 +43,7 @@ def create_endpoint(push_token: str) -> str:
     try:
         arn = str(
             sns.create_platform_endpoint(
-                PlatformApplicationArn=os.environ["PUSH_PLATFORM_APPLICATION_ARN"], Token=push_token
+                PlatformApplicationArn=settings.push_platform_application_arn, Token=push_token
             )["EndpointArn"]
         )
     except sns.exceptions.InvalidParameterException as error:
@@ -110,7 +110,7 @@ def upload_url(object_key: str) -> str:
     return str(
         aws.client("s3").generate_presigned_url(
             "put_object",
-            Params={"Bucket": os.environ["BACKUP_BUCKET"], "Key": object_key},
+            Params={"Bucket": settings.backup_bucket, "Key": object_key},
             ExpiresIn=UPLOAD_URL_SECONDS,
         )
     )
@@ -120,7 +120,7 @@ def uploaded(object_key: str) -> dict[str, Any] | None:
     """The uploaded backup's metadata, or None when nothing was uploaded."""
     s3 = aws.client("s3")
     try:
-        head = s3.head_object(Bucket=os.environ["BACKUP_BUCKET"], Key=object_key)
+        head = s3.head_object(Bucket=settings.backup_bucket, Key=object_key)
     except s3.exceptions.ClientError as error:
         if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return None

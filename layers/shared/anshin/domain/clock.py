@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-import os
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime
 
-#: Time travel for a *local* deployment only (``local.jobs.time_travel``, for the demo and
-#: the e2e scenario's month end). The stack never sets it (tests/infra checks).
-OFFSET_VARIABLE = "ANSHIN_CLOCK_OFFSET_SECONDS"
+
+def _wall_clock() -> datetime:
+    # datetime.now is looked up at each call: time-machine patches it there.
+    return datetime.now(UTC)
+
+
+_source: Callable[[], datetime] = _wall_clock
+
+
+def set_source(source: Callable[[], datetime] | None) -> None:
+    """Read the time from ``source`` from now on (None: the wall clock again). The seam of the
+    local-only layer's time travel (``anshin_local.time_travel``); nothing shipped calls it."""
+    global _source
+    _source = source or _wall_clock
 
 
 def now() -> datetime:
     """The current instant, aware, in UTC (convert with ``anshin.terms.JST`` for business dates)."""
-    offset = os.environ.get(OFFSET_VARIABLE)
-    return datetime.now(UTC) + timedelta(seconds=float(offset)) if offset else datetime.now(UTC)
+    return _source()
 
 
 def iso(at: datetime) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -12,26 +13,64 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
-from anshin.domain.errors import ContractEnded, ContractNotFound, InvariantViolation
+from anshin import settings as settings_module
+from anshin.domain import errors
 
 logger = Logger()
 
 
-class ApiError(Exception):
-    """A refusal a client caused: an HTTP status, a machine-readable code (the rule's reason
-    code where there is one) and a message for a person."""
+#: The one table from a refusal to its HTTP status; the answer's code and message are the
+#: refusal's own (anshin.domain.errors). A subclass not listed answers as its nearest listed base.
+STATUS: dict[type[errors.DomainError], int] = {
+    errors.IdempotencyKeyInvalid: 400,
+    errors.NoticeInTheFuture: 400,
+    errors.NotModifiable: 400,
+    errors.NotSignedIn: 401,
+    errors.PassphraseMismatch: 401,
+    errors.TokenRefused: 401,
+    errors.NotStaff: 403,
+    errors.NotVerified: 403,
+    errors.ApplicationNotFound: 404,
+    errors.CommandNotFound: 404,
+    errors.ContractNotFound: 404,
+    errors.InvoiceNotFound: 404,
+    errors.SessionNotFound: 404,
+    errors.UnknownCode: 404,
+    errors.UnknownDevice: 404,
+    errors.BackupMissing: 409,
+    errors.CommandFinished: 409,
+    errors.ContractEnded: 409,
+    errors.ContractForming: 409,
+    errors.InvariantViolation: 409,
+    errors.NoPassphrase: 409,
+    errors.NonTransferable: 409,
+    errors.NotDeferred: 409,
+    errors.PassphraseRace: 409,
+    errors.RequestInProgress: 409,
+    errors.SessionNotOpen: 409,
+    errors.WipeCoolingDown: 409,
+    errors.AppUnsupported: 422,
+    errors.IdempotencyKeyReused: 422,
+    errors.NoCommandableDevice: 422,
+    errors.SupportRefused: 422,
+    errors.WipeNotConfirmed: 422,
+    errors.VerificationLocked: 423,
+    errors.TooManyAttempts: 429,
+    errors.AccountBusy: 503,
+    errors.TemporarilyUnavailable: 503,
+}
 
-    def __init__(
-        self, status: int, code: str, message: str, *, retry_after: int | None = None, **details: Any
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.retry_after = retry_after
-        self.details = details
+
+def status_of(error: errors.DomainError) -> int:
+    """The HTTP status of a refusal: its class's row, else its nearest listed base's, else 422."""
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 422
 
 
 def error_response(status: int, code: str, message: str, **details: Any) -> Response[Any]:
@@ -66,7 +105,7 @@ THROTTLING_CODES = frozenset(
 
 #: The largest request body any route accepts. WAF refuses larger ones at the edge in AWS
 #: (operations.py); the handlers refuse them too, so the limit holds where WAF is not deployed.
-MAX_BODY_BYTES = 16 * 1024
+MAX_BODY_BYTES = settings_module.MAX_BODY_BYTES
 
 #: OpenAPI security requirements of the routes (the schemes are in infra/openapi.py): a support
 #: staff member's Cognito ID token, or the device's own token.
@@ -163,22 +202,9 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
         response.headers["Retry-After"] = "1"
         return response
 
-    @app.exception_handler(ContractNotFound)  # type: ignore[untyped-decorator]
-    def _no_contract(_exc: ContractNotFound) -> Response[Any]:
-        return error_response(404, "CONTRACT_NOT_FOUND", "No such contract.")
-
-    @app.exception_handler(ContractEnded)  # type: ignore[untyped-decorator]
-    def _contract_ended(_exc: ContractEnded) -> Response[Any]:
-        return error_response(409, "CONTRACT_ENDED", "The contract has ended; it can no longer change.")
-
-    @app.exception_handler(InvariantViolation)  # type: ignore[untyped-decorator]
-    def _inconsistent(exc: InvariantViolation) -> Response[Any]:
-        # The write would leave the contract inconsistent (anshin.contract_rules): nothing written.
-        return error_response(409, exc.code, exc.message)
-
-    @app.exception_handler(ApiError)  # type: ignore[untyped-decorator]
-    def _refused(exc: ApiError) -> Response[Any]:
-        response = error_response(exc.status, exc.code, exc.message, **exc.details)
+    @app.exception_handler(errors.DomainError)  # type: ignore[untyped-decorator]
+    def _refused(exc: errors.DomainError) -> Response[Any]:
+        response = error_response(status_of(exc), exc.code, exc.message, **exc.details)
         if exc.retry_after is not None:
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
@@ -186,3 +212,42 @@ def install_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.not_found
     def _not_found(_exc: Exception) -> Response[Any]:
         return error_response(404, "NOT_FOUND", "No such resource.")
+
+
+#: A check of the raw event made before any route parses it: a proxy answer refusing it, or None.
+Gate = Callable[[dict[str, Any]], dict[str, Any] | None]
+Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def rest_api() -> APIGatewayRestResolver:
+    """A REST resolver that validates each route's input with its pydantic models and answers
+    every refusal in the shared shape."""
+    app = APIGatewayRestResolver(enable_validation=True)
+    install_error_handlers(app)
+    return app
+
+
+def respond(status: int, body: dict[str, Any] | None) -> Response[Any]:
+    """A JSON answer with a status other than 200 (201 created, 202 accepted, 204)."""
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def entry(
+    app: APIGatewayRestResolver,
+    logger: Logger,
+    gate: Gate,
+    on_context: Callable[[LambdaContext], None] | None = None,
+) -> Handler:
+    """The Lambda handler of an API: log under the request's correlation id, refuse through
+    ``gate`` (who may call) and :func:`body_refusal` (what may be sent) before any route parses
+    the request, then route it."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        if refused := gate(event) or body_refusal(event):
+            return refused
+        if on_context is not None:
+            on_context(context)
+        return app.resolve(event, context)
+
+    return handler

@@ -9,22 +9,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from anshin.runtime.http import ApiError, proxy_error
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-STAFF_GROUP = "support-staff"
+from anshin.domain import errors
+from anshin.runtime.http import proxy_error, status_of
+from anshin.settings import STAFF_GROUP
 
 
 def staff_id(event: dict[str, Any]) -> str:
-    """The calling staff member's id, or ApiError 401 (no verified identity) / 403 (not staff)."""
+    """The calling staff member's id, or ``NotSignedIn`` (401) / ``NotStaff`` (403)."""
     claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("claims") or {}
     subject = claims.get("sub") or claims.get("cognito:username")
     if not subject:
-        raise ApiError(401, "UNAUTHENTICATED", "Sign in as support staff.")
+        raise errors.NotSignedIn()
     groups = claims.get("cognito:groups", "")
     if isinstance(groups, str):
         groups = [g.strip(" []") for g in groups.replace(",", " ").split()]
     if STAFF_GROUP not in groups:
-        raise ApiError(403, "FORBIDDEN", "Only support staff may do this.")
+        raise errors.NotStaff()
     return str(subject)
 
 
@@ -38,6 +40,11 @@ def refusal(event: dict[str, Any], staff_resources: frozenset[str] | None = None
         return None
     try:
         staff_id(event)
-    except ApiError as refused:
-        return proxy_error(refused.status, refused.code, refused.message)
+    except (errors.NotSignedIn, errors.NotStaff) as refused:
+        return proxy_error(status_of(refused), refused.code, refused.message)
     return None
+
+
+def caller(app: APIGatewayRestResolver) -> str:
+    """The staff member calling the current route (:func:`staff_id` of its event)."""
+    return staff_id(app.current_event.raw_event)

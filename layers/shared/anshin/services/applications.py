@@ -1,198 +1,121 @@
-"""Applications for a support contract (R6): the request, its statuses and its storage."""
+"""Applications for a support contract (R6): receiving one, following it, and the staff's decision
+on a deferred one (R6.2)."""
 
 from __future__ import annotations
 
+import random
+import time
 import uuid
-from datetime import datetime
-from enum import StrEnum
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Any
 
-from boto3.dynamodb.conditions import Attr
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities import idempotency
+from aws_lambda_powertools.utilities.idempotency import exceptions as refused_by
 
-from anshin.domain.clock import iso
-from anshin.store import db
-
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-
-
-class ApplicationStatus(StrEnum):
-    RECEIVED = "RECEIVED"
-    SCREENING = "SCREENING"
-    DEFERRED = "DEFERRED"
-    APPROVED = "APPROVED"
-    REJECTED = "REJECTED"
-    CONTRACTED = "CONTRACTED"
-    NOTIFICATION_FAILED = "NOTIFICATION_FAILED"
-
-
-#: Statuses an application never leaves.
-FINAL_STATUSES = frozenset(
-    {ApplicationStatus.REJECTED, ApplicationStatus.CONTRACTED, ApplicationStatus.NOTIFICATION_FAILED}
+from anshin.adapters import workflows
+from anshin.domain import clock
+from anshin.domain.applications import ApplicationRequest, ApplicationStatus, StaffDecision, public_view
+from anshin.domain.errors import (
+    AccountBusy,
+    ApplicationNotFound,
+    IdempotencyKeyInvalid,
+    IdempotencyKeyReused,
+    NotDeferred,
+    RequestInProgress,
+    TemporarilyUnavailable,
 )
+from anshin.settings import settings
+from anshin.store import applications as stored
 
+logger = Logger()
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+#: Tries to take the account's next receive sequence number before answering 503.
+RECEIVE_ATTEMPTS = 30
 
-
-class Applicant(_Strict):
-    name: Text
-    email: Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{10,15}$")]
-
-
-class Device(_Strict):
-    # R16: the device identifier is always required.
-    deviceId: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
-    platform: Literal["android", "ios"]
-    kind: Literal["smartphone", "tablet"]
-    model: Text
-
-
-class Consent(_Strict):
-    termsVersion: Text
-    locationOptOut: bool
-
-
-class ApplicationRequest(_Strict):
-    mobileContractId: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")]
-    applicant: Applicant
-    device: Device
-    consent: Consent
+#: A request with an ``Idempotency-Key`` is received once in 24 hours; its body must not change.
+IDEMPOTENCY = idempotency.IdempotencyConfig(
+    event_key_jmespath="key", payload_validation_jmespath="body", expires_after_seconds=24 * 3600
+)
 
 
 def new_application_id() -> str:
     return f"app-{uuid.uuid4().hex}"
 
 
-def key(application_id: str) -> dict[str, str]:
-    return {"pk": f"APP#{application_id}", "sk": "APP"}
-
-
-def queue_key(mobile_contract_id: str, sequence: int) -> dict[str, str]:
-    """R6.1: an application waiting for its decision, in its account's line, by receive order."""
-    return {"pk": f"ACCOUNT#{mobile_contract_id}", "sk": f"QUEUE#{sequence:012d}"}
-
-
-class AccountBusy(Exception):
-    """Another application of the same account was received at the same moment; try again."""
-
-
-def create(application_id: str, request: ApplicationRequest, received_at: datetime) -> dict[str, Any]:
-    """Store a new application as RECEIVED, and put it in its account's line (R6.1).
-
-    The account's receive sequence, the line entry and the application are written in one
-    transaction, conditional on the sequence not having moved: the order of the sequence is the
-    order of receipt, and an application is never in the line without being stored or vice versa.
-    An application for an account the mirror does not know is stored outside any line (screening
-    refuses it, R6.3(1)).
-    """
-    table = db.contracts_table()
-    item: dict[str, Any] = {
-        **key(application_id),
-        "type": "APPLICATION",
-        "applicationId": application_id,
-        "status": ApplicationStatus.RECEIVED.value,
-        "receivedAt": iso(received_at),
-        "mobileContractId": request.mobileContractId,
-        "applicant": request.applicant.model_dump(),
-        "device": request.device.model_dump(),
-        "consent": request.consent.model_dump(),
-        "gsi1pk": f"ACCOUNT#{request.mobileContractId}",
-        "gsi1sk": f"APP#{iso(received_at)}#{application_id}",
-    }
-    profile = table.get_item(
-        Key={"pk": f"ACCOUNT#{request.mobileContractId}", "sk": "PROFILE"},
-        ConsistentRead=True,
-        ProjectionExpression="nextSequence",
-    ).get("Item")
-    if profile is None:
-        table.put_item(Item=item, ConditionExpression=Attr("pk").not_exists())
-        return item
-    previous = int(profile.get("nextSequence", 0))
-    sequence = previous + 1
-    item["sequence"] = sequence
-    client = db.dynamodb()
-    serializer = db.serializer()
+def receive(request: ApplicationRequest, correlation_id: str | None) -> dict[str, Any]:
+    """Store the application in its account's line and start its one approval execution."""
+    application_id = new_application_id()
+    for attempt in range(1, RECEIVE_ATTEMPTS + 1):
+        try:
+            stored.create(application_id, request, clock.now())
+            break
+        except AccountBusy:
+            # Another application of the same account took the sequence number: back off with
+            # jitter and take the next one (optimistic concurrency, R6.1).
+            if attempt == RECEIVE_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0, 0.01 * attempt))  # noqa: S311 - jitter, not a secret
     try:
-        client.transact_write_items(
-            TransactItems=[
-                {
-                    "Update": {
-                        "TableName": table.name,
-                        "Key": serializer.key({"pk": f"ACCOUNT#{request.mobileContractId}", "sk": "PROFILE"}),
-                        # The sequence has not moved, and time never runs backwards along it.
-                        "UpdateExpression": "SET nextSequence = :next, lastReceivedAt = :at",
-                        "ConditionExpression": "(attribute_not_exists(nextSequence) AND :previous = :zero"
-                        " OR nextSequence = :previous)"
-                        " AND (attribute_not_exists(lastReceivedAt) OR lastReceivedAt <= :at)",
-                        "ExpressionAttributeValues": serializer.values(
-                            {":next": sequence, ":previous": previous, ":zero": 0, ":at": iso(received_at)}
-                        ),
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": table.name,
-                        "Item": serializer.item(
-                            {
-                                **queue_key(request.mobileContractId, sequence),
-                                "type": "QUEUE",
-                                "applicationId": application_id,
-                            }
-                        ),
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": table.name,
-                        "Item": serializer.item(item),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-            ]
+        workflows.start(
+            settings.approval_state_machine_arn,
+            application_id,  # one execution per application, whatever retries happen
+            {"applicationId": application_id, "correlationId": correlation_id},
         )
-    except client.exceptions.TransactionCanceledException as error:
-        raise AccountBusy(request.mobileContractId) from error
-    return item
+    except Exception:
+        # Nothing half-written: an application that no workflow will decide is removed.
+        stored.delete(application_id)
+        logger.exception("could not start the approval workflow", extra={"applicationId": application_id})
+        raise TemporarilyUnavailable(application_id) from None
+    logger.info("application received", extra={"applicationId": application_id})
+    return {"applicationId": application_id, "status": ApplicationStatus.RECEIVED.value}
 
 
-def get(application_id: str) -> dict[str, Any] | None:
-    item: dict[str, Any] | None = (
-        db.contracts_table().get_item(Key=key(application_id), ConsistentRead=True).get("Item")
-    )
-    return item
+def apply(
+    request: ApplicationRequest,
+    idempotency_key: str | None,
+    correlation_id: str | None,
+    receive_once: Callable[..., dict[str, Any]],
+) -> dict[str, Any]:
+    """Receive the application; with an idempotency key, once, through ``receive_once`` (``receive``
+    under powertools idempotency with ``IDEMPOTENCY``, keyed on its module and name): a repeat
+    gets the first answer, a different body under the same key is refused."""
+    if idempotency_key is None:
+        return receive(request, correlation_id)
+    if not 8 <= len(idempotency_key) <= 128:
+        raise IdempotencyKeyInvalid()
+    try:
+        return receive_once(request={"key": idempotency_key, "body": request.model_dump(mode="json")})
+    except refused_by.IdempotencyValidationError:
+        raise IdempotencyKeyReused() from None
+    except refused_by.IdempotencyAlreadyInProgressError:
+        raise RequestInProgress() from None
 
 
-def require(application_id: str) -> dict[str, Any]:
-    item = get(application_id)
+def view(application_id: str) -> dict[str, Any]:
+    """What the applicant may see of the application, or ``ApplicationNotFound``."""
+    item = stored.get(application_id)
     if item is None:
-        raise LookupError(f"no application {application_id}")
-    return item
+        raise ApplicationNotFound(application_id)
+    return public_view(item)
 
 
-def delete(application_id: str) -> None:
-    """Remove an application that no workflow will decide (and its place in the line)."""
-    item = get(application_id)
+def decide(application_id: str, decision: StaffDecision, staff_id: str) -> dict[str, Any]:
+    """R6.2: the staff's decision on a deferred application resumes its waiting workflow. A
+    decision the workflow cannot take is withdrawn, and the application is no longer waiting."""
+    item = stored.get(application_id)
     if item is None:
-        return
-    table = db.contracts_table()
-    if "sequence" in item:
-        table.delete_item(Key=queue_key(item["mobileContractId"], int(item["sequence"])))
-    table.delete_item(Key=key(application_id))
-
-
-def public_view(item: dict[str, Any]) -> dict[str, Any]:
-    """What the applicant may see of an application (no personal data echoed back)."""
-    view = {
-        "applicationId": item["applicationId"],
-        "status": item["status"],
-        "receivedAt": item["receivedAt"],
-    }
-    if item["status"] == ApplicationStatus.REJECTED.value:
-        view["reason"] = item["reason"]  # the R6.3 / R4 reason code
-    if item["status"] == ApplicationStatus.CONTRACTED.value:
-        view["contractId"] = item["contractId"]
-        view["formedAt"] = item["formedAt"]
-    return view
+        raise ApplicationNotFound(application_id)
+    reason = "OTHER" if decision == "REJECT" else None
+    if not stored.record_staff_decision(application_id, decision, staff_id):
+        raise NotDeferred(application_id)
+    try:
+        workflows.resume(item["taskToken"], {"decision": decision, "reason": reason})
+    except Exception:
+        stored.withdraw_staff_decision(application_id)
+        logger.exception("could not resume the approval workflow", extra={"applicationId": application_id})
+        raise NotDeferred(
+            application_id, message="The application is no longer waiting for a decision."
+        ) from None
+    logger.info("staff decision", extra={"applicationId": application_id, "decision": decision})
+    return {"applicationId": application_id, "decision": decision}

@@ -11,34 +11,25 @@ and those that ended in that month or since (``ENDED#<month>``) — never the en
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from aws_lambda_powertools.metrics import MetricUnit
 
-from anshin.domain import contract_rules
+from anshin.adapters import metrics
+from anshin.domain import clock, contract_rules
 from anshin.domain.billing_rules import Line, invoice, line_for
-from anshin.domain.clock import iso
+from anshin.domain.errors import InvoiceNotFound, MonthNotOver
 from anshin.domain.terms import BillingMonth, billing_month_of
 from anshin.services import jobs
-from anshin.store import db
-
-TRANSACTION_LIMIT = 100
-
-
-class MonthNotOver(Exception):
-    """A month is billed once it is over (a dry run may look at it any time)."""
+from anshin.settings import settings
+from anshin.store import contracts, invoices
 
 
 def sources(month: BillingMonth, now: datetime, shard: int) -> list[str]:
     """The gsi partitions one shard reads for ``month``, in a fixed order (for the cursor)."""
-    current = billing_month_of(now)
-    ended = [f"gsi3:ENDED#{m}#{shard:02d}" for m in month.through(max(month, current))]
-    return [f"gsi4:LIVE#{shard:02d}", *ended]
-
-
-def line_key(line: Line) -> dict[str, str]:
-    return {"pk": f"INVOICE#{line.mobile_contract_id}#{line.month}", "sk": f"LINE#{line.contract_id}"}
+    return contracts.billing_sources(month.through(max(month, billing_month_of(now))), shard)
 
 
 def bill_shard(
@@ -56,29 +47,20 @@ def bill_shard(
     when the shard is done)."""
     if not dry_run and now <= month.end():
         raise MonthNotOver(str(month))
-    table = db.contracts_table()
     plan = sources(month, now, shard)
     position = int((cursor or {}).get("source", 0))
-    index, partition = plan[position].split(":", 1)
-    arguments: dict[str, Any] = {
-        "IndexName": index,
-        "KeyConditionExpression": Key(f"{index}pk").eq(partition),
-        "Limit": page_size,
-    }
-    if cursor and cursor.get("key"):
-        arguments["ExclusiveStartKey"] = cursor["key"]
-    page = table.query(**arguments)
-    lines, quarantined = lines_of(page["Items"], month, fee)
-    written, existing = (0, 0) if dry_run else write_lines(lines, run_id, now)
-    if "LastEvaluatedKey" in page:
-        next_cursor: dict[str, Any] | None = {"source": position, "key": page["LastEvaluatedKey"]}
+    items, last_key = contracts.billing_page(plan[position], (cursor or {}).get("key"), page_size)
+    lines, quarantined = lines_of(items, month, fee)
+    written, existing = (0, 0) if dry_run else invoices.write(lines, run_id, now)
+    if last_key:
+        next_cursor: dict[str, Any] | None = {"source": position, "key": last_key}
     elif position + 1 < len(plan):
         next_cursor = {"source": position + 1}
     else:
         next_cursor = None
     result: dict[str, Any] = {
         "shard": shard,
-        "contractsRead": len(page["Items"]),
+        "contractsRead": len(items),
         "lines": len(lines),
         "linesWritten": written,
         "linesAlreadyCharged": existing,
@@ -115,75 +97,53 @@ def lines_of(
     return lines, quarantined
 
 
-def write_lines(lines: list[Line], run_id: str, now: datetime) -> tuple[int, int]:
-    """Write each line only if absent. Returns (written, already there)."""
-    client = db.dynamodb()
-    serializer = db.serializer()
-    table_name = db.contracts_table().name
-    written = existing = 0
-    for start in range(0, len(lines), TRANSACTION_LIMIT):
-        batch = lines[start : start + TRANSACTION_LIMIT]
-        items = [_line_item(line, run_id, now) for line in batch]
-        try:
-            client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": table_name,
-                            "Item": serializer.item(item),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    }
-                    for item in items
-                ]
-            )
-            written += len(batch)
-        except client.exceptions.TransactionCanceledException:
-            # Some were charged by an earlier run: write the others one by one.
-            for item in items:
-                try:
-                    client.put_item(
-                        TableName=table_name,
-                        Item=serializer.item(item),
-                        ConditionExpression="attribute_not_exists(pk)",
-                    )
-                    written += 1
-                except client.exceptions.ConditionalCheckFailedException:
-                    existing += 1
-    return written, existing
-
-
-def _line_item(line: Line, run_id: str, now: datetime) -> dict[str, Any]:
-    return {
-        **line_key(line),
-        "type": "INVOICE_LINE",
-        "mobileContractId": line.mobile_contract_id,
-        "month": line.month,
-        "contractId": line.contract_id,
-        "amount": line.amount,
-        "chargedAt": iso(now),
-        "runId": run_id,
-    }
-
-
 def invoice_of(mobile_contract_id: str, month: BillingMonth) -> dict[str, Any] | None:
     """The account's invoice for ``month``, or None when nothing was charged."""
-    table = db.contracts_table()
-    items: list[dict[str, Any]] = []
-    arguments: dict[str, Any] = {
-        "KeyConditionExpression": Key("pk").eq(f"INVOICE#{mobile_contract_id}#{month}"),
-        "ConsistentRead": True,
-    }
-    while True:
-        page = table.query(**arguments)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            break
-        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    if not items:
+    lines = invoices.lines_of(mobile_contract_id, month)
+    if not lines:
         return None
-    lines = [
-        Line(str(i["mobileContractId"]), str(i["month"]), str(i["contractId"]), int(i["amount"]))
-        for i in items
-    ]
     return {"mobileContractId": mobile_contract_id, "month": str(month), **invoice(lines)}
+
+
+def require_invoice(mobile_contract_id: str, month: str) -> dict[str, Any]:
+    """The account's invoice for ``month`` (``YYYY-MM``), or ``InvoiceNotFound``."""
+    found = invoice_of(mobile_contract_id, BillingMonth.parse(month))
+    if found is None:
+        raise InvoiceNotFound(mobile_contract_id)
+    return found
+
+
+def shard_page(
+    month: BillingMonth,
+    shard: int,
+    started: datetime,
+    run_id: str,
+    cursor: dict[str, Any] | None,
+    dry_run: bool,
+) -> dict[str, Any]:
+    """One page of a billing run's shard at the configured fee: the lines written, counted in the
+    business metrics, and the contracts set aside recorded on the run."""
+    result = bill_shard(
+        month, shard, started, settings.monthly_fee_jpy, run_id=run_id, cursor=cursor, dry_run=dry_run
+    )
+    result["contractsQuarantined"] = jobs.set_aside(
+        "BILLING", str(month), run_id, result.pop("quarantined", [])
+    )
+    if result.get("linesWritten"):
+        metrics.count("InvoiceLinesWritten", result["linesWritten"], dimensions={"Month": str(month)})
+        metrics.count("YenBilled", result["yenWritten"], MetricUnit.NoUnit, {"Month": str(month)})
+    return result
+
+
+def run_shard(event: dict[str, Any], remaining_ms: Callable[[], int]) -> dict[str, Any]:
+    """The billing job's shard step (R12, R13): pages until the shard is done or time runs low;
+    every page of the step bills as of the step's start."""
+    month = BillingMonth.parse(event["month"])
+    started = clock.now()
+    return jobs.run_shard(
+        lambda cursor: shard_page(
+            month, int(event["shard"]), started, event["runId"], cursor, bool(event.get("dryRun"))
+        ),
+        event,
+        remaining_ms,
+    )

@@ -2,41 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from datetime import datetime
 from typing import Any
 
 from anshin.adapters import mac, notifications
 from anshin.domain import contract_rules
+from anshin.domain.applications import ApplicationStatus
 from anshin.domain.clock import iso, now, parse_iso
-from anshin.domain.contract_rules import ContractStatus
-from anshin.domain.terms import first_billable_month
-from anshin.services import applications
-from anshin.services.applications import ApplicationStatus
-from anshin.store import accounts, db, keys
-
-#: The dedicated support phone number told to every new subscriber (a deployment setting).
-DEFAULT_SUPPORT_PHONE_NUMBER = "0120-000-110"
-
-
-def key(contract_id: str) -> dict[str, str]:
-    return {"pk": f"CONTRACT#{contract_id}", "sk": "CONTRACT"}
-
-
-def code_key(code_mac: str, kind: str) -> dict[str, str]:
-    """gsi2: the member confirmation code's lookup, by its keyed digest (anshin.mac), on the
-    application that issued it (``APPLICATION``) and then on the contract (``CONTRACT``)."""
-    return {"gsi2pk": f"CODE#{code_mac}", "gsi2sk": kind}
-
+from anshin.settings import settings
+from anshin.store import applications as stored
+from anshin.store import contracts
 
 #: Draws of a member confirmation code before giving up (a code in use is drawn again).
 CODE_DRAWS = 20
-
-
-def code_claim_key(code_mac: str) -> dict[str, str]:
-    """The claim that makes a member confirmation code unique (by its MAC, anshin.mac)."""
-    return {"pk": f"CODECLAIM#{code_mac}", "sk": "CLAIM"}
 
 
 def issue_credentials(application_id: str) -> dict[str, Any]:
@@ -46,7 +25,7 @@ def issue_credentials(application_id: str) -> dict[str, Any]:
     from the instant the subscriber can have it (R6.4), even before the contract is recorded.
     A retry gets the same ones back (they are written conditionally on not being there).
     """
-    application = applications.require(application_id)
+    application = stored.require(application_id)
     attempts = 0
     while "contractId" not in application and application["status"] == ApplicationStatus.APPROVED.value:
         attempts += 1
@@ -55,54 +34,12 @@ def issue_credentials(application_id: str) -> dict[str, Any]:
         credentials = {
             "contractId": f"ctr-{secrets.token_hex(12)}",
             "memberConfirmationCode": f"{secrets.randbelow(10**8):08d}",
-            "supportPhoneNumber": os.environ.get("SUPPORT_PHONE_NUMBER", DEFAULT_SUPPORT_PHONE_NUMBER),
+            "supportPhoneNumber": settings.support_phone_number,
         }
         code_mac = mac.code_mac(credentials["memberConfirmationCode"])
-        lookup = code_key(code_mac, "APPLICATION")
-        serializer = db.serializer()
-        table = db.contracts_table().name
-        try:
-            db.dynamodb().transact_write_items(
-                TransactItems=[
-                    {
-                        # Each code is issued once, ever: 8 digits drawn at random would otherwise
-                        # collide (about 5,000 pairs in a million contracts) and a subscriber's
-                        # code would find someone else's contract.
-                        "Put": {
-                            "TableName": table,
-                            "Item": serializer.item({**code_claim_key(code_mac), "type": "CODE_CLAIM"}),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": table,
-                            "Key": serializer.key(applications.key(application_id)),
-                            "UpdateExpression": "SET contractId = :c, pendingCode = :code, "
-                            "supportPhoneNumber = :phone, codeMac = :mac, gsi2pk = :gsi2pk, gsi2sk = :gsi2sk",
-                            "ConditionExpression": "attribute_not_exists(contractId) AND #s = :approved",
-                            "ExpressionAttributeNames": {"#s": "status"},
-                            "ExpressionAttributeValues": serializer.values(
-                                {
-                                    ":c": credentials["contractId"],
-                                    ":code": credentials["memberConfirmationCode"],
-                                    ":phone": credentials["supportPhoneNumber"],
-                                    ":approved": ApplicationStatus.APPROVED.value,
-                                    ":mac": code_mac,
-                                    **{f":{k}": v for k, v in lookup.items()},
-                                }
-                            ),
-                        }
-                    },
-                ]
-            )
-        except db.dynamodb().exceptions.TransactionCanceledException as error:
-            claim, issue = [*db.cancellation_reasons(error), None, None][:2]
-            if issue != "ConditionalCheckFailed" and claim != "ConditionalCheckFailed":
-                raise  # neither condition: a conflict or throttling, for the step's retry
-            if issue != "ConditionalCheckFailed":
-                continue  # only the code was taken: draw another
-        application = applications.require(application_id)  # issued (now or by a retry), or not APPROVED
+        if stored.issue_credentials(application_id, credentials, code_mac) == "CODE_TAKEN":
+            continue  # only the code was taken: draw another
+        application = stored.require(application_id)  # issued (now or by a retry), or not APPROVED
     return {"applicationId": application_id, "contractId": application.get("contractId")}
 
 
@@ -129,7 +66,7 @@ def send_notification(application_id: str, correlation_id: str | None = None) ->
     Called through powertools idempotency keyed on the application, so a retried step never
     sends twice and always answers the first ``formedAt``.
     """
-    application = applications.require(application_id)
+    application = stored.require(application_id)
     if "formedAt" in application:
         return {"applicationId": application_id, "formedAt": application["formedAt"]}
     notifications.publish(
@@ -137,13 +74,8 @@ def send_notification(application_id: str, correlation_id: str | None = None) ->
         notification_id=f"CONTRACT_FORMED#{application_id}",
         correlation_id=correlation_id,
     )
-    formed_at = iso(now())
-    db.contracts_table().update_item(
-        Key=applications.key(application_id),
-        UpdateExpression="SET formedAt = if_not_exists(formedAt, :at)",
-        ExpressionAttributeValues={":at": formed_at},
-    )
-    return {"applicationId": application_id, "formedAt": applications.require(application_id)["formedAt"]}
+    stored.mark_formed(application_id, iso(now()))
+    return {"applicationId": application_id, "formedAt": stored.require(application_id)["formedAt"]}
 
 
 def record_contract(application_id: str) -> dict[str, Any]:
@@ -152,24 +84,17 @@ def record_contract(application_id: str) -> dict[str, Any]:
     One transaction: the contract (new), the application (APPROVED -> CONTRACTED; the
     plain-text code is dropped, only its digest stays), and the account's first-contract claim.
     """
-    application = applications.require(application_id)
-    if application["status"] == ApplicationStatus.CONTRACTED.value:
-        return {
-            "applicationId": application_id,
-            "status": "CONTRACTED",
-            "contractId": application["contractId"],
-        }
-    formed_at: datetime = parse_iso(application["formedAt"])
-    mobile_contract_id = application["mobileContractId"]
+    application = stored.require(application_id)
     contract_id = application["contractId"]
-    client = db.dynamodb()
-    table = db.contracts_table()
-    serializer = db.serializer()
+    contracted = {"applicationId": application_id, "status": "CONTRACTED", "contractId": contract_id}
+    if application["status"] == ApplicationStatus.CONTRACTED.value:
+        return contracted
+    formed_at: datetime = parse_iso(application["formedAt"])
     for first in (True, False):
-        contract = contract_item(
+        contract = contracts.new_item(
             contract_id=contract_id,
             application_id=application_id,
-            mobile_contract_id=mobile_contract_id,
+            mobile_contract_id=application["mobileContractId"],
             formed_at=formed_at,
             first_under_account=first,
             holder=application["applicant"],
@@ -179,111 +104,10 @@ def record_contract(application_id: str) -> dict[str, Any]:
             support_phone_number=application["supportPhoneNumber"],
         )
         contract_rules.check(contract)
-        claim = (
-            "SET hasFormedContract = :true, firstContractId = :id",
-            "attribute_not_exists(firstContractId) AND (attribute_not_exists(hasFormedContract)"
-            " OR hasFormedContract = :false)",
-        )
-        follow = ("SET hasFormedContract = :true", "attribute_exists(pk)")
-        update, condition = claim if first else follow
-        values = {":true": True, ":id": contract_id, ":false": False} if first else {":true": True}
-        try:
-            client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": table.name,
-                            "Item": serializer.item(contract),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": table.name,
-                            "Key": serializer.key(applications.key(application_id)),
-                            "UpdateExpression": "SET #s = :contracted REMOVE pendingCode",
-                            "ConditionExpression": "#s = :approved",
-                            "ExpressionAttributeNames": {"#s": "status"},
-                            "ExpressionAttributeValues": serializer.values(
-                                {
-                                    ":contracted": ApplicationStatus.CONTRACTED.value,
-                                    ":approved": ApplicationStatus.APPROVED.value,
-                                }
-                            ),
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": table.name,
-                            "Key": serializer.key(accounts.key(mobile_contract_id)),
-                            "UpdateExpression": update,
-                            "ConditionExpression": condition,
-                            "ExpressionAttributeValues": serializer.values(values),
-                        }
-                    },
-                ]
-            )
-        except client.exceptions.TransactionCanceledException as error:
-            reasons = db.cancellation_reasons(error)
-            if reasons[:2] != ["None", "None"]:
-                # The contract or the application moved: a retry after success, or a real conflict.
-                current = applications.require(application_id)
-                if current["status"] == ApplicationStatus.CONTRACTED.value:
-                    return {
-                        "applicationId": application_id,
-                        "status": "CONTRACTED",
-                        "contractId": contract_id,
-                    }
-                raise
-            continue  # the account already has its first contract: record this one as a later one
-        return {
-            "applicationId": application_id,
-            "status": "CONTRACTED",
-            "contractId": contract_id,
-            "recorded": True,
-        }
+        recorded = stored.record_contract(application, contract, first)
+        if recorded == "ALREADY_RECORDED":
+            return contracted
+        if recorded == "RECORDED":
+            return {**contracted, "recorded": True}
+        # NOT_FIRST: the account already has its first contract: record this one as a later one
     raise RuntimeError(f"could not record the contract of {application_id}")
-
-
-def contract_item(
-    *,
-    contract_id: str,
-    application_id: str,
-    mobile_contract_id: str,
-    formed_at: datetime,
-    first_under_account: bool,
-    holder: dict[str, Any],
-    device: dict[str, Any],
-    location_opt_out: bool,
-    code_mac: str,
-    support_phone_number: str,
-) -> dict[str, Any]:
-    """A newly formed, ACTIVE contract as stored (R6.4, R12), with its index keys."""
-    formed = iso(formed_at)
-    return {
-        **key(contract_id),
-        "type": "CONTRACT",
-        "contractId": contract_id,
-        "applicationId": application_id,
-        "mobileContractId": mobile_contract_id,
-        "status": ContractStatus.ACTIVE.value,
-        "formedAt": formed,
-        "firstUnderAccount": first_under_account,
-        "firstBillableMonth": str(first_billable_month(formed_at, first_under_account)),
-        "holder": holder,
-        "device": device,
-        "locationOptOut": location_opt_out,
-        "memberCodeMac": code_mac,
-        "supportPhoneNumber": support_phone_number,
-        "gsi1pk": f"ACCOUNT#{mobile_contract_id}",
-        "gsi1sk": f"CONTRACT#{formed}#{contract_id}",
-        **code_key(code_mac, "CONTRACT"),
-        **keys.live_key(contract_id),
-    }
-
-
-def get(contract_id: str) -> dict[str, Any] | None:
-    item: dict[str, Any] | None = (
-        db.contracts_table().get_item(Key=key(contract_id), ConsistentRead=True).get("Item")
-    )
-    return item

@@ -12,13 +12,11 @@ from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from boto3.dynamodb.conditions import Key
-from botocore.exceptions import BotoCoreError, ClientError
 
 from anshin.adapters import metrics
 from anshin.domain.clock import iso, now, parse_iso
 from anshin.domain.terms import JST, BillingMonth, billing_month_of
-from anshin.store import db
+from anshin.store import jobs as job_runs
 from anshin.store.keys import SHARDS
 
 
@@ -44,29 +42,6 @@ QUARANTINE_LISTED = 100
 LISTED = 200
 
 
-def run_key(job: str, month: str, run_id: str) -> dict[str, str]:
-    return {"pk": f"RUN#{job}#{month}", "sk": f"EXEC#{run_id}"}
-
-
-def quarantine_key(job: str, month: str, run_id: str, contract_id: str) -> dict[str, str]:
-    return {"pk": f"RUN#{job}#{month}", "sk": f"QUARANTINE#{run_id}#{contract_id}"}
-
-
-def is_transient(error: BaseException) -> bool:
-    """Whether a failure met while processing one record is the infrastructure's (throttling, a
-    network fault: the step fails and is retried) rather than the record's (set it aside)."""
-    if isinstance(error, BotoCoreError):
-        return True
-    if not isinstance(error, ClientError):
-        return False
-    code = str(error.response.get("Error", {}).get("Code", ""))
-    if code == "TransactionCanceledException":
-        # A condition on the record or its account failed (say, an account with no slot held):
-        # retrying changes nothing. Conflicts and throttling do pass with a retry.
-        return not set(db.cancellation_reasons(error)) & {"ConditionalCheckFailed", "ValidationError"}
-    return code != "ValidationException"
-
-
 def unprocessable(item: Mapping[str, Any], error: Exception) -> dict[str, str]:
     """What is recorded of a contract a job set aside: its id and the error (no personal data:
     the error's own message, never the record)."""
@@ -83,19 +58,7 @@ def set_aside(job: str, month: str, run_id: str, entries: list[dict[str, str]]) 
     ``ContractsQuarantined`` metric (an alarm watches it) and say so in the log. The month goes
     on without them; once repaired, running the month again processes exactly what is missing.
     Idempotent: a retried page records the same items again."""
-    table = db.contracts_table()
-    for entry in entries:
-        table.put_item(
-            Item={
-                **quarantine_key(job, month, run_id, entry["contractId"]),
-                "type": "QUARANTINED_CONTRACT",
-                "job": job,
-                "month": month,
-                "runId": run_id,
-                **entry,
-                "at": iso(now()),
-            }
-        )
+    job_runs.quarantine(job, month, run_id, entries, iso(now()))
     if entries:
         metrics.count("ContractsQuarantined", len(entries), dimensions={"Job": job})
         logger.warning(
@@ -109,39 +72,13 @@ def set_aside(job: str, month: str, run_id: str, entries: list[dict[str, str]]) 
     return len(entries)
 
 
-def quarantined(job: str, month: str, run_id: str) -> list[dict[str, Any]]:
-    """The contracts a run set aside, in contract id order."""
-    found: list[dict[str, Any]] = []
-    arguments: dict[str, Any] = {
-        "KeyConditionExpression": Key("pk").eq(f"RUN#{job}#{month}")
-        & Key("sk").begins_with(f"QUARANTINE#{run_id}#"),
-        "ConsistentRead": True,
-    }
-    while True:
-        page = db.contracts_table().query(**arguments)
-        found += [{k: i[k] for k in ("contractId", "errorType", "code", "error")} for i in page["Items"]]
-        if "LastEvaluatedKey" not in page:
-            return found
-        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 def start(job: str, event: dict[str, Any]) -> dict[str, Any]:
     """Resolve the month from the schedule's input and record the run as RUNNING."""
     month = month_closed_by(str(event["scheduledTime"]))
     run_id = str(event["runId"]).rsplit(":", 1)[-1]
     dry_run = bool(event.get("dryRun", False))
-    db.contracts_table().put_item(
-        Item={
-            **run_key(job, str(month), run_id),
-            "type": "JOB_RUN",
-            "job": job,
-            "month": str(month),
-            "runId": run_id,
-            "dryRun": dry_run,
-            "status": "RUNNING",
-            "scheduledTime": str(event["scheduledTime"]),
-            "startedAt": iso(now()),
-        }
+    job_runs.record_start(
+        job, str(month), run_id, dry_run=dry_run, scheduled_time=str(event["scheduledTime"]), at=iso(now())
     )
     return {
         "job": job,
@@ -163,21 +100,18 @@ def finish(
         for name, value in (result or {}).items():
             if isinstance(value, int) and not isinstance(value, bool) and name != "shard":
                 totals[name] = totals.get(name, 0) + value
-    set_aside_contracts = quarantined(job, month, run_id)
+    set_aside_contracts = job_runs.quarantined(job, month, run_id)
     if set_aside_contracts and status == SUCCEEDED:
         status = SUCCEEDED_WITH_QUARANTINE
-    db.contracts_table().update_item(
-        Key=run_key(job, month, run_id),
-        UpdateExpression="SET #s = :status, finishedAt = :at, totals = :totals, "
-        "quarantinedCount = :n, quarantined = :listed",
-        ExpressionAttributeNames={"#s": "status"},
-        ExpressionAttributeValues={
-            ":status": status,
-            ":at": iso(now()),
-            ":totals": totals,
-            ":n": len(set_aside_contracts),
-            ":listed": set_aside_contracts[:QUARANTINE_LISTED],
-        },
+    job_runs.record_finish(
+        job,
+        month,
+        run_id,
+        status=status,
+        at=iso(now()),
+        totals=totals,
+        quarantined_count=len(set_aside_contracts),
+        listed=set_aside_contracts[:QUARANTINE_LISTED],
     )
     return {
         "job": job,

@@ -22,9 +22,7 @@ import json
 import uuid
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from anshin.adapters import aws
+from anshin.adapters import dead_letters
 
 
 def sources(body: str, kind: str) -> list[Any]:
@@ -43,32 +41,22 @@ def sources(body: str, kind: str) -> list[Any]:
 
 def replay(kind: str, item: Any, targets: dict[str, str]) -> None:
     if kind == "command-relay":
-        aws.client("sns").publish(TopicArn=targets["DEVICE_COMMAND_TOPIC_ARN"], Message=json.dumps(item))
+        dead_letters.publish(targets["DEVICE_COMMAND_TOPIC_ARN"], item)
     elif kind == "account-events":
-        aws.client("lambda").invoke(
-            FunctionName=targets["ACCOUNT_EVENTS_FUNCTION"], InvocationType="Event", Payload=json.dumps(item)
-        )
+        dead_letters.invoke_async(targets["ACCOUNT_EVENTS_FUNCTION"], item)
     else:
-        aws.client("stepfunctions").start_execution(
-            stateMachineArn=kind.removeprefix("job:"),
-            name=f"redrive-{uuid.uuid4().hex[:12]}",
-            input=json.dumps(item),
-        )
+        dead_letters.start_execution(kind.removeprefix("job:"), f"redrive-{uuid.uuid4().hex[:12]}", item)
 
 
 def redrive(queues: dict[str, str], targets: dict[str, str], limit: int = 100) -> dict[str, dict[str, int]]:
     """Replay up to ``limit`` dead letters from each queue (URL -> kind). Returns, per queue, how
     many were replayed and how many stayed."""
-    sqs = aws.client("sqs")
     report: dict[str, dict[str, int]] = {}
     for url, kind in queues.items():
         counts = {"replayed": 0, "kept": 0}
         seen: set[str] = set()
         while counts["replayed"] + counts["kept"] < limit:
-            messages = sqs.receive_message(
-                QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60, WaitTimeSeconds=0
-            ).get("Messages", [])
-            fresh = [m for m in messages if m["MessageId"] not in seen]
+            fresh = [m for m in dead_letters.receive(url) if m["MessageId"] not in seen]
             if not fresh:
                 break
             for message in fresh:
@@ -76,10 +64,10 @@ def redrive(queues: dict[str, str], targets: dict[str, str], limit: int = 100) -
                 try:
                     for item in sources(message["Body"], kind):
                         replay(kind, item, targets)
-                except (ValueError, KeyError, TypeError, ClientError):
+                except (ValueError, KeyError, TypeError, dead_letters.Refused):
                     counts["kept"] += 1  # left in the queue for a person to look at
                     continue
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                dead_letters.delete(url, message["ReceiptHandle"])
                 counts["replayed"] += 1
         report[url.rsplit("/", 1)[-1]] = counts
     return report

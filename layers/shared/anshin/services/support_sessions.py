@@ -8,44 +8,21 @@ from datetime import datetime
 from typing import Any
 
 from anshin.domain.clock import iso
-from anshin.domain.contract_rules import ContractStatus
-from anshin.domain.errors import ContractEnded, ContractNotFound
-from anshin.domain.support import Channel, refusal
-from anshin.services import contracts
-from anshin.store import db
+from anshin.domain.errors import SessionNotFound, SessionNotOpen, SupportRefused
+from anshin.domain.support import refusal
+from anshin.services.requests import SessionRequest
+from anshin.store import contracts
+from anshin.store import support_sessions as sessions
 
 
-class Refused(Exception):
-    def __init__(self, code: str, session_id: str) -> None:
-        super().__init__(code)
-        self.code = code
-        self.session_id = session_id
-
-
-class SessionNotFound(LookupError):
-    pass
-
-
-class AlreadyClosed(Exception):
-    pass
-
-
-def key(session_id: str) -> dict[str, str]:
-    return {"pk": f"SUPPORT#{session_id}", "sk": "SESSION"}
-
-
-def open_session(
-    contract_id: str, channel: Channel, category: str, staff_id: str, at: datetime
-) -> dict[str, Any]:
-    contract = contracts.get(contract_id)
-    if contract is None:
-        raise ContractNotFound(contract_id)
-    if contract["status"] == ContractStatus.ENDED.value:
-        raise ContractEnded(contract_id)
+def open_session(request: SessionRequest, staff_id: str, at: datetime) -> dict[str, Any]:
+    """Open a support session for the staff member taking the call; a request the terms exclude
+    (R7 outside hours, R14 categories) is recorded as refused and answered with the rule's code."""
+    contract_id, channel, category = request.contractId, request.channel, str(request.category)
+    contract = contracts.require_live(contract_id)
     session_id = f"ses-{uuid.uuid4().hex}"
     code = refusal(at, channel, category, str(contract["device"]["platform"]))
     item = {
-        **key(session_id),
         "type": "SUPPORT_SESSION",
         "sessionId": session_id,
         "contractId": contract_id,
@@ -57,46 +34,24 @@ def open_session(
     }
     if code:
         item["refusal"] = code
-    db.sessions_table().put_item(Item=item)
+    sessions.put(item)
     if code:
-        raise Refused(code, session_id)
+        raise SupportRefused(code=code, sessionId=session_id)
     return view(item)
 
 
 def close(session_id: str, outcome: str, staff_id: str, at: datetime) -> dict[str, Any]:
-    table = db.sessions_table()
-    try:
-        answer = table.update_item(
-            Key=key(session_id),
-            UpdateExpression="SET #s = :closed, outcome = :o, closedAt = :at, closedBy = :by",
-            ConditionExpression="attribute_exists(pk) AND #s = :open",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={
-                ":closed": "CLOSED",
-                ":o": outcome,
-                ":at": iso(at),
-                ":by": staff_id,
-                ":open": "OPEN",
-            },
-            ReturnValues="ALL_NEW",
-        )
-    except db.dynamodb().exceptions.ConditionalCheckFailedException:
-        if "Item" not in table.get_item(Key=key(session_id)):
-            raise SessionNotFound(session_id) from None
-        raise AlreadyClosed(session_id) from None
-    return view(answer["Attributes"])
+    closed = sessions.close(session_id, outcome, staff_id, iso(at))
+    if closed is None:
+        if not sessions.exists(session_id):
+            raise SessionNotFound(session_id)
+        raise SessionNotOpen(session_id)
+    return view(closed)
+
+
+#: What the API shows of a support session.
+SHOWN = "sessionId contractId channel category status openedAt closedAt outcome refusal".split()  # noqa: SIM905
 
 
 def view(item: dict[str, Any]) -> dict[str, Any]:
-    fields = (
-        "sessionId",
-        "contractId",
-        "channel",
-        "category",
-        "status",
-        "openedAt",
-        "closedAt",
-        "outcome",
-        "refusal",
-    )
-    return {f: item[f] for f in fields if f in item}
+    return {f: item[f] for f in SHOWN if f in item}

@@ -8,54 +8,40 @@ slots held (R4), the receive sequence (R6.1) and whether a contract ever formed 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from anshin.store import db
+from anshin.domain.accounts import Account
+from anshin.store import db, keys
 
-PROFILE = "PROFILE"
-STAFF_RULES_KEY = {"pk": "CONFIG#STAFF_RULES", "sk": "CONFIG"}
-
-
-def key(mobile_contract_id: str) -> dict[str, str]:
-    return {"pk": f"ACCOUNT#{mobile_contract_id}", "sk": PROFILE}
+PROFILE = keys.ACCOUNT_PROFILE_SK
 
 
-@dataclass(frozen=True)
-class Account:
-    mobile_contract_id: str
-    active: bool
-    normal_rate_lines: int
-    in_arrears: bool
-    defer_review: bool
-    slots_held: int
-    has_formed_contract: bool
-
-    @classmethod
-    def from_item(cls, item: dict[str, Any]) -> Account:
-        return cls(
-            mobile_contract_id=str(item["mobileContractId"]),
-            active=item.get("status", "ACTIVE") == "ACTIVE",
-            normal_rate_lines=int(item.get("normalRateLines", 0)),
-            in_arrears=bool(item.get("inArrears", False)),
-            defer_review=bool(item.get("deferReview", False)),
-            slots_held=int(item.get("slotsHeld", 0)),
-            has_formed_contract=bool(item.get("hasFormedContract", False)),
-        )
+def _account(item: dict[str, Any]) -> Account:
+    return Account(
+        mobile_contract_id=str(item["mobileContractId"]),
+        active=item.get("status", "ACTIVE") == "ACTIVE",
+        normal_rate_lines=int(item.get("normalRateLines", 0)),
+        in_arrears=bool(item.get("inArrears", False)),
+        defer_review=bool(item.get("deferReview", False)),
+        slots_held=int(item.get("slotsHeld", 0)),
+        has_formed_contract=bool(item.get("hasFormedContract", False)),
+    )
 
 
 def get(mobile_contract_id: str) -> Account | None:
-    item = db.contracts_table().get_item(Key=key(mobile_contract_id), ConsistentRead=True).get("Item")
-    return Account.from_item(item) if item else None
+    item = (
+        db.contracts_table().get_item(Key=keys.account(mobile_contract_id), ConsistentRead=True).get("Item")
+    )
+    return _account(item) if item else None
 
 
 def has_prior_violation(mobile_contract_id: str) -> bool:
     """R6.3(3): a contract under this account was ended by the company under R10."""
     answer = db.contracts_table().query(
-        KeyConditionExpression=Key("pk").eq(f"ACCOUNT#{mobile_contract_id}")
-        & Key("sk").begins_with("VIOLATION#"),
+        KeyConditionExpression=Key("pk").eq(keys.account_pk(mobile_contract_id))
+        & Key("sk").begins_with(keys.VIOLATION_PREFIX),
         ConsistentRead=True,
         Limit=1,
     )
@@ -64,8 +50,75 @@ def has_prior_violation(mobile_contract_id: str) -> bool:
 
 def staff_rules() -> dict[str, Any]:
     """R6.2: the staff's standing deferral rules (``deferAll``, ``deferKinds``, ``deferPlatforms``)."""
-    item: dict[str, Any] = db.contracts_table().get_item(Key=STAFF_RULES_KEY).get("Item") or {}
+    item: dict[str, Any] = db.contracts_table().get_item(Key=keys.STAFF_RULES).get("Item") or {}
     return item
+
+
+def next_sequence(mobile_contract_id: str) -> int | None:
+    """The last receive sequence number taken (R6.1); None for an account the mirror does not know."""
+    profile = (
+        db.contracts_table()
+        .get_item(
+            Key=keys.account(mobile_contract_id), ConsistentRead=True, ProjectionExpression="nextSequence"
+        )
+        .get("Item")
+    )
+    return None if profile is None else int(profile.get("nextSequence", 0))
+
+
+# --- transaction items on the PROFILE (the caller's transaction writes them) ------------------
+
+
+def _profile_update(
+    mobile_contract_id: str, update: str, condition: str, values: dict[str, Any]
+) -> dict[str, Any]:
+    return db.update_op(keys.account(mobile_contract_id), update, condition=condition, values=values)
+
+
+def take_sequence_item(mobile_contract_id: str, previous: int, received_at: str) -> dict[str, Any]:
+    """Take receive sequence number ``previous + 1`` (R6.1): the transaction item, conditional on
+    the sequence not having moved, and on time never running backwards along it."""
+    return _profile_update(
+        mobile_contract_id,
+        "SET nextSequence = :next, lastReceivedAt = :at",
+        "(attribute_not_exists(nextSequence) AND :previous = :zero OR nextSequence = :previous)"
+        " AND (attribute_not_exists(lastReceivedAt) OR lastReceivedAt <= :at)",
+        {":next": previous + 1, ":previous": previous, ":zero": 0, ":at": received_at},
+    )
+
+
+def hold_slot_item(mobile_contract_id: str, limit: int) -> dict[str, Any]:
+    """The transaction item that holds one more of the account's slots, unless ``limit`` are held (R4)."""
+    return _profile_update(
+        mobile_contract_id,
+        "SET slotsHeld = if_not_exists(slotsHeld, :zero) + :one",
+        "attribute_not_exists(slotsHeld) OR slotsHeld < :limit",
+        {":zero": 0, ":one": 1, ":limit": limit},
+    )
+
+
+def release_slot_item(mobile_contract_id: str) -> dict[str, Any]:
+    """The transaction item that gives a held slot back to the account (R4, R6.4)."""
+    return _profile_update(
+        mobile_contract_id, "SET slotsHeld = slotsHeld - :one", "slotsHeld > :zero", {":one": 1, ":zero": 0}
+    )
+
+
+def contract_formed_item(mobile_contract_id: str, contract_id: str, first: bool) -> dict[str, Any]:
+    """The transaction item that marks a contract formed under the account (R12). ``first``: it
+    claims the account's first contract, conditional on there being none; otherwise it only
+    requires the account to exist."""
+    if first:
+        return _profile_update(
+            mobile_contract_id,
+            "SET hasFormedContract = :true, firstContractId = :id",
+            "attribute_not_exists(firstContractId) AND (attribute_not_exists(hasFormedContract)"
+            " OR hasFormedContract = :false)",
+            {":true": True, ":id": contract_id, ":false": False},
+        )
+    return _profile_update(
+        mobile_contract_id, "SET hasFormedContract = :true", "attribute_exists(pk)", {":true": True}
+    )
 
 
 def mirror_item(
@@ -80,7 +133,7 @@ def mirror_item(
 ) -> dict[str, Any]:
     """The PROFILE item as the upstream mobile system's sync writes it (used to seed)."""
     return {
-        **key(mobile_contract_id),
+        **keys.account(mobile_contract_id),
         "type": "ACCOUNT",
         "mobileContractId": mobile_contract_id,
         "status": "ACTIVE" if active else "ENDED",
@@ -94,4 +147,28 @@ def mirror_item(
 
 
 def violation_item(mobile_contract_id: str, contract_id: str) -> dict[str, Any]:
-    return {"pk": f"ACCOUNT#{mobile_contract_id}", "sk": f"VIOLATION#{contract_id}", "type": "VIOLATION"}
+    return {**keys.violation(mobile_contract_id, contract_id), "type": "VIOLATION"}
+
+
+def mirror_change(mobile_contract_id: str, *, ended: bool = False, normal_rate_lines: int = 0) -> bool:
+    """Mirror an upstream change (R11): the account ended (its lines go with it), or its
+    normal-rate lines are now ``normal_rate_lines``. False when the account is not mirrored here."""
+    change: dict[str, Any] = (
+        {
+            "UpdateExpression": "SET #s = :ended, normalRateLines = :zero",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":ended": "ENDED", ":zero": 0},
+        }
+        if ended
+        else {
+            "UpdateExpression": "SET normalRateLines = :n",
+            "ExpressionAttributeValues": {":n": normal_rate_lines},
+        }
+    )
+    try:
+        db.contracts_table().update_item(
+            Key=keys.account(mobile_contract_id), ConditionExpression="attribute_exists(pk)", **change
+        )
+    except db.dynamodb().exceptions.ConditionalCheckFailedException:
+        return False
+    return True

@@ -8,14 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from anshin.domain.clock import iso
-from anshin.store import db
+from anshin.store import db, keys
 
 
 def item(contract_id: str, kind: str, at: datetime, outcome: str, **fields: Any) -> dict[str, Any]:
     """One audit entry, sorted by ``kind`` (``VERIFY``, ``CMD``, ``DEVICE``) then time."""
     return {
-        "pk": f"AUDIT#{contract_id}",
-        "sk": f"{kind}#{iso(at)}#{fields.get('commandId') or uuid.uuid4().hex}",
+        **keys.audit(contract_id, kind, iso(at), str(fields.get("commandId") or uuid.uuid4().hex)),
         "type": "AUDIT",
         "contractId": contract_id,
         "at": iso(at),
@@ -32,3 +31,8 @@ def put(contract_id: str, kind: str, at: datetime, outcome: str, **fields: Any) 
             "Item": db.serializer().item(item(contract_id, kind, at, outcome, **fields)),
         }
     }
+
+
+def write(contract_id: str, kind: str, at: datetime, outcome: str, **fields: Any) -> None:
+    """Write the entry on its own (an outcome that changes nothing else)."""
+    db.contracts_table().put_item(Item=item(contract_id, kind, at, outcome, **fields))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import Any
 
 import boto3
+
+from anshin.settings import settings
 
 
 @cache
@@ -22,7 +23,7 @@ def dynamodb() -> Any:
 
 def table(env_name: str) -> Any:
     """The DynamoDB table whose name is in the environment variable ``env_name``."""
-    return _resource().Table(os.environ[env_name])
+    return _resource().Table(settings.table_name(env_name))
 
 
 def contracts_table() -> Any:
@@ -31,6 +32,38 @@ def contracts_table() -> Any:
 
 def sessions_table() -> Any:
     return table("SESSIONS_TABLE")
+
+
+def read(key: dict[str, str], table: Any = None) -> dict[str, Any] | None:
+    """The item under ``key``, read consistently, from the contracts table unless ``table``."""
+    item: dict[str, Any] | None = (
+        (table or contracts_table()).get_item(Key=key, ConsistentRead=True).get("Item")
+    )
+    return item
+
+
+def update_op(
+    key: dict[str, str],
+    update: str,
+    *,
+    condition: str | None = None,
+    values: dict[str, Any] | None = None,
+    names: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A transaction item updating the contracts table's item under ``key``."""
+    codec = serializer()
+    operation: dict[str, Any] = {
+        "TableName": contracts_table().name,
+        "Key": codec.key(key),
+        "UpdateExpression": update,
+    }
+    if condition:
+        operation["ConditionExpression"] = condition
+    if names:
+        operation["ExpressionAttributeNames"] = names
+    if values:
+        operation["ExpressionAttributeValues"] = codec.values(values)
+    return {"Update": operation}
 
 
 def reset() -> None:
@@ -83,3 +116,14 @@ def transact(items: list[dict[str, Any]], optional: int | None = None) -> bool:
             return transact(items[:optional] + items[optional + 1 :])
         raise
     return True
+
+
+def query_all(table: Any, **arguments: Any) -> list[dict[str, Any]]:
+    """Every item a query finds, page after page."""
+    found: list[dict[str, Any]] = []
+    while True:
+        page = table.query(**arguments)
+        found += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return found
+        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -1,9 +1,24 @@
-"""Contracts are spread over a fixed number of shards so that month-end jobs read only the
-contracts that concern them, in independent pieces that run at once (see anshin.billing)."""
+"""Every key of the single-table design, in one place: each item's ``pk``/``sk``, each index's
+``gsiNpk``/``gsiNsk``, and the shards the month jobs read in independent pieces.
+
+The Contracts table holds accounts, applications, contracts, devices, commands, verifications,
+support sessions, invoice lines, audit entries and job runs; the Sessions table holds the
+attempt-limit windows. Changing a format here re-keys stored data: it is part of the data layout.
+
+Indexes (all ``ALL``-projected):
+- gsi1: an account's applications and contracts in time order (``ACCOUNT#<id>``).
+- gsi2: the member confirmation code's lookup (``CODE#<mac>``) on the application and contract.
+- gsi3: month-end (``ENDS#<month>#<shard>``) and billing (``ENDED#<month>#<shard>``) work lists.
+- gsi4: contracts that have not ended, by shard (``LIVE#<shard>``): billing reads it.
+"""
 
 from __future__ import annotations
 
 import hashlib
+
+Key = dict[str, str]
+#: A month in keys: a ``BillingMonth`` or its ``YYYY-MM`` text (both format the same).
+Month = object
 
 #: The number of shards. Changing it re-keys the job indexes: it is part of the data layout.
 SHARDS = 16
@@ -13,16 +28,165 @@ def shard_of(contract_id: str) -> int:
     return int(hashlib.sha256(contract_id.encode()).hexdigest()[:8], 16) % SHARDS
 
 
-def live_key(contract_id: str) -> dict[str, str]:
+# --- accounts (the mobile account mirrored from upstream, R4, R11) -------------------------------
+ACCOUNT_PROFILE_SK = "PROFILE"
+STAFF_RULES: Key = {"pk": "CONFIG#STAFF_RULES", "sk": "CONFIG"}
+VIOLATION_PREFIX = "VIOLATION#"
+QUEUE_PREFIX = "QUEUE#"
+
+
+def account_pk(mobile_contract_id: str) -> str:
+    return f"ACCOUNT#{mobile_contract_id}"
+
+
+def account(mobile_contract_id: str) -> Key:
+    return {"pk": account_pk(mobile_contract_id), "sk": ACCOUNT_PROFILE_SK}
+
+
+def violation(mobile_contract_id: str, contract_id: str) -> Key:
+    """R14: a terms violation recorded against the account."""
+    return {"pk": account_pk(mobile_contract_id), "sk": f"{VIOLATION_PREFIX}{contract_id}"}
+
+
+def queue_entry(mobile_contract_id: str, sequence: int) -> Key:
+    """R6.1: the account's applications in the order received (one screened at a time)."""
+    return {"pk": account_pk(mobile_contract_id), "sk": f"{QUEUE_PREFIX}{sequence:012d}"}
+
+
+# --- applications and contracts ---------------------------------------------------------------
+CONTRACT_GSI1_PREFIX = "CONTRACT#"
+
+
+def application(application_id: str) -> Key:
+    return {"pk": f"APP#{application_id}", "sk": "APP"}
+
+
+def application_by_account(mobile_contract_id: str, received_at: str, application_id: str) -> Key:
+    """gsi1: the account's applications in the order received."""
+    return {"gsi1pk": account_pk(mobile_contract_id), "gsi1sk": f"APP#{received_at}#{application_id}"}
+
+
+def contract(contract_id: str) -> Key:
+    return {"pk": f"CONTRACT#{contract_id}", "sk": "CONTRACT"}
+
+
+def contract_by_account(mobile_contract_id: str, formed_at: str, contract_id: str) -> Key:
+    """gsi1: the account's contracts in formation order (R4 counts them, R11 ends them)."""
+    return {
+        "gsi1pk": account_pk(mobile_contract_id),
+        "gsi1sk": f"{CONTRACT_GSI1_PREFIX}{formed_at}#{contract_id}",
+    }
+
+
+def code_lookup(code_mac: str, kind: str) -> Key:
+    """gsi2: the member confirmation code's keyed digest, on the application (kind
+    ``APPLICATION``) and on the contract (``CONTRACT``)."""
+    return {"gsi2pk": f"CODE#{code_mac}", "gsi2sk": kind}
+
+
+def code_claim(code_mac: str) -> Key:
+    """Each member code is issued once: the claim item makes a second issue fail its condition."""
+    return {"pk": f"CODECLAIM#{code_mac}", "sk": "CLAIM"}
+
+
+# --- the month jobs' work lists (sharded) --------------------------------------------------------
+def live(contract_id: str) -> Key:
     """gsi4: every contract that has not ended, by shard (billing reads it)."""
-    return {"gsi4pk": f"LIVE#{shard_of(contract_id):02d}", "gsi4sk": contract_id}
+    return {"gsi4pk": live_pk(shard_of(contract_id)), "gsi4sk": contract_id}
 
 
-def ends_key(month: str, contract_id: str) -> dict[str, str]:
+def live_pk(shard: int) -> str:
+    return f"LIVE#{shard:02d}"
+
+
+def ends(month: Month, contract_id: str) -> Key:
     """gsi3: a contract whose end is scheduled within ``month`` (month-end termination reads it)."""
-    return {"gsi3pk": f"ENDS#{month}#{shard_of(contract_id):02d}", "gsi3sk": contract_id}
+    return {"gsi3pk": ends_pk(month, shard_of(contract_id)), "gsi3sk": contract_id}
 
 
-def ended_key(month: str, contract_id: str) -> dict[str, str]:
+def ends_pk(month: Month, shard: int) -> str:
+    return f"ENDS#{month}#{shard:02d}"
+
+
+def ended(month: Month, contract_id: str) -> Key:
     """gsi3: a contract that ended within ``month`` (billing reads the months it closes)."""
-    return {"gsi3pk": f"ENDED#{month}#{shard_of(contract_id):02d}", "gsi3sk": contract_id}
+    return {"gsi3pk": ended_pk(month, shard_of(contract_id)), "gsi3sk": contract_id}
+
+
+def ended_pk(month: Month, shard: int) -> str:
+    return f"ENDED#{month}#{shard:02d}"
+
+
+# --- devices, verification, commands, support ----------------------------------------------------
+def device(device_id: str) -> Key:
+    return {"pk": f"DEVICE#{device_id}", "sk": "DEVICE"}
+
+
+def verification_state(contract_id: str) -> Key:
+    """The contract's failed-attempt count and lockout (R16, Appendix)."""
+    return {"pk": f"VERIFY-STATE#{contract_id}", "sk": "STATE"}
+
+
+def verification(verification_id: str) -> Key:
+    return {"pk": f"VERIFY#{verification_id}", "sk": "VERIFY"}
+
+
+def command(command_id: str) -> Key:
+    return {"pk": f"CMD#{command_id}", "sk": "CMD"}
+
+
+def command_in_flight(device_id: str, action: str) -> Key:
+    """One command of each action in flight per device: a second request joins the first."""
+    return {"pk": f"INFLIGHT#{device_id}", "sk": action}
+
+
+def backup_object(contract_id: str, command_id: str) -> str:
+    """The S3 object a BACKUP command's device uploads the settings backup to."""
+    return f"backups/{contract_id}/{command_id}.bin"
+
+
+def support_session(session_id: str) -> Key:
+    return {"pk": f"SUPPORT#{session_id}", "sk": "SESSION"}
+
+
+def audit_pk(contract_id: str) -> str:
+    return f"AUDIT#{contract_id}"
+
+
+def audit(contract_id: str, kind: str, at: str, unique: str) -> Key:
+    """An audit entry of the contract, in time order within its kind."""
+    return {"pk": audit_pk(contract_id), "sk": f"{kind}#{at}#{unique}"}
+
+
+# --- billing ----------------------------------------------------------------------------------
+def invoice_pk(mobile_contract_id: str, month: Month) -> str:
+    return f"INVOICE#{mobile_contract_id}#{month}"
+
+
+def invoice_line(mobile_contract_id: str, month: Month, contract_id: str) -> Key:
+    """R12, R13: one line per contract and month; the key makes billing a line twice impossible."""
+    return {"pk": invoice_pk(mobile_contract_id, month), "sk": f"LINE#{contract_id}"}
+
+
+# --- job runs ------------------------------------------------------------------------------------
+def run_pk(job: str, month: Month) -> str:
+    return f"RUN#{job}#{month}"
+
+
+def run(job: str, month: Month, run_id: str) -> Key:
+    return {"pk": run_pk(job, month), "sk": f"EXEC#{run_id}"}
+
+
+def quarantine_prefix(run_id: str) -> str:
+    return f"QUARANTINE#{run_id}#"
+
+
+def quarantined(job: str, month: Month, run_id: str, contract_id: str) -> Key:
+    """A record a run set aside (anshin.services.jobs)."""
+    return {"pk": run_pk(job, month), "sk": f"{quarantine_prefix(run_id)}{contract_id}"}
+
+
+# --- the Sessions table ---------------------------------------------------------------------------
+def limit_window(scope: str, subject: str, window_start: int | str) -> Key:
+    """A fixed-window attempt counter (anshin.store.limits)."""
+    return {"pk": f"LIMIT#{scope}#{subject}", "sk": f"WINDOW#{window_start}"}

@@ -8,33 +8,19 @@ import contextlib
 from datetime import datetime, timedelta
 
 from anshin.domain.clock import iso
-from anshin.store import db
-
-
-class TooManyAttempts(Exception):
-    """The limit of the current window is used up; ``retry_after`` seconds until the next."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(retry_after)
-        self.retry_after = retry_after
-
-
-def _window(window: timedelta, now: datetime) -> tuple[int, int]:
-    seconds = int(window.total_seconds())
-    start = int(now.timestamp()) // seconds * seconds
-    return start, start + seconds
+from anshin.domain.credentials import attempt_window, retry_after
+from anshin.domain.errors import TooManyAttempts
+from anshin.store import db, keys
 
 
 def check(scope: str, subject: str, limit: int, window: timedelta, now: datetime) -> None:
     """Raise :class:`TooManyAttempts` if the window already holds ``limit`` attempts of
     ``subject``, without counting one (for limits that count failures only, with
     :func:`take_quietly` after a failure)."""
-    start, ends = _window(window, now)
-    counted = db.sessions_table().get_item(
-        Key={"pk": f"LIMIT#{scope}#{subject}", "sk": f"WINDOW#{start}"}, ConsistentRead=True
-    )
+    start, ends = attempt_window(window, now)
+    counted = db.sessions_table().get_item(Key=keys.limit_window(scope, subject, start), ConsistentRead=True)
     if int(counted.get("Item", {}).get("attempts", 0)) >= limit:
-        raise TooManyAttempts(max(1, ends - int(now.timestamp())))
+        raise TooManyAttempts(retry_after=retry_after(ends, now))
 
 
 def take_quietly(scope: str, subject: str, limit: int, window: timedelta, now: datetime) -> None:
@@ -46,10 +32,10 @@ def take_quietly(scope: str, subject: str, limit: int, window: timedelta, now: d
 def take(scope: str, subject: str, limit: int, window: timedelta, now: datetime) -> None:
     """Count one attempt of ``subject`` (a code's MAC, a source address) in ``scope``; raise
     :class:`TooManyAttempts` when the window already holds ``limit``."""
-    start, ends = _window(window, now)
+    start, ends = attempt_window(window, now)
     try:
         db.sessions_table().update_item(
-            Key={"pk": f"LIMIT#{scope}#{subject}", "sk": f"WINDOW#{start}"},
+            Key=keys.limit_window(scope, subject, start),
             UpdateExpression="ADD attempts :one SET #ttl = :ttl, windowEnds = :ends",
             ConditionExpression="attribute_not_exists(attempts) OR attempts < :limit",
             ExpressionAttributeNames={"#ttl": "ttl"},
@@ -61,4 +47,4 @@ def take(scope: str, subject: str, limit: int, window: timedelta, now: datetime)
             },
         )
     except db.dynamodb().exceptions.ConditionalCheckFailedException:
-        raise TooManyAttempts(max(1, ends - int(now.timestamp()))) from None
+        raise TooManyAttempts(retry_after=retry_after(ends, now)) from None

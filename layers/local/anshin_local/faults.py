@@ -1,11 +1,13 @@
 """Fault injection for the local stack: make a named function raise for its next N calls.
 
-Only a local deployment uses this module: with ``anshin:faultInjection`` on (local turns it
-on, AWS deployments never do), every function's handler is ``anshin.faults.handler``, which wraps
-the function's own ``app.handler``. Before each call it takes one fault, if any is armed, from
-the counter ``fault#<function>`` in the idempotency table, and raises ``InjectedFault`` instead
-of running the function. ``make fault FUNCTION=record_contract TIMES=2`` (local/faults.py)
-arms it. The counter is decremented conditionally, so concurrent calls take exactly N faults.
+Only a local deployment has this module (the local-only layer): with ``anshin:faultInjection`` on
+(local turns it on, AWS deployments never do), every function's handler is
+``anshin_local.faults.handler``, which wraps the function's own ``app.handler``. Before each call
+it installs the clock the environment asks for (``time_travel``), takes one fault, if any is
+armed, from the counter ``fault#<function>`` in the idempotency table, and raises
+``InjectedFault`` instead of running the function. ``make fault FUNCTION=record_contract
+TIMES=2`` (local/faults.py) arms it. The counter is decremented conditionally, so concurrent
+calls take exactly N faults.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import os
 from functools import cache
 from typing import Any
 
-from anshin import call_log
 from anshin.store import db
+
+from anshin_local import call_log, time_travel
 
 #: The environment of a function deployed with fault injection on.
 SWITCH = "ANSHIN_FAULT_INJECTION"
@@ -55,6 +58,7 @@ def _wrapped() -> Any:
 
 def handler(event: Any, context: Any) -> Any:
     function = os.environ.get(FUNCTION, "")
+    time_travel.install()
     if os.environ.get(call_log.LOG):
         call_log.install()  # before the function's clients exist (the permission check)
     if os.environ.get(SWITCH) == "on" and function and take(function):

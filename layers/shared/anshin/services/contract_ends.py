@@ -1,24 +1,59 @@
 """How a contract ends (R8–R11), and the month-end termination job's step.
 
-Every change is one conditional transaction: a retried request finds its work done and changes
-nothing; the account's slot (R4) is given back in the same transaction that ends a contract.
+Every change is one conditional transaction (anshin.store.contracts): a retried request finds its
+work done and changes nothing; the account's slot (R4) is given back in the same transaction that
+ends a contract. The contract each change would leave behind is checked first
+(anshin.domain.contract_rules).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Annotated, Any, NoReturn
 
-from boto3.dynamodb.conditions import Key
+from aws_lambda_powertools import Logger
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from anshin.adapters import events, metrics
 from anshin.domain import clock, contract_rules
 from anshin.domain.clock import iso, parse_iso
 from anshin.domain.contract_rules import ContractStatus, EndReason
-from anshin.domain.errors import ContractEnded, ContractNotFound, InvariantViolation
-from anshin.domain.terms import BillingMonth, billing_month_of
-from anshin.services import contracts, jobs
-from anshin.services.screening import release_slot_item
-from anshin.store import accounts, db, keys
+from anshin.domain.errors import (
+    AccountNotFound,
+    ContractEnded,
+    InvariantViolation,
+    NonTransferable,
+    NoticeInTheFuture,
+    NotModifiable,
+)
+from anshin.domain.terms import BillingMonth
+from anshin.services import jobs
+from anshin.store import accounts, contracts
+from anshin.store import jobs as job_runs
+
+logger = Logger()
+
+#: How far ahead of the server's clock a notice's stated arrival may be (clock skew).
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _this_century(at: datetime) -> datetime:
+    # Far-off dates are typos, and the extremes would overflow on conversion to Japan time.
+    if not 2000 <= at.year <= 2099:
+        raise ValueError("must be a date in 2000-2099")
+    return at
+
+
+class CancellationNotice(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    #: When the subscriber's notice arrived (defaults to now). Japan time decides its month (R9).
+    receivedAt: Annotated[AwareDatetime, AfterValidator(_this_century)] | None = None
+
+
+class Termination(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
 def view(contract: dict[str, Any]) -> dict[str, Any]:
@@ -36,15 +71,25 @@ def view(contract: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-def get(contract_id: str) -> dict[str, Any] | None:
-    return contracts.get(contract_id)
+def read(contract_id: str) -> dict[str, Any]:
+    """The contract as staff see it, or ``ContractNotFound``."""
+    return view(contracts.require(contract_id))
 
 
-def _require(contract_id: str) -> dict[str, Any]:
-    contract = contracts.get(contract_id)
-    if contract is None:
-        raise ContractNotFound(contract_id)
-    return contract
+def _end_now(
+    contract: dict[str, Any],
+    ended_at: datetime,
+    reason: EndReason,
+    violation: str | None = None,
+    **fields: Any,
+) -> bool:
+    """End a not-yet-ended contract at ``ended_at`` and free its slot, once the contract it leaves
+    behind is checked. False when it has ended already."""
+    ended = ContractStatus.ENDED.value
+    contract_rules.check(
+        {**contract, "status": ended, "endedAt": iso(ended_at), "endReason": reason, **fields}
+    )
+    return contracts.end(contract, ended_at, reason, fields, violation=violation)
 
 
 def _schedule_end(
@@ -62,44 +107,19 @@ def _schedule_end(
     ):
         return False  # an earlier end stands
     if ends_at <= now:
-        return db.transact(end_now_items(contract, ends_at, reason, **fields))
+        return _end_now(contract, ends_at, reason, **fields)
     pending = ContractStatus.CANCELLATION_PENDING.value
     contract_rules.check(
         {**contract, "status": pending, "endsAt": iso(ends_at), "endReason": reason, **fields}
     )
-    month = str(billing_month_of(ends_at))
-    names = {"#s": "status"}
-    values: dict[str, Any] = {
-        ":pending": ContractStatus.CANCELLATION_PENDING.value,
-        ":active": ContractStatus.ACTIVE.value,
-        ":ends": iso(ends_at),
-        ":reason": reason.value,
-        **{f":{k}": v for k, v in keys.ends_key(month, contract["contractId"]).items()},
-    }
-    sets = ["#s = :pending", "endsAt = :ends", "endReason = :reason", "gsi3pk = :gsi3pk", "gsi3sk = :gsi3sk"]
-    for name, value in fields.items():
-        values[f":{name}"] = value
-        sets.append(f"{name} = :{name}")
-    try:
-        db.contracts_table().update_item(
-            Key=contracts.key(contract["contractId"]),
-            UpdateExpression="SET " + ", ".join(sets),
-            ConditionExpression="#s = :active OR (#s = :pending AND endsAt > :ends)",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-        )
-    except db.dynamodb().exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+    return contracts.schedule_end(str(contract["contractId"]), ends_at, reason, fields)
 
 
 def cancel(contract_id: str, notice_received_at: datetime, now: datetime | None = None) -> dict[str, Any]:
     """R9: the subscriber's notice ends the contract at the end of the notice's billing month.
     A second notice changes nothing; a notice before the contract formed is refused
     (``NOTICE_BEFORE_FORMATION``)."""
-    contract = _require(contract_id)
-    if contract["status"] == ContractStatus.ENDED.value:
-        raise ContractEnded(contract_id)
+    contract = contracts.require_live(contract_id)
     ends_at = contract_rules.end_on_notice(parse_iso(str(contract["formedAt"])), notice_received_at)
     if contract["status"] == ContractStatus.ACTIVE.value:
         _schedule_end(
@@ -109,75 +129,55 @@ def cancel(contract_id: str, notice_received_at: datetime, now: datetime | None 
             now or clock.now(),
             cancellationReceivedAt=iso(notice_received_at),
         )
-    return view(_require(contract_id))
+    return view(contracts.require(contract_id))
 
 
-def end_now_items(
-    contract: dict[str, Any], ended_at: datetime, reason: EndReason, **fields: Any
-) -> list[dict[str, Any]]:
-    """The transaction that ends a not-yet-ended contract at ``ended_at`` and frees its slot,
-    once the contract it leaves behind is checked (anshin.contract_rules)."""
-    ended = ContractStatus.ENDED.value
-    contract_rules.check(
-        {**contract, "status": ended, "endedAt": iso(ended_at), "endReason": reason, **fields}
+def receive_notice(contract_id: str, notice: CancellationNotice, staff_id: str) -> dict[str, Any]:
+    """R9 as staff record it: a notice received now, or at a stated time that is not ahead of the
+    server's clock (``NOTICE_IN_THE_FUTURE``)."""
+    now = clock.now()
+    received_at: datetime = notice.receivedAt or now
+    if received_at > now + CLOCK_SKEW:
+        raise NoticeInTheFuture()
+    answer = cancel(contract_id, received_at, now)
+    logger.info(
+        "cancellation noticed",
+        extra={"contractId": contract_id, "staff": staff_id, "endsAt": answer.get("endsAt")},
     )
-    table = db.contracts_table()
-    serializer = db.serializer()
-    contract_id = contract["contractId"]
-    month = str(billing_month_of(ended_at))
-    values: dict[str, Any] = {
-        ":ended": ContractStatus.ENDED.value,
-        ":at": iso(ended_at),
-        ":reason": reason.value,
-        ":active": ContractStatus.ACTIVE.value,
-        ":pending": ContractStatus.CANCELLATION_PENDING.value,
-        **{f":{k}": v for k, v in keys.ended_key(month, contract_id).items()},
-    }
-    sets = ["#s = :ended", "endedAt = :at", "endReason = :reason", "gsi3pk = :gsi3pk", "gsi3sk = :gsi3sk"]
-    for name, value in fields.items():
-        values[f":{name}"] = value
-        sets.append(f"{name} = :{name}")
-    return [
-        {
-            "Update": {
-                "TableName": table.name,
-                "Key": serializer.key(contracts.key(contract_id)),
-                "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE gsi4pk, gsi4sk",
-                "ConditionExpression": "#s IN (:active, :pending)",
-                "ExpressionAttributeNames": {"#s": "status"},
-                "ExpressionAttributeValues": serializer.values(values),
-            }
-        },
-        release_slot_item(contract["mobileContractId"]),
-    ]
+    return answer
 
 
 def terminate(contract_id: str, at: datetime, reason: str, staff_id: str) -> dict[str, Any]:
     """R10: the company ends the contract now, with a reason; the subscriber is marked for R6.3(3)."""
-    contract = _require(contract_id)
-    if contract["status"] == ContractStatus.ENDED.value:
-        raise ContractEnded(contract_id)
+    contract = contracts.require_live(contract_id)
     # Never before formation, whatever two servers' clocks say (R10 is "now", and now is later).
     at = max(at, parse_iso(str(contract["formedAt"])))
-    serializer = db.serializer()
-    mark = {
-        "Put": {
-            "TableName": db.contracts_table().name,
-            "Item": serializer.item(
-                {
-                    **accounts.violation_item(contract["mobileContractId"], contract_id),
-                    "at": iso(at),
-                    "reason": reason,
-                }
-            ),
-        }
-    }
-    items = end_now_items(
-        contract, at, EndReason.COMPANY_TERMINATION, terminationReason=reason, terminatedBy=staff_id
+    ended = _end_now(
+        contract,
+        at,
+        EndReason.COMPANY_TERMINATION,
+        violation=reason,
+        terminationReason=reason,
+        terminatedBy=staff_id,
     )
-    if not db.transact([*items, mark]):
+    if not ended:
         raise ContractEnded(contract_id)
-    return view(_require(contract_id))
+    return view(contracts.require(contract_id))
+
+
+def terminate_now(contract_id: str, termination: Termination, staff_id: str) -> dict[str, Any]:
+    """R10 as staff decide it: the contract ends now."""
+    answer = terminate(contract_id, clock.now(), termination.reason, staff_id)
+    logger.info("contract terminated by the company", extra={"contractId": contract_id, "staff": staff_id})
+    return answer
+
+
+def refuse_change(change: object) -> NoReturn:
+    """R8: a contract never changes hands (``NON_TRANSFERABLE``), and nothing else of it is
+    modifiable by a request (``NOT_MODIFIABLE``)."""
+    if isinstance(change, dict) and ("holder" in change or "subscriber" in change):
+        raise NonTransferable()
+    raise NotModifiable()
 
 
 def account_lost(mobile_contract_id: str, event_at: datetime, now: datetime | None = None) -> list[str]:
@@ -186,7 +186,7 @@ def account_lost(mobile_contract_id: str, event_at: datetime, now: datetime | No
     contracts whose end moved."""
     moved: list[str] = []
     refused: list[str] = []
-    for contract in contracts_of(mobile_contract_id):
+    for contract in contracts.of_account(mobile_contract_id):
         if contract["status"] == ContractStatus.ENDED.value:
             continue
         try:
@@ -201,67 +201,24 @@ def account_lost(mobile_contract_id: str, event_at: datetime, now: datetime | No
     return moved
 
 
-def contracts_of(mobile_contract_id: str) -> list[dict[str, Any]]:
-    """Every contract ever formed under the account (gsi1), as full items."""
-    table = db.contracts_table()
-    found: list[dict[str, Any]] = []
-    arguments: dict[str, Any] = {
-        "IndexName": "gsi1",
-        "KeyConditionExpression": Key("gsi1pk").eq(f"ACCOUNT#{mobile_contract_id}")
-        & Key("gsi1sk").begins_with("CONTRACT#"),
-    }
-    while True:
-        page = table.query(**arguments)
-        for item in page["Items"]:
-            full = contracts.get(str(item["contractId"]))
-            if full is not None:
-                found.append(full)
-        if "LastEvaluatedKey" not in page:
-            return found
-        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 def apply_account_event(
     detail_type: str, detail: dict[str, Any], event_at: datetime, now: datetime | None = None
 ) -> dict[str, Any]:
     """The upstream mobile system's account changes (EventBridge), mirrored, then R11."""
     mobile_contract_id = str(detail["mobileContractId"])
-    table = db.contracts_table()
     if detail_type == "MobileContractEnded":
-        table.update_item(
-            Key=accounts.key(mobile_contract_id),
-            UpdateExpression="SET #s = :ended, normalRateLines = :zero",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":ended": "ENDED", ":zero": 0},
-        )
+        mirrored = accounts.mirror_change(mobile_contract_id, ended=True)
         lost = True
     elif detail_type == "RateLinesChanged":
         lines = int(detail["normalRateLines"])
-        table.update_item(
-            Key=accounts.key(mobile_contract_id),
-            UpdateExpression="SET normalRateLines = :n",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues={":n": lines},
-        )
+        mirrored = accounts.mirror_change(mobile_contract_id, normal_rate_lines=lines)
         lost = lines == 0
     else:
         raise ValueError(f"unknown account event {detail_type}")
+    if not mirrored:
+        raise AccountNotFound(mobile_contract_id)
     moved = account_lost(mobile_contract_id, event_at, now) if lost else []
     return {"mobileContractId": mobile_contract_id, "accountLost": lost, "contractsEnding": moved}
-
-
-def _due_page(month: BillingMonth, shard: int, cursor: dict[str, Any] | None, limit: int) -> dict[str, Any]:
-    """One page of the shard's contracts whose end is scheduled within ``month`` (gsi3)."""
-    arguments: dict[str, Any] = {
-        "IndexName": "gsi3",
-        "KeyConditionExpression": Key("gsi3pk").eq(f"ENDS#{month}#{shard:02d}"),
-        "Limit": limit,
-    }
-    if cursor:
-        arguments["ExclusiveStartKey"] = cursor
-    page: dict[str, Any] = db.contracts_table().query(**arguments)
-    return page
 
 
 def _scheduled_end(contract: dict[str, Any]) -> datetime | None:
@@ -284,16 +241,16 @@ def end_due_contracts(
 
     A contract that cannot be ended (inconsistent data, a field it lacks) is returned under
     ``quarantined`` and left as it is; the others are ended all the same."""
-    page = _due_page(month, shard, cursor, limit)
+    items, next_cursor = contracts.ending_in(month, shard, cursor, limit)
     ended: list[dict[str, Any]] = []
     quarantined: list[dict[str, Any]] = []
-    for item in page["Items"]:
+    for item in items:
         try:
             contract = contracts.get(str(item["contractId"]))
             ends_at = None if contract is None else _scheduled_end(contract)
             if contract is None or ends_at is None or ends_at > now:
                 continue  # ended meanwhile, or not yet: a run before the month is over ends nothing
-            if db.transact(end_now_items(contract, ends_at, EndReason(contract["endReason"]))):
+            if _end_now(contract, ends_at, EndReason(contract["endReason"])):
                 ended.append(
                     {
                         "contractId": contract["contractId"],
@@ -303,10 +260,10 @@ def end_due_contracts(
                     }
                 )
         except Exception as error:
-            if jobs.is_transient(error):
+            if job_runs.is_transient(error):
                 raise  # the infrastructure's failure, not the record's: the step is retried
             quarantined.append(jobs.unprocessable(item, error))
-    return {"ended": ended, "quarantined": quarantined, "cursor": page.get("LastEvaluatedKey")}
+    return {"ended": ended, "quarantined": quarantined, "cursor": next_cursor}
 
 
 def due_contracts(
@@ -314,10 +271,10 @@ def due_contracts(
 ) -> dict[str, Any]:
     """What :func:`end_due_contracts` would end (a dry run), and what it would set aside, without
     writing."""
-    page = _due_page(month, shard, cursor, limit)
+    items, next_cursor = contracts.ending_in(month, shard, cursor, limit)
     due: list[dict[str, Any]] = []
     quarantined: list[dict[str, Any]] = []
-    for item in page["Items"]:
+    for item in items:
         try:
             ends_at = _scheduled_end(item)
         except InvariantViolation as error:
@@ -329,5 +286,36 @@ def due_contracts(
         "wouldEnd": due,
         "contractsDue": len(due),
         "wouldQuarantine": quarantined,
-        "cursor": page.get("LastEvaluatedKey"),
+        "cursor": next_cursor,
     }
+
+
+def month_end_page(
+    month: BillingMonth, shard: int, run_id: str, cursor: dict[str, Any] | None, dry_run: bool
+) -> dict[str, Any]:
+    """One page of a month-end run's shard: end what is due, tell the rest of the system
+    (EventBridge ``ContractEnded``), count it, and set aside what could not be ended."""
+    if dry_run:
+        return due_contracts(month, shard, clock.now(), cursor)
+    result = end_due_contracts(month, shard, clock.now(), cursor)
+    events.publish("ContractEnded", result["ended"])
+    for ended in result["ended"]:
+        metrics.count("ContractsEnded", dimensions={"Reason": str(ended["endReason"])})
+    # The ended contracts travel as ContractEnded events, not in the workflow's state (256 KB).
+    return {
+        "contractsEnded": len(result["ended"]),
+        "contractsQuarantined": jobs.set_aside("MONTH_END", str(month), run_id, result["quarantined"]),
+        "cursor": result["cursor"],
+    }
+
+
+def run_month_end_shard(event: dict[str, Any], remaining_ms: Callable[[], int]) -> dict[str, Any]:
+    """The month-end job's shard step (R9, R11): pages until the shard is done or time runs low."""
+    month = BillingMonth.parse(event["month"])
+    return jobs.run_shard(
+        lambda cursor: month_end_page(
+            month, int(event["shard"]), event["runId"], cursor, bool(event.get("dryRun"))
+        ),
+        event,
+        remaining_ms,
+    )

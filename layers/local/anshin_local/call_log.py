@@ -1,14 +1,14 @@
 """Which AWS requests a function makes, as IAM authorises them: the record the permission check
 (tests/permissions) evaluates against each function's synthesized role policy.
 
-Never on in AWS. The handler tests switch it on around each handler they call; on the local stack
-``anshin:callLog`` (tests/e2e) sets ``ANSHIN_CALL_LOG`` and ``anshin.faults.handler`` switches it
-on around the function's own handler. Each request botocore is asked to make or to presign
-becomes lines ``{"function", "action", "resource"}`` in ``$ANSHIN_CALL_LOG/<pid>.jsonl``: only
-identifiers of our own resources, never a parameter's value (no personal data). Each invocation
-also writes the function's resource settings (the environment variables that name tables,
-topics, buckets...) so that the check can map what a test names ``Contracts`` to the table the
-template names.
+Never in AWS: this module ships only in the local-only layer. The handler tests switch it on
+around each handler they call; on the local stack ``anshin:callLog`` (tests/e2e) sets
+``ANSHIN_CALL_LOG`` and ``anshin_local.faults.handler`` switches it on around the function's own
+handler. Each request botocore is asked to make or to presign becomes lines
+``{"function", "action", "resource"}`` in ``$ANSHIN_CALL_LOG/<pid>.jsonl``: only identifiers of
+our own resources, never a parameter's value (no personal data). Each invocation also writes the
+function's resource settings (the environment variables that name tables, topics, buckets...) so
+that the check can map what a test names ``Contracts`` to the table the template names.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@ of the public API (issue 7)."""
 
 from __future__ import annotations
 
+from anshin.settings import MAX_BODY_BYTES
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -20,8 +21,6 @@ from infra.nag import acknowledge
 FIVE_MINUTES = Duration.minutes(5)
 #: Requests one client address may send in five minutes before WAF blocks it (signup abuse).
 RATE_LIMIT_PER_5_MIN = 300
-#: Largest request body the API accepts (the biggest legitimate one, an application, is ~1 KB).
-MAX_BODY_BYTES = 16 * 1024
 
 
 class Operations(Construct):
@@ -170,7 +169,7 @@ class Operations(Construct):
                     wafv2.CfnWebACL.StatementProperty(
                         size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
                             comparison_operator="GT",
-                            size=MAX_BODY_BYTES,
+                            size=MAX_BODY_BYTES,  # the handlers' limit too (an application is ~1 KB)
                             field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
                                 body=wafv2.CfnWebACL.BodyProperty(oversize_handling="MATCH")
                             ),

@@ -1,0 +1,231 @@
+"""The REST API: one API Gateway stage, throttled and logged; the staff routes behind the Cognito
+authorizer of the staff pool; public routes few, each saying why; refusals API Gateway makes
+itself carry the same machine-readable body as the handlers'."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_lambda as lambda_
+
+from infra.constructs.functions import Functions
+from infra.nag import acknowledge
+
+#: Refusals made by API Gateway itself: (construct id, response type, status or None for the
+#: type's own, code, message).
+GATEWAY_RESPONSES: tuple[tuple[str, apigw.ResponseType, str | None, str, str], ...] = (
+    ("Unauthorized", apigw.ResponseType.UNAUTHORIZED, None, "UNAUTHENTICATED", "Sign in as support staff."),
+    ("AccessDenied", apigw.ResponseType.ACCESS_DENIED, None, "FORBIDDEN", "You may not do this."),
+    ("Throttled", apigw.ResponseType.THROTTLED, None, "THROTTLED", "Too many requests; retry later."),
+    (
+        "NoRoute",
+        apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN,
+        "404",
+        "ROUTE_NOT_FOUND",
+        "No such route: check the method and the path (GET /openapi.json lists them).",
+    ),
+    ("WafBlocked", apigw.ResponseType.WAF_FILTERED, None, "REQUEST_BLOCKED", "The request was blocked."),
+    (
+        "TooLarge",
+        apigw.ResponseType.REQUEST_TOO_LARGE,
+        None,
+        "PAYLOAD_TOO_LARGE",
+        "The request is too large.",
+    ),
+    (
+        "MediaType",
+        apigw.ResponseType.UNSUPPORTED_MEDIA_TYPE,
+        None,
+        "UNSUPPORTED_MEDIA_TYPE",
+        "Send the body as JSON (Content-Type: application/json).",
+    ),
+    (
+        "BadParameters",
+        apigw.ResponseType.BAD_REQUEST_PARAMETERS,
+        None,
+        "INVALID_PARAMETERS",
+        "A path or query parameter is missing or malformed.",
+    ),
+    ("Default4xx", apigw.ResponseType.DEFAULT_4_XX, None, "REQUEST_REFUSED", "The request was refused."),
+    (
+        "Timeout",
+        apigw.ResponseType.INTEGRATION_TIMEOUT,
+        None,
+        "TIMEOUT",
+        "We could not answer in time; please try again.",
+    ),
+    (
+        "Default5xx",
+        apigw.ResponseType.DEFAULT_5_XX,
+        None,
+        "INTERNAL_ERROR",
+        "Something went wrong on our side.",
+    ),
+)
+
+
+class RestApi:
+    api: apigw.RestApi
+
+    def __init__(
+        self,
+        stack: Stack,
+        functions: Functions,
+        *,
+        staff_pool: cognito.IUserPool,
+        applications_api: lambda_.IFunction,
+        contracts_api: lambda_.IFunction,
+        support_api: lambda_.IFunction,
+        devices_api: lambda_.IFunction,
+    ) -> None:
+        self.api = self._stage(stack, functions)
+        self.staff_authorizer = apigw.CognitoUserPoolsAuthorizer(
+            stack,
+            "StaffAuthorizer",
+            cognito_user_pools=[staff_pool],
+            identity_source=apigw.IdentitySource.header("Authorization"),
+            results_cache_ttl=Duration.minutes(5),
+        )
+        root = self.api.root
+        public, staff = self.public_method, self.staff_method
+
+        applications = root.add_resource("applications")
+        api_integration = apigw.LambdaIntegration(applications_api)
+        public(applications, "POST", api_integration, "web signup: anyone may apply (R6)")
+        application = applications.add_resource("{applicationId}")
+        public(
+            application, "GET", api_integration, "the applicant follows the application by its unguessable id"
+        )
+        staff(application.add_resource("decision"), "POST", api_integration)
+
+        contracts_integration = apigw.LambdaIntegration(contracts_api)
+        contract = root.add_resource("contracts").add_resource("{contractId}")
+        staff(contract, "GET", contracts_integration)
+        staff(contract, "PATCH", contracts_integration)
+        staff(contract.add_resource("cancellation"), "POST", contracts_integration)
+        staff(contract.add_resource("termination"), "POST", contracts_integration)
+        staff(contract.add_resource("holder"), "PUT", contracts_integration)
+        staff(contract.add_resource("verifications"), "POST", apigw.LambdaIntegration(support_api))
+        support_integration = apigw.LambdaIntegration(support_api)
+        sessions = root.add_resource("support-sessions")
+        staff(sessions, "POST", support_integration)
+        staff(sessions.add_resource("{sessionId}"), "PATCH", support_integration)
+        contract_device = contract.add_resource("devices").add_resource("{deviceId}")
+        staff(contract_device.add_resource("commands"), "POST", support_integration)
+        staff(contract_device.add_resource("revocation"), "POST", support_integration)
+        staff(root.add_resource("commands").add_resource("{commandId}"), "GET", support_integration)
+
+        devices_integration = apigw.LambdaIntegration(devices_api)
+        devices = root.add_resource("devices")
+        public(
+            devices.add_resource("registrations"),
+            "POST",
+            devices_integration,
+            "the support app registers with the member confirmation code it was sent (R6.4)",
+        )
+        device = devices.add_resource("{deviceId}")
+        public(
+            device.add_resource("passphrase"),
+            "PUT",
+            devices_integration,
+            "the device authenticates with its own device token, checked by the handler",
+        )
+        public(
+            device.add_resource("token"),
+            "POST",
+            devices_integration,
+            "the device rotates its own device token, checked by the handler",
+        )
+        public(
+            device.add_resource("commands").add_resource("{commandId}").add_resource("result"),
+            "POST",
+            devices_integration,
+            "the device reports a command's result with its own device token, checked by the handler",
+        )
+        invoices = root.add_resource("accounts").add_resource("{mobileContractId}").add_resource("invoices")
+        staff(invoices.add_resource("{month}"), "GET", contracts_integration)
+        public(
+            root.add_resource("openapi.json"),
+            "GET",
+            apigw.LambdaIntegration(functions.function("api_docs", "The API's OpenAPI document")),
+            "the API's description, for client developers and tests",
+        )
+
+    def _stage(self, stack: Stack, functions: Functions) -> apigw.RestApi:
+        access_logs = functions.log_group("ApiAccessLogs")
+        api = apigw.RestApi(
+            stack,
+            "Api",
+            rest_api_name="anshin",
+            description="anshin: applications, contracts, devices and support",
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            deploy_options=apigw.StageOptions(
+                stage_name="v1",
+                throttling_rate_limit=50,
+                throttling_burst_limit=100,
+                tracing_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False,
+                    http_method=True,
+                    ip=False,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=False,
+                ),
+            ),
+        )
+        # Parameters are checked by API Gateway; bodies by the handlers' pydantic models, which
+        # answer one machine-readable error per field (API Gateway models cannot).
+        self.request_validator = api.add_request_validator(
+            "Validator", validate_request_body=False, validate_request_parameters=True
+        )
+        # Refusals made by API Gateway itself carry the same machine-readable shape as ours, with
+        # a code that says what happened. An unknown path or method is MISSING_AUTHENTICATION_TOKEN
+        # in a REST API (403 by default): answered 404 ROUTE_NOT_FOUND. A stage that does not exist
+        # is refused before any of this applies ({"message": "Forbidden"}; README).
+        for construct_id, response_type, status, code, message in GATEWAY_RESPONSES:
+            api.add_gateway_response(
+                construct_id,
+                type=response_type,
+                status_code=status,
+                templates={"application/json": json.dumps({"code": code, "message": message})},
+            )
+        acknowledge(api, "APIG2", "Request bodies are validated by each handler's pydantic model.")
+        acknowledge(
+            api,
+            "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+            "AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS documents for the stage's logs.",
+        )
+        return api
+
+    def public_method(
+        self, resource: apigw.Resource, verb: str, integration: apigw.Integration, why: str
+    ) -> apigw.Method:
+        """A route that needs no login; ``why`` says who calls it without one."""
+        method = resource.add_method(verb, integration, request_validator=self.request_validator)
+        for rule in ("APIG4", "COG4"):
+            acknowledge(method, rule, f"Public by design: {why}. Throttled at the stage.")
+        return method
+
+    def staff_method(
+        self, resource: apigw.Resource, verb: str, integration: apigw.Integration
+    ) -> apigw.Method:
+        """A support-staff route: the Cognito authorizer admits only tokens of the staff pool
+        (401 otherwise), and the handler requires the support-staff group (403), so a route
+        whose authorizer were missing would still refuse (anshin.runtime.staff)."""
+        return resource.add_method(
+            verb,
+            integration,
+            request_validator=self.request_validator,
+            authorizer=self.staff_authorizer,
+            authorization_type=apigw.AuthorizationType.COGNITO,
+        )

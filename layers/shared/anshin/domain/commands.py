@@ -1,0 +1,186 @@
+"""The rules of a remote command to a device (Appendix: lock, wipe, settings backup; R16), pure.
+
+A command starts ``PENDING``, is ``SENT`` once pushed, and ends ``SUCCEEDED``/``FAILED`` (the
+device's report) or ``EXPIRED``. Lock and wipe need a valid identity verification; a wipe also an
+explicit confirmation, and none within the cooldown after the credentials changed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from anshin.domain.clock import iso, parse_iso
+from anshin.domain.errors import NoCommandableDevice, WipeCoolingDown, WipeNotConfirmed
+
+
+class CommandStatus(StrEnum):
+    PENDING = "PENDING"
+    SENT = "SENT"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    EXPIRED = "EXPIRED"
+
+
+class Action(StrEnum):
+    LOCK = "LOCK"
+    WIPE = "WIPE"
+    BACKUP = "BACKUP"
+
+
+#: Appendix: lock and wipe only after the caller's identity is verified with the passphrase.
+NEEDS_VERIFICATION = frozenset({Action.LOCK, Action.WIPE})
+IN_FLIGHT = frozenset({CommandStatus.PENDING, CommandStatus.SENT})
+FINISHED = frozenset({CommandStatus.SUCCEEDED, CommandStatus.FAILED, CommandStatus.EXPIRED})
+WIPE_CONFIRMATION = "WIPE"
+
+
+def new(
+    command_id: str,
+    *,
+    contract_id: str,
+    device_id: str,
+    action: Action,
+    staff_id: str,
+    now: datetime,
+    expires_in: timedelta,
+    verification_id: str | None,
+    correlation_id: str | None,
+) -> dict[str, Any]:
+    """A command as requested: pending, not yet pushed."""
+    command: dict[str, Any] = {
+        "commandId": command_id,
+        "contractId": contract_id,
+        "deviceId": device_id,
+        "action": action.value,
+        "status": CommandStatus.PENDING.value,
+        "requestedBy": staff_id,
+        "requestedAt": iso(now),
+        "expiresAt": iso(now + expires_in),
+        "attempts": 0,
+    }
+    if correlation_id:
+        command["correlationId"] = correlation_id  # the staff request's, carried to every push
+    if action in NEEDS_VERIFICATION:
+        command["verificationId"] = verification_id
+    return command
+
+
+def check_device(
+    contract: dict[str, Any], contract_id: str, device: dict[str, Any] | None, device_id: str
+) -> None:
+    """Appendix: commands go to the contract's own Android device, registered for this contract."""
+    if (
+        contract["device"]["deviceId"] != device_id
+        or contract["device"].get("platform") != "android"
+        or device is None
+        or device["contractId"] != contract_id
+    ):
+        raise NoCommandableDevice(device_id)
+
+
+def check_wipe(contract: dict[str, Any], contract_id: str, confirm: str | None, now: datetime) -> None:
+    """A wipe needs the explicit confirmation, and is refused within the credential cooldown."""
+    if confirm != WIPE_CONFIRMATION:
+        raise WipeNotConfirmed(contract_id)
+    cooldown_until = contract.get("wipeCooldownUntil")
+    if cooldown_until and parse_iso(str(cooldown_until)) > now:
+        raise WipeCoolingDown(wipeRefusedUntil=str(cooldown_until))
+
+
+def past_expiry(command: dict[str, Any], now: datetime) -> bool:
+    return parse_iso(str(command["expiresAt"])) <= now
+
+
+def due_to_expire(command: dict[str, Any], now: datetime) -> bool:
+    """In flight and past its expiry: the command is to be marked ``EXPIRED``."""
+    return command["status"] in IN_FLIGHT and past_expiry(command, now)
+
+
+def finished(command: dict[str, Any]) -> bool:
+    """In a final state: nothing more to deliver, and its result cannot change."""
+    return command["status"] in FINISHED
+
+
+def never_relayed(command: dict[str, Any]) -> bool:
+    """Still pending without an attempt: its first publish may have failed."""
+    return command["status"] == CommandStatus.PENDING.value and not command["attempts"]
+
+
+def expired(now: datetime) -> dict[str, Any]:
+    """The final transition of an unanswered command."""
+    return {"status": CommandStatus.EXPIRED.value, "finishedAt": iso(now)}
+
+
+def next_wait(attempt: int, *, base_seconds: int, max_seconds: int, seconds_left: float) -> int:
+    """Seconds to wait after push ``attempt`` (1, 2, …) before the next: doubling from
+    ``base_seconds``, at most ``max_seconds``, and never past the expiry (plus one second, so the
+    last look comes after it)."""
+    backoff = min(base_seconds * 2 ** min(attempt - 1, 30), max_seconds)  # type: int
+    return max(1, min(backoff, int(seconds_left) + 1))
+
+
+def result(
+    command: dict[str, Any],
+    status: CommandStatus,
+    *,
+    location: dict[str, Any] | None,
+    location_opt_out: bool,
+    failure_reason: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """The device's report as the command's final fields. R16: a location is dropped, never
+    stored, when the subscriber opted out. (A BACKUP's upload is added by the caller.)"""
+    updates: dict[str, Any] = {"status": status.value, "finishedAt": iso(now)}
+    if location is not None and not location_opt_out:
+        updates["location"] = location
+    if status == CommandStatus.FAILED and failure_reason:
+        updates["failureReason"] = failure_reason
+    return updates
+
+
+def needs_backup(command: dict[str, Any], status: CommandStatus) -> bool:
+    """A BACKUP succeeds only with its upload in the backup bucket."""
+    return command["action"] == Action.BACKUP.value and status == CommandStatus.SUCCEEDED
+
+
+def push_data(command: dict[str, Any]) -> dict[str, str]:
+    """What the device is pushed (FCM v1 data: string values only); a BACKUP adds its upload URL."""
+    return {
+        "commandId": str(command["commandId"]),
+        "action": str(command["action"]),
+        "expiresAt": str(command["expiresAt"]),
+    }
+
+
+def push_targets(command: dict[str, Any], device: dict[str, Any], now: datetime) -> list[str]:
+    """The platform endpoints the command goes to. Within the cooldown after the app was
+    registered again, a lock also goes to the app registered before: if the new one is someone
+    else's, the subscriber's phone still locks."""
+    endpoints = [str(device["endpointArn"])]
+    if (
+        command["action"] == Action.LOCK.value
+        and device.get("previousEndpointArn")
+        and parse_iso(str(device["previousEndpointUntil"])) > now
+    ):
+        endpoints.append(str(device["previousEndpointArn"]))
+    return endpoints
+
+
+#: What the API shows of a command (never its push endpoints).
+SHOWN = (  # noqa: SIM905 - one line of names reads better than fourteen
+    "commandId contractId deviceId action status requestedBy requestedAt sentAt lastAttemptAt "
+    "finishedAt expiresAt failureReason location backup"
+).split()
+
+
+def view(command: dict[str, Any]) -> dict[str, Any]:
+    """A command as the API shows it."""
+    answer = {name: command[name] for name in SHOWN if name in command}
+    answer["attempts"] = int(command.get("attempts", 0))
+    if "location" in answer:
+        answer["location"] = {k: float(v) for k, v in answer["location"].items()}
+    if "backup" in answer:
+        answer["backup"] = {**answer["backup"], "size": int(answer["backup"]["size"])}
+    return answer

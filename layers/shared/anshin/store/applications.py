@@ -1,0 +1,381 @@
+"""The application item (``APP#<id>``), its place in its account's line (R6.1), and the
+transactions that move it: screening, deferral, the slot (R4), the credentials, and formation,
+where an application becomes a contract (R6.4, R12).
+
+Each move is a conditional write: a retried workflow step finds its work done and changes nothing.
+Condition failures are answered here (False, or what happened); any other failure of DynamoDB
+(throttling, a transaction conflict) propagates unchanged.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from boto3.dynamodb.conditions import Attr
+
+from anshin.domain.applications import ApplicationRequest, ApplicationStatus
+from anshin.domain.clock import iso
+from anshin.domain.errors import AccountBusy
+from anshin.store import accounts, db, keys
+
+CONDITION_FAILED = "ConditionalCheckFailed"
+
+
+def _new(item: dict[str, Any]) -> dict[str, Any]:
+    """The transaction item that puts ``item``, which must not exist yet."""
+    return {
+        "Put": {
+            "TableName": db.contracts_table().name,
+            "Item": db.serializer().item(item),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
+def _update(
+    application_id: str,
+    update: str,
+    condition: str,
+    values: dict[str, Any],
+    names: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The transaction item that updates the application (``#s`` is its status)."""
+    return db.update_op(
+        keys.application(application_id),
+        update,
+        condition=condition,
+        values=values,
+        names=names or {"#s": "status"},
+    )
+
+
+def create(application_id: str, request: ApplicationRequest, received_at: datetime) -> dict[str, Any]:
+    """Store a new application as RECEIVED, and put it in its account's line (R6.1).
+
+    The account's receive sequence, the line entry and the application are written in one
+    transaction, conditional on the sequence not having moved: the order of the sequence is the
+    order of receipt, and an application is never in the line without being stored or vice versa.
+    An application for an account the mirror does not know is stored outside any line (screening
+    refuses it, R6.3(1)). ``AccountBusy`` when another application took the sequence number.
+    """
+    item: dict[str, Any] = {
+        **keys.application(application_id),
+        "type": "APPLICATION",
+        "applicationId": application_id,
+        "status": ApplicationStatus.RECEIVED.value,
+        "receivedAt": iso(received_at),
+        "mobileContractId": request.mobileContractId,
+        "applicant": request.applicant.model_dump(),
+        "device": request.device.model_dump(),
+        "consent": request.consent.model_dump(),
+        **keys.application_by_account(request.mobileContractId, iso(received_at), application_id),
+    }
+    previous = accounts.next_sequence(request.mobileContractId)
+    if previous is None:
+        db.contracts_table().put_item(Item=item, ConditionExpression=Attr("pk").not_exists())
+        return item
+    sequence = previous + 1
+    item["sequence"] = sequence
+    client = db.dynamodb()
+    serializer = db.serializer()
+    table = db.contracts_table().name
+    entry = {
+        **keys.queue_entry(request.mobileContractId, sequence),
+        "type": "QUEUE",
+        "applicationId": application_id,
+    }
+    try:
+        client.transact_write_items(
+            TransactItems=[
+                accounts.take_sequence_item(request.mobileContractId, previous, iso(received_at)),
+                {"Put": {"TableName": table, "Item": serializer.item(entry)}},
+                _new(item),
+            ]
+        )
+    except client.exceptions.TransactionCanceledException as error:
+        raise AccountBusy(request.mobileContractId) from error
+    return item
+
+
+def get(application_id: str) -> dict[str, Any] | None:
+    return db.read(keys.application(application_id))
+
+
+def require(application_id: str) -> dict[str, Any]:
+    item = get(application_id)
+    if item is None:
+        raise LookupError(f"no application {application_id}")
+    return item
+
+
+def delete(application_id: str) -> None:
+    """Remove an application that no workflow will decide (and its place in the line)."""
+    item = get(application_id)
+    if item is None:
+        return
+    table = db.contracts_table()
+    if "sequence" in item:
+        table.delete_item(Key=keys.queue_entry(item["mobileContractId"], int(item["sequence"])))
+    table.delete_item(Key=keys.application(application_id))
+
+
+def waits_for_earlier(application: dict[str, Any]) -> bool:
+    """R6.1: an application of the same account received earlier is still in line."""
+    if "sequence" not in application:
+        return False
+    mobile_contract_id = application["mobileContractId"]
+    earlier = db.contracts_table().query(
+        KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :before",
+        ExpressionAttributeValues={
+            ":pk": keys.account_pk(mobile_contract_id),
+            ":first": keys.QUEUE_PREFIX,
+            ":before": keys.queue_entry(mobile_contract_id, int(application["sequence"]) - 1)["sk"],
+        },
+        ConsistentRead=True,
+        Limit=1,
+    )["Items"]
+    return bool(earlier)
+
+
+# --- the staff's decision (R6.2) ----------------------------------------------------------------
+
+
+def record_staff_decision(application_id: str, decision: str, staff_id: str) -> bool:
+    """Note the staff's decision on a deferred application still waiting for one (it has its task
+    token). False when it is not deferred, already decided, or not waiting."""
+    try:
+        db.contracts_table().update_item(
+            Key=keys.application(application_id),
+            UpdateExpression="SET decidedBy = :by, staffDecision = :d",
+            ConditionExpression="#s = :deferred AND attribute_not_exists(staffDecision)"
+            " AND attribute_exists(taskToken)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":by": staff_id,
+                ":d": decision,
+                ":deferred": ApplicationStatus.DEFERRED.value,
+            },
+        )
+    except db.dynamodb().exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def withdraw_staff_decision(application_id: str) -> None:
+    """Forget a staff decision the workflow could not take."""
+    db.contracts_table().update_item(
+        Key=keys.application(application_id), UpdateExpression="REMOVE decidedBy, staffDecision"
+    )
+
+
+# --- moves of the workflow's steps --------------------------------------------------------------
+
+
+def _move(
+    application: dict[str, Any],
+    to: ApplicationStatus,
+    allowed_from: tuple[ApplicationStatus, ...],
+    *,
+    set_fields: dict[str, Any] | None = None,
+    remove_fields: tuple[str, ...] = (),
+    leave_line: bool = False,
+    extra: list[dict[str, Any]] | None = None,
+) -> bool:
+    """Move an application to ``to`` if it is in one of ``allowed_from``, in one transaction with
+    ``extra`` writes (and leaving its account's line). False when the condition failed."""
+    table = db.contracts_table()
+    serializer = db.serializer()
+    values: dict[str, Any] = {":to": to.value, **{f":v{i}": s.value for i, s in enumerate(allowed_from)}}
+    names = {"#s": "status"}
+    sets = ["#s = :to"]
+    for i, (field, value) in enumerate((set_fields or {}).items()):
+        names[f"#f{i}"] = field
+        values[f":f{i}"] = value
+        sets.append(f"#f{i} = :f{i}")
+    update = "SET " + ", ".join(sets)
+    if remove_fields:
+        update += " REMOVE " + ", ".join(remove_fields)
+    condition = "#s IN (" + ", ".join(f":v{i}" for i in range(len(allowed_from))) + ")"
+    items: list[dict[str, Any]] = [
+        _update(application["applicationId"], update, condition, values, names),
+        *(extra or []),
+    ]
+    if leave_line and "sequence" in application:
+        items.append(
+            {
+                "Delete": {
+                    "TableName": table.name,
+                    "Key": serializer.key(
+                        keys.queue_entry(application["mobileContractId"], int(application["sequence"]))
+                    ),
+                }
+            }
+        )
+    return db.transact(items)
+
+
+def start_screening(application: dict[str, Any]) -> bool:
+    return _move(application, ApplicationStatus.SCREENING, (ApplicationStatus.RECEIVED,))
+
+
+def reject(application: dict[str, Any], reason: str, allowed_from: tuple[ApplicationStatus, ...]) -> bool:
+    """REJECTED with its reason code, leaving the line."""
+    return _move(
+        application,
+        ApplicationStatus.REJECTED,
+        allowed_from,
+        set_fields={"reason": reason},
+        remove_fields=("taskToken",),
+        leave_line=True,
+    )
+
+
+def defer(application: dict[str, Any], task_token: str) -> bool:
+    """DEFERRED, keeping the task token, leaving the line (R6.2)."""
+    return _move(
+        application,
+        ApplicationStatus.DEFERRED,
+        (ApplicationStatus.SCREENING, ApplicationStatus.DEFERRED),
+        set_fields={"taskToken": task_token},
+        leave_line=True,
+    )
+
+
+def approve(
+    application: dict[str, Any], from_status: ApplicationStatus, slot_limit: int
+) -> Literal["APPROVED", "UNCHANGED", "LIMIT_REACHED"]:
+    """APPROVED, holding one of the account's slots in the same transaction (R4): UNCHANGED when
+    the application is no longer ``from_status``, LIMIT_REACHED when ``slot_limit`` are held."""
+    hold = accounts.hold_slot_item(application["mobileContractId"], slot_limit)
+    client = db.dynamodb()
+    try:
+        moved = _move(
+            application,
+            ApplicationStatus.APPROVED,
+            (from_status,),
+            set_fields={"slotHeld": True},
+            remove_fields=("taskToken",),
+            leave_line=True,
+            extra=[hold],
+        )
+    except client.exceptions.TransactionCanceledException as error:
+        reasons = db.cancellation_reasons(error)
+        if len(reasons) > 1 and reasons[1] == CONDITION_FAILED:
+            return "LIMIT_REACHED"
+        raise
+    return "APPROVED" if moved else "UNCHANGED"
+
+
+def fail(application: dict[str, Any], from_status: ApplicationStatus, error: str) -> bool:
+    """NOTIFICATION_FAILED (R6.4): the code and its lookup are dropped, and a slot it held is
+    given back to the account, in one transaction."""
+    holds_slot = bool(application.get("slotHeld"))
+    return _move(
+        application,
+        ApplicationStatus.NOTIFICATION_FAILED,
+        (from_status,),
+        set_fields={"failure": error[:200], "slotHeld": False},
+        remove_fields=("taskToken", "pendingCode", "gsi2pk", "gsi2sk"),
+        leave_line=True,
+        extra=[accounts.release_slot_item(application["mobileContractId"])] if holds_slot else None,
+    )
+
+
+def flag_contract_not_recorded(application_id: str) -> None:
+    """Flag a notified application whose contract is not recorded, for an operator."""
+    db.contracts_table().update_item(
+        Key=keys.application(application_id),
+        UpdateExpression="SET attention = :why",
+        ExpressionAttributeValues={":why": "CONTRACT_NOT_RECORDED"},
+    )
+
+
+# --- formation (R6.4, R12) ----------------------------------------------------------------------
+
+
+def issue_credentials(
+    application_id: str, credentials: dict[str, str], code_mac: str
+) -> Literal["ISSUED", "CODE_TAKEN", "NOT_ISSUED"]:
+    """Store the credentials on an APPROVED application that has none, with the code's lookup key,
+    and claim the code for ever. CODE_TAKEN: the code was issued before (draw another);
+    NOT_ISSUED: the application has credentials already or is not APPROVED."""
+    lookup = keys.code_lookup(code_mac, "APPLICATION")
+    client = db.dynamodb()
+    try:
+        client.transact_write_items(
+            TransactItems=[
+                # Each code is issued once, ever: 8 digits drawn at random would otherwise
+                # collide (about 5,000 pairs in a million contracts) and a subscriber's
+                # code would find someone else's contract.
+                _new({**keys.code_claim(code_mac), "type": "CODE_CLAIM"}),
+                _update(
+                    application_id,
+                    "SET contractId = :c, pendingCode = :code, "
+                    "supportPhoneNumber = :phone, codeMac = :mac, gsi2pk = :gsi2pk, gsi2sk = :gsi2sk",
+                    "attribute_not_exists(contractId) AND #s = :approved",
+                    {
+                        ":c": credentials["contractId"],
+                        ":code": credentials["memberConfirmationCode"],
+                        ":phone": credentials["supportPhoneNumber"],
+                        ":approved": ApplicationStatus.APPROVED.value,
+                        ":mac": code_mac,
+                        **{f":{k}": v for k, v in lookup.items()},
+                    },
+                ),
+            ]
+        )
+    except client.exceptions.TransactionCanceledException as error:
+        claim, issue = [*db.cancellation_reasons(error), None, None][:2]
+        if issue != CONDITION_FAILED and claim != CONDITION_FAILED:
+            raise  # neither condition: a conflict or throttling, for the step's retry
+        return "CODE_TAKEN" if issue != CONDITION_FAILED else "NOT_ISSUED"
+    return "ISSUED"
+
+
+def mark_formed(application_id: str, formed_at: str) -> None:
+    """Note the instant the notification was accepted, the contract's formation (R6.4); the first
+    one noted stays."""
+    db.contracts_table().update_item(
+        Key=keys.application(application_id),
+        UpdateExpression="SET formedAt = if_not_exists(formedAt, :at)",
+        ExpressionAttributeValues={":at": formed_at},
+    )
+
+
+def record_contract(
+    application: dict[str, Any], contract: dict[str, Any], first: bool
+) -> Literal["RECORDED", "ALREADY_RECORDED", "NOT_FIRST"]:
+    """Record a formed contract in one transaction: the contract (new), the application (APPROVED ->
+    CONTRACTED; the plain-text code is dropped, only its digest stays), and the account's
+    first-contract claim (``first``) or mark (R12).
+
+    NOT_FIRST: only the claim failed, the account has its first contract already. ALREADY_RECORDED:
+    the contract or the application moved because it was recorded before (a retry). Any other
+    cancellation (a real conflict) is raised unchanged."""
+    application_id = application["applicationId"]
+    client = db.dynamodb()
+    try:
+        client.transact_write_items(
+            TransactItems=[
+                _new(contract),
+                _update(
+                    application_id,
+                    "SET #s = :contracted REMOVE pendingCode",
+                    "#s = :approved",
+                    {
+                        ":contracted": ApplicationStatus.CONTRACTED.value,
+                        ":approved": ApplicationStatus.APPROVED.value,
+                    },
+                ),
+                accounts.contract_formed_item(application["mobileContractId"], contract["contractId"], first),
+            ]
+        )
+    except client.exceptions.TransactionCanceledException as error:
+        if db.cancellation_reasons(error)[:2] != ["None", "None"]:
+            # The contract or the application moved: a retry after success, or a real conflict.
+            if require(application_id)["status"] == ApplicationStatus.CONTRACTED.value:
+                return "ALREADY_RECORDED"
+            raise
+        return "NOT_FIRST"  # the account already has its first contract
+    return "RECORDED"

@@ -1,0 +1,208 @@
+"""The contract item (``CONTRACT#<id>``): reads, the one way to load a contract that must still be
+live, the writes that end a contract (R9-R11), and the indexes that list contracts by account
+(gsi1) and by shard for the month jobs (gsi3, gsi4). Writes that form a contract are in
+anshin.store.applications (an application becomes a contract in one transaction).
+
+Every end is conditional: a retried request finds its work done and changes nothing; the
+account's slot (R4) is given back in the same transaction that ends a contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+
+from anshin.domain.clock import iso
+from anshin.domain.contract_rules import ContractStatus, EndReason
+from anshin.domain.errors import ContractEnded, ContractNotFound
+from anshin.domain.terms import BillingMonth, billing_month_of, first_billable_month
+from anshin.store import accounts, db, keys
+
+#: One page of an index, and where the next one starts (None: the last page).
+Page = tuple[list[dict[str, Any]], dict[str, Any] | None]
+
+
+def get(contract_id: str) -> dict[str, Any] | None:
+    return db.read(keys.contract(contract_id))
+
+
+def require(contract_id: str) -> dict[str, Any]:
+    """The contract, or ``ContractNotFound`` (404)."""
+    contract = get(contract_id)
+    if contract is None:
+        raise ContractNotFound(contract_id)
+    return contract
+
+
+def require_live(contract_id: str) -> dict[str, Any]:
+    """The contract that has not ended, or ``ContractNotFound`` (404) / ``ContractEnded`` (409)."""
+    contract = require(contract_id)
+    if contract["status"] == ContractStatus.ENDED.value:
+        raise ContractEnded(contract_id)
+    return contract
+
+
+def _sets(
+    first: list[str], values: dict[str, Any], fields: Mapping[str, Any]
+) -> tuple[list[str], dict[str, Any]]:
+    """The SET clauses and values of an end, with the extra ``fields`` it records."""
+    sets = [*first, "gsi3pk = :gsi3pk", "gsi3sk = :gsi3sk"]
+    for name, value in fields.items():
+        values[f":{name}"] = value
+        sets.append(f"{name} = :{name}")
+    return sets, values
+
+
+def schedule_end(contract_id: str, ends_at: datetime, reason: EndReason, fields: Mapping[str, Any]) -> bool:
+    """ACTIVE (or pending with a later end) -> CANCELLATION_PENDING ending at ``ends_at``, listed
+    for the month-end job of its month. False when the contract is neither (its end stands)."""
+    sets, values = _sets(
+        ["#s = :pending", "endsAt = :ends", "endReason = :reason"],
+        {
+            ":pending": ContractStatus.CANCELLATION_PENDING.value,
+            ":active": ContractStatus.ACTIVE.value,
+            ":ends": iso(ends_at),
+            ":reason": reason.value,
+            **{f":{k}": v for k, v in keys.ends(billing_month_of(ends_at), contract_id).items()},
+        },
+        fields,
+    )
+    try:
+        db.contracts_table().update_item(
+            Key=keys.contract(contract_id),
+            UpdateExpression="SET " + ", ".join(sets),
+            ConditionExpression="#s = :active OR (#s = :pending AND endsAt > :ends)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=values,
+        )
+    except db.dynamodb().exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def end(
+    contract: Mapping[str, Any],
+    ended_at: datetime,
+    reason: EndReason,
+    fields: Mapping[str, Any] | None = None,
+    *,
+    violation: str | None = None,
+) -> bool:
+    """End a not-yet-ended contract at ``ended_at`` and free its slot, in one transaction; with
+    ``violation`` (R10), also mark the account with that reason (R6.3(3)). False when the
+    contract has ended already. A failed condition on the account is raised, as DynamoDB's."""
+    contract_id = str(contract["contractId"])
+    mobile_contract_id = str(contract["mobileContractId"])
+    serializer = db.serializer()
+    table_name = db.contracts_table().name
+    sets, values = _sets(
+        ["#s = :ended", "endedAt = :at", "endReason = :reason"],
+        {
+            ":ended": ContractStatus.ENDED.value,
+            ":at": iso(ended_at),
+            ":reason": reason.value,
+            ":active": ContractStatus.ACTIVE.value,
+            ":pending": ContractStatus.CANCELLATION_PENDING.value,
+            **{f":{k}": v for k, v in keys.ended(billing_month_of(ended_at), contract_id).items()},
+        },
+        fields or {},
+    )
+    items = [
+        db.update_op(
+            keys.contract(contract_id),
+            "SET " + ", ".join(sets) + " REMOVE gsi4pk, gsi4sk",
+            condition="#s IN (:active, :pending)",
+            names={"#s": "status"},
+            values=values,
+        ),
+        accounts.release_slot_item(mobile_contract_id),
+    ]
+    if violation is not None:
+        mark = {
+            **accounts.violation_item(mobile_contract_id, contract_id),
+            "at": iso(ended_at),
+            "reason": violation,
+        }
+        items.append({"Put": {"TableName": table_name, "Item": serializer.item(mark)}})
+    return db.transact(items)
+
+
+def of_account(mobile_contract_id: str) -> list[dict[str, Any]]:
+    """Every contract ever formed under the account (gsi1), as full items."""
+    listed = db.query_all(
+        db.contracts_table(),
+        IndexName="gsi1",
+        KeyConditionExpression=Key("gsi1pk").eq(keys.account_pk(mobile_contract_id))
+        & Key("gsi1sk").begins_with(keys.CONTRACT_GSI1_PREFIX),
+    )
+    found = [get(str(item["contractId"])) for item in listed]
+    return [contract for contract in found if contract is not None]
+
+
+def _page(index: str, partition: str, start: dict[str, Any] | None, limit: int) -> Page:
+    arguments: dict[str, Any] = {
+        "IndexName": index,
+        "KeyConditionExpression": Key(f"{index}pk").eq(partition),
+        "Limit": limit,
+    }
+    if start:
+        arguments["ExclusiveStartKey"] = start
+    page = db.contracts_table().query(**arguments)
+    return page["Items"], page.get("LastEvaluatedKey")
+
+
+def ending_in(month: BillingMonth, shard: int, start: dict[str, Any] | None, limit: int) -> Page:
+    """One page of the shard's contracts whose end is scheduled within ``month`` (gsi3)."""
+    return _page("gsi3", keys.ends_pk(month, shard), start, limit)
+
+
+def billing_sources(ended_in: Iterable[BillingMonth], shard: int) -> list[str]:
+    """The partitions a billing shard reads, in a fixed order (a cursor names its position): the
+    contracts that have not ended (gsi4), then those that ended in each month of ``ended_in``
+    (gsi3)."""
+    return [f"gsi4:{keys.live_pk(shard)}", *(f"gsi3:{keys.ended_pk(m, shard)}" for m in ended_in)]
+
+
+def billing_page(source: str, start: dict[str, Any] | None, limit: int) -> Page:
+    """One page of one of :func:`billing_sources`."""
+    index, partition = source.split(":", 1)
+    return _page(index, partition, start, limit)
+
+
+def new_item(
+    *,
+    contract_id: str,
+    application_id: str,
+    mobile_contract_id: str,
+    formed_at: datetime,
+    first_under_account: bool,
+    holder: dict[str, Any],
+    device: dict[str, Any],
+    location_opt_out: bool,
+    code_mac: str,
+    support_phone_number: str,
+) -> dict[str, Any]:
+    """A newly formed, ACTIVE contract as stored (R6.4, R12), with its index keys."""
+    formed = iso(formed_at)
+    return {
+        **keys.contract(contract_id),
+        "type": "CONTRACT",
+        "contractId": contract_id,
+        "applicationId": application_id,
+        "mobileContractId": mobile_contract_id,
+        "status": ContractStatus.ACTIVE.value,
+        "formedAt": formed,
+        "firstUnderAccount": first_under_account,
+        "firstBillableMonth": str(first_billable_month(formed_at, first_under_account)),
+        "holder": holder,
+        "device": device,
+        "locationOptOut": location_opt_out,
+        "memberCodeMac": code_mac,
+        "supportPhoneNumber": support_phone_number,
+        **keys.contract_by_account(mobile_contract_id, formed, contract_id),
+        **keys.code_lookup(code_mac, "CONTRACT"),
+        **keys.live(contract_id),
+    }

@@ -1,0 +1,74 @@
+"""Invoice lines (``INVOICE#<account>#<month>`` / ``LINE#<contract>``, R12, R13): an invoice is its
+lines. Each line's key is deterministic and it is written only if absent, so a month billed twice,
+or resumed after a crash, never charges a contract's month twice, and a written line never changes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+
+from anshin.domain.billing_rules import Line
+from anshin.domain.clock import iso
+from anshin.domain.terms import BillingMonth
+from anshin.store import db, keys
+
+#: DynamoDB's most items per transaction.
+TRANSACTION_LIMIT = 100
+IF_ABSENT = "attribute_not_exists(pk)"
+
+
+def _item(line: Line, run_id: str, now: datetime) -> dict[str, Any]:
+    return {
+        **keys.invoice_line(line.mobile_contract_id, line.month, line.contract_id),
+        "type": "INVOICE_LINE",
+        "mobileContractId": line.mobile_contract_id,
+        "month": line.month,
+        "contractId": line.contract_id,
+        "amount": line.amount,
+        "chargedAt": iso(now),
+        "runId": run_id,
+    }
+
+
+def write(lines: list[Line], run_id: str, now: datetime) -> tuple[int, int]:
+    """Write each line only if absent. Returns (written, already there)."""
+    client = db.dynamodb()
+    serializer = db.serializer()
+    table_name = db.contracts_table().name
+    written = existing = 0
+    for start in range(0, len(lines), TRANSACTION_LIMIT):
+        batch = lines[start : start + TRANSACTION_LIMIT]
+        items = [serializer.item(_item(line, run_id, now)) for line in batch]
+        try:
+            client.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": table_name, "Item": item, "ConditionExpression": IF_ABSENT}}
+                    for item in items
+                ]
+            )
+            written += len(batch)
+        except client.exceptions.TransactionCanceledException:
+            # Some were charged by an earlier run: write the others one by one.
+            for item in items:
+                try:
+                    client.put_item(TableName=table_name, Item=item, ConditionExpression=IF_ABSENT)
+                    written += 1
+                except client.exceptions.ConditionalCheckFailedException:
+                    existing += 1
+    return written, existing
+
+
+def lines_of(mobile_contract_id: str, month: BillingMonth) -> list[Line]:
+    """The lines charged to the account for ``month`` (none when nothing was charged)."""
+    items = db.query_all(
+        db.contracts_table(),
+        KeyConditionExpression=Key("pk").eq(keys.invoice_pk(mobile_contract_id, month)),
+        ConsistentRead=True,
+    )
+    return [
+        Line(str(i["mobileContractId"]), str(i["month"]), str(i["contractId"]), int(i["amount"]))
+        for i in items
+    ]

@@ -1,0 +1,76 @@
+"""Identity verification in the Sessions table (R16, Appendix): the contract's failed-attempt
+count and lockout (``VERIFY-STATE#<contractId>``), and the verification sessions
+(``VERIFY#<verificationId>``) a success opens, both expiring with DynamoDB TTL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from anshin.domain.clock import iso
+from anshin.store import db, keys
+
+
+def locked_until(contract_id: str) -> str | None:
+    """Until when verification of the contract is locked, if it ever was (maybe past)."""
+    state = (
+        db.sessions_table()
+        .get_item(Key=keys.verification_state(contract_id), ConsistentRead=True)
+        .get("Item")
+        or {}
+    )
+    return str(state["lockedUntil"]) if state.get("lockedUntil") else None
+
+
+def clear_failures(contract_id: str) -> None:
+    db.sessions_table().update_item(
+        Key=keys.verification_state(contract_id),
+        UpdateExpression="SET failures = :zero REMOVE lockedUntil",
+        ExpressionAttributeValues={":zero": 0},
+    )
+
+
+def count_failure(contract_id: str) -> int:
+    """Count one failed attempt; the failures in a row so far."""
+    return int(
+        db.sessions_table().update_item(
+            Key=keys.verification_state(contract_id),
+            UpdateExpression="ADD failures :one",
+            ExpressionAttributeValues={":one": 1},
+            ReturnValues="UPDATED_NEW",
+        )["Attributes"]["failures"]
+    )
+
+
+def lock(contract_id: str, until: datetime) -> None:
+    """Lock verification until ``until`` (the state expires then) and start counting afresh."""
+    db.sessions_table().update_item(
+        Key=keys.verification_state(contract_id),
+        UpdateExpression="SET failures = :zero, lockedUntil = :until, #t = :ttl",
+        ExpressionAttributeNames={"#t": "ttl"},
+        ExpressionAttributeValues={":zero": 0, ":until": iso(until), ":ttl": int(until.timestamp())},
+    )
+
+
+def open_session(
+    verification_id: str, contract_id: str, staff_id: str, verified_at: datetime, expires_at: datetime
+) -> None:
+    db.sessions_table().put_item(
+        Item={
+            **keys.verification(verification_id),
+            "type": "VERIFICATION",
+            "verificationId": verification_id,
+            "contractId": contract_id,
+            "staffId": staff_id,
+            "verifiedAt": iso(verified_at),
+            "expiresAt": iso(expires_at),
+            "ttl": int(expires_at.timestamp()),
+        }
+    )
+
+
+def session(verification_id: str) -> dict[str, Any] | None:
+    item: dict[str, Any] | None = (
+        db.sessions_table().get_item(Key=keys.verification(verification_id), ConsistentRead=True).get("Item")
+    )
+    return item

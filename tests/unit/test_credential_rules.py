@@ -1,0 +1,89 @@
+"""The credential rules without AWS (Appendix, R16): device tokens, credential changes, the
+attempt windows of registration, and identity verification's session and lockout."""
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from anshin.domain import credentials as rules
+
+NOON = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+TOKEN = "the-device-token"
+
+
+def device(**fields: object) -> dict[str, object]:
+    return {
+        "deviceId": "dev-1",
+        "contractId": "ctr-1",
+        "tokenDigest": rules.token_digest(TOKEN),
+        "tokenExpiresAt": "2026-12-24T03:00:00.000Z",
+        **fields,
+    }
+
+
+def test_only_the_tokens_sha256_is_kept() -> None:
+    assert rules.token_digest(TOKEN) == hashlib.sha256(TOKEN.encode()).hexdigest()
+    assert rules.token_expiry(NOON, timedelta(days=30)) == "2026-12-24T03:00:00.000Z"
+
+
+@pytest.mark.parametrize(
+    ("stored", "token", "now", "valid"),
+    [
+        (device(), TOKEN, NOON, True),
+        (device(), "another-token", NOON, False),
+        (device(), None, NOON, False),
+        (device(), "", NOON, False),
+        (device(), TOKEN, datetime(2026, 12, 24, 3, 0, tzinfo=UTC), False),  # expires at that instant
+        ({k: v for k, v in device().items() if k != "tokenDigest"}, TOKEN, NOON, False),  # revoked
+        ({k: v for k, v in device().items() if k != "tokenExpiresAt"}, TOKEN, NOON, False),
+    ],
+)
+def test_a_token_is_valid_while_it_is_the_devices_own_and_not_expired(
+    stored: dict[str, object], token: str | None, now: datetime, valid: bool
+) -> None:
+    assert rules.token_valid(stored, token, now) is valid
+
+
+def test_a_contracts_end_revokes_its_devices_token() -> None:
+    assert rules.contract_keeps_token({"status": "ACTIVE"}, NOON)
+    assert rules.contract_keeps_token({"status": "ACTIVE", "endsAt": "2026-11-30T15:00:00.000Z"}, NOON)
+    assert not rules.contract_keeps_token({"status": "ACTIVE", "endsAt": "2026-11-24T03:00:00.000Z"}, NOON)
+    assert not rules.contract_keeps_token({"status": "ENDED"}, NOON)
+    assert not rules.contract_keeps_token(None, NOON)
+
+
+def test_a_device_stays_with_its_contract_until_that_ends() -> None:
+    assert rules.holds_device({"status": "ACTIVE"})
+    assert not rules.holds_device({"status": "ENDED"})
+    assert not rules.holds_device(None)
+
+
+def test_registering_again_with_another_push_endpoint_is_a_credential_change() -> None:
+    previous = {"contractId": "ctr-1", "endpointArn": "arn:endpoint/1"}
+    assert rules.is_reregistration(previous, "ctr-1", "arn:endpoint/2")
+    assert not rules.is_reregistration(previous, "ctr-1", "arn:endpoint/1")  # the same app retrying
+    assert not rules.is_reregistration(previous, "ctr-2", "arn:endpoint/2")  # another contract's
+    assert not rules.is_reregistration(None, "ctr-1", "arn:endpoint/2")  # the first registration
+    assert rules.cooldown_until(NOON, timedelta(hours=72)) == "2026-11-27T03:00:00.000Z"
+
+
+def test_attempts_are_counted_in_fixed_windows() -> None:
+    start, ends = rules.attempt_window(rules.ATTEMPT_WINDOW, NOON + timedelta(minutes=7))
+    assert (start, ends) == (int(NOON.timestamp()), int(NOON.timestamp()) + 15 * 60)
+    assert rules.retry_after(ends, NOON + timedelta(minutes=7)) == 8 * 60
+    assert rules.retry_after(ends, datetime.fromtimestamp(ends, UTC)) == 1  # never zero
+
+
+def test_verification_locks_at_the_fifth_failure_in_a_row() -> None:
+    assert [rules.locks(n) for n in range(1, 7)] == [False, False, False, False, True, True]
+    assert rules.is_locked("2026-11-24T03:30:00.000Z", NOON)
+    assert not rules.is_locked("2026-11-24T03:00:00.000Z", NOON)
+    assert not rules.is_locked(None, NOON)
+
+
+def test_a_verification_session_is_the_contracts_and_expires() -> None:
+    session = {"contractId": "ctr-1", "expiresAt": "2026-11-24T03:10:00.000Z"}
+    assert rules.session_valid(session, "ctr-1", NOON)
+    assert not rules.session_valid(session, "ctr-2", NOON)
+    assert not rules.session_valid(session, "ctr-1", NOON + rules.VALID_FOR)
+    assert not rules.session_valid(None, "ctr-1", NOON)
