@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from anshin.domain.entities import Contract
 from anshin.store import accounts, contracts
 from boto3.dynamodb.types import TypeSerializer
 
@@ -72,9 +73,7 @@ def put_contract(endpoint: str, table: str, item: dict[str, Any]) -> None:
     )
 
 
-def formed_contract(
-    contract_id: str, mobile_contract_id: str, formed_at: datetime, first: bool
-) -> dict[str, Any]:
+def formed_contract(contract_id: str, mobile_contract_id: str, formed_at: datetime, first: bool) -> Contract:
     """A contract record as the notification workflow leaves it, with placeholder holder and an
     Android device whose id is the contract id, and no member confirmation code that could be
     typed (for tests, demos and benchmarks that need contracts formed in the past)."""

@@ -25,6 +25,7 @@ from typing import Any
 
 from anshin.adapters import aws
 from anshin.domain import clock
+from anshin.domain.entities import Backup
 from anshin.settings import settings
 
 #: How long a presigned backup upload URL is valid.
@@ -116,7 +117,7 @@ def upload_url(object_key: str) -> str:
     )
 
 
-def uploaded(object_key: str) -> dict[str, Any] | None:
+def uploaded(object_key: str) -> Backup | None:
     """The uploaded backup's metadata, or None when nothing was uploaded."""
     s3 = aws.client("s3")
     try:

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from anshin.domain.entities import Application
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
@@ -66,7 +68,7 @@ class DecisionRequest(BaseModel):
     reason: Literal["OTHER"] | None = None  # R6.3(5): staff refuse for other business reasons
 
 
-def public_view(item: dict[str, Any]) -> dict[str, Any]:
+def public_view(item: Application) -> dict[str, Any]:
     """What the applicant may see of an application (no personal data echoed back)."""
     view = {
         "applicationId": item["applicationId"],

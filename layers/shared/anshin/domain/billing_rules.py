@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from anshin.domain.clock import parse_iso
+from anshin.domain.entities import Contract
 from anshin.domain.terms import BillingMonth, charged_months, invoice_amounts
 
 
@@ -18,13 +19,13 @@ class Line:
     amount: int
 
 
-def contract_end(contract: dict[str, Any]) -> str | None:
+def contract_end(contract: Contract) -> str | None:
     """When the contract ends or ended: the instant it ended, else its scheduled end (R9, R11)."""
     end = contract.get("endedAt") or contract.get("endsAt")
     return str(end) if end else None
 
 
-def line_for(contract: dict[str, Any], month: BillingMonth, fee: int) -> Line | None:
+def line_for(contract: Contract, month: BillingMonth, fee: int) -> Line | None:
     """R12: the line ``month`` charges for ``contract``, or None. One full fee, no proration."""
     end = contract_end(contract)
     months = charged_months(

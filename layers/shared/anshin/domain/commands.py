@@ -7,11 +7,14 @@ explicit confirmation, and none within the cooldown after the credentials change
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from anshin.domain.clock import iso, parse_iso
+from anshin.domain.entities import Command, CommandUpdate, Contract, Device
 from anshin.domain.errors import NoCommandableDevice, WipeCoolingDown, WipeNotConfirmed
 
 
@@ -47,9 +50,9 @@ def new(
     expires_in: timedelta,
     verification_id: str | None,
     correlation_id: str | None,
-) -> dict[str, Any]:
+) -> Command:
     """A command as requested: pending, not yet pushed."""
-    command: dict[str, Any] = {
+    command: Command = {
         "commandId": command_id,
         "contractId": contract_id,
         "deviceId": device_id,
@@ -67,9 +70,7 @@ def new(
     return command
 
 
-def check_device(
-    contract: dict[str, Any], contract_id: str, device: dict[str, Any] | None, device_id: str
-) -> None:
+def check_device(contract: Contract, contract_id: str, device: Device | None, device_id: str) -> None:
     """Appendix: commands go to the contract's own Android device, registered for this contract."""
     if (
         contract["device"]["deviceId"] != device_id
@@ -80,7 +81,7 @@ def check_device(
         raise NoCommandableDevice(device_id)
 
 
-def check_wipe(contract: dict[str, Any], contract_id: str, confirm: str | None, now: datetime) -> None:
+def check_wipe(contract: Contract, contract_id: str, confirm: str | None, now: datetime) -> None:
     """A wipe needs the explicit confirmation, and is refused within the credential cooldown."""
     if confirm != WIPE_CONFIRMATION:
         raise WipeNotConfirmed(contract_id)
@@ -89,26 +90,26 @@ def check_wipe(contract: dict[str, Any], contract_id: str, confirm: str | None, 
         raise WipeCoolingDown(wipeRefusedUntil=str(cooldown_until))
 
 
-def past_expiry(command: dict[str, Any], now: datetime) -> bool:
+def past_expiry(command: Command, now: datetime) -> bool:
     return parse_iso(str(command["expiresAt"])) <= now
 
 
-def due_to_expire(command: dict[str, Any], now: datetime) -> bool:
+def due_to_expire(command: Command, now: datetime) -> bool:
     """In flight and past its expiry: the command is to be marked ``EXPIRED``."""
     return command["status"] in IN_FLIGHT and past_expiry(command, now)
 
 
-def finished(command: dict[str, Any]) -> bool:
+def finished(command: Command) -> bool:
     """In a final state: nothing more to deliver, and its result cannot change."""
     return command["status"] in FINISHED
 
 
-def never_relayed(command: dict[str, Any]) -> bool:
+def never_relayed(command: Command) -> bool:
     """Still pending without an attempt: its first publish may have failed."""
     return command["status"] == CommandStatus.PENDING.value and not command["attempts"]
 
 
-def expired(now: datetime) -> dict[str, Any]:
+def expired(now: datetime) -> CommandUpdate:
     """The final transition of an unanswered command."""
     return {"status": CommandStatus.EXPIRED.value, "finishedAt": iso(now)}
 
@@ -122,17 +123,17 @@ def next_wait(attempt: int, *, base_seconds: int, max_seconds: int, seconds_left
 
 
 def result(
-    command: dict[str, Any],
+    command: Command,
     status: CommandStatus,
     *,
-    location: dict[str, Any] | None,
+    location: dict[str, Decimal] | None,
     location_opt_out: bool,
     failure_reason: str | None,
     now: datetime,
-) -> dict[str, Any]:
+) -> CommandUpdate:
     """The device's report as the command's final fields. R16: a location is dropped, never
     stored, when the subscriber opted out. (A BACKUP's upload is added by the caller.)"""
-    updates: dict[str, Any] = {"status": status.value, "finishedAt": iso(now)}
+    updates: CommandUpdate = {"status": status.value, "finishedAt": iso(now)}
     if location is not None and not location_opt_out:
         updates["location"] = location
     if status == CommandStatus.FAILED and failure_reason:
@@ -140,12 +141,12 @@ def result(
     return updates
 
 
-def needs_backup(command: dict[str, Any], status: CommandStatus) -> bool:
+def needs_backup(command: Command, status: CommandStatus) -> bool:
     """A BACKUP succeeds only with its upload in the backup bucket."""
     return command["action"] == Action.BACKUP.value and status == CommandStatus.SUCCEEDED
 
 
-def push_data(command: dict[str, Any]) -> dict[str, str]:
+def push_data(command: Command) -> dict[str, str]:
     """What the device is pushed (FCM v1 data: string values only); a BACKUP adds its upload URL."""
     return {
         "commandId": str(command["commandId"]),
@@ -154,7 +155,7 @@ def push_data(command: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def push_targets(command: dict[str, Any], device: dict[str, Any], now: datetime) -> list[str]:
+def push_targets(command: Command, device: Device, now: datetime) -> list[str]:
     """The platform endpoints the command goes to. Within the cooldown after the app was
     registered again, a lock also goes to the app registered before: if the new one is someone
     else's, the subscriber's phone still locks."""
@@ -175,9 +176,10 @@ SHOWN = (  # noqa: SIM905 - one line of names reads better than fourteen
 ).split()
 
 
-def view(command: dict[str, Any]) -> dict[str, Any]:
+def view(command: Command) -> dict[str, Any]:
     """A command as the API shows it."""
-    answer = {name: command[name] for name in SHOWN if name in command}
+    fields: Mapping[str, Any] = command  # read by name, in SHOWN's order
+    answer = {name: fields[name] for name in SHOWN if name in fields}
     answer["attempts"] = int(command.get("attempts", 0))
     if "location" in answer:
         answer["location"] = {k: float(v) for k, v in answer["location"].items()}

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
 
 from anshin.domain.clock import iso, parse_iso
 from anshin.domain.contract_rules import ContractStatus
+from anshin.domain.entities import Contract, Device, Verification
 
 # --- registration's attempt limits -----------------------------------------------------------------
 #: Registration attempts allowed per code (failures only) and per source address in each window.
@@ -41,7 +40,7 @@ def token_expiry(at: datetime, lifetime: timedelta) -> str:
     return iso(at + lifetime)
 
 
-def token_valid(device: Mapping[str, Any], token: str | None, now: datetime) -> bool:
+def token_valid(device: Device, token: str | None, now: datetime) -> bool:
     """``token`` is the device's token (constant-time compare), not expired and not revoked."""
     if not token or "tokenDigest" not in device:
         return False
@@ -50,7 +49,7 @@ def token_valid(device: Mapping[str, Any], token: str | None, now: datetime) -> 
     return "tokenExpiresAt" in device and parse_iso(str(device["tokenExpiresAt"])) > now
 
 
-def contract_keeps_token(contract: Mapping[str, Any] | None, now: datetime) -> bool:
+def contract_keeps_token(contract: Contract | None, now: datetime) -> bool:
     """A contract's end revokes its device's token: recorded as ENDED, or ended in fact (its
     ``endsAt`` passed) before the month-end run records it."""
     if contract is None or contract["status"] == ContractStatus.ENDED.value:
@@ -59,13 +58,13 @@ def contract_keeps_token(contract: Mapping[str, Any] | None, now: datetime) -> b
 
 
 # --- registration and credential changes -----------------------------------------------------------
-def holds_device(other: Mapping[str, Any] | None) -> bool:
+def holds_device(other: Contract | None) -> bool:
     """The contract a device is registered to still protects it unless it has ended: registering
     the device for another contract is refused like an unknown code."""
     return other is not None and other["status"] != ContractStatus.ENDED.value
 
 
-def is_reregistration(previous: Mapping[str, Any] | None, contract_id: str, endpoint: str) -> bool:
+def is_reregistration(previous: Device | None, contract_id: str, endpoint: str) -> bool:
     """Registering again for the same contract with another push endpoint (a reinstall, or someone
     who learnt the code) is a credential change; the same app retrying (same endpoint) is not."""
     return (
@@ -97,7 +96,7 @@ def locks(failures: int) -> bool:
     return failures >= MAX_FAILURES
 
 
-def session_valid(session: Mapping[str, Any] | None, contract_id: str, now: datetime) -> bool:
+def session_valid(session: Verification | None, contract_id: str, now: datetime) -> bool:
     """A verification session that exists, is for ``contract_id`` and has not expired (TTL
     deletion is lazy, so the expiry is checked here too)."""
     return (

@@ -8,6 +8,7 @@ from typing import Any
 
 from anshin.domain.accounts import Account
 from anshin.domain.applications import ApplicationStatus
+from anshin.domain.entities import Application, StaffRules
 
 #: The terms in force (revised 2017-07-01); consent to another version is no consent (R6.3(1)).
 CURRENT_TERMS_VERSION = "2017-07-01"
@@ -37,10 +38,10 @@ class Decision:
 
 
 def decide(
-    application: dict[str, Any],
+    application: Application,
     account: Account | None,
     prior_violation: bool,
-    staff_rules: dict[str, Any],
+    staff_rules: StaffRules,
 ) -> Decision:
     """R6.3 in the order the terms list them, first match wins; then R6.2 deferral."""
     # (1) false, wrong or incomplete: no such account, or consent to terms not in force.
@@ -63,7 +64,7 @@ def decide(
     return Decision(Outcome.PROCEED)
 
 
-def outcome_of(application: dict[str, Any]) -> dict[str, Any]:
+def outcome_of(application: Application) -> dict[str, Any]:
     """What screening decided, read back from an application already past it (a retried step)."""
     status = application["status"]
     outcome = {

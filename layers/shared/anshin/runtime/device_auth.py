@@ -3,11 +3,12 @@ in the path (``Authorization: Bearer …``); anshin.services.devices decides wha
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from anshin.domain import clock, errors
+from anshin.domain.entities import Device
 from anshin.runtime.http import proxy_error, status_of
 from anshin.services import devices
 
@@ -43,6 +44,6 @@ def refusal(event: dict[str, Any], app: APIGatewayRestResolver) -> dict[str, Any
     return None
 
 
-def device(app: APIGatewayRestResolver) -> dict[str, Any]:
+def device(app: APIGatewayRestResolver) -> Device:
     """The device :func:`refusal` authenticated for this request."""
-    return dict(app.context["device"])
+    return cast(Device, dict(app.context["device"]))  # what refusal put there: a Device

@@ -20,6 +20,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from anshin.adapters import metrics
 from anshin.domain import clock, contract_rules
 from anshin.domain.billing_rules import Line, invoice, line_for
+from anshin.domain.entities import Contract, QuarantineEntry
 from anshin.domain.errors import InvoiceNotFound, MonthNotOver
 from anshin.domain.terms import BillingMonth, billing_month_of
 from anshin.services import jobs
@@ -78,13 +79,13 @@ def bill_shard(
 
 
 def lines_of(
-    items: list[dict[str, Any]], month: BillingMonth, fee: int
-) -> tuple[list[Line], list[dict[str, str]]]:
+    items: list[Contract], month: BillingMonth, fee: int
+) -> tuple[list[Line], list[QuarantineEntry]]:
     """The lines ``month`` charges for these contracts, and the contracts set aside: one that is
     not consistent (anshin.contract_rules) is never charged on a guess (R13: a charge is never
     taken back), and never stops the others from being billed."""
     lines: list[Line] = []
-    quarantined: list[dict[str, str]] = []
+    quarantined: list[QuarantineEntry] = []
     for item in items:
         try:
             contract_rules.check(item)

@@ -10,7 +10,9 @@ action) at a time: asking again while it is in flight answers the same command.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -18,6 +20,7 @@ from aws_lambda_powertools import Logger
 from anshin.adapters import push
 from anshin.domain import commands as rules
 from anshin.domain.commands import NEEDS_VERIFICATION, Action, CommandStatus
+from anshin.domain.entities import Command, Device
 from anshin.domain.errors import BackupMissing, CommandFinished, CommandNotFound, NotVerified
 from anshin.services import delivery, devices, verification
 from anshin.services.requests import CommandRequest
@@ -68,7 +71,7 @@ def request(
     staff_id: str,
     now: datetime,
     correlation_id: str | None = None,
-) -> tuple[dict[str, Any], bool]:
+) -> tuple[Command, bool]:
     """Record a command for the device; returns ``(command, created)``. ``created`` is False
     when an identical command is already in flight: that one is answered instead."""
     contract = contracts.require_live(contract_id)
@@ -100,7 +103,7 @@ def request(
     raise RuntimeError(f"could not record a {action} command for {device_id}")
 
 
-def _in_flight(device_id: str, action: str, now: datetime) -> dict[str, Any] | None:
+def _in_flight(device_id: str, action: str, now: datetime) -> Command | None:
     """The identical command in flight, if any. One whose expiry has passed without its
     delivery workflow noticing is expired here, so it never blocks a new command."""
     command_id = store.in_flight(device_id, action)
@@ -131,13 +134,14 @@ def show(command_id: str, now: datetime) -> dict[str, Any]:
 def report_result(
     *,
     command_id: str,
-    device: dict[str, Any],
+    device: Device,
     status: CommandStatus,
-    location: dict[str, Any] | None,
+    location: dict[str, Decimal] | None,
     failure_reason: str | None,
     now: datetime,
-) -> dict[str, Any]:
-    """The device's report on a command it ran. Reporting the same outcome again answers the
+) -> Mapping[str, Any]:
+    """The device's report on a command it ran, answered with the command as it now stands
+    (``finishedNow`` when this report finished it). Reporting the same outcome again answers the
     command unchanged; R16: a location is dropped, never stored, when the subscriber opted out.
     A BACKUP succeeds only with its upload in the backup bucket."""
     while True:  # a command that changed meanwhile (expired, the same report landed) is judged again

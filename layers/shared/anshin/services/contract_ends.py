@@ -19,6 +19,7 @@ from anshin.adapters import events, metrics
 from anshin.domain import clock, contract_rules
 from anshin.domain.clock import iso, parse_iso
 from anshin.domain.contract_rules import ContractStatus, EndReason
+from anshin.domain.entities import Contract, QuarantineEntry
 from anshin.domain.errors import (
     AccountNotFound,
     ContractEnded,
@@ -56,7 +57,7 @@ class Termination(BaseModel):
     reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
-def view(contract: dict[str, Any]) -> dict[str, Any]:
+def view(contract: Contract) -> dict[str, Any]:
     """What staff see of a contract's lifecycle."""
     answer = {
         "contractId": contract["contractId"],
@@ -77,7 +78,7 @@ def read(contract_id: str) -> dict[str, Any]:
 
 
 def _end_now(
-    contract: dict[str, Any],
+    contract: Contract,
     ended_at: datetime,
     reason: EndReason,
     violation: str | None = None,
@@ -93,7 +94,7 @@ def _end_now(
 
 
 def _schedule_end(
-    contract: dict[str, Any], ends_at: datetime, reason: EndReason, now: datetime, **fields: str
+    contract: Contract, ends_at: datetime, reason: EndReason, now: datetime, **fields: str
 ) -> bool:
     """ACTIVE (or pending with a later end) -> CANCELLATION_PENDING ending at ``ends_at``.
 
@@ -221,7 +222,7 @@ def apply_account_event(
     return {"mobileContractId": mobile_contract_id, "accountLost": lost, "contractsEnding": moved}
 
 
-def _scheduled_end(contract: dict[str, Any]) -> datetime | None:
+def _scheduled_end(contract: Contract) -> datetime | None:
     """The end of a contract found in the month-end index: None when it has ended meanwhile;
     :class:`InvariantViolation` when the record is not a consistent contract pending its end."""
     if contract.get("status") == ContractStatus.ENDED.value:
@@ -243,7 +244,7 @@ def end_due_contracts(
     ``quarantined`` and left as it is; the others are ended all the same."""
     items, next_cursor = contracts.ending_in(month, shard, cursor, limit)
     ended: list[dict[str, Any]] = []
-    quarantined: list[dict[str, Any]] = []
+    quarantined: list[QuarantineEntry] = []
     for item in items:
         try:
             contract = contracts.get(str(item["contractId"]))
@@ -273,7 +274,7 @@ def due_contracts(
     writing."""
     items, next_cursor = contracts.ending_in(month, shard, cursor, limit)
     due: list[dict[str, Any]] = []
-    quarantined: list[dict[str, Any]] = []
+    quarantined: list[QuarantineEntry] = []
     for item in items:
         try:
             ends_at = _scheduled_end(item)

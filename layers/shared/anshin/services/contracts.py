@@ -10,6 +10,7 @@ from anshin.adapters import mac, notifications
 from anshin.domain import contract_rules
 from anshin.domain.applications import ApplicationStatus
 from anshin.domain.clock import iso, now, parse_iso
+from anshin.domain.entities import Application
 from anshin.settings import settings
 from anshin.store import applications as stored
 from anshin.store import contracts
@@ -43,7 +44,7 @@ def issue_credentials(application_id: str) -> dict[str, Any]:
     return {"applicationId": application_id, "contractId": application.get("contractId")}
 
 
-def notification_message(application: dict[str, Any]) -> dict[str, Any]:
+def notification_message(application: Application) -> dict[str, Any]:
     """What the subscriber is told (R6.4): the member confirmation code and the support number.
     The topic's e-mail/SMS subscribers deliver it to the applicant's address and phone."""
     return {

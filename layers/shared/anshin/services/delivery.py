@@ -23,32 +23,33 @@ from anshin.adapters import command_topic, push, workflows
 from anshin.domain import commands as rules
 from anshin.domain.clock import parse_iso
 from anshin.domain.commands import Action, CommandStatus
+from anshin.domain.entities import Command
 from anshin.services import devices
 from anshin.settings import settings
 from anshin.store import commands as store
 from anshin.store import keys
 
 
-def publish(command: dict[str, Any], attempt: int) -> None:
+def publish(command: Command, attempt: int) -> None:
     """Hand attempt ``attempt`` of ``command`` to the relay, through the device-command topic."""
     command_topic.publish(
         str(command["commandId"]), attempt, str(command["action"]), command.get("correlationId")
     )
 
 
-def expire(command: dict[str, Any], now: datetime) -> bool:
+def expire(command: Command, now: datetime) -> bool:
     """Mark an unanswered command (as read) EXPIRED once its expiry has passed. False if it
     finished (or is not due)."""
     return rules.due_to_expire(command, now) and store.finish(command, rules.expired(now))
 
 
-def _wait_after(command: dict[str, Any], attempt: int, now: datetime) -> int:
+def _wait_after(command: Command, attempt: int, now: datetime) -> int:
     base, cap = settings.command_retry_seconds
     left = (parse_iso(str(command["expiresAt"])) - now).total_seconds()
     return rules.next_wait(attempt, base_seconds=base, max_seconds=cap, seconds_left=left)
 
 
-def _ensure_delivery_workflow(command: dict[str, Any], now: datetime) -> None:
+def _ensure_delivery_workflow(command: Command, now: datetime) -> None:
     # A duplicate delivery of the first attempt finds the workflow running already.
     with contextlib.suppress(workflows.AlreadyStarted):
         workflows.start(

@@ -16,6 +16,7 @@ WIPE is refused (a LOCK is not: it protects the subscriber either way).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -29,6 +30,7 @@ from anshin.domain.applications import ApplicationStatus
 from anshin.domain.clock import iso
 from anshin.domain.commands import CommandStatus
 from anshin.domain.contract_rules import ContractStatus
+from anshin.domain.entities import Contract, Device
 from anshin.domain.errors import (
     AppUnsupported,
     ContractEnded,
@@ -79,7 +81,7 @@ class CommandResult(BaseModel):
     location: Location | None = None
 
 
-def contract_by_code(code_mac: str, device_id: str) -> dict[str, Any] | None:
+def contract_by_code(code_mac: str, device_id: str) -> Contract | None:
     """The contract the code was sent for, protecting ``device_id``, valid from the instant the code
     was sent (R6.4); None when there is none (the same answer for another device's code).
 
@@ -183,7 +185,7 @@ def _change(contract_id: str, device_id: str, what: str, at: datetime) -> Creden
     )
 
 
-def _tell_subscriber(contract: dict[str, Any], change: CredentialChange) -> None:
+def _tell_subscriber(contract: Contract, change: CredentialChange) -> None:
     """A credential change, once written, is told to the subscriber (their contact on file)."""
     notifications.publish(
         {
@@ -199,11 +201,11 @@ def _tell_subscriber(contract: dict[str, Any], change: CredentialChange) -> None
     )
 
 
-def get(device_id: str) -> dict[str, Any] | None:
+def get(device_id: str) -> Device | None:
     return store.get(device_id)
 
 
-def authenticate(device_id: str, token: str | None, now: datetime) -> dict[str, Any] | None:
+def authenticate(device_id: str, token: str | None, now: datetime) -> Device | None:
     """The device record if ``token`` is this device's live token (constant-time compare): not
     expired, not revoked, and its contract not ended. Else None."""
     device = store.get(device_id)
@@ -212,7 +214,7 @@ def authenticate(device_id: str, token: str | None, now: datetime) -> dict[str, 
     return device if rules.contract_keeps_token(contracts.get(str(device["contractId"])), now) else None
 
 
-def rotate_token(device: dict[str, Any], now: datetime) -> dict[str, Any]:
+def rotate_token(device: Device, now: datetime) -> dict[str, Any]:
     """The app's own token rotation: a new token for the authenticated device, the old one dead.
     Conditional on the token it was authenticated with, so two rotations cannot both win."""
     token = secrets.token_urlsafe(32)
@@ -251,8 +253,8 @@ def set_passphrase(contract_id: str, device_id: str, passphrase: str, at: dateti
 
 
 def report_command_result(
-    device: dict[str, Any], command_id: str, result: CommandResult, now: datetime
-) -> dict[str, Any]:
+    device: Device, command_id: str, result: CommandResult, now: datetime
+) -> Mapping[str, Any]:
     """The device's report on a command it ran (anshin.services.commands); a command it finishes
     is counted by action and final status."""
     answer = commands.report_result(

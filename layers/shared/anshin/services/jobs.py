@@ -15,6 +15,7 @@ from aws_lambda_powertools import Logger
 
 from anshin.adapters import metrics
 from anshin.domain.clock import iso, now, parse_iso
+from anshin.domain.entities import QuarantineEntry
 from anshin.domain.terms import JST, BillingMonth, billing_month_of
 from anshin.store import jobs as job_runs
 from anshin.store.keys import SHARDS
@@ -42,7 +43,7 @@ QUARANTINE_LISTED = 100
 LISTED = 200
 
 
-def unprocessable(item: Mapping[str, Any], error: Exception) -> dict[str, str]:
+def unprocessable(item: Mapping[str, Any], error: Exception) -> QuarantineEntry:
     """What is recorded of a contract a job set aside: its id and the error (no personal data:
     the error's own message, never the record)."""
     return {
@@ -53,7 +54,7 @@ def unprocessable(item: Mapping[str, Any], error: Exception) -> dict[str, str]:
     }
 
 
-def set_aside(job: str, month: str, run_id: str, entries: list[dict[str, str]]) -> int:
+def set_aside(job: str, month: str, run_id: str, entries: list[QuarantineEntry]) -> int:
     """Quarantine: record on the run each contract a shard could not process, count them in the
     ``ContractsQuarantined`` metric (an alarm watches it) and say so in the log. The month goes
     on without them; once repaired, running the month again processes exactly what is missing.

@@ -4,10 +4,12 @@ outcome. A refused request is recorded too (who, when, why), and answered with i
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from anshin.domain.clock import iso
+from anshin.domain.entities import SupportSession
 from anshin.domain.errors import SessionNotFound, SessionNotOpen, SupportRefused
 from anshin.domain.support import refusal
 from anshin.services.requests import SessionRequest
@@ -22,7 +24,7 @@ def open_session(request: SessionRequest, staff_id: str, at: datetime) -> dict[s
     contract = contracts.require_live(contract_id)
     session_id = f"ses-{uuid.uuid4().hex}"
     code = refusal(at, channel, category, str(contract["device"]["platform"]))
-    item = {
+    item: SupportSession = {
         "type": "SUPPORT_SESSION",
         "sessionId": session_id,
         "contractId": contract_id,
@@ -53,5 +55,6 @@ def close(session_id: str, outcome: str, staff_id: str, at: datetime) -> dict[st
 SHOWN = "sessionId contractId channel category status openedAt closedAt outcome refusal".split()  # noqa: SIM905
 
 
-def view(item: dict[str, Any]) -> dict[str, Any]:
-    return {f: item[f] for f in SHOWN if f in item}
+def view(item: SupportSession) -> dict[str, Any]:
+    fields: Mapping[str, Any] = item  # read by name, in SHOWN's order
+    return {f: fields[f] for f in SHOWN if f in fields}

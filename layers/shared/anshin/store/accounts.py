@@ -8,11 +8,12 @@ slots held (R4), the receive sequence (R6.1) and whether a contract ever formed 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from boto3.dynamodb.conditions import Key
 
 from anshin.domain.accounts import Account
+from anshin.domain.entities import StaffRules
 from anshin.store import db, keys
 
 PROFILE = keys.ACCOUNT_PROFILE_SK
@@ -48,9 +49,10 @@ def has_prior_violation(mobile_contract_id: str) -> bool:
     return bool(answer["Items"])
 
 
-def staff_rules() -> dict[str, Any]:
+def staff_rules() -> StaffRules:
     """R6.2: the staff's standing deferral rules (``deferAll``, ``deferKinds``, ``deferPlatforms``)."""
-    item: dict[str, Any] = db.contracts_table().get_item(Key=keys.STAFF_RULES).get("Item") or {}
+    # The storage boundary: the rules' item (or none: no rule).
+    item = cast(StaffRules, db.contracts_table().get_item(Key=keys.STAFF_RULES).get("Item") or {})
     return item
 
 

@@ -9,20 +9,22 @@ Condition failures are answered here (False, or what happened); any other failur
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from boto3.dynamodb.conditions import Attr
 
 from anshin.domain.applications import ApplicationRequest, ApplicationStatus
 from anshin.domain.clock import iso
+from anshin.domain.entities import Application, ConsentRecord, Contract, DeviceSpec, Holder
 from anshin.domain.errors import AccountBusy
 from anshin.store import accounts, db, keys
 
 CONDITION_FAILED = "ConditionalCheckFailed"
 
 
-def _new(item: dict[str, Any]) -> dict[str, Any]:
+def _new(item: Mapping[str, Any]) -> dict[str, Any]:
     """The transaction item that puts ``item``, which must not exist yet."""
     return {
         "Put": {
@@ -50,7 +52,7 @@ def _update(
     )
 
 
-def create(application_id: str, request: ApplicationRequest, received_at: datetime) -> dict[str, Any]:
+def create(application_id: str, request: ApplicationRequest, received_at: datetime) -> Application:
     """Store a new application as RECEIVED, and put it in its account's line (R6.1).
 
     The account's receive sequence, the line entry and the application are written in one
@@ -59,18 +61,22 @@ def create(application_id: str, request: ApplicationRequest, received_at: dateti
     An application for an account the mirror does not know is stored outside any line (screening
     refuses it, R6.3(1)). ``AccountBusy`` when another application took the sequence number.
     """
-    item: dict[str, Any] = {
-        **keys.application(application_id),
+    application: Application = {
         "type": "APPLICATION",
         "applicationId": application_id,
         "status": ApplicationStatus.RECEIVED.value,
         "receivedAt": iso(received_at),
         "mobileContractId": request.mobileContractId,
-        "applicant": request.applicant.model_dump(),
-        "device": request.device.model_dump(),
-        "consent": request.consent.model_dump(),
-        **keys.application_by_account(request.mobileContractId, iso(received_at), application_id),
+        # The validated request's parts, as pydantic dumps them: the same fields as these types.
+        "applicant": cast(Holder, request.applicant.model_dump()),
+        "device": cast(DeviceSpec, request.device.model_dump()),
+        "consent": cast(ConsentRecord, request.consent.model_dump()),
     }
+    item = keys.keyed(
+        keys.application(application_id),
+        application,
+        keys.application_by_account(request.mobileContractId, iso(received_at), application_id),
+    )
     previous = accounts.next_sequence(request.mobileContractId)
     if previous is None:
         db.contracts_table().put_item(Item=item, ConditionExpression=Attr("pk").not_exists())
@@ -98,11 +104,12 @@ def create(application_id: str, request: ApplicationRequest, received_at: dateti
     return item
 
 
-def get(application_id: str) -> dict[str, Any] | None:
-    return db.read(keys.application(application_id))
+def get(application_id: str) -> Application | None:
+    # The storage boundary: the item under an application's key is an application.
+    return cast(Application | None, db.read(keys.application(application_id)))
 
 
-def require(application_id: str) -> dict[str, Any]:
+def require(application_id: str) -> Application:
     item = get(application_id)
     if item is None:
         raise LookupError(f"no application {application_id}")
@@ -120,7 +127,7 @@ def delete(application_id: str) -> None:
     table.delete_item(Key=keys.application(application_id))
 
 
-def waits_for_earlier(application: dict[str, Any]) -> bool:
+def waits_for_earlier(application: Application) -> bool:
     """R6.1: an application of the same account received earlier is still in line."""
     if "sequence" not in application:
         return False
@@ -173,7 +180,7 @@ def withdraw_staff_decision(application_id: str) -> None:
 
 
 def _move(
-    application: dict[str, Any],
+    application: Application,
     to: ApplicationStatus,
     allowed_from: tuple[ApplicationStatus, ...],
     *,
@@ -215,11 +222,11 @@ def _move(
     return db.transact(items)
 
 
-def start_screening(application: dict[str, Any]) -> bool:
+def start_screening(application: Application) -> bool:
     return _move(application, ApplicationStatus.SCREENING, (ApplicationStatus.RECEIVED,))
 
 
-def reject(application: dict[str, Any], reason: str, allowed_from: tuple[ApplicationStatus, ...]) -> bool:
+def reject(application: Application, reason: str, allowed_from: tuple[ApplicationStatus, ...]) -> bool:
     """REJECTED with its reason code, leaving the line."""
     return _move(
         application,
@@ -231,7 +238,7 @@ def reject(application: dict[str, Any], reason: str, allowed_from: tuple[Applica
     )
 
 
-def defer(application: dict[str, Any], task_token: str) -> bool:
+def defer(application: Application, task_token: str) -> bool:
     """DEFERRED, keeping the task token, leaving the line (R6.2)."""
     return _move(
         application,
@@ -243,7 +250,7 @@ def defer(application: dict[str, Any], task_token: str) -> bool:
 
 
 def approve(
-    application: dict[str, Any], from_status: ApplicationStatus, slot_limit: int
+    application: Application, from_status: ApplicationStatus, slot_limit: int
 ) -> Literal["APPROVED", "UNCHANGED", "LIMIT_REACHED"]:
     """APPROVED, holding one of the account's slots in the same transaction (R4): UNCHANGED when
     the application is no longer ``from_status``, LIMIT_REACHED when ``slot_limit`` are held."""
@@ -267,7 +274,7 @@ def approve(
     return "APPROVED" if moved else "UNCHANGED"
 
 
-def fail(application: dict[str, Any], from_status: ApplicationStatus, error: str) -> bool:
+def fail(application: Application, from_status: ApplicationStatus, error: str) -> bool:
     """NOTIFICATION_FAILED (R6.4): the code and its lookup are dropped, and a slot it held is
     given back to the account, in one transaction."""
     holds_slot = bool(application.get("slotHeld"))
@@ -344,7 +351,7 @@ def mark_formed(application_id: str, formed_at: str) -> None:
 
 
 def record_contract(
-    application: dict[str, Any], contract: dict[str, Any], first: bool
+    application: Application, contract: Contract, first: bool
 ) -> Literal["RECORDED", "ALREADY_RECORDED", "NOT_FIRST"]:
     """Record a formed contract in one transaction: the contract (new), the application (APPROVED ->
     CONTRACTED; the plain-text code is dropped, only its digest stays), and the account's

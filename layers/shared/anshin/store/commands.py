@@ -8,15 +8,17 @@ finishes the command); the audit ``AUDIT#<contractId>/CMD#<at>#<id>``.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import cast
 
 from anshin.domain.clock import iso
 from anshin.domain.commands import CommandStatus
+from anshin.domain.entities import Command, CommandUpdate
 from anshin.store import audit, db, keys
 
 
-def get(command_id: str) -> dict[str, Any] | None:
-    return db.read(keys.command(command_id))
+def get(command_id: str) -> Command | None:
+    # The storage boundary: the item under a command's key is a command.
+    return cast(Command | None, db.read(keys.command(command_id)))
 
 
 def in_flight(device_id: str, action: str) -> str | None:
@@ -25,7 +27,7 @@ def in_flight(device_id: str, action: str) -> str | None:
     return str(marker["Item"]["commandId"]) if "Item" in marker else None
 
 
-def create(command: dict[str, Any], now: datetime) -> bool:
+def create(command: Command, now: datetime) -> bool:
     """Record the command, its in-flight marker and its audit entry (``COMMAND_<action>_REQUESTED``,
     by the staff member who asked), in one transaction. False when an identical command took the
     marker meanwhile."""
@@ -91,7 +93,7 @@ def record_attempt(command_id: str, attempt: int, at: datetime) -> bool:
     return True
 
 
-def finish(command: dict[str, Any], updates: dict[str, Any]) -> bool:
+def finish(command: Command, updates: CommandUpdate) -> bool:
     """Move an in-flight command to a final state and release its in-flight marker, in one
     transaction. False if it had finished already."""
     names = {f"#{name}": name for name in updates}

@@ -11,25 +11,29 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from boto3.dynamodb.conditions import Key
 
 from anshin.domain.clock import iso
 from anshin.domain.contract_rules import ContractStatus, EndReason
+from anshin.domain.entities import Contract, DeviceSpec, Holder
 from anshin.domain.errors import ContractEnded, ContractNotFound
 from anshin.domain.terms import BillingMonth, billing_month_of, first_billable_month
 from anshin.store import accounts, db, keys
 
-#: One page of an index, and where the next one starts (None: the last page).
-Page = tuple[list[dict[str, Any]], dict[str, Any] | None]
+#: One page of an index (its items are whole contracts: the indexes project ALL), and where the
+#: next one starts (None: the last page).
+Page = tuple[list[Contract], dict[str, Any] | None]
 
 
-def get(contract_id: str) -> dict[str, Any] | None:
-    return db.read(keys.contract(contract_id))
+def get(contract_id: str) -> Contract | None:
+    # The storage boundary: the item under a contract's key is a contract (contract_rules.check
+    # is what tells whether it is a consistent one).
+    return cast(Contract | None, db.read(keys.contract(contract_id)))
 
 
-def require(contract_id: str) -> dict[str, Any]:
+def require(contract_id: str) -> Contract:
     """The contract, or ``ContractNotFound`` (404)."""
     contract = get(contract_id)
     if contract is None:
@@ -37,7 +41,7 @@ def require(contract_id: str) -> dict[str, Any]:
     return contract
 
 
-def require_live(contract_id: str) -> dict[str, Any]:
+def require_live(contract_id: str) -> Contract:
     """The contract that has not ended, or ``ContractNotFound`` (404) / ``ContractEnded`` (409)."""
     contract = require(contract_id)
     if contract["status"] == ContractStatus.ENDED.value:
@@ -84,7 +88,7 @@ def schedule_end(contract_id: str, ends_at: datetime, reason: EndReason, fields:
 
 
 def end(
-    contract: Mapping[str, Any],
+    contract: Contract,
     ended_at: datetime,
     reason: EndReason,
     fields: Mapping[str, Any] | None = None,
@@ -130,7 +134,7 @@ def end(
     return db.transact(items)
 
 
-def of_account(mobile_contract_id: str) -> list[dict[str, Any]]:
+def of_account(mobile_contract_id: str) -> list[Contract]:
     """Every contract ever formed under the account (gsi1), as full items."""
     listed = db.query_all(
         db.contracts_table(),
@@ -151,7 +155,8 @@ def _page(index: str, partition: str, start: dict[str, Any] | None, limit: int) 
     if start:
         arguments["ExclusiveStartKey"] = start
     page = db.contracts_table().query(**arguments)
-    return page["Items"], page.get("LastEvaluatedKey")
+    # The storage boundary: the gsi3/gsi4 partitions list contracts, ALL-projected.
+    return cast(list[Contract], page["Items"]), page.get("LastEvaluatedKey")
 
 
 def ending_in(month: BillingMonth, shard: int, start: dict[str, Any] | None, limit: int) -> Page:
@@ -179,16 +184,15 @@ def new_item(
     mobile_contract_id: str,
     formed_at: datetime,
     first_under_account: bool,
-    holder: dict[str, Any],
-    device: dict[str, Any],
+    holder: Holder,
+    device: DeviceSpec,
     location_opt_out: bool,
     code_mac: str,
     support_phone_number: str,
-) -> dict[str, Any]:
+) -> Contract:
     """A newly formed, ACTIVE contract as stored (R6.4, R12), with its index keys."""
     formed = iso(formed_at)
-    return {
-        **keys.contract(contract_id),
+    contract: Contract = {
         "type": "CONTRACT",
         "contractId": contract_id,
         "applicationId": application_id,
@@ -202,7 +206,11 @@ def new_item(
         "locationOptOut": location_opt_out,
         "memberCodeMac": code_mac,
         "supportPhoneNumber": support_phone_number,
-        **keys.contract_by_account(mobile_contract_id, formed, contract_id),
-        **keys.code_lookup(code_mac, "CONTRACT"),
-        **keys.live(contract_id),
     }
+    return keys.keyed(
+        keys.contract(contract_id),
+        contract,
+        keys.contract_by_account(mobile_contract_id, formed, contract_id),
+        keys.code_lookup(code_mac, "CONTRACT"),
+        keys.live(contract_id),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
@@ -81,7 +82,7 @@ class _Serializer:
         self._to = TypeSerializer()
         self._from = TypeDeserializer()
 
-    def item(self, item: dict[str, Any]) -> dict[str, Any]:
+    def item(self, item: Mapping[str, Any]) -> dict[str, Any]:
         return {k: self._to.serialize(v) for k, v in item.items()}
 
     key = item

@@ -11,11 +11,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from boto3.dynamodb.conditions import Key
 
 from anshin.domain.clock import iso
+from anshin.domain.entities import Device
 from anshin.domain.errors import ContractForming
 from anshin.store import audit, db, keys
 
@@ -38,8 +39,9 @@ class CredentialChange:
         return audit.put(self.contract_id, "DEVICE", self.at, self.what, deviceId=self.device_id)
 
 
-def get(device_id: str) -> dict[str, Any] | None:
-    return db.read(keys.device(device_id))
+def get(device_id: str) -> Device | None:
+    # The storage boundary: the item under a device's key is a device.
+    return cast(Device | None, db.read(keys.device(device_id)))
 
 
 def code_lookup(code_mac: str) -> dict[str, str]:
@@ -75,14 +77,13 @@ def register(
     token_digest: str,
     token_expires_at: str,
     at: datetime,
-    previous: dict[str, Any] | None,
+    previous: Device | None,
     change: CredentialChange | None,
 ) -> bool:
     """Write the device item, only over what was read (``previous``: nothing else registered the
     device meanwhile); with ``change``, together with its audit entry and the WIPE cooldown (if it
     moves it later). False when the device changed meanwhile."""
-    device = {
-        **keys.device(device_id),
+    device: Device = {
         "type": "DEVICE",
         "deviceId": device_id,
         "contractId": contract_id,
@@ -108,7 +109,8 @@ def register(
             "ExpressionAttributeValues": db.serializer().values({":was": previous["contractId"]}),
         }
     )
-    put = {"Put": {"TableName": db.contracts_table().name, "Item": db.serializer().item(device), **condition}}
+    item = {**keys.device(device_id), **device}
+    put = {"Put": {"TableName": db.contracts_table().name, "Item": db.serializer().item(item), **condition}}
     if change is None:
         return db.transact([put])
     cooldown = db.update_op(

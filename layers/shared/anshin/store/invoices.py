@@ -6,12 +6,13 @@ or resumed after a crash, never charges a contract's month twice, and a written 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from boto3.dynamodb.conditions import Key
 
 from anshin.domain.billing_rules import Line
 from anshin.domain.clock import iso
+from anshin.domain.entities import InvoiceLine
 from anshin.domain.terms import BillingMonth
 from anshin.store import db, keys
 
@@ -21,8 +22,7 @@ IF_ABSENT = "attribute_not_exists(pk)"
 
 
 def _item(line: Line, run_id: str, now: datetime) -> dict[str, Any]:
-    return {
-        **keys.invoice_line(line.mobile_contract_id, line.month, line.contract_id),
+    stored: InvoiceLine = {
         "type": "INVOICE_LINE",
         "mobileContractId": line.mobile_contract_id,
         "month": line.month,
@@ -31,6 +31,7 @@ def _item(line: Line, run_id: str, now: datetime) -> dict[str, Any]:
         "chargedAt": iso(now),
         "runId": run_id,
     }
+    return {**keys.invoice_line(line.mobile_contract_id, line.month, line.contract_id), **stored}
 
 
 def write(lines: list[Line], run_id: str, now: datetime) -> tuple[int, int]:
@@ -63,10 +64,14 @@ def write(lines: list[Line], run_id: str, now: datetime) -> tuple[int, int]:
 
 def lines_of(mobile_contract_id: str, month: BillingMonth) -> list[Line]:
     """The lines charged to the account for ``month`` (none when nothing was charged)."""
-    items = db.query_all(
-        db.contracts_table(),
-        KeyConditionExpression=Key("pk").eq(keys.invoice_pk(mobile_contract_id, month)),
-        ConsistentRead=True,
+    # The storage boundary: an invoice's partition holds its lines only.
+    items = cast(
+        list[InvoiceLine],
+        db.query_all(
+            db.contracts_table(),
+            KeyConditionExpression=Key("pk").eq(keys.invoice_pk(mobile_contract_id, month)),
+            ConsistentRead=True,
+        ),
     )
     return [
         Line(str(i["mobileContractId"]), str(i["month"]), str(i["contractId"]), int(i["amount"]))

@@ -4,11 +4,12 @@ infrastructure's rather than the record's."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import BotoCoreError, ClientError
 
+from anshin.domain.entities import JobRun, QuarantineEntry
 from anshin.store import db, keys
 
 #: What a run's record lists of each contract it set aside.
@@ -32,19 +33,17 @@ def is_transient(error: BaseException) -> bool:
 
 def record_start(job: str, month: str, run_id: str, *, dry_run: bool, scheduled_time: str, at: str) -> None:
     """The run's record, RUNNING (a retried start writes the same record again)."""
-    db.contracts_table().put_item(
-        Item={
-            **keys.run(job, month, run_id),
-            "type": "JOB_RUN",
-            "job": job,
-            "month": month,
-            "runId": run_id,
-            "dryRun": dry_run,
-            "status": "RUNNING",
-            "scheduledTime": scheduled_time,
-            "startedAt": at,
-        }
-    )
+    run: JobRun = {
+        "type": "JOB_RUN",
+        "job": job,
+        "month": month,
+        "runId": run_id,
+        "dryRun": dry_run,
+        "status": "RUNNING",
+        "scheduledTime": scheduled_time,
+        "startedAt": at,
+    }
+    db.contracts_table().put_item(Item={**keys.run(job, month, run_id), **run})
 
 
 def record_finish(
@@ -56,7 +55,7 @@ def record_finish(
     at: str,
     totals: dict[str, int],
     quarantined_count: int,
-    listed: list[dict[str, Any]],
+    listed: list[QuarantineEntry],
 ) -> None:
     """What the run did, on its record."""
     db.contracts_table().update_item(
@@ -74,7 +73,7 @@ def record_finish(
     )
 
 
-def quarantine(job: str, month: str, run_id: str, entries: list[dict[str, str]], at: str) -> None:
+def quarantine(job: str, month: str, run_id: str, entries: list[QuarantineEntry], at: str) -> None:
     """Record on the run each contract it set aside. Idempotent: a retried page writes the same
     items again."""
     table = db.contracts_table()
@@ -92,7 +91,7 @@ def quarantine(job: str, month: str, run_id: str, entries: list[dict[str, str]],
         )
 
 
-def quarantined(job: str, month: str, run_id: str) -> list[dict[str, Any]]:
+def quarantined(job: str, month: str, run_id: str) -> list[QuarantineEntry]:
     """The contracts a run set aside, in contract id order."""
     items = db.query_all(
         db.contracts_table(),
@@ -100,4 +99,5 @@ def quarantined(job: str, month: str, run_id: str) -> list[dict[str, Any]]:
         & Key("sk").begins_with(keys.quarantine_prefix(run_id)),
         ConsistentRead=True,
     )
-    return [{k: i[k] for k in QUARANTINE_FIELDS} for i in items]
+    # The storage boundary: each item is a quarantined contract, of which the entry's fields are kept.
+    return [cast(QuarantineEntry, {k: i[k] for k in QUARANTINE_FIELDS}) for i in items]

@@ -15,8 +15,11 @@ Indexes (all ``ALL``-projected):
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
+from typing import TypeVar, cast
 
 Key = dict[str, str]
+Entity = TypeVar("Entity", bound=Mapping[str, object])
 #: A month in keys: a ``BillingMonth`` or its ``YYYY-MM`` text (both format the same).
 Month = object
 
@@ -26,6 +29,15 @@ SHARDS = 16
 
 def shard_of(contract_id: str) -> int:
     return int(hashlib.sha256(contract_id.encode()).hexdigest()[:8], 16) % SHARDS
+
+
+def keyed(key: Key, entity: Entity, *indexes: Key) -> Entity:
+    """``entity`` as stored: its key, its fields, then its index keys, in this order. The entity
+    types (anshin.domain.entities) leave the keys out; the item is still that entity."""
+    item: dict[str, object] = {**key, **entity}
+    for index in indexes:
+        item.update(index)
+    return cast(Entity, item)  # the entity's fields, and the keys its type leaves out
 
 
 # --- accounts (the mobile account mirrored from upstream, R4, R11) -------------------------------

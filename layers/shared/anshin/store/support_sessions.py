@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from anshin.domain.entities import SupportSession
 from anshin.store import db, keys
 
 
-def put(session: dict[str, Any]) -> None:
+def put(session: SupportSession) -> None:
     """Record a session as opened (or refused)."""
     db.sessions_table().put_item(Item={**keys.support_session(str(session["sessionId"])), **session})
 
 
-def close(session_id: str, outcome: str, staff_id: str, at: str) -> dict[str, Any] | None:
+def close(session_id: str, outcome: str, staff_id: str, at: str) -> SupportSession | None:
     """Close an open session with its outcome; the closed session, or None when there is no open
     session of this id."""
     try:
@@ -32,7 +31,7 @@ def close(session_id: str, outcome: str, staff_id: str, at: str) -> dict[str, An
         )
     except db.dynamodb().exceptions.ConditionalCheckFailedException:
         return None
-    item: dict[str, Any] = answer["Attributes"]
+    item: SupportSession = answer["Attributes"]  # ALL_NEW: the whole session as stored
     return item
 
 

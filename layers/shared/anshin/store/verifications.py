@@ -5,9 +5,9 @@ count and lockout (``VERIFY-STATE#<contractId>``), and the verification sessions
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from anshin.domain.clock import iso
+from anshin.domain.entities import Verification
 from anshin.store import db, keys
 
 
@@ -55,22 +55,21 @@ def lock(contract_id: str, until: datetime) -> None:
 def open_session(
     verification_id: str, contract_id: str, staff_id: str, verified_at: datetime, expires_at: datetime
 ) -> None:
-    db.sessions_table().put_item(
-        Item={
-            **keys.verification(verification_id),
-            "type": "VERIFICATION",
-            "verificationId": verification_id,
-            "contractId": contract_id,
-            "staffId": staff_id,
-            "verifiedAt": iso(verified_at),
-            "expiresAt": iso(expires_at),
-            "ttl": int(expires_at.timestamp()),
-        }
-    )
+    verification: Verification = {
+        "type": "VERIFICATION",
+        "verificationId": verification_id,
+        "contractId": contract_id,
+        "staffId": staff_id,
+        "verifiedAt": iso(verified_at),
+        "expiresAt": iso(expires_at),
+        "ttl": int(expires_at.timestamp()),
+    }
+    db.sessions_table().put_item(Item={**keys.verification(verification_id), **verification})
 
 
-def session(verification_id: str) -> dict[str, Any] | None:
-    item: dict[str, Any] | None = (
+def session(verification_id: str) -> Verification | None:
+    # The storage boundary: the item under a verification's key is a verification session.
+    item: Verification | None = (
         db.sessions_table().get_item(Key=keys.verification(verification_id), ConsistentRead=True).get("Item")
     )
     return item
