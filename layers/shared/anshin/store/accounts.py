@@ -155,22 +155,13 @@ def violation_item(mobile_contract_id: str, contract_id: str) -> dict[str, Any]:
 def mirror_change(mobile_contract_id: str, *, ended: bool = False, normal_rate_lines: int = 0) -> bool:
     """Mirror an upstream change (R11): the account ended (its lines go with it), or its
     normal-rate lines are now ``normal_rate_lines``. False when the account is not mirrored here."""
-    change: dict[str, Any] = (
-        {
-            "UpdateExpression": "SET #s = :ended, normalRateLines = :zero",
-            "ExpressionAttributeNames": {"#s": "status"},
-            "ExpressionAttributeValues": {":ended": "ENDED", ":zero": 0},
-        }
-        if ended
-        else {
-            "UpdateExpression": "SET normalRateLines = :n",
-            "ExpressionAttributeValues": {":n": normal_rate_lines},
-        }
-    )
-    try:
-        db.contracts_table().update_item(
-            Key=keys.account(mobile_contract_id), ConditionExpression="attribute_exists(pk)", **change
+    key, exists = keys.account(mobile_contract_id), "attribute_exists(pk)"
+    if ended:
+        return db.update_if(
+            key,
+            "SET #s = :ended, normalRateLines = :zero",
+            exists,
+            names={"#s": "status"},
+            values={":ended": "ENDED", ":zero": 0},
         )
-    except db.dynamodb().exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+    return db.update_if(key, "SET normalRateLines = :n", exists, values={":n": normal_rate_lines})

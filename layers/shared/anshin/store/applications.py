@@ -151,22 +151,13 @@ def waits_for_earlier(application: Application) -> bool:
 def record_staff_decision(application_id: str, decision: str, staff_id: str) -> bool:
     """Note the staff's decision on a deferred application still waiting for one (it has its task
     token). False when it is not deferred, already decided, or not waiting."""
-    try:
-        db.contracts_table().update_item(
-            Key=keys.application(application_id),
-            UpdateExpression="SET decidedBy = :by, staffDecision = :d",
-            ConditionExpression="#s = :deferred AND attribute_not_exists(staffDecision)"
-            " AND attribute_exists(taskToken)",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={
-                ":by": staff_id,
-                ":d": decision,
-                ":deferred": ApplicationStatus.DEFERRED.value,
-            },
-        )
-    except db.dynamodb().exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+    return db.update_if(
+        keys.application(application_id),
+        "SET decidedBy = :by, staffDecision = :d",
+        "#s = :deferred AND attribute_not_exists(staffDecision) AND attribute_exists(taskToken)",
+        names={"#s": "status"},
+        values={":by": staff_id, ":d": decision, ":deferred": ApplicationStatus.DEFERRED.value},
+    )
 
 
 def withdraw_staff_decision(application_id: str) -> None:

@@ -72,25 +72,18 @@ def record_attempt(command_id: str, attempt: int, at: datetime) -> bool:
     """Record push ``attempt`` of the command, once: a duplicate delivery of the same attempt
     (or an older one arriving late) changes nothing and returns False, as does a command that
     already finished."""
-    try:
-        db.contracts_table().update_item(
-            Key=keys.command(command_id),
-            UpdateExpression=(
-                "SET #s = :sent, lastAttemptAt = :at, attempts = :attempt, "
-                "sentAt = if_not_exists(sentAt, :at)"
-            ),
-            ConditionExpression="attribute_exists(pk) AND #s IN (:pending, :sent) AND attempts < :attempt",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={
-                ":sent": CommandStatus.SENT.value,
-                ":pending": CommandStatus.PENDING.value,
-                ":at": iso(at),
-                ":attempt": attempt,
-            },
-        )
-    except db.dynamodb().exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+    return db.update_if(
+        keys.command(command_id),
+        "SET #s = :sent, lastAttemptAt = :at, attempts = :attempt, sentAt = if_not_exists(sentAt, :at)",
+        "attribute_exists(pk) AND #s IN (:pending, :sent) AND attempts < :attempt",
+        names={"#s": "status"},
+        values={
+            ":sent": CommandStatus.SENT.value,
+            ":pending": CommandStatus.PENDING.value,
+            ":at": iso(at),
+            ":attempt": attempt,
+        },
+    )
 
 
 def finish(command: Command, updates: CommandUpdate) -> bool:

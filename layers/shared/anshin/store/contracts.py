@@ -74,17 +74,13 @@ def schedule_end(contract_id: str, ends_at: datetime, reason: EndReason, fields:
         },
         fields,
     )
-    try:
-        db.contracts_table().update_item(
-            Key=keys.contract(contract_id),
-            UpdateExpression="SET " + ", ".join(sets),
-            ConditionExpression="#s = :active OR (#s = :pending AND endsAt > :ends)",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues=values,
-        )
-    except db.dynamodb().exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+    return db.update_if(
+        keys.contract(contract_id),
+        "SET " + ", ".join(sets),
+        "#s = :active OR (#s = :pending AND endsAt > :ends)",
+        names={"#s": "status"},
+        values=values,
+    )
 
 
 def end(

@@ -43,6 +43,28 @@ def read(key: dict[str, str], table: Any = None) -> dict[str, Any] | None:
     return item
 
 
+def update_if(
+    key: dict[str, str],
+    update: str,
+    condition: str,
+    *,
+    values: dict[str, Any] | None = None,
+    names: dict[str, str] | None = None,
+) -> bool:
+    """Update the contracts table's item under ``key`` when ``condition`` holds; False when it does
+    not (the work is done already, or not allowed). Throttling and other errors are raised."""
+    options: dict[str, Any] = {"UpdateExpression": update, "ConditionExpression": condition}
+    if values:
+        options["ExpressionAttributeValues"] = values
+    if names:
+        options["ExpressionAttributeNames"] = names
+    try:
+        contracts_table().update_item(Key=key, **options)
+    except dynamodb().exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
 def update_op(
     key: dict[str, str],
     update: str,

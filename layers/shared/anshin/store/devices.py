@@ -125,21 +125,12 @@ def register(
 def rotate_token(device_id: str, old_digest: str, new_digest: str, expires_at: str, now: datetime) -> bool:
     """Replace the token, conditional on the one authenticated with, so two rotations cannot both
     win. False when it was rotated or revoked meanwhile."""
-    try:
-        db.contracts_table().update_item(
-            Key=keys.device(device_id),
-            UpdateExpression="SET tokenDigest = :new, tokenExpiresAt = :expires, rotatedAt = :now",
-            ConditionExpression="tokenDigest = :old",
-            ExpressionAttributeValues={
-                ":new": new_digest,
-                ":old": old_digest,
-                ":expires": expires_at,
-                ":now": iso(now),
-            },
-        )
-    except db.dynamodb().exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+    return db.update_if(
+        keys.device(device_id),
+        "SET tokenDigest = :new, tokenExpiresAt = :expires, rotatedAt = :now",
+        "tokenDigest = :old",
+        values={":new": new_digest, ":old": old_digest, ":expires": expires_at, ":now": iso(now)},
+    )
 
 
 def revoke(contract_id: str, device_id: str, staff_id: str, at: datetime, reason: str) -> None:
