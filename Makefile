@@ -27,6 +27,13 @@ ifeq ($(wildcard $(LOCAL_VENV)/bin/python),)
 $(shell rm -f $(LOCAL_VENV)/.installed)
 endif
 
+ifeq ($(wildcard web/node_modules/htm/package.json),)
+$(shell rm -f web/node_modules/.installed)
+endif
+ifeq ($(wildcard .build/web/index.html),)
+$(shell rm -f .build/web.built)
+endif
+
 ANSHIN_SOURCES := $(shell find layers/shared/anshin -name '*.py' 2>/dev/null)
 ANSHIN_LOCAL_SOURCES := $(shell find layers/local/anshin_local -name '*.py' 2>/dev/null)
 
@@ -66,14 +73,53 @@ $(LOCAL_LAYER).built: $(ANSHIN_LOCAL_SOURCES)
 	find $(LOCAL_LAYER) -name '__pycache__' -prune -exec rm -rf {} +
 	touch $@
 
+# The pages (issue 15): plain HTML + ES modules, no build step. Their two npm packages come from
+# web/package-lock.json; the site is assembled into .build/web by copying (no bundling), which
+# both the local static server (local/web.py) and the web stack's BucketDeployment serve.
+WEB := .build/web
+TERMS_JA := docs/terms/smartphone-support-terms.ja.txt
+# The directories count too: a page or module deleted or added changes their times.
+WEB_SOURCES := web/. $(wildcard web/*.html) $(shell find web/js web/css 2>/dev/null)
+
+web/node_modules/.installed: web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(WEB).built: web/node_modules/.installed $(WEB_SOURCES) $(TERMS_JA)
+	rm -rf $(WEB) && mkdir -p $(WEB)/vendor $(WEB)/terms
+	cp web/*.html $(WEB)/
+	for dir in js css; do if [ -d web/$$dir ]; then cp -r web/$$dir $(WEB)/$$dir; fi; done
+	cp web/node_modules/htm/preact/standalone.module.js $(WEB)/vendor/preact-htm.js
+	cp web/node_modules/@picocss/pico/css/pico.min.css $(WEB)/vendor/pico.css
+	cp $(TERMS_JA) $(WEB)/terms/
+	touch $@
+
+.PHONY: web
+web: $(WEB).built ## install the pages' npm packages and assemble the site into .build/web
+
+# The browser tests drive Debian's Chromium (Playwright's own download is not reachable from
+# these machines), and the pages are Japanese: without a CJK font Chromium draws boxes.
+.PHONY: chromium
+chromium: ## install Debian's chromium and a Japanese font (as root) when missing
+	@missing="$$(test -x /usr/bin/chromium || echo chromium)"; \
+	fc-list :lang=ja 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk"; \
+	missing="$${missing# }"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then \
+			echo "The browser tests need $$missing: run \`make chromium\` as root (or apt-get install $$missing)." >&2; \
+			exit 1; \
+		fi; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+	fi
+
 .PHONY: install
-install: $(VENV)/.installed $(LOCAL_VENV)/.installed $(LAYER).built $(LOCAL_LAYER).built ## create the environments and build the layers
+install: $(VENV)/.installed $(LOCAL_VENV)/.installed $(LAYER).built $(LOCAL_LAYER).built $(WEB).built ## create the environments, build the layers and the pages
 
 .PHONY: layer
 layer: $(LAYER).built $(LOCAL_LAYER).built ## build the Lambda layers: .build/layer (shared), .build/layer-local (local only)
 
 .PHONY: synth
-synth: $(LAYER).built ## synthesize the CDK app into cdk.out/
+synth: $(LAYER).built $(WEB).built ## synthesize the CDK app into cdk.out/
 	$(PY) -m infra.app
 
 # The IAM policy evaluator of the permission check (tests/permissions), from npm with its lock.
@@ -86,7 +132,7 @@ $(IAM_TOOL)/node_modules/.installed: $(IAM_TOOL)/package-lock.json
 CALL_LOG := $(CURDIR)/.build/aws-calls
 
 .PHONY: test
-test: install $(IAM_TOOL)/node_modules/.installed ## run every test: unit, integration, infra, e2e, then the permission check
+test: install web chromium $(IAM_TOOL)/node_modules/.installed ## run every test: unit, integration, infra, e2e, then the permission check
 	rm -rf $(CALL_LOG) && mkdir -p $(CALL_LOG)
 	ANSHIN_CALL_LOG=$(CALL_LOG) $(PY) -m pytest -n 2 --dist loadgroup -m "not recorded"
 	ANSHIN_CALL_LOG=$(CALL_LOG) ANSHIN_PERMISSIONS_REQUIRED=1 $(PY) -m pytest -m recorded tests/permissions
@@ -103,7 +149,7 @@ lint: $(VENV)/.installed ## ruff and mypy
 	$(VENV)/bin/lint-imports --config pyproject.toml
 
 .PHONY: run
-run: install ## start the whole service locally on 127.0.0.1 (Ctrl-C stops it; ARGS="--port 4567" or ENDPOINT= moves it)
+run: install web ## start the whole service and its pages on 127.0.0.1 (Ctrl-C stops it; ARGS="--port 4567 --web-port 4581" or ENDPOINT= moves it)
 	$(PY) -m local run $(if $(ENDPOINT),--endpoint $(ENDPOINT)) $(ARGS)
 
 .PHONY: staff-token

@@ -10,6 +10,7 @@ from infra.nag import add_checks
 from infra.settings import Settings
 from infra.stacks.stateful import StatefulStack
 from infra.stacks.stateless import StatelessStack
+from infra.stacks.web import WebStack
 
 
 def build_app(context: dict[str, object] | None = None, outdir: str | None = None) -> cdk.App:
@@ -29,6 +30,16 @@ def build_app(context: dict[str, object] | None = None, outdir: str | None = Non
         description="anshin: functions, workflows and the REST API",
     )
     service.add_stack_dependency(data)
+    if settings.web_stack:
+        web = WebStack(
+            app,
+            "AnshinWeb",
+            api=service.api,
+            key=data.key,
+            settings=settings,
+            description="anshin: the subscriber pages behind CloudFront, with the API at /v1",
+        )
+        web.add_stack_dependency(service)
     cdk.Tags.of(app).add("service", "anshin")
     add_checks(app)
     return app

@@ -32,6 +32,14 @@ class Settings:
     #: Where the built local-only layer lies (``make layer`` writes it); only a deployment with
     #: ``fault_injection`` on gets it.
     local_layer_dir: str = ".build/layer-local"
+    #: Where the assembled pages lie (``make web`` writes them); the web stack deploys them.
+    web_dir: str = ".build/web"
+    #: The web stack (AnshinWeb: the pages behind CloudFront). Local deployments leave it out:
+    #: the emulator cannot serve it (docs/emulator-notes.md); local/web.py serves the pages.
+    web_stack: bool = True
+    #: An AWS WAF web ACL of scope CLOUDFRONT (it must be made in us-east-1, so this stack does not
+    #: make it) for the pages' distribution, by ARN; empty: none (the API stage keeps its own).
+    web_acl_arn: str = ""
     #: MFA for support staff sign-in: REQUIRED (default), OPTIONAL or OFF (local demo only).
     staff_mfa: str = "REQUIRED"
     #: AWS WAF in front of the API stage (rate limit per address, body size). Local deployments
@@ -73,6 +81,9 @@ class Settings:
             push_platform_application=str(get("pushPlatformApplication", cls.push_platform_application)),
             layer_dir=str(get("layerDir", cls.layer_dir)),
             local_layer_dir=str(get("localLayerDir", cls.local_layer_dir)),
+            web_dir=str(get("webDir", cls.web_dir)),
+            web_stack=str(get("webStack", cls.web_stack)).lower() in ("true", "1"),
+            web_acl_arn=str(get("webAclArn", cls.web_acl_arn)),
             support_phone_number=str(get("supportPhoneNumber", cls.support_phone_number)),
             staff_mfa=str(get("staffMfa", cls.staff_mfa)),
             api_waf=str(get("apiWaf", cls.api_waf)).lower() in ("true", "1"),

@@ -22,6 +22,7 @@ from local.scenario import Scenario, table
 from local.seed import DEMO_ACCOUNT_NOTES, seed_demo
 from local.service import FAST_COMMANDS, LocalService
 from local.state import LOCAL_DIR
+from local.web import SITE, WebServer
 
 DEMO_APPLICATION = json.dumps(
     {
@@ -47,8 +48,10 @@ def in_use(port: int, what: str, command: str, option: str) -> str | None:
 def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     port = args.port or state.DEFAULT_PORT
-    taken = in_use(port, "the emulator", "run", "--port") or in_use(
-        args.devices_port, "the simulated devices' control", "run", "--devices-port"
+    taken = (
+        in_use(port, "the emulator", "run", "--port")
+        or in_use(args.devices_port, "the simulated devices' control", "run", "--devices-port")
+        or in_use(args.web_port, "the pages", "run", "--web-port")
     )
     if taken:
         print(taken, file=sys.stderr)
@@ -78,16 +81,21 @@ def run(args: argparse.Namespace) -> int:
                 service.endpoint, service.api_url, adopt_from=service.output("CustomerNotificationTopicArn")
             ).start()
             control = FleetControl(fleet, args.devices_port).start()
+            # The emulator has no CloudFront data plane: the pages are served from .build/web
+            # (make web) and /v1/* forwarded to the API stage, as CloudFront does in AWS.
+            web = WebServer(service.api_url, port=args.web_port).start()
         except BaseException:
             service.stop()
             raise
-        state.save(state.Running(service.endpoint, os.getpid(), service.api_url, control.url))
-        return serve(service, fleet, control, time.monotonic() - started)
+        state.save(state.Running(service.endpoint, os.getpid(), service.api_url, control.url, web.url))
+        return serve(service, fleet, control, web, time.monotonic() - started)
     finally:
         state.clear(os.getpid())
 
 
-def serve(service: LocalService, fleet: DeviceFleet, control: FleetControl, ready: float) -> int:
+def serve(
+    service: LocalService, fleet: DeviceFleet, control: FleetControl, web: WebServer, ready: float
+) -> int:
     """Print the summary and serve until Ctrl-C (or SIGTERM), then stop everything."""
     stop = threading.Event()
 
@@ -96,7 +104,9 @@ def serve(service: LocalService, fleet: DeviceFleet, control: FleetControl, read
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    print(summary(service, control.url, ready), flush=True)
+    print(summary(service, web.url, control.url, ready), flush=True)
+    if not (SITE / "index.html").exists():
+        print(f"{SITE} has no pages: build them with `make web` (make run does).", file=sys.stderr)
     try:
         while not stop.is_set():
             if service.emulator.process is not None and service.emulator.process.poll() is not None:
@@ -105,13 +115,14 @@ def serve(service: LocalService, fleet: DeviceFleet, control: FleetControl, read
             stop.wait(1.0)
     finally:
         print("stopping...", flush=True)
+        web.stop()
         control.stop()
         fleet.stop()
         service.stop()
     return 0
 
 
-def summary(service: LocalService, devices_url: str, ready: float) -> str:
+def summary(service: LocalService, web_url: str, devices_url: str, ready: float) -> str:
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in service.timings.items())
     if "synth" not in service.timings:
         timings += "; cdk.out was up to date, not synthesized"
@@ -120,7 +131,9 @@ def summary(service: LocalService, devices_url: str, ready: float) -> str:
     return f"""
 anshin is running locally: ready in {ready:.1f}s ({timings})
 
-  REST API          {api}
+  Sign up (web)     {web_url}/   (open it in a browser; apply with a demo account below)
+  Status page       {web_url}/status.html?id=<applicationId>   (the sign-up page goes there)
+  REST API          {api}   (the pages: {web_url}/v1)
   AWS endpoint      {endpoint}; the aws CLI needs the emulator's credentials and region:
                     AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={REGION} \\
                       aws --endpoint-url {endpoint} cloudformation describe-stacks
@@ -136,7 +149,7 @@ anshin is running locally: ready in {ready:.1f}s ({timings})
   Tools             make staff-token, logs, month-end, fault and redrive find this stack through
                     {state.STATE_FILE} (ENDPOINT=... picks another)
 
-Try it:
+Try it: open {web_url}/ and apply with MC-DEMO, or with curl:
   curl -s -X POST {api}/applications -H 'Content-Type: application/json' \\
     -d '{DEMO_APPLICATION}'
   curl -s {api}/applications/<applicationId>          # until "status": "CONTRACTED"
@@ -268,6 +281,12 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--fresh", action="store_true", help="forget the state kept in .local/")
     run_parser.add_argument(
         "--devices-port", type=int, default=4570, help="the simulated devices' control port"
+    )
+    run_parser.add_argument(
+        "--web-port",
+        type=int,
+        default=state.DEFAULT_WEB_PORT,
+        help=f"the pages' port: the sign-up page (default {state.DEFAULT_WEB_PORT})",
     )
     run_parser.add_argument(
         "--command-expiry",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from graphlib import TopologicalSorter
 from pathlib import Path
@@ -184,11 +185,19 @@ def physical_ids(endpoint: str, stack_name: str) -> dict[str, str]:
     return resources
 
 
-def deploy_assembly(endpoint: str, cdk_out: Path) -> dict[str, dict[str, str]]:
-    """Deploy every stack of ``cdk_out``; returns each stack's outputs."""
+def deploy_assembly(
+    endpoint: str, cdk_out: Path, only: Collection[str] | None = None
+) -> dict[str, dict[str, str]]:
+    """Deploy the stacks of ``cdk_out`` (those named in ``only``, if given; a stack they depend
+    on must be among them); returns each deployed stack's outputs."""
     ensure_bootstrap_parameter(endpoint)
     outputs: dict[str, dict[str, str]] = {}
     for stack in read_assembly(cdk_out):
+        if only is not None and stack.name not in only:
+            continue
+        missing = [d for d in stack.dependencies if only is not None and d not in only]
+        if missing:
+            raise ValueError(f"{stack.name} depends on {', '.join(missing)}, which is not deployed")
         if stack.assets is not None:
             publish_assets(endpoint, stack.assets)
         outputs[stack.name] = deploy_stack(endpoint, stack)

@@ -48,6 +48,10 @@ def assembly_is_fresh(cdk_out: Path, context: dict[str, object]) -> bool:
     saved = cdk_out / CONTEXT_FILE
     if not manifest.exists() or not saved.exists() or json.loads(saved.read_text()) != context:
         return False
+    # Written after the synthesis it describes: a later `make synth` (AWS context, the web stack)
+    # into the same cdk.out leaves the file behind, older than the manifest.
+    if manifest.stat().st_mtime > saved.stat().st_mtime:
+        return False
     built = manifest.stat().st_mtime
     for source in SOURCES:
         path = ROOT / source
@@ -87,7 +91,8 @@ def _clean_env() -> dict[str, str]:
 #: Settings every local deployment gets: the demo staff sign in without MFA (AWS default:
 #: REQUIRED); no WAF association, which the emulator cannot create (AWS default: on); the
 #: local-only layer (anshin_local: fault injection for `make fault`, time travel, the call log),
-#: which AWS deployments never have; no practical limit of registrations per source address.
+#: which AWS deployments never have; no practical limit of registrations per source address; no
+#: web stack (LOCAL_STACKS says why), so synthesis needs no .build/web either.
 LOCAL_CONTEXT: dict[str, object] = {
     "anshin:staffMfa": "OFF",
     "anshin:apiWaf": False,
@@ -95,7 +100,16 @@ LOCAL_CONTEXT: dict[str, object] = {
     # Every caller of a local stack is 127.0.0.1 (the simulated devices, the tests): the limit
     # per source address would be one limit for all of them (AWS default: 20 per 15 minutes).
     "anshin:registrationAttemptsPerSource": 100_000,
+    "anshin:webStack": False,
 }
+
+
+#: The stacks a local deployment has. AnshinWeb (the pages behind CloudFront) is left out: the
+#: emulator's CloudFront serves viewers only at ``<id>.cloudfront.<host>``, redirects plain http
+#: to an https it does not serve, refuses execute-api origins, and BucketDeployment's function
+#: needs the AWS CLI at /opt/awscli, which local Lambda workers lack (docs/emulator-notes.md).
+#: ``make run`` serves the pages with local/web.py instead.
+LOCAL_STACKS = ("AnshinData", "AnshinService")
 
 
 #: For the demo and the e2e tests: device commands expire in seconds (re-sent every 2-4 s), so an
@@ -156,7 +170,7 @@ class LocalService:
         try:
             started = time.monotonic()
             create_push_application(emulator.endpoint, Settings().push_platform_application)
-            outputs = deploy_assembly(emulator.endpoint, cdk_out)
+            outputs = deploy_assembly(emulator.endpoint, cdk_out, only=LOCAL_STACKS)
             timings["deploy"] = time.monotonic() - started
         except BaseException:
             emulator.stop()

@@ -21,16 +21,20 @@ LOCAL_DIR = ROOT / ".local"
 STATE_FILE = LOCAL_DIR / "endpoint.json"
 DEFAULT_PORT = 4566
 DEFAULT_ENDPOINT = f"http://{HOST}:{DEFAULT_PORT}"
+#: The pages of ``make run`` (local/web.py): a fixed port, so a bookmarked status page stays valid.
+DEFAULT_WEB_PORT = 4580
 
 
 @dataclass(frozen=True)
 class Running:
-    """What ``make run`` writes: its endpoint at once, the URLs when it is ready."""
+    """What ``make run`` writes: its endpoint at once, the URLs when it is ready (``web_url``:
+    the pages, which the browser tests and a developer's tools can open)."""
 
     endpoint: str
     pid: int
     api_url: str | None = None
     devices_url: str | None = None
+    web_url: str | None = None
 
 
 def save(running: Running, path: Path | None = None) -> None:

@@ -14,6 +14,9 @@ from aws_cdk import aws_lambda as lambda_
 from infra.constructs.functions import Functions
 from infra.nag import acknowledge
 
+#: The stage: the API's path prefix, behind CloudFront too (the web stack's ``/v1/*`` behaviour).
+STAGE = "v1"
+
 #: Refusals made by API Gateway itself: (construct id, response type, status or None for the
 #: type's own, code, message).
 GATEWAY_RESPONSES: tuple[tuple[str, apigw.ResponseType, str | None, str, str], ...] = (
@@ -164,7 +167,7 @@ class RestApi:
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
             deploy_options=apigw.StageOptions(
-                stage_name="v1",
+                stage_name=STAGE,
                 throttling_rate_limit=50,
                 throttling_burst_limit=100,
                 tracing_enabled=True,

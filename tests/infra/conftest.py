@@ -1,4 +1,4 @@
-"""Synthesize the app once per test session (the layer must be built: `make layer`)."""
+"""Synthesize the app once per test session (the layers and the pages must be built: `make layer web`)."""
 
 import json
 from pathlib import Path
@@ -32,6 +32,11 @@ def data_template(assembly_dir: Path) -> assertions.Template:
 @pytest.fixture(scope="session")
 def service_template(assembly_dir: Path) -> assertions.Template:
     return assertions.Template.from_json(_template(assembly_dir, "AnshinService"))
+
+
+@pytest.fixture(scope="session")
+def web_template(assembly_dir: Path) -> assertions.Template:
+    return assertions.Template.from_json(_template(assembly_dir, "AnshinWeb"))
 
 
 def cfn_lint_errors(template: Path) -> list[str]:

@@ -1,6 +1,7 @@
 """The local tools a newcomer meets first (issue 12): finding the running stack, one sentence
 when there is none or a port is taken, the start-up summary, and the demo's wording."""
 
+import json
 import os
 import re
 import shutil
@@ -130,6 +131,24 @@ def test_run_with_the_devices_port_in_use_names_it_too(
     assert '`make run ARGS="--devices-port ' in err
 
 
+def test_run_with_the_pages_port_in_use_names_it_too(
+    listening: int, state_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [
+        "run",
+        "--port",
+        str(free_port()),
+        "--devices-port",
+        str(free_port()),
+        "--web-port",
+        str(listening),
+    ]
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"Port {listening} on 127.0.0.1 (the pages) is already in use" in err
+    assert '`make run ARGS="--web-port ' in err
+
+
 def test_demo_on_a_port_in_use_says_so(listening: int, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["demo", "--endpoint", f"http://127.0.0.1:{listening}"]) == 1
     assert '`make demo ARGS="--port ' in capsys.readouterr().err
@@ -156,7 +175,14 @@ def test_run_announces_its_endpoint_at_once_and_removes_it_when_it_stops(
     monkeypatch.setattr(cli, "LOCAL_DIR", tmp_path / "local")
     monkeypatch.setattr(LocalService, "start", start)
     with pytest.raises(RuntimeError):
-        cli.main(["run", "--endpoint", f"http://127.0.0.1:{port}", "--devices-port", str(free_port())])
+        cli.main(
+            [
+                "run",
+                *("--endpoint", f"http://127.0.0.1:{port}"),
+                *("--devices-port", str(free_port())),
+                *("--web-port", str(free_port())),
+            ]
+        )
     assert seen == [state.Running(f"http://127.0.0.1:{port}", os.getpid())]
     assert not state_file.exists()
 
@@ -183,7 +209,14 @@ def summary(tmp_path: Path) -> str:
         outputs={"AnshinService": {"ApiId": "abc123", "ApiStage": "v1"}},
         timings={"emulator": 0.5, "deploy": 0.7},
     )
-    return cli.summary(service, "http://127.0.0.1:4571", 1.2)
+    return cli.summary(service, "http://127.0.0.1:4581", "http://127.0.0.1:4571", 1.2)
+
+
+def test_the_summary_gives_the_page_url_first(summary: str) -> None:
+    entries = [line for line in summary.splitlines() if line.startswith("  ") and line.strip()]
+    assert entries[0].split()[:4] == ["Sign", "up", "(web)", "http://127.0.0.1:4581/"]
+    assert "http://127.0.0.1:4581/status.html?id=<applicationId>" in summary
+    assert "Try it: open http://127.0.0.1:4581/ " in summary
 
 
 def test_the_summary_gives_the_aws_cli_its_environment(summary: str) -> None:
@@ -198,7 +231,7 @@ def test_the_summary_points_at_the_moved_stack_only(summary: str) -> None:
     curls = [line for line in summary.splitlines() if "curl " in line]
     assert len(curls) == 3 and all(api in line for line in curls)
     assert "$(make -s staff-token)" in curls[2]
-    assert "4566" not in summary and "4570" not in summary
+    assert "4566" not in summary and "4570" not in summary and "4580" not in summary
 
 
 def test_the_summary_says_what_each_demo_account_demonstrates(summary: str) -> None:
@@ -269,3 +302,21 @@ def test_the_quick_start_says_where_the_tools_find_the_stack_and_what_the_aws_cl
 
 def test_the_start_up_figures_say_when_and_on_what_they_were_measured() -> None:
     assert re.search(r"Start-up \(measured \d{4}-\d{2}-\d{2} on a \d+-core, \d+ GiB machine", quick_start())
+
+
+def test_an_assembly_synthesized_after_the_local_one_is_not_taken_for_it(tmp_path: Path) -> None:
+    """`make synth` (AWS context, with the web stack) writes into the same cdk.out as `make run`,
+    leaving the local context file behind: that assembly must be synthesized again."""
+    import time
+
+    from local.service import CONTEXT_FILE, LOCAL_CONTEXT, assembly_is_fresh
+
+    manifest, saved = tmp_path / "manifest.json", tmp_path / CONTEXT_FILE
+    manifest.write_text("{}")
+    saved.write_text(json.dumps(LOCAL_CONTEXT))
+    later = time.time() + 3600  # after any source file of the checkout
+    os.utime(manifest, (later, later))
+    os.utime(saved, (later + 1, later + 1))
+    assert assembly_is_fresh(tmp_path, LOCAL_CONTEXT)
+    os.utime(manifest, (later + 2, later + 2))
+    assert not assembly_is_fresh(tmp_path, LOCAL_CONTEXT)

@@ -1,0 +1,263 @@
+"""The subscriber pages (issue 15): a private bucket behind CloudFront, the API at the same origin.
+
+- The bucket is private (BlockPublicAccess, TLS only, versioned, SSE-S3); CloudFront reads it
+  through origin access control. SSE-S3 rather than the data key: the pages are public content
+  with no personal data, and CloudFront reading SSE-KMS objects would need the data key's policy
+  (AnshinData) to name this stack's distribution, a reference back from the data stack to this one.
+- ``/v1/*`` goes to the REST API's stage ``v1`` on the same origin, so the page needs no CORS: no
+  caching, every method, every viewer header but ``Host`` and the query string forwarded.
+- Every answer, the API's too, carries the security headers of ``web/security-headers.json``, the
+  file the local server (local/web.py) reads as well.
+- The page's settings (``/config.json``) are written at deploy time with the pages, never baked in.
+- Access logs of the bucket and of the distribution go to a second, S3-managed bucket.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from anshin.domain.screening import CURRENT_TERMS_VERSION
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3deploy
+from constructs import Construct
+
+from infra.constructs.functions import _retention
+from infra.constructs.rest_api import STAGE
+from infra.nag import acknowledge
+from infra.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+SECURITY_HEADERS_FILE = ROOT / "web" / "security-headers.json"
+#: Where the page finds the terms it shows (``make web`` copies docs/terms there).
+TERMS_DOCUMENT = "terms/smartphone-support-terms.ja.txt"
+
+
+def page_config(api_base: str) -> dict[str, str]:
+    """The page's settings document, ``/config.json`` (local/web.py serves the same locally)."""
+    return {"apiBase": api_base, "termsVersion": CURRENT_TERMS_VERSION, "termsDocument": TERMS_DOCUMENT}
+
+
+def response_headers(
+    scope: Construct, construct_id: str, path: Path = SECURITY_HEADERS_FILE
+) -> cloudfront.ResponseHeadersPolicy:
+    """CloudFront's response headers policy from ``web/security-headers.json``. A header the file
+    names that this function does not place is an error: the file and CloudFront never drift."""
+    headers: dict[str, str] = dict(json.loads(path.read_text()))
+    csp = headers.pop("Content-Security-Policy")
+    if headers.pop("X-Content-Type-Options") != "nosniff":
+        raise ValueError(f"{path}: X-Content-Type-Options must be nosniff")
+    hsts = headers.pop("Strict-Transport-Security")
+    max_age = re.fullmatch(r"max-age=(\d+)((?:; *includeSubDomains)?)((?:; *preload)?)", hsts)
+    if max_age is None:
+        raise ValueError(f"{path}: unexpected Strict-Transport-Security {hsts!r}")
+    security = cloudfront.ResponseSecurityHeadersBehavior(
+        content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+            content_security_policy=csp, override=True
+        ),
+        content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+        frame_options=cloudfront.ResponseHeadersFrameOptions(
+            frame_option=cloudfront.HeadersFrameOption(headers.pop("X-Frame-Options")), override=True
+        ),
+        referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+            referrer_policy=cloudfront.HeadersReferrerPolicy(
+                headers.pop("Referrer-Policy").upper().replace("-", "_")
+            ),
+            override=True,
+        ),
+        strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+            access_control_max_age=Duration.seconds(int(max_age.group(1))),
+            include_subdomains=bool(max_age.group(2)),
+            preload=bool(max_age.group(3)),
+            override=True,
+        ),
+    )
+    # What CloudFront has no security-header field for (Permissions-Policy) is a custom header.
+    custom = [
+        cloudfront.ResponseCustomHeader(header=name, value=value, override=True)
+        for name, value in headers.items()
+    ]
+    return cloudfront.ResponseHeadersPolicy(
+        scope,
+        construct_id,
+        comment="anshin pages: CSP, HSTS, nosniff, no referrer, no framing (web/security-headers.json)",
+        security_headers_behavior=security,
+        custom_headers_behavior=cloudfront.ResponseCustomHeadersBehavior(custom_headers=custom)
+        if custom
+        else None,
+    )
+
+
+class WebStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        api: apigw.RestApi,
+        key: kms.IKey,
+        settings: Settings,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        site_dir = Path(settings.web_dir)
+        if not (site_dir / "index.html").is_file():
+            raise FileNotFoundError(
+                f"{site_dir}/index.html is missing: assemble the pages with `make web` first"
+            )
+        # The stage's name, not its token: the page's config and the path pattern read plainly.
+        api_base = f"/{STAGE}"
+
+        logs_bucket = s3.Bucket(
+            self,
+            "AccessLogs",
+            # S3 server access logs and CloudFront standard logs cannot be delivered SSE-KMS.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            # CloudFront standard logging writes with an ACL (the log delivery account's).
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(400))],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.bucket = s3.Bucket(
+            self,
+            "Pages",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            server_access_logs_bucket=logs_bucket,
+            server_access_logs_prefix="pages/",
+            lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=Duration.days(30))],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+        headers = response_headers(self, "SecurityHeaders")
+        self.distribution = cloudfront.Distribution(
+            self,
+            "Distribution",
+            comment="anshin: subscriber pages and /v1 API",
+            default_root_object="index.html",
+            # Price class 200 has the edge locations in Japan, where the subscribers are.
+            price_class=cloudfront.PriceClass.PRICE_CLASS_200,
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            enable_logging=True,
+            log_bucket=logs_bucket,
+            log_file_prefix="cloudfront/",
+            web_acl_id=settings.web_acl_arn or None,
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origins.S3BucketOrigin.with_origin_access_control(self.bucket),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                response_headers_policy=headers,
+                compress=True,
+            ),
+            additional_behaviors={
+                f"{api_base}/*": cloudfront.BehaviorOptions(
+                    # The stage's own path: /v1/applications reaches stage v1's /applications.
+                    origin=origins.RestApiOrigin(api, origin_path="/"),
+                    # A POST redirected to https would come back a GET: plain http is refused.
+                    viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+                    allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+                    cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+                    origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+                    response_headers_policy=headers,
+                    compress=True,
+                ),
+            },
+        )
+        acknowledge(
+            self.distribution,
+            "CFR1",
+            "No geo restriction: subscribers apply from abroad too (roaming), and the API behind "
+            "the /v1 behaviour is reachable at its own address anyway.",
+        )
+        if not settings.web_acl_arn:
+            acknowledge(
+                self.distribution,
+                "CFR2",
+                "No web ACL given (anshin:webAclArn; a CLOUDFRONT one must be made in us-east-1): the "
+                "pages are static and cached, and /v1 reaches the API stage with its regional WAF.",
+            )
+        acknowledge(
+            self.distribution,
+            "CFR4",
+            "The distribution uses its *.cloudfront.net certificate, whose TLS floor CloudFront sets; "
+            "a custom domain with an ACM certificate and TLSv1.2_2021 is a deployment's addition.",
+        )
+
+        deployment_logs = logs.LogGroup(
+            self,
+            "PagesDeploymentLogs",
+            encryption_key=key,
+            retention=_retention(settings.log_retention_days),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.deployment = s3deploy.BucketDeployment(
+            self,
+            "DeployPages",
+            destination_bucket=self.bucket,
+            sources=[
+                s3deploy.Source.asset(str(site_dir)),
+                s3deploy.Source.json_data("config.json", page_config(api_base)),
+            ],
+            # Browsers revalidate every file (no hashed names: no build step); CloudFront keeps
+            # them a day, and this deployment invalidates them all.
+            cache_control=[
+                s3deploy.CacheControl.max_age(Duration.seconds(0)),
+                s3deploy.CacheControl.s_max_age(Duration.days(1)),
+            ],
+            distribution=self.distribution,
+            distribution_paths=["/*"],
+            log_group=deployment_logs,
+            memory_limit=256,
+        )
+        # CDK's own function behind BucketDeployment (one per stack): its grants are CDK's.
+        deployer = next(c for c in self.node.children if c.node.id.startswith("Custom::CDKBucketDeployment"))
+        acknowledge(
+            deployer,
+            "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+            "CDK's BucketDeployment function writes its logs with AWSLambdaBasicExecutionRole.",
+        )
+        acknowledge(
+            deployer,
+            "L1",
+            "CDK's BucketDeployment function pins its runtime to its AWS CLI layer; it runs only "
+            "while a deployment copies the pages.",
+        )
+        copies = "CDK's BucketDeployment grant: it copies the asset's objects into the pages' bucket"
+        for finding in (
+            "Action::s3:GetObject*",
+            "Action::s3:GetBucket*",
+            "Action::s3:List*",
+            "Action::s3:DeleteObject*",
+            "Action::s3:Abort*",
+            f"Resource::<{self.get_logical_id(self.bucket.node.default_child)}.Arn>/*",  # type: ignore[arg-type]
+            "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*",
+        ):
+            acknowledge(
+                deployer, f"IAM5[{finding}]", f"{copies} and prunes what the new pages no longer have."
+            )
+        acknowledge(
+            deployer,
+            "IAM5[Resource::*]",
+            "cloudfront:CreateInvalidation/GetInvalidation, for the distribution this deployment "
+            "invalidates, as CDK's BucketDeployment grants them.",
+        )
+
+        for name, value in {
+            "WebUrl": f"https://{self.distribution.distribution_domain_name}/",
+            "WebDistributionDomainName": self.distribution.distribution_domain_name,
+            "WebDistributionId": self.distribution.distribution_id,
+            "WebBucketName": self.bucket.bucket_name,
+        }.items():
+            CfnOutput(self, name, value=value)

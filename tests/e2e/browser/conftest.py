@@ -1,0 +1,126 @@
+"""The subscriber pages in a real browser: Debian's Chromium driven by Playwright, against the
+deployed local stack (``local_service``), the pages served by ``local.web.WebServer`` as
+``make run`` serves them (``.build/web``, assembled by ``make web``; the API at ``/v1``).
+
+Every page state a test reaches is checked with axe (no serious or critical violation) and
+photographed at phone and desktop width into ``docs/screenshots/`` (README shows them).
+"""
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Locator, Page, ViewportSize, sync_playwright
+
+from local.service import LocalService
+from local.web import SITE, WebServer
+
+ROOT = Path(__file__).resolve().parents[3]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+#: Headless, and off the network but for the page's own origin: no updates, sync, QUIC or pings.
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+WIDTHS = {"phone": PHONE, "desktop": DESKTOP}
+#: axe impacts a page state must not have.
+BLOCKING = {"serious", "critical"}
+
+
+# Package scope: the server and the browser go when the last browser test is done, before the
+# rest of the e2e tests (which share the session's deployment) run on.
+@pytest.fixture(scope="package")
+def site(local_service: LocalService) -> Iterator[str]:
+    """The pages' origin, e.g. ``http://127.0.0.1:43210``."""
+    if not (SITE / "index.html").is_file():
+        pytest.fail(f"{SITE} has no pages: run `make web` first (make test does)")
+    server = WebServer(local_service.api_url).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    if shutil.which(CHROMIUM) is None:
+        pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (make test does, as root)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, site: str) -> Iterator[Page]:
+    """A fresh tab (its own sessionStorage) at phone width, its clock in UTC so that the page
+    has to show Japan time itself. At the end: no script error, no CSP violation, and no request
+    that left the page's own origin (nothing from a CDN)."""
+    context = browser.new_context(
+        base_url=site, viewport=PHONE, locale="ja-JP", timezone_id="UTC", color_scheme="light"
+    )
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    problems: list[str] = []
+    origin = urlsplit(site).netloc
+
+    def on_console(message: Any) -> None:
+        # An answer's status (a 400 or 404 a test provokes) is checked by the test itself.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            problems.append(f"console: {message.text}")
+
+    def on_request(request: Any) -> None:
+        url = urlsplit(request.url)
+        if url.scheme not in ("data", "blob") and url.netloc != origin:
+            problems.append(f"request to another origin: {request.url}")
+
+    tab.on("console", on_console)
+    tab.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    tab.on("request", on_request)
+    try:
+        yield tab
+    finally:
+        context.close()
+    assert problems == []
+
+
+def check_and_capture(page: Page, name: str, *, show: Locator | None = None, full_page: bool = False) -> None:
+    """axe on the page as it stands (no serious or critical violation) and its screenshots
+    ``docs/screenshots/<name>-phone.png`` and ``-desktop.png`` (overwritten each run): the
+    viewport with ``show`` scrolled into view (else the top of the page), or the whole page."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for width, viewport in WIDTHS.items():
+        page.set_viewport_size(viewport)
+        results = Axe().run(page)
+        blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
+        assert blocking == [], f"{name} at {width} width:\n" + "\n".join(
+            f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']]}" for v in blocking
+        )
+        if show is None:
+            page.evaluate("window.scrollTo(0, 0)")
+        else:
+            show.scroll_into_view_if_needed()
+        page.screenshot(
+            path=SCREENSHOTS / f"{name}-{width}.png", full_page=full_page, animations="disabled", caret="hide"
+        )
+    page.set_viewport_size(PHONE)
+
+
+@pytest.fixture
+def capture() -> Callable[..., None]:
+    return check_and_capture

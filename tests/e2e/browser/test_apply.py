@@ -1,0 +1,177 @@
+"""From the signup page to a final status, in the browser, on the deployed local stack (R6):
+an eligible applicant (keyboard only) gets a contract, one in arrears a plain refusal (R6.3(2)),
+a deferred application waits for staff (R6.2) and then forms, a notification that cannot be sent
+forms nothing (R6.4)."""
+
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+
+from anshin.domain.applications import ApplicationStatus
+from anshin.domain.screening import Reason
+from playwright.sync_api import Page, expect
+
+from local import faults
+from local.service import LocalService
+from tests.e2e.browser.forms import (
+    APPLICANT,
+    DECISION_TIMEOUT,
+    application_id_of,
+    fill_form,
+    open_form,
+    submit,
+    view,
+)
+from tests.e2e.conftest import staff_request
+
+JST = timezone(timedelta(hours=9))
+
+
+def focused(page: Page) -> str:
+    """The focused element: its id, else its class, else its tag."""
+    return str(
+        page.evaluate(
+            "() => { const e = document.activeElement;"
+            " return e.id || e.getAttribute('class') || e.tagName.toLowerCase(); }"
+        )
+    )
+
+
+def test_an_eligible_applicant_applies_with_the_keyboard_alone_and_sees_the_contract(
+    page: Page, local_service: LocalService, account: Callable[..., str], capture: Callable[..., None]
+) -> None:
+    mobile_contract_id = account()
+    open_form(page)
+    capture(page, "signup", full_page=True)
+
+    # The focus order is the reading order; every control is reached and worked with keys.
+    steps: list[tuple[str, str | None]] = [
+        ("brand", None),
+        ("secondary outline lang-switch", None),
+        ("f-mobileContractId", mobile_contract_id),
+        ("f-applicant-name", APPLICANT["name"]),
+        ("f-applicant-email", APPLICANT["email"]),
+        ("f-applicant-phone", APPLICANT["phone"]),
+        ("f-device-deviceId", "imei-490154203237518"),
+        ("summary", None),
+        ("f-device-platform-0", " "),  # Android
+        ("f-device-kind-0", " "),  # smartphone
+        ("f-device-model", "Pixel 9"),
+        ("terms", None),  # the terms can be scrolled with the keyboard
+        ("f-consent-termsVersion", " "),
+        ("f-consent-locationOptOut-0", " "),  # provide location data
+        ("apply", None),
+    ]
+    for element, keys in steps:
+        page.keyboard.press("Tab")
+        assert focused(page) == element
+        if keys == " ":
+            page.keyboard.press("Space")
+        elif keys:
+            page.keyboard.type(keys)
+    expect(page.get_by_role("radio", name="Android")).to_be_checked()
+    expect(page.get_by_role("radio", name="位置情報を提供する", exact=True)).to_be_checked()
+    page.keyboard.press("Enter")
+
+    application_id = application_id_of(page)
+    expect(page.get_by_role("heading", name="ご契約が成立しました")).to_be_visible(timeout=DECISION_TIMEOUT)
+    # The contract formed at the notification, shown in Japan time (this browser runs in UTC);
+    # the code itself is never shown, only that it was sent.
+    formed_at = datetime.fromisoformat(view(local_service, application_id)["formedAt"].replace("Z", "+00:00"))
+    shown = page.locator("dl.outcome time").inner_text()
+    assert formed_at.astimezone(JST).strftime("%H:%M:%S") in shown and "日本時間" in shown
+    expect(page.locator("[aria-live=polite]")).to_contain_text("会員確認のためのコードとサポート専用電話番号")
+    expect(page.locator("[aria-current=step]")).to_contain_text("契約成立")
+    capture(page, "status-contracted")
+
+
+def test_an_account_in_arrears_is_refused_in_plain_words_with_what_to_do(
+    page: Page, account: Callable[..., str], capture: Callable[..., None]
+) -> None:
+    open_form(page)
+    fill_form(page, account(in_arrears=True))
+    submit(page)
+    application_id_of(page)
+
+    status = page.locator("[aria-live=polite]")
+    expect(status.get_by_role("heading", name="お申し込みをお受けできませんでした")).to_be_visible(
+        timeout=DECISION_TIMEOUT
+    )
+    expect(status).to_contain_text("料金のお支払いが確認できていません")
+    expect(status).to_contain_text("モバイルサービスの窓口にお問い合わせください")
+    expect(page.locator("body")).not_to_contain_text("PAYMENT_RISK")  # words, not codes
+    capture(page, "status-rejected")
+
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(status).to_contain_text("Please contact your mobile service")
+    capture(page, "status-rejected-en")
+
+
+def test_a_deferred_application_shows_staff_reviewing_then_the_contract_after_their_decision(
+    page: Page, local_service: LocalService, account: Callable[..., str], capture: Callable[..., None]
+) -> None:
+    page.clock.install()  # the page's timers, to skip the minutes it follows by itself
+    open_form(page)
+    fill_form(page, account(defer_review=True))
+    submit(page)
+    application_id = application_id_of(page)
+
+    expect(page.get_by_role("heading", name="担当者が確認しています")).to_be_visible(timeout=DECISION_TIMEOUT)
+    expect(page.locator(".follow")).to_contain_text("状況を自動で確認しています")
+    capture(page, "status-deferred")
+
+    # Staff take their time: after 5 minutes without a change the page stops asking by itself
+    # and offers a button instead.
+    page.clock.fast_forward("06:00")
+    refresh = page.get_by_role("button", name="最新の状況を確認する")
+    expect(refresh).to_be_visible()
+    expect(page.locator(".follow")).to_contain_text("自動の確認を休止しました")
+    capture(page, "status-paused")
+
+    status, answer = staff_request(
+        local_service, "POST", f"/applications/{application_id}/decision", {"decision": "APPROVE"}
+    )
+    assert status == 200, answer
+    refresh.click()  # asks at once, then follows again until the contract forms
+    expect(page.get_by_role("heading", name="ご契約が成立しました")).to_be_visible(timeout=DECISION_TIMEOUT)
+
+
+def test_an_unknown_application_number_says_so(page: Page, capture: Callable[..., None]) -> None:
+    with page.expect_response(re.compile(r"/v1/applications/app-0+$")) as answer:
+        page.goto("/status.html?id=app-00000000000000000000000000000000")
+    assert answer.value.status == 404
+    expect(page.locator("[aria-live=polite]")).to_contain_text("見つかりませんでした")
+    expect(page.get_by_role("link", name="新しくお申し込みする")).to_be_visible()
+    capture(page, "status-not-found")
+
+
+def test_a_notification_that_cannot_be_sent_forms_no_contract_and_says_so(
+    page: Page, local_service: LocalService, account: Callable[..., str], capture: Callable[..., None]
+) -> None:
+    faults.arm(local_service.endpoint, "send_notification", 4)  # every try of the notification fails
+    try:
+        open_form(page)
+        fill_form(page, account())
+        submit(page)
+        application_id_of(page)
+        status = page.locator("[aria-live=polite]")
+        expect(
+            status.get_by_role("heading", name="契約成立のお知らせをお送りできませんでした")
+        ).to_be_visible(timeout=DECISION_TIMEOUT)
+        expect(status).to_contain_text("ご契約は成立していません")
+        expect(status).to_contain_text("もう一度お申し込みください")
+        capture(page, "status-notification-failed")
+    finally:
+        faults.disarm(local_service.endpoint, "send_notification")
+
+
+def test_every_status_and_every_refusal_reason_has_words_in_both_languages(page: Page) -> None:
+    page.goto("/status.html")
+    texts = page.evaluate("async () => (await import('/js/i18n.js')).MESSAGES")
+    for lang in ("ja", "en"):
+        for status in ApplicationStatus:
+            assert f"status.{status.value}.title" in texts[lang], (lang, status)
+        for reason in Reason:  # R6.3 (1)-(5) and R4: why, and what the applicant can do next
+            assert f"reason.{reason.value}" in texts[lang], (lang, reason)
+            assert f"reason.{reason.value}.next" in texts[lang], (lang, reason)

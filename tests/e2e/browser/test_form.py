@@ -1,0 +1,210 @@
+"""The signup form on its own: its checks are the API's (read from the OpenAPI document), the
+API's field errors land beside their fields, one attempt applies once whatever the clicks and
+reloads (Idempotency-Key), and the language switch."""
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from playwright.sync_api import Page, Request, Route, expect
+
+from local.service import LocalService
+from tests.e2e.browser.forms import (
+    application_id_of,
+    applications_of,
+    fill_form,
+    open_form,
+    submit,
+)
+
+ATTEMPT = "anshin.signup.attempt"
+
+
+def posts(page: Page) -> list[Request]:
+    """Every POST the page sends to the API's /applications, as it happens."""
+    sent: list[Request] = []
+    page.on(
+        "request",
+        lambda r: sent.append(r) if r.method == "POST" and r.url.endswith("/v1/applications") else None,
+    )
+    return sent
+
+
+def error_of(page: Page, label: str) -> str:
+    """The error text the field labelled ``label`` is described by (aria-describedby)."""
+    field = page.get_by_label(label)
+    expect(field).to_have_attribute("aria-invalid", "true")
+    ids = (field.get_attribute("aria-describedby") or "").split()
+    errors = [i for i in ids if i.endswith("-error")]
+    assert len(errors) == 1, ids
+    return page.locator(f"#{errors[0]}").inner_text()
+
+
+def test_the_limits_are_the_apis_own(page: Page, local_service: LocalService) -> None:
+    schemas = requests.get(f"{local_service.api_url}/openapi.json", timeout=30).json()["components"][
+        "schemas"
+    ]
+    open_form(page)
+    name = page.get_by_label("お名前")
+    expect(name).to_have_attribute("maxlength", str(schemas["Applicant"]["properties"]["name"]["maxLength"]))
+    expect(name).to_have_attribute("required", "")
+    # pydantic's patterns as HTML patterns: the browser anchors them itself and compiles them
+    # with the `v` flag, where a class's literal "-" must be escaped.
+    email = schemas["Applicant"]["properties"]["email"]["pattern"]
+    expect(page.get_by_label("メールアドレス")).to_have_attribute(
+        "pattern", email.removeprefix("^").removesuffix("$")
+    )
+    assert schemas["Device"]["properties"]["deviceId"]["pattern"] == "^[A-Za-z0-9._:-]{1,128}$"
+    device_id = page.get_by_label("端末識別番号（IMEI など）")
+    expect(device_id).to_have_attribute("pattern", "[A-Za-z0-9._:\\-]{1,128}")
+    # Every field with a pattern in the schema has it, and it compiles as the browser compiles it.
+    patterns = page.locator("input[pattern]").evaluate_all(
+        "(inputs) => inputs.map((i) => { new RegExp(`^(?:${i.pattern})$`, 'v'); return i.name; })"
+    )
+    assert sorted(patterns) == ["applicant.email", "applicant.phone", "device.deviceId", "mobileContractId"]
+    # The choices are the schema's enum values.
+    platforms = page.locator("input[name='device.platform']").evaluate_all("(e) => e.map((i) => i.value)")
+    assert platforms == schemas["Device"]["properties"]["platform"]["enum"]
+
+
+def test_field_errors_appear_next_to_their_fields(
+    page: Page, account: Callable[..., str], capture: Callable[..., None]
+) -> None:
+    sent = posts(page)
+    open_form(page)
+
+    # Nothing filled in: every field says what it needs, the first one has the focus.
+    submit(page)
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("入力内容を確認してください（10 件）")
+    expect(page.get_by_label("モバイルサービスの契約番号")).to_be_focused()
+    assert error_of(page, "モバイルサービスの契約番号") == "入力してください。"
+    expect(page.locator("#f-device-platform-error")).to_have_text("どちらかを選んでください。")
+    expect(page.locator("#f-consent-termsVersion-error")).to_have_text(
+        "お申し込みには、利用規約への同意が必要です。"
+    )
+    capture(page, "signup-errors", full_page=True)
+
+    # A value the API's pattern refuses is refused here first; correcting it clears the error.
+    fill_form(page, account())
+    page.get_by_label("電話番号").fill("090-1234-5678")
+    submit(page)
+    expect(page.get_by_label("電話番号")).to_be_focused()
+    assert error_of(page, "電話番号") == "電話番号を、ハイフンを入れずに半角数字で入力してください。"
+    assert sent == []  # refused in the page: nothing was sent
+    page.get_by_label("電話番号").fill("09012345678")
+    expect(page.get_by_label("電話番号")).not_to_have_attribute("aria-invalid", "true")
+
+    # The page's checks bypassed (the attributes removed): the API's 400 errors[] land beside
+    # the same fields, and the first of them has the focus.
+    page.locator("#f-applicant-name").evaluate("(e) => e.removeAttribute('maxlength')")
+    page.locator("#f-applicant-email").evaluate("(e) => e.removeAttribute('pattern')")
+    page.get_by_label("お名前").fill("名" * 201)
+    page.get_by_label("メールアドレス").fill("hanako@example")
+    with page.expect_response(re.compile(r"/v1/applications$")) as answer:
+        submit(page)
+    assert answer.value.status == 400
+    fields = {e["field"] for e in answer.value.json()["errors"]}
+    assert fields == {"applicant.name", "applicant.email"}
+    expect(page.get_by_label("お名前")).to_be_focused()
+    assert error_of(page, "お名前") == "200 文字以内で入力してください。"
+    assert error_of(page, "メールアドレス").startswith("メールアドレスの形式で入力してください")
+    expect(alert).to_contain_text("入力内容を確認してください（2 件）")
+    assert len(sent) == 1
+
+
+def test_a_double_click_applies_once(
+    page: Page,
+    local_service: LocalService,
+    aws_client: Callable[[str], Any],
+    account: Callable[..., str],
+) -> None:
+    sent = posts(page)
+    mobile_contract_id = account()
+    open_form(page)
+    fill_form(page, mobile_contract_id)
+    page.get_by_role("button", name="申し込む").dblclick()
+    application_id = application_id_of(page)
+    assert len(sent) == 1
+    assert applications_of(local_service, aws_client, mobile_contract_id) == [application_id]
+
+
+def test_a_reload_while_sending_applies_once(
+    page: Page,
+    local_service: LocalService,
+    aws_client: Callable[[str], Any],
+    account: Callable[..., str],
+) -> None:
+    sent = posts(page)
+    mobile_contract_id = account()
+    open_form(page)
+    fill_form(page, mobile_contract_id)
+
+    # The first attempt reaches the API and is applied, but its answer never comes back: the
+    # applicant reloads the page while it is still sending.
+    first: list[dict[str, Any]] = []
+
+    def answer_lost(route: Route) -> None:
+        first.append(route.fetch().json())
+        route.request.frame.page.evaluate("() => { window.answerLost = true; }")
+
+    page.route(re.compile(r"/v1/applications$"), answer_lost)
+    submit(page)
+    expect(page.get_by_role("button", name="送信しています…")).to_be_disabled()
+    page.wait_for_function("() => window.answerLost === true")
+    page.unroute(re.compile(r"/v1/applications$"))
+    stored = json.loads(page.evaluate(f"() => sessionStorage.getItem('{ATTEMPT}')"))
+    assert stored["sending"] is True
+    page.reload()
+
+    # The reloaded page sends the same attempt again, with the same key, and gets its answer.
+    application_id = application_id_of(page)
+    assert application_id == first[0]["applicationId"]
+    assert len(sent) == 2
+    keys = {r.headers["idempotency-key"] for r in sent}
+    assert keys == {stored["key"]}
+    assert applications_of(local_service, aws_client, mobile_contract_id) == [application_id]
+
+
+def test_an_attempt_sent_again_after_a_failure_keeps_its_key_and_new_entries_get_a_new_one(
+    page: Page, account: Callable[..., str]
+) -> None:
+    sent = posts(page)
+    open_form(page)
+    fill_form(page, account())
+    page.route(re.compile(r"/v1/applications$"), lambda route: route.abort("connectionfailed"))
+    submit(page)
+    expect(page.get_by_role("alert")).to_contain_text("送信できませんでした")
+    page.reload()  # the entries are kept for this tab
+    expect(page.get_by_label("お名前")).to_have_value("ブラウザ 花子")
+    submit(page)
+    expect(page.get_by_role("alert")).to_contain_text("送信できませんでした")
+    page.get_by_label("機種名").fill("Pixel 9 Pro")
+    submit(page)
+    expect(page.get_by_role("alert")).to_contain_text("送信できませんでした")
+    keys = [r.headers["idempotency-key"] for r in sent]
+    assert len(keys) == 3 and keys[0] == keys[1] != keys[2]
+
+
+def test_english_is_one_switch_away_and_stays_for_the_tab(page: Page, capture: Callable[..., None]) -> None:
+    open_form(page)
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Apply for Smartphone Anshin Support")
+    expect(page.get_by_label("Mobile service contract number")).to_be_visible()
+    # The terms stay in Japanese, marked as such.
+    expect(page.locator("#terms pre")).to_have_attribute("lang", "ja")
+    capture(page, "signup-en")
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Apply for Smartphone Anshin Support")
+    page.get_by_role("button", name="日本語").click()
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+
+    # Every text exists in both languages.
+    ja, en = page.evaluate(
+        "async () => { const { MESSAGES } = await import('/js/i18n.js');"
+        " return [Object.keys(MESSAGES.ja).sort(), Object.keys(MESSAGES.en).sort()]; }"
+    )
+    assert ja == en

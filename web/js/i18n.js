@@ -1,0 +1,361 @@
+// Every text of the pages, Japanese first, with English beside it, and the language choice.
+// Keys are flat ("signup.title"); {name} in a text is filled by t(lang, key, {name: ...}).
+// The rules the texts cite (R4, R6.3 ...) are docs/terms/RULES.md; the articles (第6条 ...) are
+// the terms themselves (docs/terms/smartphone-support-terms.ja.txt).
+
+export const LANGUAGES = ["ja", "en"];
+const STORED = "anshin.lang"; // sessionStorage: this tab remembers the choice, nothing else does
+
+export const MESSAGES = {
+  ja: {
+    "lang.name": "日本語",
+    "app.name": "スマホ安心サポート",
+    "app.loading": "読み込み中…",
+    "app.loadFailed": "ページを準備できませんでした。通信状況を確認して、もう一度お試しください。",
+    "app.retry": "もう一度読み込む",
+
+    "signup.docTitle": "お申し込み | スマホ安心サポート",
+    "signup.title": "スマホ安心サポートのお申し込み",
+    "signup.intro":
+      "保護する端末 1 台ごとにお申し込みください。「必須」と書かれた項目はすべて入力してください。",
+    "form.required": "必須",
+    "section.account": "ご契約中のモバイルサービス",
+    "section.applicant": "お申し込みになる方",
+    "section.device": "保護する端末",
+    "section.terms": "利用規約",
+    "section.location": "位置情報の取り扱い",
+
+    "field.mobileContractId.label": "モバイルサービスの契約番号",
+    "field.mobileContractId.help":
+      "ご利用中のモバイルサービス（会員契約）の番号です。契約書類やご利用明細に記載されています。",
+    "field.applicant.name.label": "お名前",
+    "field.applicant.email.label": "メールアドレス",
+    "field.applicant.email.help":
+      "契約成立のお知らせ（会員確認のためのコードとサポート専用電話番号）をお送りします。",
+    "field.applicant.phone.label": "電話番号",
+    "field.applicant.phone.help": "数字だけで入力してください（ハイフンは不要です。例: 09012345678）。",
+    "field.device.deviceId.label": "端末識別番号（IMEI など）",
+    "field.device.deviceId.help":
+      "保護する端末を特定する番号です。位置情報を提供しない場合も必ず必要です（第16条）。",
+    "field.device.deviceId.where": "端末識別番号の確認方法",
+    "field.device.deviceId.android":
+      "「電話」アプリで *#06# とダイヤルすると表示されます。または「設定」→「デバイス情報」（機種により「端末情報」）→「IMEI」で確認できます。",
+    "field.device.deviceId.ios":
+      "「設定」→「一般」→「情報」の「IMEI」で確認できます（*#06# でも表示されます）。IMEI のない iPad（Wi-Fi モデル）は、同じ画面の「シリアル番号」を入力してください。",
+    "field.device.platform.label": "端末の OS",
+    "field.device.platform.android": "Android",
+    "field.device.platform.ios": "iOS（iPhone・iPad）",
+    "field.device.kind.label": "端末の種類",
+    "field.device.kind.smartphone": "スマートフォン",
+    "field.device.kind.tablet": "タブレット",
+    "field.device.model.label": "機種名",
+    "field.device.model.help": "例: Pixel 9、iPhone 16、Galaxy Tab S10",
+
+    "terms.intro": "お申し込みの前に、利用規約の全文をお読みください（{version} 改定版）。",
+    "terms.region": "利用規約の全文",
+    "terms.loadFailed": "利用規約を読み込めませんでした。",
+    "field.consent.termsVersion.label": "利用規約（{version} 改定版）を読み、その内容に同意します。",
+
+    "field.consent.locationOptOut.label": "位置情報を提供するかどうか",
+    "location.explain":
+      "遠隔ロック・遠隔ワイプ（端末のデータ消去）を実行すると、端末はその時点の位置情報を報告します。位置情報を提供しない（オプトアウトする）と、端末から位置情報が届いても当社は保存しません。そのため、紛失した端末がロック・ワイプのときにどこにあったかを、サポートセンターからお伝えできなくなります。",
+    "location.still":
+      "電話サポート、遠隔ロック・ワイプ・設定のバックアップそのものは、オプトアウトしても変わらずご利用いただけます（第16条4項）。",
+    "field.consent.locationOptOut.false": "位置情報を提供する",
+    "field.consent.locationOptOut.true": "位置情報を提供しない（オプトアウト）",
+
+    "signup.submit": "申し込む",
+    "signup.sending": "送信しています…",
+    "signup.resuming": "前回の送信の結果を確認しています…",
+    "signup.invalid": "入力内容を確認してください（{count} 件）。各項目の下に説明があります。",
+    "signup.network":
+      "送信できませんでした。通信状況を確認して、もう一度「申し込む」を押してください。同じ内容で送り直しても、二重に申し込まれることはありません。",
+    "signup.busy":
+      "ただいま混み合っています。少し待ってから、もう一度「申し込む」を押してください。二重に申し込まれることはありません。",
+    "signup.inProgress":
+      "前回の送信をまだ処理しています。少し待ってから、もう一度「申し込む」を押してください。",
+    "signup.keyReused": "前回の送信とは内容が変わっています。もう一度「申し込む」を押すと、新しいお申し込みとして送ります。",
+    "signup.refused": "お申し込みを受け付けられませんでした（{code}）。時間をおいて、もう一度お試しください。",
+
+    "error.required": "入力してください。",
+    "error.choose": "どちらかを選んでください。",
+    "error.consent": "お申し込みには、利用規約への同意が必要です。",
+    "error.tooShort": "{min} 文字以上で入力してください。",
+    "error.tooLong": "{max} 文字以内で入力してください。",
+    "error.pattern": "入力の形式が正しくありません。",
+    "error.pattern.mobileContractId": "契約番号を、空白を入れずに半角の英数字とハイフンで入力してください。",
+    "error.pattern.applicant.email": "メールアドレスの形式で入力してください（例: taro@example.com）。",
+    "error.pattern.applicant.phone": "電話番号を、ハイフンを入れずに半角数字で入力してください。",
+    "error.pattern.device.deviceId": "端末に表示されたとおりに、空白を入れずに半角で入力してください。",
+    "error.invalid": "この項目の内容を確認してください。",
+
+    "status.docTitle": "お申し込み状況 | スマホ安心サポート",
+    "status.title": "お申し込み状況",
+    "status.applicationId": "受付番号",
+    "status.receivedAt": "受付日時",
+    "status.checkedAt": "最終確認: {time}",
+    "status.bookmark": "このページの URL をブックマークすると、あとから状況を確認できます。",
+    "status.step.RECEIVED": "受付",
+    "status.step.SCREENING": "審査",
+    "status.step.DECIDED": "審査結果",
+    "status.step.CONTRACTED": "契約成立",
+    "status.steps": "お申し込みの流れ",
+    "status.current": "（現在）",
+    "status.RECEIVED.title": "お申し込みを受け付けました",
+    "status.RECEIVED.body": "受け付けた順に審査します（第6条1項）。この画面は自動で更新されます。",
+    "status.SCREENING.title": "審査しています",
+    "status.SCREENING.body": "まもなく結果が出ます。この画面は自動で更新されます。",
+    "status.DEFERRED.title": "担当者が確認しています",
+    "status.DEFERRED.body":
+      "審査に時間をいただいています（第6条2項）。担当者の確認が終わると、この画面に結果が表示されます。この画面を閉じても、ブックマークからあとで確認できます。",
+    "status.APPROVED.title": "承認されました",
+    "status.APPROVED.body": "契約成立のお知らせをお送りしています。この画面は自動で更新されます。",
+    "status.CONTRACTED.title": "ご契約が成立しました",
+    "status.CONTRACTED.body":
+      "会員確認のためのコードとサポート専用電話番号を、ご登録のメールアドレスと電話番号にお送りしました。このお知らせをお送りした時点で、ご契約が成立しています（第6条4項）。",
+    "status.CONTRACTED.formedAt": "契約成立日時",
+    "status.CONTRACTED.contractId": "契約番号",
+    "status.CONTRACTED.next":
+      "Android 端末で遠隔ロック・ワイプ・設定のバックアップをお使いになるには、端末にサポートアプリをインストールし、お知らせのコードで登録してください。",
+    "status.REJECTED.title": "お申し込みをお受けできませんでした",
+    "status.REJECTED.reason": "理由",
+    "status.REJECTED.next": "次にできること",
+    "status.NOTIFICATION_FAILED.title": "契約成立のお知らせをお送りできませんでした",
+    "status.NOTIFICATION_FAILED.body":
+      "お知らせをお送りできなかったため、ご契約は成立していません（第6条4項）。料金はかかりません。",
+    "status.NOTIFICATION_FAILED.next":
+      "ご登録のメールアドレスと電話番号をご確認のうえ、もう一度お申し込みください。",
+    "status.unknown.title": "お申し込みを確認しています",
+
+    "reason.INVALID_APPLICATION":
+      "お申し込みの内容に誤りまたは不足がありました（第6条3項(1)）。たとえば、モバイルサービスの契約番号が見つからない場合や、現在の利用規約への同意がない場合です。",
+    "reason.INVALID_APPLICATION.next":
+      "モバイルサービスの契約番号をご確認のうえ、もう一度お申し込みください。",
+    "reason.PAYMENT_RISK":
+      "ご契約中のモバイルサービスの料金のお支払いが確認できていません（第6条3項(2)）。",
+    "reason.PAYMENT_RISK.next":
+      "ご利用中のモバイルサービスの窓口にお問い合わせください。お支払いが確認できましたら、あらためてお申し込みいただけます。",
+    "reason.PRIOR_VIOLATION":
+      "以前、利用規約への違反により、当社がご契約を解除したことがあります（第6条3項(3)）。",
+    "reason.PRIOR_VIOLATION.next": "お心当たりがない場合は、サポートセンターにお問い合わせください。",
+    "reason.NO_ELIGIBLE_RATE_CONTRACT":
+      "ご指定のモバイルサービスの契約に、本サービスの対象となる通常料金の回線がありません（第6条3項(4)）。",
+    "reason.NO_ELIGIBLE_RATE_CONTRACT.next":
+      "ご契約中の料金プランを、モバイルサービスの窓口でご確認ください。",
+    "reason.OTHER": "当社の業務上の理由により、お受けできませんでした（第6条3項(5)）。",
+    "reason.OTHER.next": "詳しくはサポートセンターにお問い合わせください。",
+    "reason.CONTRACT_LIMIT_REACHED":
+      "1 つのモバイルサービスの契約で結べる本サービスの契約は 10 件までで、すでに上限に達しています（第4条）。",
+    "reason.CONTRACT_LIMIT_REACHED.next":
+      "使わなくなった端末のご契約を解約してください。解約は、お申し出の月の末日に終了します（第9条）。終了後に、あらためてお申し込みいただけます。",
+    "reason.unknown": "お受けできない理由がありました（{code}）。",
+    "reason.unknown.next": "詳しくはサポートセンターにお問い合わせください。",
+
+    "status.polling": "状況を自動で確認しています。",
+    "status.paused": "自動の確認を休止しました。最新の状況は下のボタンで確認できます。",
+    "status.refresh": "最新の状況を確認する",
+    "status.retrying": "状況を取得できませんでした。しばらくしてから自動でもう一度確認します。",
+    "status.notFound": "この受付番号のお申し込みは見つかりませんでした。URL をご確認ください。",
+    "status.noId": "受付番号が指定されていません。お申し込み後に表示されるページの URL をご確認ください。",
+    "status.newApplication": "新しくお申し込みする",
+    "time.zone": "（日本時間）",
+  },
+  en: {
+    "lang.name": "English",
+    "app.name": "Smartphone Anshin Support",
+    "app.loading": "Loading…",
+    "app.loadFailed": "The page could not be prepared. Check your connection and try again.",
+    "app.retry": "Try again",
+
+    "signup.docTitle": "Apply | Smartphone Anshin Support",
+    "signup.title": "Apply for Smartphone Anshin Support",
+    "signup.intro": "Apply once for each device you want to protect. Fill in every field marked “required”.",
+    "form.required": "required",
+    "section.account": "Your mobile service",
+    "section.applicant": "About you",
+    "section.device": "The device to protect",
+    "section.terms": "Terms of use",
+    "section.location": "Location data",
+
+    "field.mobileContractId.label": "Mobile service contract number",
+    "field.mobileContractId.help":
+      "The number of the mobile service (membership) you use, printed on your contract papers and bills.",
+    "field.applicant.name.label": "Full name",
+    "field.applicant.email.label": "E-mail address",
+    "field.applicant.email.help":
+      "We send the contract notice (your member confirmation code and the support phone number) here.",
+    "field.applicant.phone.label": "Phone number",
+    "field.applicant.phone.help": "Digits only, no hyphens (e.g. 09012345678).",
+    "field.device.deviceId.label": "Device ID (such as the IMEI)",
+    "field.device.deviceId.help":
+      "The number that identifies the device. It is always needed, even if you opt out of location data (Article 16).",
+    "field.device.deviceId.where": "Where to find the device ID",
+    "field.device.deviceId.android":
+      "Dial *#06# in the Phone app, or open Settings → About phone (on some models “Device information”) → IMEI.",
+    "field.device.deviceId.ios":
+      "Open Settings → General → About and look for “IMEI” (dialling *#06# shows it too). An iPad without IMEI (Wi-Fi model): enter the “Serial Number” from the same screen.",
+    "field.device.platform.label": "Operating system",
+    "field.device.platform.android": "Android",
+    "field.device.platform.ios": "iOS (iPhone, iPad)",
+    "field.device.kind.label": "Device type",
+    "field.device.kind.smartphone": "Smartphone",
+    "field.device.kind.tablet": "Tablet",
+    "field.device.model.label": "Model",
+    "field.device.model.help": "For example: Pixel 9, iPhone 16, Galaxy Tab S10",
+
+    "terms.intro":
+      "Please read the full terms of use before you apply (revision of {version}). They are in Japanese; the Japanese text is the one that applies.",
+    "terms.region": "Full text of the terms of use (Japanese)",
+    "terms.loadFailed": "The terms of use could not be loaded.",
+    "field.consent.termsVersion.label": "I have read the terms of use (revision of {version}) and agree to them.",
+
+    "field.consent.locationOptOut.label": "Do you provide location data?",
+    "location.explain":
+      "When a remote lock or a remote wipe (erasing the device) runs, the device reports where it is at that moment. If you opt out, we do not store that location, whatever the device sends. Then the support centre cannot tell you where a lost device was when it was locked or wiped.",
+    "location.still":
+      "Phone support, remote lock, wipe and settings backup themselves work the same whether you opt out or not (Article 16, paragraph 4).",
+    "field.consent.locationOptOut.false": "Provide location data",
+    "field.consent.locationOptOut.true": "Do not provide location data (opt out)",
+
+    "signup.submit": "Apply",
+    "signup.sending": "Sending…",
+    "signup.resuming": "Checking the result of your previous submission…",
+    "signup.invalid": "Please check your entries ({count}). Each field says what is wrong below it.",
+    "signup.network":
+      "Your application could not be sent. Check your connection and press “Apply” again. Sending the same application again never applies twice.",
+    "signup.busy":
+      "We are busy right now. Wait a moment and press “Apply” again. You will not apply twice.",
+    "signup.inProgress": "Your previous submission is still being processed. Wait a moment and press “Apply” again.",
+    "signup.keyReused":
+      "Your entries changed since the previous submission. Press “Apply” again to send them as a new application.",
+    "signup.refused": "Your application could not be received ({code}). Please try again later.",
+
+    "error.required": "Please fill this in.",
+    "error.choose": "Please choose one.",
+    "error.consent": "You need to agree to the terms of use to apply.",
+    "error.tooShort": "Use at least {min} characters.",
+    "error.tooLong": "Use at most {max} characters.",
+    "error.pattern": "This is not in the expected format.",
+    "error.pattern.mobileContractId": "Enter the contract number without spaces: letters, digits and hyphens.",
+    "error.pattern.applicant.email": "Enter an e-mail address (e.g. taro@example.com).",
+    "error.pattern.applicant.phone": "Enter the phone number in digits, without hyphens.",
+    "error.pattern.device.deviceId": "Enter the ID exactly as the device shows it, without spaces.",
+    "error.invalid": "Please check this field.",
+
+    "status.docTitle": "Application status | Smartphone Anshin Support",
+    "status.title": "Application status",
+    "status.applicationId": "Application number",
+    "status.receivedAt": "Received",
+    "status.checkedAt": "Last checked: {time}",
+    "status.bookmark": "Bookmark this page to check your application later.",
+    "status.step.RECEIVED": "Received",
+    "status.step.SCREENING": "Screening",
+    "status.step.DECIDED": "Decision",
+    "status.step.CONTRACTED": "Contract",
+    "status.steps": "Steps of your application",
+    "status.current": " (now)",
+    "status.RECEIVED.title": "We have received your application",
+    "status.RECEIVED.body":
+      "Applications are screened in the order received (Article 6, paragraph 1). This page updates itself.",
+    "status.SCREENING.title": "We are screening your application",
+    "status.SCREENING.body": "The result follows shortly. This page updates itself.",
+    "status.DEFERRED.title": "Our staff are reviewing your application",
+    "status.DEFERRED.body":
+      "The decision takes a little longer (Article 6, paragraph 2). When our staff have decided, the result appears on this page. You can close it and come back through a bookmark.",
+    "status.APPROVED.title": "Your application is approved",
+    "status.APPROVED.body": "We are sending your contract notice. This page updates itself.",
+    "status.CONTRACTED.title": "Your contract is in place",
+    "status.CONTRACTED.body":
+      "Your member confirmation code and the support phone number were sent to your e-mail address and phone. The contract formed when that notice was sent (Article 6, paragraph 4).",
+    "status.CONTRACTED.formedAt": "Contract formed",
+    "status.CONTRACTED.contractId": "Contract number",
+    "status.CONTRACTED.next":
+      "To use remote lock, wipe and settings backup on an Android device, install the support app on it and register it with the code from the notice.",
+    "status.REJECTED.title": "We could not accept your application",
+    "status.REJECTED.reason": "Why",
+    "status.REJECTED.next": "What you can do",
+    "status.NOTIFICATION_FAILED.title": "We could not send your contract notice",
+    "status.NOTIFICATION_FAILED.body":
+      "Because the notice could not be sent, no contract was formed (Article 6, paragraph 4), and nothing is charged.",
+    "status.NOTIFICATION_FAILED.next": "Check your e-mail address and phone number, then apply again.",
+    "status.unknown.title": "Checking your application",
+
+    "reason.INVALID_APPLICATION":
+      "The application was wrong or incomplete (Article 6.3 (1)): for example, the mobile service contract number was not found, or the terms of use in force were not agreed to.",
+    "reason.INVALID_APPLICATION.next": "Check your mobile service contract number and apply again.",
+    "reason.PAYMENT_RISK": "A payment for your mobile service is overdue (Article 6.3 (2)).",
+    "reason.PAYMENT_RISK.next":
+      "Please contact your mobile service. Once the payment is settled, you can apply again.",
+    "reason.PRIOR_VIOLATION":
+      "We ended a contract of yours before because the terms of use were broken (Article 6.3 (3)).",
+    "reason.PRIOR_VIOLATION.next": "If you think this is a mistake, please contact the support centre.",
+    "reason.NO_ELIGIBLE_RATE_CONTRACT":
+      "The mobile service contract you gave has no normal-rate line, which this service needs (Article 6.3 (4)).",
+    "reason.NO_ELIGIBLE_RATE_CONTRACT.next": "Please ask your mobile service about your rate plan.",
+    "reason.OTHER": "We could not accept it for business reasons (Article 6.3 (5)).",
+    "reason.OTHER.next": "Please contact the support centre for details.",
+    "reason.CONTRACT_LIMIT_REACHED":
+      "A mobile service contract can hold at most 10 contracts of this service, and yours already has 10 (Article 4).",
+    "reason.CONTRACT_LIMIT_REACHED.next":
+      "Cancel the contract of a device you no longer use: it ends at the end of the month you cancel in (Article 9). After that, you can apply again.",
+    "reason.unknown": "There was a reason we could not accept it ({code}).",
+    "reason.unknown.next": "Please contact the support centre for details.",
+
+    "status.polling": "Checking for updates automatically.",
+    "status.paused": "Automatic checking has paused. Use the button below to see the latest status.",
+    "status.refresh": "Check for updates",
+    "status.retrying": "The status could not be read. It is checked again automatically shortly.",
+    "status.notFound": "There is no application with this number. Please check the address.",
+    "status.noId": "No application number was given. Please check the address of the page shown after you applied.",
+    "status.newApplication": "Start a new application",
+    "time.zone": " JST",
+  },
+};
+
+/** The language of this tab: the one chosen with the switch, else Japanese. */
+export function currentLanguage() {
+  try {
+    const chosen = sessionStorage.getItem(STORED);
+    if (LANGUAGES.includes(chosen)) return chosen;
+  } catch {
+    // storage blocked: Japanese
+  }
+  return "ja";
+}
+
+export function rememberLanguage(lang) {
+  try {
+    sessionStorage.setItem(STORED, lang);
+  } catch {
+    // storage blocked: the choice lasts until the page is left
+  }
+}
+
+/** The text of `key` in `lang` (Japanese if English lacks it, the key itself if both do). */
+export function t(lang, key, values = {}) {
+  const text = MESSAGES[lang]?.[key] ?? MESSAGES.ja[key];
+  if (text === undefined) return key;
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
+
+/** Whether `key` has a text (for optional texts such as a field's help). */
+export function has(key) {
+  return key in MESSAGES.ja;
+}
+
+/** An instant (ISO 8601) as Japan time, the way the terms count time. */
+export function formatInstant(lang, iso) {
+  const instant = new Date(iso);
+  if (Number.isNaN(instant.getTime())) return iso;
+  const format = new Intl.DateTimeFormat(lang === "ja" ? "ja-JP" : "en-GB", {
+    timeZone: "Asia/Tokyo",
+    year: "numeric",
+    month: "long",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hourCycle: "h23",
+  });
+  return format.format(instant) + t(lang, "time.zone");
+}
