@@ -127,28 +127,6 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: ``make run`` prints a summary, not a line per request."""
 
-    # Every method: the API's are forwarded, the site's are GET and HEAD only.
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    def do_HEAD(self) -> None:
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        self._dispatch()
-
-    def do_PUT(self) -> None:
-        self._dispatch()
-
-    def do_PATCH(self) -> None:
-        self._dispatch()
-
-    def do_DELETE(self) -> None:
-        self._dispatch()
-
-    def do_OPTIONS(self) -> None:
-        self._dispatch()
-
     def _dispatch(self) -> None:
         path = urlsplit(self.path).path
         if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
@@ -162,6 +140,9 @@ class _Handler(BaseHTTPRequestHandler):
             )
         else:
             self._static(path)
+
+    # Every method: the API's are forwarded, the site's are GET and HEAD only.
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _dispatch
 
     def _static(self, path: str) -> None:
         file = self._file_of(path)

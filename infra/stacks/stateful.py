@@ -8,10 +8,10 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from infra.constructs import buckets
 from infra.nag import acknowledge
 from infra.settings import Settings
 
@@ -109,30 +109,10 @@ class StatefulStack(Stack):
 
         # Settings backups uploaded by devices (Appendix) through presigned URLs: encrypted with
         # the data key, TLS only, never public, retained; access logged to a second bucket.
-        access_logs = s3.Bucket(
-            self,
-            "BackupAccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,  # S3 server access logging cannot use SSE-KMS
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(400))],
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        access_logs = buckets.access_logs(self, "BackupAccessLogs")
         acknowledge(access_logs, "S1", "This bucket is the access-log target of the backup bucket.")
-        self.backup_bucket = s3.Bucket(
-            self,
-            "Backups",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=self.key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            server_access_logs_bucket=access_logs,
-            server_access_logs_prefix="backups/",
-            lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=Duration.days(30))],
-            removal_policy=RemovalPolicy.RETAIN,
+        self.backup_bucket = buckets.private(
+            self, "Backups", logs=access_logs, logs_prefix="backups/", key=self.key
         )
 
         # Support staff sign in with Cognito; the staff routes' authorizer admits this pool's

@@ -25,10 +25,10 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
+from infra.constructs import buckets
 from infra.constructs.functions import _retention
 from infra.constructs.rest_api import STAGE
 from infra.nag import acknowledge
@@ -115,30 +115,8 @@ class WebStack(Stack):
         # The stage's name, not its token: the page's config and the path pattern read plainly.
         api_base = f"/{STAGE}"
 
-        logs_bucket = s3.Bucket(
-            self,
-            "AccessLogs",
-            # S3 server access logs and CloudFront standard logs cannot be delivered SSE-KMS.
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            # CloudFront standard logging writes with an ACL (the log delivery account's).
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
-            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(400))],
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        self.bucket = s3.Bucket(
-            self,
-            "Pages",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            server_access_logs_bucket=logs_bucket,
-            server_access_logs_prefix="pages/",
-            lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=Duration.days(30))],
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        logs_bucket = buckets.access_logs(self, "AccessLogs")
+        self.bucket = buckets.private(self, "Pages", logs=logs_bucket, logs_prefix="pages/")
 
         headers = response_headers(self, "SecurityHeaders")
         self.distribution = cloudfront.Distribution(
