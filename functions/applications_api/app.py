@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from anshin.domain.applications import ApplicationRequest, DecisionRequest
 from anshin.runtime import staff
-from anshin.runtime.http import STAFF_ONLY, entry, respond, rest_api
+from anshin.runtime.http import ACCEPTED, STAFF_ONLY, entry, respond, rest_api
 from anshin.services import applications
 from anshin.settings import settings
 from aws_lambda_powertools import Logger
@@ -28,7 +28,7 @@ def receive_once(request: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-@app.post("/applications")
+@app.post("/applications", responses=ACCEPTED)
 def apply(body: Annotated[ApplicationRequest, Body()]) -> Response[dict[str, Any]]:
     key = app.current_event.headers.get("Idempotency-Key") or app.current_event.headers.get("idempotency-key")
     answer = applications.apply(body, key, logger.get_correlation_id(), receive_once)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from anshin.domain import clock
 from anshin.runtime import device_auth
-from anshin.runtime.http import DEVICE_ONLY, entry, respond, rest_api
+from anshin.runtime.http import CREATED, DEVICE_ONLY, NO_CONTENT, entry, respond, rest_api
 from anshin.services import devices
 from anshin.services.devices import CommandResult, Passphrase, Registration
 from aws_lambda_powertools import Logger
@@ -21,7 +21,7 @@ DeviceId = Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
 CommandId = Annotated[str, Path(pattern=r"^cmd-[a-f0-9]{32}$")]
 
 
-@app.post("/devices/registrations")
+@app.post("/devices/registrations", responses=CREATED)
 def register(body: Annotated[Registration, Body()]) -> Response[dict[str, Any]]:
     source = str(app.current_event.request_context.identity.source_ip or "unknown")
     answer = devices.register_app(body, clock.now(), source)
@@ -37,7 +37,7 @@ def rotate_token(deviceId: DeviceId) -> dict[str, Any]:
     return answer
 
 
-@app.put("/devices/<deviceId>/passphrase", security=DEVICE_ONLY)
+@app.put("/devices/<deviceId>/passphrase", security=DEVICE_ONLY, responses=NO_CONTENT)
 def set_passphrase(deviceId: DeviceId, body: Annotated[Passphrase, Body()]) -> Response[None]:
     contract_id = str(device_auth.device(app)["contractId"])
     devices.set_passphrase(contract_id, deviceId, body.passphrase, clock.now())

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from anshin.domain import clock
 from anshin.runtime import staff
-from anshin.runtime.http import STAFF_ONLY, entry, respond, rest_api
+from anshin.runtime.http import ACCEPTED, CREATED, STAFF_ONLY, entry, respond, rest_api
 from anshin.services import commands, devices, requests, support_sessions, verification
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
@@ -19,12 +19,12 @@ SessionId = Annotated[str, Path(pattern=r"^ses-[a-f0-9]{32}$")]
 Created = Response[dict[str, Any]]
 
 
-@app.post("/contracts/<contractId>/verifications", security=STAFF_ONLY)
+@app.post("/contracts/<contractId>/verifications", security=STAFF_ONLY, responses=CREATED)
 def verify(contractId: ContractId, body: Annotated[requests.VerificationRequest, Body()]) -> Created:
     return respond(201, verification.verify(contractId, body.passphrase, staff.caller(app), clock.now()))
 
 
-@app.post("/contracts/<contractId>/devices/<deviceId>/commands", security=STAFF_ONLY)
+@app.post("/contracts/<contractId>/devices/<deviceId>/commands", security=STAFF_ONLY, responses=ACCEPTED)
 def send_command(
     contractId: ContractId, deviceId: DeviceId, body: Annotated[requests.CommandRequest, Body()]
 ) -> Created:
@@ -47,7 +47,7 @@ def get_command(commandId: Annotated[str, Path(pattern=r"^cmd-[a-f0-9]{32}$")]) 
     return commands.show(commandId, clock.now())
 
 
-@app.post("/support-sessions", security=STAFF_ONLY)
+@app.post("/support-sessions", security=STAFF_ONLY, responses=CREATED)
 def open_session(body: Annotated[requests.SessionRequest, Body()]) -> Created:
     return respond(201, support_sessions.open_session(body, staff.caller(app), clock.now()))
 

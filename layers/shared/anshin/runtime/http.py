@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
@@ -111,6 +112,11 @@ MAX_BODY_BYTES = settings_module.MAX_BODY_BYTES
 #: staff member's Cognito ID token, or the device's own token.
 STAFF_ONLY: list[dict[str, list[str]]] = [{"staffToken": []}]
 DEVICE_ONLY: list[dict[str, list[str]]] = [{"deviceToken": []}]
+
+#: OpenAPI documentation of the routes whose success is not ``200``: the status they answer.
+CREATED: dict[int, OpenAPIResponse] = {201: {"description": "Created"}}
+ACCEPTED: dict[int, OpenAPIResponse] = {202: {"description": "Accepted: it goes on asynchronously"}}
+NO_CONTENT: dict[int, OpenAPIResponse] = {204: {"description": "Done; nothing to answer"}}
 
 
 NOT_JSON = "Send the body as JSON (Content-Type: application/json)."
