@@ -36,16 +36,17 @@ class Approval:
         issue_credentials = task(
             "issue_credentials",
             "Issues the member confirmation code (R6.4)",
-            environment={"CODE_MAC_KEY_ID": data.code_key.key_arn},
+            environment={
+                "CODE_MAC_KEY_ID": data.code_key.key_arn,
+                # The number told to every new subscriber (R6.4); issuing stores it on the application.
+                "SUPPORT_PHONE_NUMBER": settings.support_phone_number,
+            },
         )
         grants.code_mac(issue_credentials, data.code_key)
         send_notification = task(
             "send_notification",
             "Sends the notification that forms the contract (R6.4)",
-            environment={
-                "CUSTOMER_NOTIFICATION_TOPIC_ARN": data.customer_notification_topic.topic_arn,
-                "SUPPORT_PHONE_NUMBER": settings.support_phone_number,
-            },
+            environment={"CUSTOMER_NOTIFICATION_TOPIC_ARN": data.customer_notification_topic.topic_arn},
         )
         grants.publish(send_notification, data.customer_notification_topic, data.key)
         grants.table(send_notification, data.idempotency_table, data.key, write=True)

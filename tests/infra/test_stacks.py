@@ -9,6 +9,7 @@ from aws_cdk.assertions import Match
 
 from infra import openapi
 from infra.app import build_app
+from infra.settings import Settings
 from tests.infra.conftest import cfn_lint_errors
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -391,6 +392,19 @@ def test_fault_injection_is_never_deployed_to_aws(service_template: assertions.T
         assert function["Properties"]["Handler"] == "app.handler"
         assert faults.SWITCH not in function["Properties"]["Environment"]["Variables"]
         assert "ANSHIN_CALL_LOG" not in function["Properties"]["Environment"]["Variables"]  # call_log
+
+
+def test_the_support_number_reaches_the_step_that_issues_it(service_template: assertions.Template) -> None:
+    """R6.4: issue_credentials stores the support phone number on the application (the
+    notification sends what is stored), so the deployment setting must reach that function."""
+    functions = service_template.find_resources("AWS::Lambda::Function")
+
+    def variables(prefix: str) -> dict[str, Any]:
+        [function] = [f for name, f in functions.items() if name.startswith(prefix)]
+        return dict(function["Properties"]["Environment"]["Variables"])
+
+    assert variables("IssueCredentials")["SUPPORT_PHONE_NUMBER"] == Settings.support_phone_number
+    assert "SUPPORT_PHONE_NUMBER" not in variables("SendNotification")
 
 
 def test_credential_settings_in_aws(
