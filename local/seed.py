@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from anshin.domain.entities import Contract
-from anshin.store import accounts, contracts
-from boto3.dynamodb.types import TypeSerializer
+from anshin.store import accounts, contracts, db, keys
 
 from local.deploy import client
 
@@ -32,45 +32,39 @@ DEMO_ACCOUNT_NOTES: dict[str, str] = {
 }
 
 
+def _put(endpoint: str, table: str, item: Mapping[str, Any]) -> None:
+    client("dynamodb", endpoint).put_item(TableName=table, Item=db.serializer().item(item))
+
+
+def _has_account(endpoint: str, table: str, mobile_contract_id: str) -> bool:
+    key = db.serializer().key(keys.account(mobile_contract_id))
+    return "Item" in client("dynamodb", endpoint).get_item(TableName=table, Key=key)
+
+
 def put_account(endpoint: str, table: str, mobile_contract_id: str, **settings: Any) -> None:
-    serializer = TypeSerializer()
-    item = accounts.mirror_item(mobile_contract_id, **settings)
-    client("dynamodb", endpoint).put_item(
-        TableName=table, Item={k: serializer.serialize(v) for k, v in item.items()}
-    )
+    _put(endpoint, table, accounts.mirror_item(mobile_contract_id, **settings))
 
 
 def put_violation(endpoint: str, table: str, mobile_contract_id: str, contract_id: str) -> None:
-    serializer = TypeSerializer()
-    item = accounts.violation_item(mobile_contract_id, contract_id)
-    client("dynamodb", endpoint).put_item(
-        TableName=table, Item={k: serializer.serialize(v) for k, v in item.items()}
-    )
+    _put(endpoint, table, accounts.violation_item(mobile_contract_id, contract_id))
 
 
 def seed_demo(endpoint: str, table: str) -> list[str]:
     """Create the demo accounts that are not there yet (a restart keeps what happened to them)."""
-    dynamodb = client("dynamodb", endpoint)
     created = []
     for mobile_contract_id, settings in DEMO_ACCOUNTS.items():
-        key = {"pk": {"S": f"ACCOUNT#{mobile_contract_id}"}, "sk": {"S": "PROFILE"}}
-        if "Item" not in dynamodb.get_item(TableName=table, Key=key):
+        if not _has_account(endpoint, table, mobile_contract_id):
             put_account(endpoint, table, mobile_contract_id, **settings)
             created.append(mobile_contract_id)
     put_violation(endpoint, table, "MC-VIOLATION", "ctr-terminated-demo")  # R6.3(3)
-    if "Item" not in dynamodb.get_item(
-        TableName=table, Key={"pk": {"S": "ACCOUNT#MC-VIOLATION"}, "sk": {"S": "PROFILE"}}
-    ):
+    if not _has_account(endpoint, table, "MC-VIOLATION"):
         put_account(endpoint, table, "MC-VIOLATION", has_formed_contract=True)
     return created
 
 
-def put_contract(endpoint: str, table: str, item: dict[str, Any]) -> None:
+def put_contract(endpoint: str, table: str, item: Mapping[str, Any]) -> None:
     """A contract record (``anshin.store.contracts.new_item``), e.g. one formed months ago."""
-    serializer = TypeSerializer()
-    client("dynamodb", endpoint).put_item(
-        TableName=table, Item={k: serializer.serialize(v) for k, v in item.items()}
-    )
+    _put(endpoint, table, item)
 
 
 def formed_contract(contract_id: str, mobile_contract_id: str, formed_at: datetime, first: bool) -> Contract:

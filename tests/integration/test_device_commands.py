@@ -12,6 +12,7 @@ import time_machine
 from anshin.domain.terms import JST
 from anshin.services import devices
 from anshin.store import commands, keys
+from anshin.store import devices as stored_devices
 
 from tests.integration.conftest import STAFF, api_call, give_code, handler_fixture, load_handler, pushed
 from tests.integration.test_contract_end_and_billing import seed_account, seed_contract
@@ -36,7 +37,7 @@ def device(aws_env: dict[str, str]) -> dict[str, str]:
         "12345678", contract_id, "Pixel 9", "android", "fcm-secret", NOON, "127.0.0.1"
     )
     devices.set_passphrase(contract_id, contract_id, "sakura-2026", NOON)
-    device = devices.get(contract_id)
+    device = stored_devices.get(contract_id)
     assert device is not None
     return {
         "contractId": contract_id,
@@ -296,7 +297,7 @@ class TestRelayAndDelivery:
         only to the current one; after the cooldown, a LOCK only to the current one too."""
         again = NOON + timedelta(minutes=30)
         devices.register("12345678", device["deviceId"], "Pixel 9", "android", "fcm-other", again, "10.0.0.9")
-        current = str(devices.get(device["deviceId"])["endpointArn"])  # type: ignore[index]
+        current = str(stored_devices.get(device["deviceId"])["endpointArn"])  # type: ignore[index]
         assert current != device["endpointArn"]
         with time_machine.travel(again + timedelta(minutes=5), tick=False):
             verification_id = verify(support_api, lambda_context, device["contractId"], "sakura-2026")[1][

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import time_machine
 from anshin.domain import clock
+from anshin.settings import settings
 from anshin.store import db
 from anshin_local import faults, time_travel
 
@@ -30,7 +31,7 @@ def wrapped(monkeypatch: pytest.MonkeyPatch, aws_env: dict[str, str]) -> list[An
 
 
 def arm(times: int) -> None:
-    db.table("IDEMPOTENCY_TABLE").put_item(Item={**faults.counter_key("demo"), "remaining": times})
+    db.table(settings.idempotency_table).put_item(Item={**faults.counter_key("demo"), "remaining": times})
 
 
 def test_unarmed_the_function_runs(wrapped: list[Any]) -> None:
@@ -46,7 +47,7 @@ def test_the_next_n_calls_raise_then_the_function_runs_again(wrapped: list[Any])
     assert wrapped == []  # the function itself never ran
     assert faults.handler({"n": 2}, None) == {"ok": True}
     assert wrapped == [{"n": 2}]
-    item = db.table("IDEMPOTENCY_TABLE").get_item(Key=faults.counter_key("demo"))["Item"]
+    item = db.table(settings.idempotency_table).get_item(Key=faults.counter_key("demo"))["Item"]
     assert item["remaining"] == 0  # never below zero
 
 
@@ -54,7 +55,7 @@ def test_without_the_switch_nothing_is_read(wrapped: list[Any], monkeypatch: pyt
     arm(5)
     monkeypatch.delenv(faults.SWITCH)
     assert faults.handler({"n": 1}, None) == {"ok": True}
-    item = db.table("IDEMPOTENCY_TABLE").get_item(Key=faults.counter_key("demo"))["Item"]
+    item = db.table(settings.idempotency_table).get_item(Key=faults.counter_key("demo"))["Item"]
     assert item["remaining"] == 5
 
 

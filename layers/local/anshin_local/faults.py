@@ -17,6 +17,7 @@ import os
 from functools import cache
 from typing import Any
 
+from anshin.settings import settings
 from anshin.store import db
 
 from anshin_local import call_log, time_travel
@@ -37,17 +38,13 @@ def counter_key(function: str) -> dict[str, str]:
 
 def take(function: str) -> bool:
     """Take one armed fault of ``function``; False when none is left."""
-    table = db.table("IDEMPOTENCY_TABLE")
-    try:
-        table.update_item(
-            Key=counter_key(function),
-            UpdateExpression="SET remaining = remaining - :one",
-            ConditionExpression="remaining > :zero",
-            ExpressionAttributeValues={":one": 1, ":zero": 0},
-        )
-    except db.dynamodb().exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+    return db.update_if(
+        counter_key(function),
+        "SET remaining = remaining - :one",
+        "remaining > :zero",
+        values={":one": 1, ":zero": 0},
+        table=db.table(settings.idempotency_table),
+    )
 
 
 @cache

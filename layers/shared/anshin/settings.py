@@ -115,9 +115,5 @@ class Settings:
         """(first, longest) wait between pushes of a command."""
         return self.command_retry_base_seconds, self.command_retry_max_seconds
 
-    def table_name(self, variable: str) -> str:
-        """The table named by ``CONTRACTS_TABLE``, ``SESSIONS_TABLE`` or ``IDEMPOTENCY_TABLE``."""
-        return str(Setting(variable, str).__get__(self))
-
 
 settings = Settings()

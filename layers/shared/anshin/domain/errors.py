@@ -101,11 +101,8 @@ class NotDeferred(DomainError):
     message = "Only a deferred application awaiting a decision can be decided."
 
 
-class AccountBusy(DomainError):
+class AccountBusy(TemporarilyUnavailable):
     """Another application of the account took the same place in its line; try again."""
-
-    code = "TEMPORARILY_UNAVAILABLE"
-    message = "Please try again shortly."
 
 
 class EarlierApplicationsPending(DomainError):

@@ -17,8 +17,6 @@ JST = ZoneInfo("Asia/Tokyo")
 
 #: R4: a mobile account holds at most this many support contracts that have not ended.
 MAX_CONTRACTS_PER_ACCOUNT = 10
-#: Fees: the default monthly fee in yen before tax (a deployment setting may override it).
-DEFAULT_MONTHLY_FEE_JPY = 500
 #: Fees: consumption tax, computed once per invoice and rounded down.
 DEFAULT_TAX_RATE_PERCENT = 10
 

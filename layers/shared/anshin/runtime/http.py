@@ -61,7 +61,6 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.WipeNotConfirmed: 422,
     errors.VerificationLocked: 423,
     errors.TooManyAttempts: 429,
-    errors.AccountBusy: 503,
     errors.TemporarilyUnavailable: 503,
 }
 

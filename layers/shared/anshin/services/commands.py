@@ -22,11 +22,11 @@ from anshin.domain import commands as rules
 from anshin.domain.commands import NEEDS_VERIFICATION, Action, CommandStatus
 from anshin.domain.entities import Command, Device
 from anshin.domain.errors import BackupMissing, CommandFinished, CommandNotFound, NotVerified
-from anshin.services import delivery, devices, verification
+from anshin.services import delivery, verification
 from anshin.services.requests import CommandRequest
 from anshin.settings import settings
 from anshin.store import commands as store
-from anshin.store import contracts, keys
+from anshin.store import contracts, devices, keys
 
 logger = Logger()
 

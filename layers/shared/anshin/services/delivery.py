@@ -24,10 +24,9 @@ from anshin.domain import commands as rules
 from anshin.domain.clock import parse_iso
 from anshin.domain.commands import Action, CommandStatus
 from anshin.domain.entities import Command
-from anshin.services import devices
 from anshin.settings import settings
 from anshin.store import commands as store
-from anshin.store import keys
+from anshin.store import devices, keys
 
 
 def publish(command: Command, attempt: int) -> None:

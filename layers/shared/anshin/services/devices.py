@@ -201,10 +201,6 @@ def _tell_subscriber(contract: Contract, change: CredentialChange) -> None:
     )
 
 
-def get(device_id: str) -> Device | None:
-    return store.get(device_id)
-
-
 def authenticate(device_id: str, token: str | None, now: datetime) -> Device | None:
     """The device record if ``token`` is this device's live token (constant-time compare): not
     expired, not revoked, and its contract not ended. Else None."""

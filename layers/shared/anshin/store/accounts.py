@@ -16,8 +16,6 @@ from anshin.domain.accounts import Account
 from anshin.domain.entities import StaffRules
 from anshin.store import db, keys
 
-PROFILE = keys.ACCOUNT_PROFILE_SK
-
 
 def _account(item: dict[str, Any]) -> Account:
     return Account(
@@ -32,9 +30,7 @@ def _account(item: dict[str, Any]) -> Account:
 
 
 def get(mobile_contract_id: str) -> Account | None:
-    item = (
-        db.contracts_table().get_item(Key=keys.account(mobile_contract_id), ConsistentRead=True).get("Item")
-    )
+    item = db.read(keys.account(mobile_contract_id))
     return _account(item) if item else None
 
 

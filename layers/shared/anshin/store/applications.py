@@ -9,7 +9,6 @@ Condition failures are answered here (False, or what happened); any other failur
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal, cast
 
@@ -22,17 +21,6 @@ from anshin.domain.errors import AccountBusy
 from anshin.store import accounts, db, keys
 
 CONDITION_FAILED = "ConditionalCheckFailed"
-
-
-def _new(item: Mapping[str, Any]) -> dict[str, Any]:
-    """The transaction item that puts ``item``, which must not exist yet."""
-    return {
-        "Put": {
-            "TableName": db.contracts_table().name,
-            "Item": db.serializer().item(item),
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
-    }
 
 
 def _update(
@@ -84,8 +72,6 @@ def create(application_id: str, request: ApplicationRequest, received_at: dateti
     sequence = previous + 1
     item["sequence"] = sequence
     client = db.dynamodb()
-    serializer = db.serializer()
-    table = db.contracts_table().name
     entry = {
         **keys.queue_entry(request.mobileContractId, sequence),
         "type": "QUEUE",
@@ -95,8 +81,8 @@ def create(application_id: str, request: ApplicationRequest, received_at: dateti
         client.transact_write_items(
             TransactItems=[
                 accounts.take_sequence_item(request.mobileContractId, previous, iso(received_at)),
-                {"Put": {"TableName": table, "Item": serializer.item(entry)}},
-                _new(item),
+                db.put_op(entry),
+                db.put_op(item, condition=db.IF_ABSENT),
             ]
         )
     except client.exceptions.TransactionCanceledException as error:
@@ -182,8 +168,6 @@ def _move(
 ) -> bool:
     """Move an application to ``to`` if it is in one of ``allowed_from``, in one transaction with
     ``extra`` writes (and leaving its account's line). False when the condition failed."""
-    table = db.contracts_table()
-    serializer = db.serializer()
     values: dict[str, Any] = {":to": to.value, **{f":v{i}": s.value for i, s in enumerate(allowed_from)}}
     names = {"#s": "status"}
     sets = ["#s = :to"]
@@ -201,14 +185,7 @@ def _move(
     ]
     if leave_line and "sequence" in application:
         items.append(
-            {
-                "Delete": {
-                    "TableName": table.name,
-                    "Key": serializer.key(
-                        keys.queue_entry(application["mobileContractId"], int(application["sequence"]))
-                    ),
-                }
-            }
+            db.delete_op(keys.queue_entry(application["mobileContractId"], int(application["sequence"])))
         )
     return db.transact(items)
 
@@ -306,7 +283,7 @@ def issue_credentials(
                 # Each code is issued once, ever: 8 digits drawn at random would otherwise
                 # collide (about 5,000 pairs in a million contracts) and a subscriber's
                 # code would find someone else's contract.
-                _new({**keys.code_claim(code_mac), "type": "CODE_CLAIM"}),
+                db.put_op({**keys.code_claim(code_mac), "type": "CODE_CLAIM"}, condition=db.IF_ABSENT),
                 _update(
                     application_id,
                     "SET contractId = :c, pendingCode = :code, "
@@ -356,7 +333,7 @@ def record_contract(
     try:
         client.transact_write_items(
             TransactItems=[
-                _new(contract),
+                db.put_op(contract, condition=db.IF_ABSENT),
                 _update(
                     application_id,
                     "SET #s = :contracted REMOVE pendingCode",

@@ -25,12 +25,7 @@ def item(contract_id: str, kind: str, at: datetime, outcome: str, **fields: Any)
 
 def put(contract_id: str, kind: str, at: datetime, outcome: str, **fields: Any) -> dict[str, Any]:
     """The entry as a transaction item, to be written with the change it records."""
-    return {
-        "Put": {
-            "TableName": db.contracts_table().name,
-            "Item": db.serializer().item(item(contract_id, kind, at, outcome, **fields)),
-        }
-    }
+    return db.put_op(item(contract_id, kind, at, outcome, **fields))
 
 
 def write(contract_id: str, kind: str, at: datetime, outcome: str, **fields: Any) -> None:

@@ -23,8 +23,8 @@ def get(command_id: str) -> Command | None:
 
 def in_flight(device_id: str, action: str) -> str | None:
     """The id the device's in-flight marker of ``action`` names, if there is one."""
-    marker = db.contracts_table().get_item(Key=keys.command_in_flight(device_id, action), ConsistentRead=True)
-    return str(marker["Item"]["commandId"]) if "Item" in marker else None
+    marker = db.read(keys.command_in_flight(device_id, action))
+    return str(marker["commandId"]) if marker else None
 
 
 def create(command: Command, now: datetime) -> bool:
@@ -36,14 +36,8 @@ def create(command: Command, now: datetime) -> bool:
     item = {**keys.command(command_id), "type": "COMMAND", **command}
     return db.transact(
         [
-            {
-                "Put": {
-                    "TableName": db.contracts_table().name,
-                    "Item": db.serializer().item(marker),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-            {"Put": {"TableName": db.contracts_table().name, "Item": db.serializer().item(item)}},
+            db.put_op(marker, condition=db.IF_ABSENT),
+            db.put_op(item),
             audit.put(
                 str(command["contractId"]),
                 "CMD",
@@ -100,15 +94,10 @@ def finish(command: Command, updates: CommandUpdate) -> bool:
                 names=names,
                 values={**values, ":pending": CommandStatus.PENDING.value, ":sent": CommandStatus.SENT.value},
             ),
-            {
-                "Delete": {
-                    "TableName": db.contracts_table().name,
-                    "Key": db.serializer().key(
-                        keys.command_in_flight(str(command["deviceId"]), str(command["action"]))
-                    ),
-                    "ConditionExpression": "attribute_not_exists(pk) OR commandId = :id",
-                    "ExpressionAttributeValues": db.serializer().values({":id": command["commandId"]}),
-                }
-            },
+            db.delete_op(
+                keys.command_in_flight(str(command["deviceId"]), str(command["action"])),
+                condition=f"{db.IF_ABSENT} OR commandId = :id",
+                values={":id": command["commandId"]},
+            ),
         ]
     )

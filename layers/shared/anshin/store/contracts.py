@@ -96,8 +96,6 @@ def end(
     contract has ended already. A failed condition on the account is raised, as DynamoDB's."""
     contract_id = str(contract["contractId"])
     mobile_contract_id = str(contract["mobileContractId"])
-    serializer = db.serializer()
-    table_name = db.contracts_table().name
     sets, values = _sets(
         ["#s = :ended", "endedAt = :at", "endReason = :reason"],
         {
@@ -126,7 +124,7 @@ def end(
             "at": iso(ended_at),
             "reason": violation,
         }
-        items.append({"Put": {"TableName": table_name, "Item": serializer.item(mark)}})
+        items.append(db.put_op(mark))
     return db.transact(items)
 
 

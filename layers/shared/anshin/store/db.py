@@ -10,6 +10,9 @@ import boto3
 
 from anshin.settings import settings
 
+#: The condition of a write that must create its item (a retry or a second writer finds it there).
+IF_ABSENT = "attribute_not_exists(pk)"
+
 
 @cache
 def _resource() -> Any:
@@ -22,17 +25,16 @@ def dynamodb() -> Any:
     return boto3.client("dynamodb")
 
 
-def table(env_name: str) -> Any:
-    """The DynamoDB table whose name is in the environment variable ``env_name``."""
-    return _resource().Table(settings.table_name(env_name))
+def table(name: str) -> Any:
+    return _resource().Table(name)
 
 
 def contracts_table() -> Any:
-    return table("CONTRACTS_TABLE")
+    return table(settings.contracts_table)
 
 
 def sessions_table() -> Any:
-    return table("SESSIONS_TABLE")
+    return table(settings.sessions_table)
 
 
 def read(key: dict[str, str], table: Any = None) -> dict[str, Any] | None:
@@ -50,19 +52,37 @@ def update_if(
     *,
     values: dict[str, Any] | None = None,
     names: dict[str, str] | None = None,
+    table: Any = None,
 ) -> bool:
-    """Update the contracts table's item under ``key`` when ``condition`` holds; False when it does
-    not (the work is done already, or not allowed). Throttling and other errors are raised."""
+    """Update the item under ``key`` (in the contracts table unless ``table``) when ``condition``
+    holds; False when it does not (the work is done already, or not allowed). Throttling and
+    other errors are raised."""
     options: dict[str, Any] = {"UpdateExpression": update, "ConditionExpression": condition}
     if values:
         options["ExpressionAttributeValues"] = values
     if names:
         options["ExpressionAttributeNames"] = names
     try:
-        contracts_table().update_item(Key=key, **options)
+        (table or contracts_table()).update_item(Key=key, **options)
     except dynamodb().exceptions.ConditionalCheckFailedException:
         return False
     return True
+
+
+def _operation(
+    kind: str,
+    target: dict[str, Any],
+    condition: str | None = None,
+    values: dict[str, Any] | None = None,
+    **more: Any,
+) -> dict[str, Any]:
+    """One transaction item (``Put``, ``Update``, ``Delete``) on the contracts table."""
+    operation: dict[str, Any] = {"TableName": contracts_table().name, **target, **more}
+    if condition:
+        operation["ConditionExpression"] = condition
+    if values:
+        operation["ExpressionAttributeValues"] = serializer().values(values)
+    return {kind: operation}
 
 
 def update_op(
@@ -74,19 +94,24 @@ def update_op(
     names: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """A transaction item updating the contracts table's item under ``key``."""
-    codec = serializer()
-    operation: dict[str, Any] = {
-        "TableName": contracts_table().name,
-        "Key": codec.key(key),
-        "UpdateExpression": update,
-    }
-    if condition:
-        operation["ConditionExpression"] = condition
+    more: dict[str, Any] = {"UpdateExpression": update}
     if names:
-        operation["ExpressionAttributeNames"] = names
-    if values:
-        operation["ExpressionAttributeValues"] = codec.values(values)
-    return {"Update": operation}
+        more["ExpressionAttributeNames"] = names
+    return _operation("Update", {"Key": serializer().key(key)}, condition, values, **more)
+
+
+def put_op(
+    item: Mapping[str, Any], *, condition: str | None = None, values: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A transaction item putting ``item`` into the contracts table (``condition``: e.g. IF_ABSENT)."""
+    return _operation("Put", {"Item": serializer().item(item)}, condition, values)
+
+
+def delete_op(
+    key: dict[str, str], *, condition: str | None = None, values: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A transaction item deleting the contracts table's item under ``key``."""
+    return _operation("Delete", {"Key": serializer().key(key)}, condition, values)
 
 
 def reset() -> None:
@@ -96,22 +121,18 @@ def reset() -> None:
 
 
 class _Serializer:
-    """Python values <-> DynamoDB's typed JSON, for the low-level client (transactions)."""
+    """Python values -> DynamoDB's typed JSON, for the low-level client (transactions)."""
 
     def __init__(self) -> None:
-        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+        from boto3.dynamodb.types import TypeSerializer
 
         self._to = TypeSerializer()
-        self._from = TypeDeserializer()
 
     def item(self, item: Mapping[str, Any]) -> dict[str, Any]:
         return {k: self._to.serialize(v) for k, v in item.items()}
 
     key = item
     values = item
-
-    def python(self, item: dict[str, Any]) -> dict[str, Any]:
-        return {k: self._from.deserialize(v) for k, v in item.items()}
 
 
 @cache

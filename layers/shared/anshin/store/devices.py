@@ -47,8 +47,9 @@ def get(device_id: str) -> Device | None:
 def code_lookup(code_mac: str) -> dict[str, str]:
     """What the member code's digest was issued for: ``{"APPLICATION": <applicationId>}`` and, once
     the contract is recorded, ``{"CONTRACT": <contractId>}`` too; empty for an unknown code."""
-    lookup = keys.code_lookup(code_mac, "")["gsi2pk"]
-    page = db.contracts_table().query(IndexName="gsi2", KeyConditionExpression=Key("gsi2pk").eq(lookup))
+    page = db.contracts_table().query(
+        IndexName="gsi2", KeyConditionExpression=Key("gsi2pk").eq(keys.code_pk(code_mac))
+    )
     ids = {"CONTRACT": "contractId", "APPLICATION": "applicationId"}
     return {
         str(item["gsi2sk"]): str(item[ids[str(item["gsi2sk"])]])
@@ -101,16 +102,12 @@ def register(
         # the subscriber's own, on the real phone.
         device["previousEndpointArn"] = previous["endpointArn"]
         device["previousEndpointUntil"] = change.until
-    condition: dict[str, Any] = (
-        {"ConditionExpression": "attribute_not_exists(pk)"}
-        if previous is None
-        else {
-            "ConditionExpression": "contractId = :was",
-            "ExpressionAttributeValues": db.serializer().values({":was": previous["contractId"]}),
-        }
-    )
     item = {**keys.device(device_id), **device}
-    put = {"Put": {"TableName": db.contracts_table().name, "Item": db.serializer().item(item), **condition}}
+    put = (
+        db.put_op(item, condition=db.IF_ABSENT)
+        if previous is None
+        else db.put_op(item, condition="contractId = :was", values={":was": previous["contractId"]})
+    )
     if change is None:
         return db.transact([put])
     cooldown = db.update_op(

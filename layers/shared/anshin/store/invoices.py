@@ -18,7 +18,6 @@ from anshin.store import db, keys
 
 #: DynamoDB's most items per transaction.
 TRANSACTION_LIMIT = 100
-IF_ABSENT = "attribute_not_exists(pk)"
 
 
 def _item(line: Line, run_id: str, now: datetime) -> dict[str, Any]:
@@ -46,7 +45,7 @@ def write(lines: list[Line], run_id: str, now: datetime) -> tuple[int, int]:
         try:
             client.transact_write_items(
                 TransactItems=[
-                    {"Put": {"TableName": table_name, "Item": item, "ConditionExpression": IF_ABSENT}}
+                    {"Put": {"TableName": table_name, "Item": item, "ConditionExpression": db.IF_ABSENT}}
                     for item in items
                 ]
             )
@@ -55,7 +54,7 @@ def write(lines: list[Line], run_id: str, now: datetime) -> tuple[int, int]:
             # Some were charged by an earlier run: write the others one by one.
             for item in items:
                 try:
-                    client.put_item(TableName=table_name, Item=item, ConditionExpression=IF_ABSENT)
+                    client.put_item(TableName=table_name, Item=item, ConditionExpression=db.IF_ABSENT)
                     written += 1
                 except client.exceptions.ConditionalCheckFailedException:
                     existing += 1

@@ -1,9 +1,10 @@
 """Every key of the single-table design, in one place: each item's ``pk``/``sk``, each index's
 ``gsiNpk``/``gsiNsk``, and the shards the month jobs read in independent pieces.
 
-The Contracts table holds accounts, applications, contracts, devices, commands, verifications,
-support sessions, invoice lines, audit entries and job runs; the Sessions table holds the
-attempt-limit windows. Changing a format here re-keys stored data: it is part of the data layout.
+The Contracts table holds accounts, applications, contracts, devices, commands, invoice lines,
+audit entries and job runs; the Sessions table holds what expires: the attempt-limit windows,
+identity verifications and their lockout state, and support sessions. Changing a format here
+re-keys stored data: it is part of the data layout.
 
 Indexes (all ``ALL``-projected):
 - gsi1: an account's applications and contracts in time order (``ACCOUNT#<id>``).
@@ -90,10 +91,14 @@ def contract_by_account(mobile_contract_id: str, formed_at: str, contract_id: st
     }
 
 
+def code_pk(code_mac: str) -> str:
+    return f"CODE#{code_mac}"
+
+
 def code_lookup(code_mac: str, kind: str) -> Key:
     """gsi2: the member confirmation code's keyed digest, on the application (kind
     ``APPLICATION``) and on the contract (``CONTRACT``)."""
-    return {"gsi2pk": f"CODE#{code_mac}", "gsi2sk": kind}
+    return {"gsi2pk": code_pk(code_mac), "gsi2sk": kind}
 
 
 def code_claim(code_mac: str) -> Key:

@@ -18,8 +18,8 @@ def check(scope: str, subject: str, limit: int, window: timedelta, now: datetime
     ``subject``, without counting one (for limits that count failures only, with
     :func:`take_quietly` after a failure)."""
     start, ends = attempt_window(window, now)
-    counted = db.sessions_table().get_item(Key=keys.limit_window(scope, subject, start), ConsistentRead=True)
-    if int(counted.get("Item", {}).get("attempts", 0)) >= limit:
+    counted = db.read(keys.limit_window(scope, subject, start), db.sessions_table()) or {}
+    if int(counted.get("attempts", 0)) >= limit:
         raise TooManyAttempts(retry_after=retry_after(ends, now))
 
 
@@ -33,18 +33,17 @@ def take(scope: str, subject: str, limit: int, window: timedelta, now: datetime)
     """Count one attempt of ``subject`` (a code's MAC, a source address) in ``scope``; raise
     :class:`TooManyAttempts` when the window already holds ``limit``."""
     start, ends = attempt_window(window, now)
-    try:
-        db.sessions_table().update_item(
-            Key=keys.limit_window(scope, subject, start),
-            UpdateExpression="ADD attempts :one SET #ttl = :ttl, windowEnds = :ends",
-            ConditionExpression="attribute_not_exists(attempts) OR attempts < :limit",
-            ExpressionAttributeNames={"#ttl": "ttl"},
-            ExpressionAttributeValues={
-                ":one": 1,
-                ":limit": limit,
-                ":ttl": ends,
-                ":ends": iso(datetime.fromtimestamp(ends, now.tzinfo)),
-            },
-        )
-    except db.dynamodb().exceptions.ConditionalCheckFailedException:
-        raise TooManyAttempts(retry_after=retry_after(ends, now)) from None
+    if not db.update_if(
+        keys.limit_window(scope, subject, start),
+        "ADD attempts :one SET #ttl = :ttl, windowEnds = :ends",
+        "attribute_not_exists(attempts) OR attempts < :limit",
+        names={"#ttl": "ttl"},
+        values={
+            ":one": 1,
+            ":limit": limit,
+            ":ttl": ends,
+            ":ends": iso(datetime.fromtimestamp(ends, now.tzinfo)),
+        },
+        table=db.sessions_table(),
+    ):
+        raise TooManyAttempts(retry_after=retry_after(ends, now))

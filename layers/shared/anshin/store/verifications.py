@@ -5,6 +5,7 @@ count and lockout (``VERIFY-STATE#<contractId>``), and the verification sessions
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 from anshin.domain.clock import iso
 from anshin.domain.entities import Verification
@@ -13,12 +14,7 @@ from anshin.store import db, keys
 
 def locked_until(contract_id: str) -> str | None:
     """Until when verification of the contract is locked, if it ever was (maybe past)."""
-    state = (
-        db.sessions_table()
-        .get_item(Key=keys.verification_state(contract_id), ConsistentRead=True)
-        .get("Item")
-        or {}
-    )
+    state = db.read(keys.verification_state(contract_id), db.sessions_table()) or {}
     return str(state["lockedUntil"]) if state.get("lockedUntil") else None
 
 
@@ -69,7 +65,4 @@ def open_session(
 
 def session(verification_id: str) -> Verification | None:
     # The storage boundary: the item under a verification's key is a verification session.
-    item: Verification | None = (
-        db.sessions_table().get_item(Key=keys.verification(verification_id), ConsistentRead=True).get("Item")
-    )
-    return item
+    return cast(Verification | None, db.read(keys.verification(verification_id), db.sessions_table()))
