@@ -20,15 +20,14 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import requests
-from anshin.domain.screening import CURRENT_TERMS_VERSION
+import urllib3
 
+from infra import web_config
+from infra.web_config import SECURITY_HEADERS_FILE
 from local.emulator import HOST, ROOT
 
 SITE = ROOT / ".build" / "web"
 #: The security headers, one file for CloudFront's response headers policy and this server.
-SECURITY_HEADERS_FILE = ROOT / "web" / "security-headers.json"
-#: Where the page's terms document is, relative to the site (``make web`` copies it there).
-TERMS_DOCUMENT = "terms/smartphone-support-terms.ja.txt"
 API_PREFIX = "/v1"
 #: Headers that belong to one connection, never forwarded (RFC 9110 7.6.1), plus Host (the
 #: upstream's own, as CloudFront's AllViewerExceptHostHeader) and the lengths we recompute.
@@ -62,7 +61,7 @@ TYPES = {
 
 def page_config() -> dict[str, str]:
     """The page's settings (``/config.json``), as the web stack writes them at deploy time."""
-    return {"apiBase": API_PREFIX, "termsVersion": CURRENT_TERMS_VERSION, "termsDocument": TERMS_DOCUMENT}
+    return web_config.page_config(API_PREFIX)
 
 
 def security_headers(path: Path = SECURITY_HEADERS_FILE) -> dict[str, str]:
@@ -175,7 +174,11 @@ class _Handler(BaseHTTPRequestHandler):
             # Browsers send a Content-Length with fetch() bodies; chunked uploads are not needed.
             self._reply(HTTPStatus.LENGTH_REQUIRED, b"a Content-Length is required\n")
             return
-        size = int(self.headers.get("Content-Length") or 0)
+        length = self.headers.get("Content-Length") or "0"
+        if not length.isdigit():  # not a number, or negative: reading on would hang or fail
+            self._reply(HTTPStatus.BAD_REQUEST, b"a Content-Length must be a number of bytes\n")
+            return
+        size = int(length)
         body = self.rfile.read(size) if size else None
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
         try:
@@ -191,7 +194,8 @@ class _Handler(BaseHTTPRequestHandler):
                     timeout=FORWARD_TIMEOUT,
                 )
                 content = answer.raw.read(decode_content=False)
-        except requests.RequestException as error:
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
+            # No answer, or one cut off while its body was read (the emulator stopped).
             message = f"the local API at {self.web.api_url} did not answer: {error}\n"
             self._reply(
                 HTTPStatus.BAD_GATEWAY, message.encode(), {"Content-Type": "text/plain; charset=utf-8"}

@@ -53,10 +53,7 @@ def open_session(body: Annotated[requests.SessionRequest, Body()]) -> Created:
 
 
 @app.patch("/support-sessions/<sessionId>", security=STAFF_ONLY)
-def close_session(
-    sessionId: Annotated[str, Path(pattern=r"^ses-[a-f0-9]{32}$")],
-    body: Annotated[requests.CloseRequest, Body()],
-) -> dict[str, Any]:
+def close_session(sessionId: SessionId, body: Annotated[requests.CloseRequest, Body()]) -> dict[str, Any]:
     return support_sessions.close(sessionId, body.outcome, staff.caller(app), clock.now())
 
 

@@ -20,12 +20,7 @@ class DeviceCommands:
     delivery: sfn.StateMachine
 
     def __init__(self, parts: Parts, *, data: StatefulStack, settings: Settings) -> None:
-        stack, functions, workflows, dead_letters = (
-            parts.stack,
-            parts.functions,
-            parts.workflows,
-            parts.dead_letters,
-        )
+        stack, functions, workflows, dead_letters = parts.unpack()
         topic = data.device_command_topic
         retry_settings = {
             "COMMAND_RETRY_BASE_SECONDS": str(settings.command_retry_base_seconds),

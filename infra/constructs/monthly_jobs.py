@@ -26,12 +26,7 @@ class MonthlyJobs:
     billing: sfn.StateMachine
 
     def __init__(self, parts: Parts, *, key: kms.IKey) -> None:
-        stack, functions, workflows, dead_letters = (
-            parts.stack,
-            parts.functions,
-            parts.workflows,
-            parts.dead_letters,
-        )
+        stack, functions, workflows, dead_letters = parts.unpack()
         self.stack = stack
         self.dead_letters = dead_letters
         self.key = key

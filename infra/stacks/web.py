@@ -18,7 +18,6 @@ import json
 import re
 from pathlib import Path
 
-from anshin.domain.screening import CURRENT_TERMS_VERSION
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudfront as cloudfront
@@ -33,16 +32,7 @@ from infra.constructs.functions import _retention
 from infra.constructs.rest_api import STAGE
 from infra.nag import acknowledge
 from infra.settings import Settings
-
-ROOT = Path(__file__).resolve().parents[2]
-SECURITY_HEADERS_FILE = ROOT / "web" / "security-headers.json"
-#: Where the page finds the terms it shows (``make web`` copies docs/terms there).
-TERMS_DOCUMENT = "terms/smartphone-support-terms.ja.txt"
-
-
-def page_config(api_base: str) -> dict[str, str]:
-    """The page's settings document, ``/config.json`` (local/web.py serves the same locally)."""
-    return {"apiBase": api_base, "termsVersion": CURRENT_TERMS_VERSION, "termsDocument": TERMS_DOCUMENT}
+from infra.web_config import SECURITY_HEADERS_FILE, page_config
 
 
 def response_headers(

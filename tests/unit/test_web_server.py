@@ -253,6 +253,16 @@ def test_a_compressed_answer_is_passed_on_as_it_came(web: WebServer, upstream: U
     assert gzip.decompress(body) == b'{"openapi":"3.0.1"}'
 
 
+@pytest.mark.parametrize("length", ["many", "-5"])
+def test_a_content_length_that_is_not_a_size_is_400_and_nothing_is_forwarded(
+    web: WebServer, upstream: Upstream, length: str
+) -> None:
+    status, headers, _ = call(web, "POST", "/v1/applications", headers={"Content-Length": length})
+    assert status == 400
+    assert_security_headers(headers)
+    assert upstream.seen == []
+
+
 def test_an_api_that_does_not_answer_is_a_502(site: Path) -> None:
     web = WebServer(f"http://127.0.0.1:{free_port()}/v1", site=site).start()
     try:
