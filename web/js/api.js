@@ -2,12 +2,20 @@
 
 let config = null;
 
-/** `/config.json`: {apiBase, termsVersion, termsDocument}; read once per page. */
+/**
+ * `/config.json`: {apiBase, termsVersion, termsDocument}; read once per page. A failed read is
+ * not kept, so "try again" reads it again.
+ */
 export function loadConfig() {
-  config ??= fetch("/config.json", { cache: "no-store" }).then((answer) => {
-    if (!answer.ok) throw new Error(`config.json: ${answer.status}`);
-    return answer.json();
-  });
+  config ??= fetch("/config.json", { cache: "no-store" })
+    .then((answer) => {
+      if (!answer.ok) throw new Error(`config.json: ${answer.status}`);
+      return answer.json();
+    })
+    .catch((error) => {
+      config = null;
+      throw error;
+    });
   return config;
 }
 
@@ -16,7 +24,12 @@ export function loadConfig() {
  * connection dropped). Never throws for an HTTP or network failure; the caller decides.
  */
 export async function call(method, path, { body, headers = {} } = {}) {
-  const { apiBase } = await loadConfig();
+  let apiBase;
+  try {
+    ({ apiBase } = await loadConfig());
+  } catch {
+    return { status: 0, data: null }; // no settings, no API: as good as offline
+  }
   const init = { method, headers: { Accept: "application/json", ...headers }, cache: "no-store" };
   if (body !== undefined) {
     init.body = JSON.stringify(body);

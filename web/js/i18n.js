@@ -53,7 +53,6 @@ export const MESSAGES = {
 
     "terms.intro": "お申し込みの前に、利用規約の全文をお読みください（{version} 改定版）。",
     "terms.region": "利用規約の全文",
-    "terms.loadFailed": "利用規約を読み込めませんでした。",
     "field.consent.termsVersion.label": "利用規約（{version} 改定版）を読み、その内容に同意します。",
 
     "field.consent.locationOptOut.label": "位置情報を提供するかどうか",
@@ -206,7 +205,6 @@ export const MESSAGES = {
     "terms.intro":
       "Please read the full terms of use before you apply (revision of {version}). They are in Japanese; the Japanese text is the one that applies.",
     "terms.region": "Full text of the terms of use (Japanese)",
-    "terms.loadFailed": "The terms of use could not be loaded.",
     "field.consent.termsVersion.label": "I have read the terms of use (revision of {version}) and agree to them.",
 
     "field.consent.locationOptOut.label": "Do you provide location data?",

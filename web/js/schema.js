@@ -5,7 +5,7 @@ import { call } from "./api.js";
 
 /**
  * Every leaf field of `schemaName` by its dotted path ("applicant.email", as the API's
- * `errors[].field` names it): {required, type, minLength, maxLength, pattern, htmlPattern, enum}.
+ * `errors[].field` names it): {required, minLength, maxLength, htmlPattern, enum}.
  */
 export async function loadRules(schemaName = "ApplicationRequest") {
   const answer = await call("GET", "/openapi.json");
@@ -38,10 +38,8 @@ export function rulesOf(document, schemaName) {
     }
     rules[path] = {
       required,
-      type: resolved.type,
       minLength: resolved.minLength,
       maxLength: resolved.maxLength,
-      pattern: resolved.pattern,
       htmlPattern: resolved.pattern === undefined ? undefined : htmlPattern(resolved.pattern),
       enum: resolved.enum,
     };

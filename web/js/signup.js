@@ -147,20 +147,9 @@ function errorText(lang, field, error, rule) {
   let kind = error.kind;
   if (field === CONSENT && ["required", "tooShort", "choose", "invalid"].includes(kind)) kind = "consent";
   else if ((CHOICES.includes(field) || field === OPT_OUT) && kind === "required") kind = "choose";
-  switch (kind) {
-    case "tooShort":
-      return t(lang, "error.tooShort", { min: rule?.minLength });
-    case "tooLong":
-      return t(lang, "error.tooLong", { max: rule?.maxLength });
-    case "pattern":
-      return has(`error.pattern.${field}`) ? t(lang, `error.pattern.${field}`) : t(lang, "error.pattern");
-    case "required":
-    case "choose":
-    case "consent":
-      return t(lang, `error.${kind}`);
-    default:
-      return t(lang, "error.invalid");
-  }
+  if (kind === "pattern" && has(`error.pattern.${field}`)) return t(lang, `error.pattern.${field}`);
+  const key = has(`error.${kind}`) ? `error.${kind}` : "error.invalid";
+  return t(lang, key, { min: rule?.minLength, max: rule?.maxLength });
 }
 
 /** Only the attributes that have a value (Preact would write an empty `pattern=""`). */

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import requests
 from playwright.sync_api import Page, Request, Route, expect
 
@@ -20,6 +21,8 @@ from tests.e2e.browser.forms import (
 )
 
 ATTEMPT = "anshin.signup.attempt"
+#: The API route a signup posts to, as the page reaches it (same origin).
+APPLICATIONS = re.compile(r"/v1/applications$")
 
 
 def posts(page: Page) -> list[Request]:
@@ -27,9 +30,20 @@ def posts(page: Page) -> list[Request]:
     sent: list[Request] = []
     page.on(
         "request",
-        lambda r: sent.append(r) if r.method == "POST" and r.url.endswith("/v1/applications") else None,
+        lambda r: sent.append(r) if r.method == "POST" and APPLICATIONS.search(r.url) else None,
     )
     return sent
+
+
+@pytest.fixture
+def filled(page: Page, account: Callable[..., str]) -> tuple[list[Request], str]:
+    """The form of a new eligible account, filled in and not sent: (the POSTs as they happen,
+    the account)."""
+    sent = posts(page)
+    mobile_contract_id = account()
+    open_form(page)
+    fill_form(page, mobile_contract_id)
+    return sent, mobile_contract_id
 
 
 def error_of(page: Page, label: str) -> str:
@@ -103,7 +117,7 @@ def test_field_errors_appear_next_to_their_fields(
     page.locator("#f-applicant-email").evaluate("(e) => e.removeAttribute('pattern')")
     page.get_by_label("お名前").fill("名" * 201)
     page.get_by_label("メールアドレス").fill("hanako@example")
-    with page.expect_response(re.compile(r"/v1/applications$")) as answer:
+    with page.expect_response(APPLICATIONS) as answer:
         submit(page)
     assert answer.value.status == 400
     fields = {e["field"] for e in answer.value.json()["errors"]}
@@ -119,12 +133,9 @@ def test_a_double_click_applies_once(
     page: Page,
     local_service: LocalService,
     aws_client: Callable[[str], Any],
-    account: Callable[..., str],
+    filled: tuple[list[Request], str],
 ) -> None:
-    sent = posts(page)
-    mobile_contract_id = account()
-    open_form(page)
-    fill_form(page, mobile_contract_id)
+    sent, mobile_contract_id = filled
     page.get_by_role("button", name="申し込む").dblclick()
     application_id = application_id_of(page)
     assert len(sent) == 1
@@ -135,12 +146,9 @@ def test_a_reload_while_sending_applies_once(
     page: Page,
     local_service: LocalService,
     aws_client: Callable[[str], Any],
-    account: Callable[..., str],
+    filled: tuple[list[Request], str],
 ) -> None:
-    sent = posts(page)
-    mobile_contract_id = account()
-    open_form(page)
-    fill_form(page, mobile_contract_id)
+    sent, mobile_contract_id = filled
 
     # The first attempt reaches the API and is applied, but its answer never comes back: the
     # applicant reloads the page while it is still sending.
@@ -150,11 +158,11 @@ def test_a_reload_while_sending_applies_once(
         first.append(route.fetch().json())
         route.request.frame.page.evaluate("() => { window.answerLost = true; }")
 
-    page.route(re.compile(r"/v1/applications$"), answer_lost)
+    page.route(APPLICATIONS, answer_lost)
     submit(page)
     expect(page.get_by_role("button", name="送信しています…")).to_be_disabled()
     page.wait_for_function("() => window.answerLost === true")
-    page.unroute(re.compile(r"/v1/applications$"))
+    page.unroute(APPLICATIONS)
     stored = json.loads(page.evaluate(f"() => sessionStorage.getItem('{ATTEMPT}')"))
     assert stored["sending"] is True
     page.reload()
@@ -169,12 +177,10 @@ def test_a_reload_while_sending_applies_once(
 
 
 def test_an_attempt_sent_again_after_a_failure_keeps_its_key_and_new_entries_get_a_new_one(
-    page: Page, account: Callable[..., str]
+    page: Page, filled: tuple[list[Request], str]
 ) -> None:
-    sent = posts(page)
-    open_form(page)
-    fill_form(page, account())
-    page.route(re.compile(r"/v1/applications$"), lambda route: route.abort("connectionfailed"))
+    sent, _ = filled
+    page.route(APPLICATIONS, lambda route: route.abort("connectionfailed"))
     submit(page)
     expect(page.get_by_role("alert")).to_contain_text("送信できませんでした")
     page.reload()  # the entries are kept for this tab
