@@ -91,6 +91,10 @@ $(WEB).built: web/node_modules/.installed $(WEB_SOURCES) $(TERMS_JA)
 	for dir in js css; do if [ -d web/$$dir ]; then cp -r web/$$dir $(WEB)/$$dir; fi; done
 	cp web/node_modules/htm/preact/standalone.module.js $(WEB)/vendor/preact-htm.js
 	cp web/node_modules/@picocss/pico/css/pico.min.css $(WEB)/vendor/pico.css
+	# The console's OIDC client as an ES module; its one import (jwt-decode) beside it.
+	sed -e 's#from "jwt-decode"#from "./jwt-decode.js"#' -e '/^\/\/# sourceMappingURL=/d' \
+		web/node_modules/oidc-client-ts/dist/esm/oidc-client-ts.js > $(WEB)/vendor/oidc-client-ts.js
+	cp web/node_modules/jwt-decode/build/esm/index.js $(WEB)/vendor/jwt-decode.js
 	cp $(TERMS_JA) $(WEB)/terms/
 	touch $@
 

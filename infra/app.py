@@ -36,6 +36,8 @@ def build_app(context: dict[str, object] | None = None, outdir: str | None = Non
             "AnshinWeb",
             api=service.api,
             key=data.key,
+            staff_pool=data.staff_pool,
+            staff_domain=data.staff_domain,
             settings=settings,
             description="anshin: the subscriber pages behind CloudFront, with the API at /v1",
         )

@@ -62,6 +62,14 @@ class Settings:
     #: (anshin_local.call_log, for the permission check of tests/permissions). Needs
     #: fault_injection's wrapper. Never set in AWS.
     call_log: str = ""
+    #: The staff console's sign-in (Cognito managed login): the prefix of the user pool's domain
+    #: ``https://<prefix>.auth.<region>.amazoncognito.com``, unique per region across AWS; empty:
+    #: ``anshin-staff-<account id>``.
+    staff_domain_prefix: str = ""
+    #: Local deployments only: the console's address on 127.0.0.1 (``make run``'s page server),
+    #: for which the data stack makes a sign-in client. In AWS the web stack makes the console's
+    #: client for its own CloudFront address, and this stays empty.
+    local_console_url: str = ""
 
     @classmethod
     def from_context(cls, scope: Construct) -> Settings:
@@ -95,4 +103,6 @@ class Settings:
                 str(get("registrationAttemptsPerSource", cls.registration_attempts_per_source))
             ),
             credential_cooldown_hours=int(str(get("credentialCooldownHours", cls.credential_cooldown_hours))),
+            staff_domain_prefix=str(get("staffDomainPrefix", cls.staff_domain_prefix)),
+            local_console_url=str(get("localConsoleUrl", cls.local_console_url)),
         )

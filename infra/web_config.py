@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from anshin.domain.screening import CURRENT_TERMS_VERSION
+from anshin.settings import STAFF_GROUP
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The security headers of every answer (CloudFront's response headers policy, the local server).
@@ -15,6 +16,52 @@ SECURITY_HEADERS_FILE = ROOT / "web" / "security-headers.json"
 TERMS_DOCUMENT = "terms/smartphone-support-terms.ja.txt"
 
 
-def page_config(api_base: str) -> dict[str, str]:
-    """The page's settings document, ``/config.json``, written at deploy time (never baked in)."""
-    return {"apiBase": api_base, "termsVersion": CURRENT_TERMS_VERSION, "termsDocument": TERMS_DOCUMENT}
+#: The staff console's page: the sign-in client's callback and sign-out address.
+CONSOLE_PAGE = "console.html"
+
+
+def console_url(site: str) -> str:
+    """The console's address on the site ``site`` (``https://d111.cloudfront.net``, no slash)."""
+    return f"{site.rstrip('/')}/{CONSOLE_PAGE}"
+
+
+def staff_sign_in(domain: str, issuer: str, client_id: str) -> dict[str, str]:
+    """What the console's OIDC client (oidc-client-ts) needs of the staff user pool's managed
+    login at ``domain`` (its base URL): the endpoints are given, not discovered, because Cognito's
+    discovery document has no sign-out endpoint (``/logout`` takes ``client_id`` and
+    ``logout_uri``)."""
+    base = domain.rstrip("/")
+    return {
+        "issuer": issuer,
+        "clientId": client_id,
+        "authorizationEndpoint": f"{base}/oauth2/authorize",
+        "tokenEndpoint": f"{base}/oauth2/token",
+        "revocationEndpoint": f"{base}/oauth2/revoke",
+        "logoutEndpoint": f"{base}/logout",
+        # Whom the console lets in; the API checks the same group again on every staff route.
+        "staffGroup": STAFF_GROUP,
+    }
+
+
+def page_config(api_base: str, sign_in: dict[str, str] | None = None) -> dict[str, object]:
+    """The page's settings document, ``/config.json``, written at deploy time (never baked in);
+    ``sign_in``: the console's (:func:`staff_sign_in`)."""
+    config: dict[str, object] = {
+        "apiBase": api_base,
+        "termsVersion": CURRENT_TERMS_VERSION,
+        "termsDocument": TERMS_DOCUMENT,
+    }
+    if sign_in is not None:
+        config["staffSignIn"] = sign_in
+    return config
+
+
+def content_security_policy(policy: str, sign_in_domain: str) -> str:
+    """``policy`` with the staff sign-in's domain added to ``connect-src``: the console exchanges
+    the sign-in's code for tokens there, and refreshes and revokes them (the browser only
+    navigates to the sign-in page itself)."""
+    directives = [d.strip() for d in policy.split(";") if d.strip()]
+    added = [f"{d} {sign_in_domain.rstrip('/')}" if d.startswith("connect-src ") else d for d in directives]
+    if added == directives:
+        raise ValueError("the content security policy has no connect-src to add the sign-in domain to")
+    return "; ".join(added)

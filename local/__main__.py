@@ -59,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     if args.fresh and LOCAL_DIR.exists():
         shutil.rmtree(LOCAL_DIR)
     LOCAL_DIR.mkdir(exist_ok=True)
-    context: dict[str, object] = {}
+    # The staff console signs in and comes back to the page server's address.
+    context: dict[str, object] = {"anshin:localConsoleUrl": f"http://{HOST}:{args.web_port}"}
     if args.command_expiry:
         context["anshin:commandExpirySeconds"] = args.command_expiry
     # The tools find this stack through the state file: "starting" now, its URLs once ready.
@@ -83,7 +84,10 @@ def run(args: argparse.Namespace) -> int:
             control = FleetControl(fleet, args.devices_port).start()
             # The emulator has no CloudFront data plane: the pages are served from .build/web
             # (make web) and /v1/* forwarded to the API stage, as CloudFront does in AWS.
-            web = WebServer(service.api_url, port=args.web_port).start()
+            sign_in = staff.console_sign_in(
+                service.endpoint, service.output("StaffUserPoolId"), service.output("StaffConsoleClientId")
+            )
+            web = WebServer(service.api_url, port=args.web_port, sign_in=sign_in).start()
         except BaseException:
             service.stop()
             raise
@@ -127,11 +131,13 @@ def summary(service: LocalService, web_url: str, devices_url: str, ready: float)
     if "synth" not in service.timings:
         timings += "; cdk.out was up to date, not synthesized"
     api, endpoint = service.api_url, service.endpoint
+    demo_staff = f"{staff.DEMO_STAFF.username} / {staff.DEMO_STAFF.password}"
     accounts = "\n".join(f"{' ' * 20}{name:<13} {note}" for name, note in DEMO_ACCOUNT_NOTES.items())
     return f"""
 anshin is running locally: ready in {ready:.1f}s ({timings})
 
   Sign up (web)     {web_url}/   (open it in a browser; apply with a demo account below)
+  Support console   {web_url}/console.html   (staff sign in as {demo_staff})
   Status page       {web_url}/status.html?id=<applicationId>   (the sign-up page goes there)
   REST API          {api}   (the pages: {web_url}/v1)
   AWS endpoint      {endpoint}; the aws CLI needs the emulator's credentials and region:
@@ -142,7 +148,7 @@ anshin is running locally: ready in {ready:.1f}s ({timings})
   Emulator log      {LOCAL_DIR / "ministack.log"}
   Demo accounts     apply with one to see:
 {accounts}
-  Staff sign-in     {staff.DEMO_STAFF.username} (support-staff)   token: make staff-token
+  Staff sign-in     {staff.DEMO_STAFF.username} (support-staff) in the console; an API token: make staff-token
   Not staff         {staff.DEMO_NOT_STAFF.username} (signed in, no group: staff routes answer 403)
   Devices           every Android contract that forms gets a simulated device with the app
                     registered and the passphrase "{DEMO_PASSPHRASE}"

@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
+from infra.web_config import staff_sign_in
 from local.deploy import client
+from local.emulator import REGION
 
 
 @dataclass(frozen=True)
@@ -41,3 +43,15 @@ def token(endpoint: str, client_id: str, account: StaffAccount) -> str:
         AuthParameters={"USERNAME": account.username, "PASSWORD": account.password},
     )
     return str(answer["AuthenticationResult"]["IdToken"])
+
+
+def console_sign_in(endpoint: str, pool_id: str, client_id: str) -> dict[str, str]:
+    """The console's sign-in settings on the local stack: the emulator serves the pool's managed
+    login (``/oauth2/authorize``, ``/login``, ``/oauth2/token``, ``/logout``) at its own address,
+    where AWS serves it at the pool's domain; the tokens' issuer is the one AWS would write. The
+    emulator has no ``/oauth2/revoke`` (docs/emulator-notes.md): the console signs out without
+    revoking the refresh token here."""
+    issuer = f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}"
+    settings = staff_sign_in(endpoint, issuer, client_id)
+    del settings["revocationEndpoint"]
+    return settings

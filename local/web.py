@@ -59,32 +59,42 @@ TYPES = {
 }
 
 
-def page_config() -> dict[str, str]:
-    """The page's settings (``/config.json``), as the web stack writes them at deploy time."""
-    return web_config.page_config(API_PREFIX)
+def page_config(sign_in: dict[str, str] | None = None) -> dict[str, object]:
+    """The page's settings (``/config.json``), as the web stack writes them at deploy time;
+    ``sign_in``: the staff console's (infra.web_config.staff_sign_in)."""
+    return web_config.page_config(API_PREFIX, sign_in)
 
 
-def security_headers(path: Path = SECURITY_HEADERS_FILE) -> dict[str, str]:
+def security_headers(path: Path = SECURITY_HEADERS_FILE, sign_in_domain: str = "") -> dict[str, str]:
     """The headers of ``web/security-headers.json`` as plain http on 127.0.0.1 can honour them:
     without Strict-Transport-Security and the CSP's ``upgrade-insecure-requests`` (there is no
-    https here to upgrade to), the rest verbatim."""
+    https here to upgrade to), the rest verbatim; the CSP admits ``sign_in_domain`` as the web
+    stack's admits the staff pool's domain."""
     headers: dict[str, str] = json.loads(path.read_text())
     local = {k: v for k, v in headers.items() if k.lower() != "strict-transport-security"}
     for name, value in local.items():
         if name.lower() == "content-security-policy":
             directives = [d.strip() for d in value.split(";") if d.strip()]
-            local[name] = "; ".join(d for d in directives if d != "upgrade-insecure-requests")
+            policy = "; ".join(d for d in directives if d != "upgrade-insecure-requests")
+            if sign_in_domain:
+                policy = web_config.content_security_policy(policy, sign_in_domain)
+            local[name] = policy
     return local
 
 
 class WebServer:
     """The site of ``site`` on ``http://127.0.0.1:<port>`` (0: a free one), in a thread."""
 
-    def __init__(self, api_url: str, *, site: Path = SITE, port: int = 0) -> None:
+    def __init__(
+        self, api_url: str, *, site: Path = SITE, port: int = 0, sign_in: dict[str, str] | None = None
+    ) -> None:
+        """``sign_in``: the staff console's sign-in (local.staff.console_sign_in), if any."""
         self.api_url = api_url.rstrip("/")
         self.site = site
         self.port = port
-        self.headers = security_headers()
+        self.sign_in = sign_in
+        domain = urlsplit(sign_in["tokenEndpoint"]) if sign_in else None
+        self.headers = security_headers(sign_in_domain=f"{domain.scheme}://{domain.netloc}" if domain else "")
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -133,7 +143,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif self.command not in ("GET", "HEAD"):
             self._reply(HTTPStatus.METHOD_NOT_ALLOWED, b"method not allowed\n", {"Allow": "GET, HEAD"})
         elif path == "/config.json":
-            body = json.dumps(page_config(), ensure_ascii=False).encode()
+            body = json.dumps(page_config(self.web.sign_in), ensure_ascii=False).encode()
             self._reply(
                 HTTPStatus.OK, body, {"Content-Type": "application/json", "Cache-Control": "no-store"}
             )

@@ -11,7 +11,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from infra.constructs import buckets
+from infra.constructs import buckets, staff_sign_in
 from infra.nag import acknowledge
 from infra.settings import Settings
 
@@ -156,12 +156,24 @@ class StatefulStack(Stack):
         self.staff_client = self.staff_pool.add_client(
             "StaffConsole",
             auth_flows=cognito.AuthFlow(user_srp=True, user_password=True),
+            # Tools only (make staff-token, the tests): no OAuth. CDK's default would allow the
+            # implicit flow to https://example.com once the pool has a domain (the console's).
+            disable_o_auth=True,
             generate_secret=False,
             prevent_user_existence_errors=True,
             id_token_validity=Duration.hours(1),
             access_token_validity=Duration.hours(1),
             refresh_token_validity=Duration.hours(12),
         )
+        self.staff_domain = staff_sign_in.domain(self.staff_pool, settings.staff_domain_prefix)
+        outputs = {"StaffSignInDomain": self.staff_domain.base_url()}
+        if settings.local_console_url:  # a local deployment's page server (never in AWS)
+            console = staff_sign_in.console_client(
+                self, "LocalConsole", self.staff_pool, settings.local_console_url
+            )
+            outputs["StaffConsoleClientId"] = console.user_pool_client_id
+        for name, value in outputs.items():
+            CfnOutput(self, name, value=value)
 
         self.backup_bucket_arn = self.export_value(
             self.backup_bucket.bucket_arn, name=self.BACKUP_BUCKET_ARN_EXPORT

@@ -22,26 +22,31 @@ from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
-from infra.constructs import buckets
+from infra.constructs import buckets, staff_sign_in
 from infra.constructs.functions import _retention
 from infra.constructs.rest_api import STAGE
 from infra.nag import acknowledge
 from infra.settings import Settings
-from infra.web_config import SECURITY_HEADERS_FILE, page_config
+from infra.web_config import SECURITY_HEADERS_FILE, console_url, content_security_policy, page_config
+from infra.web_config import staff_sign_in as sign_in_config
 
 
 def response_headers(
-    scope: Construct, construct_id: str, path: Path = SECURITY_HEADERS_FILE
+    scope: Construct, construct_id: str, path: Path = SECURITY_HEADERS_FILE, *, sign_in_domain: str = ""
 ) -> cloudfront.ResponseHeadersPolicy:
-    """CloudFront's response headers policy from ``web/security-headers.json``. A header the file
-    names that this function does not place is an error: the file and CloudFront never drift."""
+    """CloudFront's response headers policy from ``web/security-headers.json`` (its CSP also
+    admitting the staff sign-in's ``sign_in_domain``, if given). A header the file names that this
+    function does not place is an error: the file and CloudFront never drift."""
     headers: dict[str, str] = dict(json.loads(path.read_text()))
     csp = headers.pop("Content-Security-Policy")
+    if sign_in_domain:
+        csp = content_security_policy(csp, sign_in_domain)
     if headers.pop("X-Content-Type-Options") != "nosniff":
         raise ValueError(f"{path}: X-Content-Type-Options must be nosniff")
     hsts = headers.pop("Strict-Transport-Security")
@@ -93,6 +98,8 @@ class WebStack(Stack):
         *,
         api: apigw.RestApi,
         key: kms.IKey,
+        staff_pool: cognito.UserPool,
+        staff_domain: cognito.UserPoolDomain,
         settings: Settings,
         **kwargs: object,
     ) -> None:
@@ -108,7 +115,8 @@ class WebStack(Stack):
         logs_bucket = buckets.access_logs(self, "AccessLogs")
         self.bucket = buckets.private(self, "Pages", logs=logs_bucket, logs_prefix="pages/")
 
-        headers = response_headers(self, "SecurityHeaders")
+        sign_in_domain = staff_domain.base_url()
+        headers = response_headers(self, "SecurityHeaders", sign_in_domain=sign_in_domain)
         self.distribution = cloudfront.Distribution(
             self,
             "Distribution",
@@ -163,6 +171,14 @@ class WebStack(Stack):
             "a custom domain with an ACM certificate and TLSv1.2_2021 is a deployment's addition.",
         )
 
+        # The staff console (console.html) signs in with the pool's managed login and comes back
+        # here; its client is this stack's, since only this stack knows the console's address.
+        site = f"https://{self.distribution.distribution_domain_name}"
+        console = staff_sign_in.console_client(self, "StaffConsoleSignIn", staff_pool, site)
+        sign_in = sign_in_config(
+            sign_in_domain, f"https://{staff_pool.user_pool_provider_url}", console.user_pool_client_id
+        )
+
         deployment_logs = logs.LogGroup(
             self,
             "PagesDeploymentLogs",
@@ -176,7 +192,7 @@ class WebStack(Stack):
             destination_bucket=self.bucket,
             sources=[
                 s3deploy.Source.asset(str(site_dir)),
-                s3deploy.Source.json_data("config.json", page_config(api_base)),
+                s3deploy.Source.json_data("config.json", page_config(api_base, sign_in)),
             ],
             # Browsers revalidate every file (no hashed names: no build step); CloudFront keeps
             # them a day, and this deployment invalidates them all.
@@ -227,5 +243,7 @@ class WebStack(Stack):
             "WebDistributionDomainName": self.distribution.distribution_domain_name,
             "WebDistributionId": self.distribution.distribution_id,
             "WebBucketName": self.bucket.bucket_name,
+            "ConsoleUrl": console_url(site),
+            "StaffConsoleClientId": console.user_pool_client_id,
         }.items():
             CfnOutput(self, name, value=value)

@@ -19,6 +19,7 @@ from anshin_local import call_log
 
 from local import staff
 from local.devices import DeviceFleet
+from local.emulator import HOST, free_port
 from local.inbox import NotificationInbox
 from local.seed import put_account
 from local.service import FAST_COMMANDS, LocalService
@@ -37,12 +38,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def local_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalService]:
+def console_port() -> int:
+    """The port the pages are served on (tests/e2e/browser): the staff console's sign-in client
+    comes back to that address only, so the deployment must know it."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def local_service(tmp_path_factory: pytest.TempPathFactory, console_port: int) -> Iterator[LocalService]:
     # Under make test, every deployed function records the AWS requests it makes for the
     # permission check (tests/permissions); the handler tests record theirs alike.
     recording = {"anshin:callLog": os.environ[call_log.LOG]} if os.environ.get(call_log.LOG) else {}
+    console = {"anshin:localConsoleUrl": f"http://{HOST}:{console_port}"}
     service = LocalService.start(
-        work_dir=tmp_path_factory.mktemp("local"), context={**FAST_COMMANDS, **recording}
+        work_dir=tmp_path_factory.mktemp("local"), context={**FAST_COMMANDS, **recording, **console}
     )
     try:
         for staff_account in (DEMO_STAFF, DEMO_NOT_STAFF):

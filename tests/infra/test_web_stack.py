@@ -3,15 +3,18 @@ origin access control, HTTPS only, the security headers of web/security-headers.
 /v1/* on the same origin, and the page's config document written at deploy time."""
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from anshin.domain.screening import CURRENT_TERMS_VERSION
+from anshin.settings import STAFF_GROUP
 from aws_cdk import Stack, assertions
 from aws_cdk.assertions import Match
 
 from infra.stacks.web import SECURITY_HEADERS_FILE, response_headers
+from infra.web_config import content_security_policy
 from local.web import page_config
 
 #: AWS managed policies (their ids are fixed).
@@ -129,10 +132,13 @@ def test_the_security_headers_are_the_files(web_template: assertions.Template) -
     in_file = json.loads(SECURITY_HEADERS_FILE.read_text())
     config = only(web_template, "AWS::CloudFront::ResponseHeadersPolicy")["ResponseHeadersPolicyConfig"]
     security = config["SecurityHeadersConfig"]
-    assert security["ContentSecurityPolicy"] == {
-        "ContentSecurityPolicy": in_file["Content-Security-Policy"],
-        "Override": True,
-    }
+    assert security["ContentSecurityPolicy"]["Override"] is True
+    # The file's policy, its connect-src also admitting the staff sign-in's domain (the console
+    # exchanges and renews its tokens there): the same policy with the domain's tokens in place.
+    pieces = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Join"][1]
+    placed = "".join(p if isinstance(p, str) else "<token>" for p in pieces)
+    domain = "https://<token>.auth.<token>.amazoncognito.com"
+    assert placed == content_security_policy(in_file["Content-Security-Policy"], domain)
     assert in_file["Content-Security-Policy"].endswith("; upgrade-insecure-requests")
     assert "script-src 'self';" in in_file["Content-Security-Policy"]
     assert "'unsafe-inline'" not in in_file["Content-Security-Policy"]
@@ -193,20 +199,41 @@ def test_the_pages_and_the_config_document_are_deployed_and_the_cache_invalidate
     assert deployment["DistributionPaths"] == ["/*"]
     assert deployment["Prune"] is True
     assert deployment["SystemMetadata"] == {"cache-control": "max-age=0, s-maxage=86400"}
-    assert deployment["SourceMarkers"] == [{}, {}]  # nothing resolved at deploy time: plain values
+    # Resolved at deploy time: the staff sign-in's pool, client and domain (the rest is plain).
+    markers = deployment["SourceMarkers"][1]
+    assert deployment["SourceMarkers"][0] == {} and len(markers) == 6
     keys = [k.removesuffix(".zip") for k in deployment["SourceObjectKeys"]]
     sources = json.loads((assembly_dir / "AnshinWeb.assets.json").read_text())["files"]
     site, config = (assembly_dir / sources[k]["source"]["path"] for k in keys)
     assert (site / "index.html").is_file() and (site / "vendor" / "preact-htm.js").is_file()
     assert (site / "terms" / "smartphone-support-terms.ja.txt").is_file()
     assert [p.name for p in config.iterdir()] == ["config.json"]
-    document = json.loads((config / "config.json").read_text())
+    # A deploy-time value stands in the file as its marker, which the deployment replaces with
+    # the quoted value (quotes included): quoted here, the file reads as JSON.
+    raw = (config / "config.json").read_text()
+    document = json.loads(re.sub(r"(<<marker:0xbaba:\d+>>)", r'"\1"', raw))
+    sign_in = document.pop("staffSignIn")
     assert document == {
         "apiBase": "/v1",
         "termsVersion": CURRENT_TERMS_VERSION,
         "termsDocument": "terms/smartphone-support-terms.ja.txt",
     }
     assert document == page_config()  # the local server's, the same
+    # The console's sign-in: every value is a deploy-time marker except the group.
+    assert sign_in.pop("staffGroup") == STAFF_GROUP
+    assert sorted(sign_in) == sorted(
+        [
+            "issuer",
+            "clientId",
+            "authorizationEndpoint",
+            "tokenEndpoint",
+            "revocationEndpoint",
+            "logoutEndpoint",
+        ]
+    )
+    assert all(value in markers for value in sign_in.values())
+    assert "StaffConsoleSignIn" in json.dumps(markers[sign_in["clientId"]])
+    assert json.dumps(markers[sign_in["tokenEndpoint"]]).endswith('.amazoncognito.com/oauth2/token\\""]]}')
 
 
 def test_the_page_url_is_an_output(web_template: assertions.Template) -> None:
@@ -248,6 +275,7 @@ def test_the_web_stacks_nag_findings_are_the_acknowledged_ones(assembly_dir: Pat
 def test_a_cloudfront_web_acl_is_attached_when_given() -> None:
     from aws_cdk import App
     from aws_cdk import aws_apigateway as apigw
+    from aws_cdk import aws_cognito as cognito
     from aws_cdk import aws_kms as kms
 
     from infra.settings import Settings
@@ -258,5 +286,16 @@ def test_a_cloudfront_web_acl_is_attached_when_given() -> None:
     api = apigw.RestApi(api_stack, "Api", deploy_options=apigw.StageOptions(stage_name="v1"))
     api.root.add_method("GET", apigw.MockIntegration())
     acl = "arn:aws:wafv2:us-east-1:111122223333:global/webacl/anshin-web/abc"
-    web = WebStack(app, "Web", api=api, key=kms.Key(api_stack, "Key"), settings=Settings(web_acl_arn=acl))
+    pool = cognito.UserPool(api_stack, "Pool")
+    web = WebStack(
+        app,
+        "Web",
+        api=api,
+        key=kms.Key(api_stack, "Key"),
+        staff_pool=pool,
+        staff_domain=pool.add_domain(
+            "Domain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix="x")
+        ),
+        settings=Settings(web_acl_arn=acl),
+    )
     assert distribution(assertions.Template.from_stack(web))["WebACLId"] == acl

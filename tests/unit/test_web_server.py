@@ -15,6 +15,7 @@ import pytest
 from anshin.domain.screening import CURRENT_TERMS_VERSION
 
 from local.emulator import free_port
+from local.staff import console_sign_in
 from local.web import SECURITY_HEADERS_FILE, WebServer, page_config, security_headers
 
 
@@ -284,3 +285,26 @@ def test_it_listens_on_127_0_0_1_only_and_stop_frees_the_port(site: Path, upstre
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", port))
+
+
+def test_the_console_sign_in_is_in_the_config_and_its_domain_in_connect_src(
+    site: Path, upstream: Upstream
+) -> None:
+    sign_in = console_sign_in("http://127.0.0.1:4566", "us-east-1_abc", "client-1")
+    server = WebServer(upstream.url, site=site, sign_in=sign_in).start()
+    try:
+        status, headers, body = call(server, "GET", "/config.json")
+    finally:
+        server.stop()
+    assert status == 200
+    assert json.loads(body)["staffSignIn"] == {
+        "issuer": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc",
+        "clientId": "client-1",
+        "authorizationEndpoint": "http://127.0.0.1:4566/oauth2/authorize",
+        "tokenEndpoint": "http://127.0.0.1:4566/oauth2/token",
+        "logoutEndpoint": "http://127.0.0.1:4566/logout",
+        "staffGroup": "support-staff",
+    }  # no revocation endpoint: the emulator has none (docs/emulator-notes.md)
+    policy = headers["Content-Security-Policy"]
+    assert "connect-src 'self' http://127.0.0.1:4566;" in policy
+    assert policy.replace(" http://127.0.0.1:4566", "") == security_headers()["Content-Security-Policy"]

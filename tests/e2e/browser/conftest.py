@@ -16,6 +16,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Locator, Page, ViewportSize, sync_playwright
 
+from local import staff
 from local.service import LocalService
 from local.web import SITE, WebServer
 
@@ -43,11 +44,16 @@ BLOCKING = {"serious", "critical"}
 # Package scope: the server and the browser go when the last browser test is done, before the
 # rest of the e2e tests (which share the session's deployment) run on.
 @pytest.fixture(scope="package")
-def site(local_service: LocalService) -> Iterator[str]:
-    """The pages' origin, e.g. ``http://127.0.0.1:43210``."""
+def site(local_service: LocalService, console_port: int) -> Iterator[str]:
+    """The pages' origin, e.g. ``http://127.0.0.1:43210``, with the staff console's sign-in."""
     if not (SITE / "index.html").is_file():
         pytest.fail(f"{SITE} has no pages: run `make web` first (make test does)")
-    server = WebServer(local_service.api_url).start()
+    sign_in = staff.console_sign_in(
+        local_service.endpoint,
+        local_service.output("StaffUserPoolId"),
+        local_service.output("StaffConsoleClientId"),
+    )
+    server = WebServer(local_service.api_url, port=console_port, sign_in=sign_in).start()
     try:
         yield server.url
     finally:
