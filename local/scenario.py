@@ -149,7 +149,12 @@ class Scenario:
         status, body = self.call(
             "POST",
             f"/contracts/{second}/devices/{tablet.device_id}/commands",
-            {"action": "WIPE", "verificationId": self.verify(second), "confirm": "WIPE"},
+            {
+                "action": "WIPE",
+                "verificationId": self.verify(second),
+                "confirm": tablet.device_id,  # typed back by the staff member
+                "reason": "Tablet lost on a train; the subscriber asked for a wipe.",
+            },
             staff=True,
         )
         self.record("wipe requested (device offline)", status, f"{body['commandId']} {body['status']}")

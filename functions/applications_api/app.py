@@ -1,8 +1,7 @@
-"""REST API of applications: apply (public, idempotent), follow one (public), and the staff's
-decision on a deferred one (R6, R6.2)."""
+"""REST API of applications: apply (public, idempotent), follow one (public), and, for staff, the
+queue of deferred applications and the decision on one (R6, R6.2)."""
 
-import functools
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from anshin.domain.applications import ApplicationRequest, DecisionRequest
 from anshin.runtime import staff
@@ -11,7 +10,7 @@ from anshin.services import applications
 from anshin.settings import settings
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities import idempotency
 
 logger = Logger()
@@ -35,6 +34,16 @@ def apply(body: Annotated[ApplicationRequest, Body()]) -> Response[dict[str, Any
     return respond(202, answer)
 
 
+@app.get("/applications", security=STAFF_ONLY)
+def deferred(
+    status: Annotated[Literal["DEFERRED"], Query()],
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=2048)] = None,
+) -> dict[str, Any]:
+    staff.caller(app)
+    return applications.deferred(cursor, limit)
+
+
 @app.get("/applications/<applicationId>")
 def read(applicationId: Annotated[str, Path(max_length=64)]) -> dict[str, Any]:
     return applications.view(applicationId)
@@ -47,12 +56,20 @@ def decide(
     return applications.decide(applicationId, body.decision, staff.caller(app))
 
 
-STAFF_ROUTES = frozenset({"/applications/{applicationId}/decision"})
+#: The staff-only routes: a resource (every method), or "<METHOD> <resource>" where the resource
+#: has public methods too (POST /applications is anyone's signup).
+STAFF_ROUTES = frozenset({"/applications/{applicationId}/decision", "GET /applications"})
+
+
+def staff_gate(event: dict[str, Any]) -> dict[str, Any] | None:
+    resource = event.get("resource")
+    route = f"{event.get('httpMethod')} {resource}"
+    return staff.refusal(event) if resource in STAFF_ROUTES or route in STAFF_ROUTES else None
 
 
 handler = entry(
     app,
     logger,
-    functools.partial(staff.refusal, staff_resources=STAFF_ROUTES),
+    staff_gate,
     on_context=applications.IDEMPOTENCY.register_lambda_context,
 )

@@ -9,6 +9,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 
+from infra import grants
 from infra.constructs.dead_letters import DeadLetters
 from infra.constructs.functions import Functions
 
@@ -19,8 +20,14 @@ class ContractEnds:
 
     def __init__(self, stack: Stack, functions: Functions, dead_letters: DeadLetters) -> None:
         self.contracts_api = functions.of_contracts(
-            "contracts_api", "REST API of contracts and invoices (staff)"
+            "contracts_api",
+            "REST API of contracts and invoices (staff)",
+            # An account's contracts (gsi1): the search by account, a contract's account, invoices.
+            indexes=("gsi1",),
+            # The search by phone number looks up its keyed digest (the member code's key).
+            environment={"CODE_MAC_KEY_ID": functions.data.code_key.key_arn},
         )
+        grants.code_mac(self.contracts_api, functions.data.code_key)
         dlq = dead_letters.queue("AccountEventsDlq", "account-events")
         self.account_events = functions.of_contracts(
             "account_events",

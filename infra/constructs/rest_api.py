@@ -98,6 +98,7 @@ class RestApi:
         applications = root.add_resource("applications")
         api_integration = apigw.LambdaIntegration(applications_api)
         public(applications, "POST", api_integration, "web signup: anyone may apply (R6)")
+        staff(applications, "GET", api_integration)  # ?status=DEFERRED: the staff's queue (R6.2)
         application = applications.add_resource("{applicationId}")
         public(
             application, "GET", api_integration, "the applicant follows the application by its unguessable id"
@@ -108,7 +109,10 @@ class RestApi:
         contract = root.add_resource("contracts").add_resource("{contractId}")
         staff(contract, "GET", contracts_integration)
         staff(contract, "PATCH", contracts_integration)
-        staff(contract.add_resource("cancellation"), "POST", contracts_integration)
+        cancellation = contract.add_resource("cancellation")
+        staff(cancellation, "POST", contracts_integration)
+        staff(cancellation.add_resource("preview"), "GET", contracts_integration)
+        staff(root.add_resource("contract-searches"), "POST", contracts_integration)
         staff(contract.add_resource("termination"), "POST", contracts_integration)
         staff(contract.add_resource("holder"), "PUT", contracts_integration)
         staff(contract.add_resource("verifications"), "POST", apigw.LambdaIntegration(support_api))
@@ -117,9 +121,15 @@ class RestApi:
         staff(sessions, "POST", support_integration)
         staff(sessions.add_resource("{sessionId}"), "PATCH", support_integration)
         contract_device = contract.add_resource("devices").add_resource("{deviceId}")
-        staff(contract_device.add_resource("commands"), "POST", support_integration)
+        device_commands = contract_device.add_resource("commands")
+        staff(device_commands, "POST", support_integration)
+        staff(device_commands, "GET", support_integration)
         staff(contract_device.add_resource("revocation"), "POST", support_integration)
-        staff(root.add_resource("commands").add_resource("{commandId}"), "GET", support_integration)
+        command = root.add_resource("commands").add_resource("{commandId}")
+        staff(command, "GET", support_integration)
+        staff(command.add_resource("cancellation"), "POST", support_integration)
+        staff(contract.add_resource("verification"), "GET", support_integration)
+        staff(contract.add_resource("timeline"), "GET", support_integration)
 
         devices_integration = apigw.LambdaIntegration(devices_api)
         devices = root.add_resource("devices")
@@ -149,6 +159,7 @@ class RestApi:
             "the device reports a command's result with its own device token, checked by the handler",
         )
         invoices = root.add_resource("accounts").add_resource("{mobileContractId}").add_resource("invoices")
+        staff(invoices, "GET", contracts_integration)
         staff(invoices.add_resource("{month}"), "GET", contracts_integration)
         public(
             root.add_resource("openapi.json"),

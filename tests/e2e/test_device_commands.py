@@ -32,11 +32,15 @@ class Subscriber:
         outbox: Callable[[str], dict[str, Any]],
         *,
         location_opt_out: bool = False,
+        phone: str | None = None,
     ) -> None:
         self.service = service
         self.device = fleet.add(SimulatedDevice(device_id=f"pixel-{uuid.uuid4().hex[:8]}"))
-        body = application(account(), deviceId=self.device.device_id)
+        self.mobile_contract_id = account()
+        body = application(self.mobile_contract_id, deviceId=self.device.device_id)
         body["consent"]["locationOptOut"] = location_opt_out
+        if phone is not None:
+            body["applicant"]["phone"] = phone
         application_id = apply(service, body)
         self.contract_id = str(settled(service, application_id)["contractId"])
         self.device.register(service.api_url, outbox(application_id)["memberConfirmationCode"])
@@ -107,6 +111,11 @@ def test_wipe_needs_verification_and_confirmation_and_an_offline_device_expires_
     status, body = sub.command({"action": "WIPE", "verificationId": verification_id})
     assert (status, body["code"]) == (422, "WIPE_NOT_CONFIRMED")
     status, body = sub.command({"action": "WIPE", "verificationId": verification_id, "confirm": "WIPE"})
+    assert (status, body["code"]) == (422, "WIPE_NOT_CONFIRMED")  # the device's id is typed back
+    confirmed = {"verificationId": verification_id, "confirm": sub.device.device_id}
+    status, body = sub.command({"action": "WIPE", **confirmed})
+    assert (status, body["code"]) == (400, "REASON_REQUIRED")
+    status, body = sub.command({"action": "WIPE", **confirmed, "reason": "phone stolen"})
     assert status == 202
     command_id = body["commandId"]
 

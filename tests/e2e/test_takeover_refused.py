@@ -49,7 +49,12 @@ def test_learning_the_code_and_device_id_is_not_enough_to_wipe_a_phone(
     assert status == 201  # the caller knows the (new) passphrase: verification alone cannot tell
 
     path = f"/contracts/{contract_id}/devices/{owner.device_id}/commands"
-    wipe = {"action": "WIPE", "verificationId": verified["verificationId"], "confirm": "WIPE"}
+    wipe = {
+        "action": "WIPE",
+        "verificationId": verified["verificationId"],
+        "confirm": owner.device_id,  # the device's id typed back
+        "reason": "caller says the phone was stolen",
+    }
     status, refused = staff_request(local_service, "POST", path, wipe)
     assert (status, refused["code"]) == (409, "WIPE_COOLDOWN"), refused
     status, locked = staff_request(

@@ -203,8 +203,10 @@ class TestDeviceTokens:
         audit = table().query(
             KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": f"AUDIT#{contract_id}"}
         )["Items"]
-        assert [(a["outcome"], a["staffId"], a["reason"]) for a in audit] == [
-            ("DEVICE_TOKEN_REVOKED", "staff-1", "phone lost")
+        # Time first (anshin.store.keys.audit): the registration, then the revocation.
+        assert [(a["kind"], a["outcome"], a.get("staffId"), a.get("reason")) for a in audit] == [
+            ("DEVICE", "DEVICE_REGISTERED", None, None),
+            ("DEVICE", "DEVICE_TOKEN_REVOKED", "staff-1", "phone lost"),
         ]
         assert (
             staff_call(
@@ -220,9 +222,9 @@ class TestCredentialChanges:
 
         with time_machine.travel(at, tick=False):
             verified = verification.verify(contract_id, "sakura-2026", "staff-1", at)
-            body = {"action": action, "verificationId": verified["verificationId"], "confirm": "WIPE"}
-            if action != "WIPE":
-                body.pop("confirm")
+            body = {"action": action, "verificationId": verified["verificationId"]}
+            if action == "WIPE":  # the device's id typed back (the seeded device id is the contract's)
+                body.update(confirm=contract_id, reason="phone stolen")
             return staff_call(api, context, contract_id, contract_id, "/commands", body)
 
     def test_registering_again_is_told_audited_and_holds_wipe_back_for_a_day(
@@ -262,8 +264,13 @@ class TestCredentialChanges:
             self.wipe(support_api, lambda_context, contract_id, "LOCK", again + timedelta(hours=1))[0] == 202
         )
         audit = table().query(
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :d)",
-            ExpressionAttributeValues={":pk": f"AUDIT#{contract_id}", ":d": "DEVICE#"},
+            KeyConditionExpression="pk = :pk",
+            FilterExpression="kind = :d AND outcome <> :first",
+            ExpressionAttributeValues={
+                ":pk": f"AUDIT#{contract_id}",
+                ":d": "DEVICE",
+                ":first": "DEVICE_REGISTERED",
+            },
         )["Items"]
         assert [a["outcome"] for a in audit] == ["DEVICE_REGISTERED_AGAIN"]
 
@@ -282,8 +289,13 @@ class TestCredentialChanges:
         stored = table().get_item(Key={"pk": f"CONTRACT#{contract_id}", "sk": "CONTRACT"})["Item"]
         assert stored["wipeCooldownUntil"] == "2026-11-25T03:01:00.000Z"
         audit = table().query(
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :d)",
-            ExpressionAttributeValues={":pk": f"AUDIT#{contract_id}", ":d": "DEVICE#"},
+            KeyConditionExpression="pk = :pk",
+            FilterExpression="kind = :d AND outcome <> :first",
+            ExpressionAttributeValues={
+                ":pk": f"AUDIT#{contract_id}",
+                ":d": "DEVICE",
+                ":first": "DEVICE_REGISTERED",
+            },
         )["Items"]
         assert [a["outcome"] for a in audit] == ["PASSPHRASE_CHANGED", "PASSPHRASE_CHANGED"]
         assert self.wipe(support_api, lambda_context, contract_id, "WIPE", NOON + timedelta(hours=23))[1][

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from anshin.domain import commands as rules
 from anshin.domain.commands import Action, CommandStatus
-from anshin.domain.errors import NoCommandableDevice, WipeCoolingDown, WipeNotConfirmed
+from anshin.domain.errors import NoCommandableDevice, ReasonRequired, WipeCoolingDown, WipeNotConfirmed
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 CONTRACT = {"contractId": "ctr-1", "device": {"deviceId": "dev-1", "platform": "android"}}
@@ -102,15 +102,19 @@ def test_the_contracts_registered_android_device_takes_commands() -> None:
     rules.check_device(CONTRACT, "ctr-1", {"contractId": "ctr-1"}, "dev-1")
 
 
-def test_a_wipe_needs_its_confirmation_and_waits_out_the_cooldown() -> None:
-    with pytest.raises(WipeNotConfirmed):
-        rules.check_wipe(CONTRACT, "ctr-1", "yes", NOW)
+def test_a_wipe_needs_the_device_id_typed_back_a_reason_and_waits_out_the_cooldown() -> None:
+    for confirm in (None, "", "yes", "WIPE", "DEV-1", "dev-1 "):
+        with pytest.raises(WipeNotConfirmed):
+            rules.check_wipe(CONTRACT, "ctr-1", confirm, NOW, "lost phone")
+    for reason in (None, "", "   "):
+        with pytest.raises(ReasonRequired):
+            rules.check_wipe(CONTRACT, "ctr-1", "dev-1", NOW, reason)
     cooling = {**CONTRACT, "wipeCooldownUntil": "2026-11-24T04:00:00.000Z"}
     with pytest.raises(WipeCoolingDown) as refused:
-        rules.check_wipe(cooling, "ctr-1", "WIPE", NOW)
+        rules.check_wipe(cooling, "ctr-1", "dev-1", NOW, "lost phone")
     assert refused.value.details == {"wipeRefusedUntil": "2026-11-24T04:00:00.000Z"}
-    rules.check_wipe(cooling, "ctr-1", "WIPE", NOW + timedelta(hours=1))
-    rules.check_wipe(CONTRACT, "ctr-1", "WIPE", NOW)
+    rules.check_wipe(cooling, "ctr-1", "dev-1", NOW + timedelta(hours=1), "lost phone")
+    rules.check_wipe(CONTRACT, "ctr-1", "dev-1", NOW, "lost phone")
 
 
 def test_expiry_and_the_final_states() -> None:
@@ -125,6 +129,7 @@ def test_expiry_and_the_final_states() -> None:
         True,
         True,
         True,
+        True,  # CANCELLED
     ]
     assert rules.expired(NOW) == {"status": "EXPIRED", "finishedAt": "2026-11-24T03:00:00.000Z"}
 

@@ -15,3 +15,14 @@ def code_mac(member_confirmation_code: str) -> str:
         Message=member_confirmation_code.encode(),
     )
     return bytes(answer["Mac"]).hex()
+
+
+def phone_mac(normalised_phone: str) -> str:
+    """The keyed digest of a phone number in E.164 (anshin.domain.phones), under the same key, in
+    a domain of its own (``phone:``) so it never equals a member code's."""
+    answer = aws.client("kms").generate_mac(
+        KeyId=settings.code_mac_key_id,
+        MacAlgorithm="HMAC_SHA_256",
+        Message=f"phone:{normalised_phone}".encode(),
+    )
+    return bytes(answer["Mac"]).hex()

@@ -3,6 +3,7 @@ what the applicant may see of one. Pure: no storage."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -80,4 +81,40 @@ def public_view(item: Application) -> dict[str, Any]:
     if item["status"] == ApplicationStatus.CONTRACTED.value:
         view["contractId"] = item["contractId"]
         view["formedAt"] = item["formedAt"]
+    return view
+
+
+class DeferralReason(StrEnum):
+    """R6.2: which standing rule deferred an application (shown in the staff's queue)."""
+
+    ACCOUNT_UNDER_REVIEW = "ACCOUNT_UNDER_REVIEW"  # the account's deferReview
+    STAFF_RULE_ALL = "STAFF_RULE_ALL"  # the staff's deferAll
+    STAFF_RULE_KIND = "STAFF_RULE_KIND"  # deferKinds lists the device's kind
+    STAFF_RULE_PLATFORM = "STAFF_RULE_PLATFORM"  # deferPlatforms lists its platform
+
+
+def deferral_reason(
+    defer_review: bool, staff_rules: Mapping[str, Any], device: Mapping[str, Any]
+) -> DeferralReason | None:
+    """R6.2: the first of the deferral rules (in the order anshin.domain.screening.decide checks
+    them) that holds for the application, or None."""
+    if defer_review:
+        return DeferralReason.ACCOUNT_UNDER_REVIEW
+    if staff_rules.get("deferAll"):
+        return DeferralReason.STAFF_RULE_ALL
+    if device.get("kind") in set(staff_rules.get("deferKinds", [])):
+        return DeferralReason.STAFF_RULE_KIND
+    if device.get("platform") in set(staff_rules.get("deferPlatforms", [])):
+        return DeferralReason.STAFF_RULE_PLATFORM
+    return None
+
+
+def deferred_view(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """R6.2: what the staff's queue shows of a deferred application (its queue entry)."""
+    view = {
+        name: entry[name] for name in ("applicationId", "receivedAt", "mobileContractId", "applicantName")
+    }
+    view["device"] = {name: entry["device"][name] for name in ("platform", "kind", "model")}
+    if entry.get("deferredReason"):
+        view["deferredReason"] = entry["deferredReason"]
     return view

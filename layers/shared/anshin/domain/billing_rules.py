@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from anshin.domain.clock import parse_iso
 from anshin.domain.entities import Contract
-from anshin.domain.terms import BillingMonth, charged_months, invoice_amounts
+from anshin.domain.terms import BillingMonth, billing_month_of, charged_months, invoice_amounts
 
 
 @dataclass(frozen=True, order=True)
@@ -50,3 +51,15 @@ def invoice(lines: Iterable[Line]) -> dict[str, Any]:
         "total": total,
         "currency": "JPY",
     }
+
+
+def last_charged_month(contract: Contract, ends_at: datetime) -> BillingMonth | None:
+    """R12: the last month a contract ending at ``ends_at`` is charged (the month of its end), or
+    None when it ends before its first billable month and is never charged."""
+    months = charged_months(
+        parse_iso(str(contract["formedAt"])),
+        bool(contract["firstUnderAccount"]),
+        ends_at,
+        billing_month_of(ends_at),
+    )
+    return months[-1] if months else None

@@ -1,8 +1,9 @@
 """The rules of a remote command to a device (Appendix: lock, wipe, settings backup; R16), pure.
 
 A command starts ``PENDING``, is ``SENT`` once pushed, and ends ``SUCCEEDED``/``FAILED`` (the
-device's report) or ``EXPIRED``. Lock and wipe need a valid identity verification; a wipe also an
-explicit confirmation, and none within the cooldown after the credentials changed.
+device's report), ``EXPIRED``, or ``CANCELLED`` (by staff, while the device has not reported).
+Lock and wipe need a valid identity verification; a wipe also an explicit confirmation (the
+device's id typed back) and a reason, and none within the cooldown after the credentials changed.
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from typing import Any
 
 from anshin.domain.clock import iso, parse_iso
 from anshin.domain.entities import Command, CommandUpdate, Contract, Device
-from anshin.domain.errors import NoCommandableDevice, WipeCoolingDown, WipeNotConfirmed
+from anshin.domain.errors import (
+    CommandNotCancellable,
+    NoCommandableDevice,
+    ReasonRequired,
+    WipeCoolingDown,
+    WipeNotConfirmed,
+)
 
 
 class CommandStatus(StrEnum):
@@ -24,6 +31,7 @@ class CommandStatus(StrEnum):
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     EXPIRED = "EXPIRED"
+    CANCELLED = "CANCELLED"
 
 
 class Action(StrEnum):
@@ -35,8 +43,9 @@ class Action(StrEnum):
 #: Appendix: lock and wipe only after the caller's identity is verified with the passphrase.
 NEEDS_VERIFICATION = frozenset({Action.LOCK, Action.WIPE})
 IN_FLIGHT = frozenset({CommandStatus.PENDING, CommandStatus.SENT})
-FINISHED = frozenset({CommandStatus.SUCCEEDED, CommandStatus.FAILED, CommandStatus.EXPIRED})
-WIPE_CONFIRMATION = "WIPE"
+FINISHED = frozenset(
+    {CommandStatus.SUCCEEDED, CommandStatus.FAILED, CommandStatus.EXPIRED, CommandStatus.CANCELLED}
+)
 
 
 def new(
@@ -50,6 +59,7 @@ def new(
     expires_in: timedelta,
     verification_id: str | None,
     correlation_id: str | None,
+    reason: str | None = None,
 ) -> Command:
     """A command as requested: pending, not yet pushed."""
     command: Command = {
@@ -67,6 +77,8 @@ def new(
         command["correlationId"] = correlation_id  # the staff request's, carried to every push
     if action in NEEDS_VERIFICATION:
         command["verificationId"] = verification_id
+    if reason:
+        command["reason"] = reason
     return command
 
 
@@ -81,10 +93,15 @@ def check_device(contract: Contract, contract_id: str, device: Device | None, de
         raise NoCommandableDevice(device_id)
 
 
-def check_wipe(contract: Contract, contract_id: str, confirm: str | None, now: datetime) -> None:
-    """A wipe needs the explicit confirmation, and is refused within the credential cooldown."""
-    if confirm != WIPE_CONFIRMATION:
+def check_wipe(
+    contract: Contract, contract_id: str, confirm: str | None, now: datetime, reason: str | None = None
+) -> None:
+    """A wipe needs the explicit confirmation (the device's id typed back, exactly) and a reason,
+    and is refused within the credential cooldown."""
+    if not confirm or confirm != contract["device"]["deviceId"]:
         raise WipeNotConfirmed(contract_id)
+    if not reason or not reason.strip():
+        raise ReasonRequired(contract_id)
     cooldown_until = contract.get("wipeCooldownUntil")
     if cooldown_until and parse_iso(str(cooldown_until)) > now:
         raise WipeCoolingDown(wipeRefusedUntil=str(cooldown_until))
@@ -112,6 +129,36 @@ def never_relayed(command: Command) -> bool:
 def expired(now: datetime) -> CommandUpdate:
     """The final transition of an unanswered command."""
     return {"status": CommandStatus.EXPIRED.value, "finishedAt": iso(now)}
+
+
+def check_cancellable(command: Command) -> bool:
+    """Whether a cancellation is to be made: True while the device has not reported (PENDING,
+    SENT); False when it is CANCELLED already (cancelling again answers it unchanged);
+    ``CommandNotCancellable`` for any other final status."""
+    if command["status"] in IN_FLIGHT:
+        return True
+    if command["status"] == CommandStatus.CANCELLED.value:
+        return False
+    raise CommandNotCancellable(command["commandId"], commandStatus=str(command["status"]))
+
+
+def cancelled(now: datetime, staff_id: str, reason: str) -> CommandUpdate:
+    """The final transition of a command staff cancel: the workflow pushes it no more."""
+    return {
+        "status": CommandStatus.CANCELLED.value,
+        "finishedAt": iso(now),
+        "cancelledAt": iso(now),
+        "cancelledBy": staff_id,
+        "cancelReason": reason,
+    }
+
+
+def next_attempt_at(command: Command, wait_seconds: int, now: datetime) -> str | None:
+    """When the delivery workflow pushes again after an attempt made at ``now`` and a wait of
+    ``wait_seconds`` (:func:`next_wait`): None when the command expires first (the follow-up then
+    expires it instead)."""
+    due = now + timedelta(seconds=wait_seconds)
+    return iso(due) if due < parse_iso(str(command["expiresAt"])) else None
 
 
 def next_wait(attempt: int, *, base_seconds: int, max_seconds: int, seconds_left: float) -> int:
@@ -170,17 +217,20 @@ def push_targets(command: Command, device: Device, now: datetime) -> list[str]:
 
 
 #: What the API shows of a command (never its push endpoints).
-SHOWN = (  # noqa: SIM905 - one line of names reads better than fourteen
-    "commandId contractId deviceId action status requestedBy requestedAt sentAt lastAttemptAt "
-    "finishedAt expiresAt failureReason location backup"
+SHOWN = (  # noqa: SIM905 - one line of names reads better than twenty
+    "commandId contractId deviceId action status reason requestedBy requestedAt sentAt "
+    "lastAttemptAt nextAttemptAt finishedAt expiresAt failureReason location backup "
+    "cancelledAt cancelledBy cancelReason"
 ).split()
 
 
 def view(command: Command) -> dict[str, Any]:
-    """A command as the API shows it."""
+    """A command as the API shows it; ``nextAttemptAt`` only while it is in flight."""
     fields: Mapping[str, Any] = command  # read by name, in SHOWN's order
     answer = {name: fields[name] for name in SHOWN if name in fields}
     answer["attempts"] = int(command.get("attempts", 0))
+    if finished(command):
+        answer.pop("nextAttemptAt", None)
     if "location" in answer:
         answer["location"] = {k: float(v) for k, v in answer["location"].items()}
     if "backup" in answer:

@@ -9,6 +9,7 @@ fails here (bad data, a future schema) is set aside, never billed or ended on a 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -108,3 +109,23 @@ def end_on_account_loss(formed_at: datetime, event_at: datetime) -> datetime:
     loss (the event arrived late) ends at the end of the month it formed in: it never ends
     before it formed (our reading of R11)."""
     return max(terms.account_loss_end(event_at), terms.account_loss_end(formed_at))
+
+
+@dataclass(frozen=True)
+class NoticeOutcome:
+    """What a cancellation notice (R9) does to a contract that has not ended: the end it leaves
+    the contract with, and whether it moves it (False: the contract's earlier end stands)."""
+
+    ends_at: datetime
+    moves: bool
+
+
+def notice_outcome(contract: Mapping[str, Any], notice_received_at: datetime) -> NoticeOutcome:
+    """R9 for ``contract`` (not ENDED), a notice received at ``notice_received_at``: an ACTIVE
+    contract is to end at the end of the notice's billing month; one already pending keeps its
+    end (a second notice changes nothing). A notice before formation is refused either way
+    (``NOTICE_BEFORE_FORMATION``). The notice itself and its preview both decide by this."""
+    ends_at = end_on_notice(parse_iso(str(contract["formedAt"])), notice_received_at)
+    if contract["status"] == ContractStatus.ACTIVE.value:
+        return NoticeOutcome(ends_at, True)
+    return NoticeOutcome(parse_iso(str(contract["endsAt"])), False)

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
 
 from anshin.domain.clock import iso, parse_iso
 from anshin.domain.contract_rules import ContractStatus
@@ -105,3 +108,41 @@ def session_valid(session: Verification | None, contract_id: str, now: datetime)
         and session["contractId"] == contract_id
         and parse_iso(str(session["expiresAt"])) > now
     )
+
+
+class VerificationState(StrEnum):
+    """Where identity verification of a contract stands (the staff console shows it)."""
+
+    NONE = "NONE"
+    VERIFIED = "VERIFIED"
+    LOCKED_OUT = "LOCKED_OUT"
+
+
+def verification_view(state: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """The contract's verification state at ``now`` from its stored state (failures in a row,
+    lockout, the last verification a success opened): ``LOCKED_OUT`` while locked, ``VERIFIED``
+    while the last verification is valid (:data:`VALID_FOR`), else ``NONE``. While locked out no
+    attempt is left; otherwise :data:`MAX_FAILURES` less the failures in a row."""
+    locked_until = state.get("lockedUntil")
+    if is_locked(str(locked_until) if locked_until else None, now):
+        return {
+            "state": VerificationState.LOCKED_OUT.value,
+            "failedAttempts": MAX_FAILURES,
+            "attemptsLeft": 0,
+            "lockedUntil": str(locked_until),
+        }
+    failures = min(int(state.get("failures", 0) or 0), MAX_FAILURES)
+    answer: dict[str, Any] = {
+        "state": VerificationState.NONE.value,
+        "failedAttempts": failures,
+        "attemptsLeft": MAX_FAILURES - failures,
+    }
+    expires_at = state.get("verificationExpiresAt")
+    if state.get("verificationId") and expires_at and parse_iso(str(expires_at)) > now:
+        answer.update(
+            state=VerificationState.VERIFIED.value,
+            verificationId=str(state["verificationId"]),
+            verifiedAt=str(state["verifiedAt"]),
+            expiresAt=str(expires_at),
+        )
+    return answer

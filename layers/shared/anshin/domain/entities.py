@@ -83,6 +83,11 @@ class Application(TypedDict, total=False):
     pendingCode: str
     supportPhoneNumber: str
     codeMac: str
+    #: The keyed digest of the applicant's phone number (E.164), issued with the credentials: the
+    #: contract's phone lookup (staff search) is written with it when the contract is recorded.
+    phoneMac: str
+    #: R6.2: which standing rule deferred it (anshin.domain.applications.deferral_reason).
+    deferredReason: str
     #: The instant the notification was accepted: the contract's formation (R6.4).
     formedAt: str
 
@@ -163,6 +168,10 @@ class CommandUpdate(TypedDict, total=False):
     location: dict[str, Decimal]
     failureReason: str
     backup: Backup
+    #: A cancellation by staff (CANCELLED): who, when, why.
+    cancelledAt: str
+    cancelledBy: str
+    cancelReason: str
 
 
 class Command(TypedDict, total=False):
@@ -182,14 +191,21 @@ class Command(TypedDict, total=False):
     correlationId: str
     #: The identity verification a LOCK or WIPE was asked with.
     verificationId: str | None
-    #: The pushes: the first and the last attempt's instant.
+    #: Why staff asked for it (required for a WIPE).
+    reason: str
+    #: The pushes: the first and the last attempt's instant, and when the workflow pushes again
+    #: (absent when the command expires before then).
     sentAt: str
     lastAttemptAt: str
+    nextAttemptAt: str
     #: The final transition (:class:`CommandUpdate`).
     finishedAt: str
     location: dict[str, Decimal]
     failureReason: str
     backup: Backup
+    cancelledAt: str
+    cancelledBy: str
+    cancelReason: str
 
 
 # --- the Sessions table: support sessions and identity verification (R7, R14, R16) -------------

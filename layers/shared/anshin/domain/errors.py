@@ -255,10 +255,10 @@ class NotVerified(DomainError):
 
 
 class WipeNotConfirmed(DomainError):
-    """A WIPE erases the device: it needs ``confirm: "WIPE"``."""
+    """A WIPE erases the device: it needs ``confirm``, the device's id typed back."""
 
     code = "WIPE_NOT_CONFIRMED"
-    message = 'A wipe erases the device: send confirm: "WIPE" to proceed.'
+    message = "A wipe erases the device: type the device's id back in confirm to proceed."
 
 
 class WipeCoolingDown(DomainError):
@@ -314,3 +314,25 @@ class SessionNotOpen(DomainError):
 
     code = "SESSION_NOT_OPEN"
     message = "The session is closed or was refused."
+
+
+class ReasonRequired(DomainError):
+    """A WIPE cannot be undone: staff say why (stored on the command and in its audit entry)."""
+
+    code = "REASON_REQUIRED"
+    message = "A wipe needs a reason."
+
+
+class CommandNotCancellable(DomainError):
+    """Only a command the device has not reported on (PENDING or SENT) can be cancelled."""
+
+    code = "COMMAND_FINISHED"
+    message = "The command is over; it can no longer be cancelled."
+
+
+class InvalidCursor(DomainError):
+    """A paged list's ``cursor`` that is not one the list gave out (tampered with, or another
+    list's)."""
+
+    code = "INVALID_CURSOR"
+    message = "The cursor is not valid for this list; start again without it."

@@ -28,6 +28,9 @@ logger = Logger()
 #: refusal's own (anshin.domain.errors). A subclass not listed answers as its nearest listed base.
 STATUS: dict[type[errors.DomainError], int] = {
     errors.IdempotencyKeyInvalid: 400,
+    errors.InvalidCursor: 400,
+    errors.ReasonRequired: 400,
+    errors.CommandNotCancellable: 409,
     errors.NoticeInTheFuture: 400,
     errors.NotModifiable: 400,
     errors.NotSignedIn: 401,

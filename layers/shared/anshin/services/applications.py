@@ -15,7 +15,13 @@ from aws_lambda_powertools.utilities.idempotency import exceptions as refused_by
 
 from anshin.adapters import workflows
 from anshin.domain import clock
-from anshin.domain.applications import ApplicationRequest, ApplicationStatus, StaffDecision, public_view
+from anshin.domain.applications import (
+    ApplicationRequest,
+    ApplicationStatus,
+    StaffDecision,
+    deferred_view,
+    public_view,
+)
 from anshin.domain.errors import (
     AccountBusy,
     ApplicationNotFound,
@@ -119,3 +125,10 @@ def decide(application_id: str, decision: StaffDecision, staff_id: str) -> dict[
         ) from None
     logger.info("staff decision", extra={"applicationId": application_id, "decision": decision})
     return {"applicationId": application_id, "decision": decision}
+
+
+def deferred(cursor: str | None, limit: int) -> dict[str, Any]:
+    """R6.2: the deferred applications waiting for a staff decision, oldest received first, one
+    page at a time (one Query of the queue's entries; never a Scan)."""
+    entries, next_cursor = stored.deferred_page(cursor, limit)
+    return {"items": [deferred_view(entry) for entry in entries], "nextCursor": next_cursor}

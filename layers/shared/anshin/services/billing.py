@@ -21,7 +21,8 @@ from anshin.adapters import metrics
 from anshin.domain import clock, contract_rules
 from anshin.domain.billing_rules import Line, invoice, line_for
 from anshin.domain.entities import Contract, QuarantineEntry
-from anshin.domain.errors import InvoiceNotFound, MonthNotOver
+from anshin.domain.errors import InvalidCursor, InvoiceNotFound, MonthNotOver
+from anshin.domain.paging import decode_cursor, encode_cursor
 from anshin.domain.terms import BillingMonth, billing_month_of
 from anshin.services import jobs
 from anshin.settings import settings
@@ -148,3 +149,45 @@ def run_shard(event: dict[str, Any], remaining_ms: Callable[[], int]) -> dict[st
         event,
         remaining_ms,
     )
+
+
+#: The most months one page of an account's invoices reads (months without a charge included).
+MONTHS_PER_PAGE = 24
+
+
+def invoice_history(mobile_contract_id: str, cursor: str | None, limit: int) -> dict[str, Any]:
+    """The account's invoices, newest month first, one page at a time (R12, R13): the months from
+    its contracts' earliest first billable month to the current one (Japan time), each read as
+    its lines (:func:`invoice_of`); months that charged nothing are skipped. The cursor is the
+    next month to read. An account with no contract has none."""
+    starts = [
+        BillingMonth.parse(str(c["firstBillableMonth"]))
+        for c in contracts.listed_of_account(mobile_contract_id)
+    ]
+    if not starts:
+        if cursor is not None:
+            decode_cursor(cursor, ("month",))
+        return {"items": [], "nextCursor": None}
+    first, month = min(starts), billing_month_of(clock.now())
+    if cursor is not None:
+        month = _month_at(cursor, first, month)
+    items: list[dict[str, Any]] = []
+    for _ in range(MONTHS_PER_PAGE):
+        if month < first or len(items) == limit:
+            break
+        found = invoice_of(mobile_contract_id, month)
+        if found is not None:
+            items.append(found)
+        month = month - 1
+    return {"items": items, "nextCursor": None if month < first else encode_cursor({"month": str(month)})}
+
+
+def _month_at(cursor: str, first: BillingMonth, last: BillingMonth) -> BillingMonth:
+    """The month an invoices cursor names, within the account's months; else ``InvalidCursor``."""
+    try:
+        month = BillingMonth.parse(decode_cursor(cursor, ("month",))["month"])
+    except ValueError:
+        raise InvalidCursor() from None
+    if not first <= month <= last:
+        raise InvalidCursor()
+    return month

@@ -2,9 +2,11 @@
 
 A command is requested by support staff, relayed to the device's push channel, re-sent with
 backoff while the device does not answer (anshin.services.delivery), and ends
-``SUCCEEDED``/``FAILED`` (the device's report) or ``EXPIRED``. Lock and wipe need a valid identity
-verification; a wipe also an explicit confirmation. One identical command (same device, same
-action) at a time: asking again while it is in flight answers the same command.
+``SUCCEEDED``/``FAILED`` (the device's report), ``EXPIRED``, or ``CANCELLED`` (staff cancel it
+while the device has not reported; the workflow then pushes it no more). Lock and wipe need a
+valid identity verification; a wipe also an explicit confirmation (the device's id typed back)
+and a reason. One identical command (same device, same action) at a time: asking again while it
+is in flight answers the same command. The device's history is listed newest first, paged.
 """
 
 from __future__ import annotations
@@ -13,15 +15,16 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from anshin.adapters import push
 from anshin.domain import commands as rules
 from anshin.domain.commands import NEEDS_VERIFICATION, Action, CommandStatus
 from anshin.domain.entities import Command, Device
-from anshin.domain.errors import BackupMissing, CommandFinished, CommandNotFound, NotVerified
+from anshin.domain.errors import BackupMissing, CommandFinished, CommandNotFound, NotVerified, UnknownDevice
 from anshin.services import delivery, verification
 from anshin.services.requests import CommandRequest
 from anshin.settings import settings
@@ -29,6 +32,13 @@ from anshin.store import commands as store
 from anshin.store import contracts, devices, keys
 
 logger = Logger()
+
+
+class Cancellation(BaseModel):
+    """Staff cancel a command the device has not reported on, saying why."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 
 def send(
@@ -51,6 +61,7 @@ def send(
         staff_id=staff_id,
         now=now,
         correlation_id=correlation_id,
+        reason=body.reason,
     )
     if created or rules.never_relayed(command):
         delivery.publish(command, 1)
@@ -71,6 +82,7 @@ def request(
     staff_id: str,
     now: datetime,
     correlation_id: str | None = None,
+    reason: str | None = None,
 ) -> tuple[Command, bool]:
     """Record a command for the device; returns ``(command, created)``. ``created`` is False
     when an identical command is already in flight: that one is answered instead."""
@@ -81,7 +93,7 @@ def request(
     ):
         raise NotVerified(contract_id)
     if action == Action.WIPE:
-        rules.check_wipe(contract, contract_id, confirm, now)
+        rules.check_wipe(contract, contract_id, confirm, now, reason)
 
     for _ in range(3):
         existing = _in_flight(device_id, action, now)
@@ -97,6 +109,7 @@ def request(
             expires_in=settings.command_expiry,
             verification_id=verification_id,
             correlation_id=correlation_id,
+            reason=reason,
         )
         if store.create(command, now):
             return command, True
@@ -129,6 +142,46 @@ def show(command_id: str, now: datetime) -> dict[str, Any]:
     if command is None:
         raise CommandNotFound(command_id)
     return rules.view(command)
+
+
+def cancel(command_id: str, reason: str, staff_id: str, now: datetime) -> dict[str, Any]:
+    """Staff cancel a command the device has not reported on (PENDING or SENT): it ends
+    ``CANCELLED``, its in-flight marker is released and the cancellation audited, all at once; the
+    delivery workflow pushes it no more. Cancelling it again answers it unchanged; a command that
+    ended otherwise (one past its expiry is expired first) is refused (``COMMAND_FINISHED``)."""
+    while True:  # a command that changed meanwhile (a report, a push) is judged again
+        command = store.get(command_id)
+        if command is None:
+            raise CommandNotFound(command_id)
+        if delivery.expire(command, now):
+            continue
+        if not rules.check_cancellable(command):
+            return rules.view(command)
+        if store.finish(command, rules.cancelled(now, staff_id, reason)):
+            logger.info("command cancelled", extra={"commandId": command_id, "action": command["action"]})
+            done = store.get(command_id)
+            return rules.view(done if done is not None else command)
+
+
+def history(
+    contract_id: str, device_id: str, cursor: str | None, limit: int, now: datetime
+) -> dict[str, Any]:
+    """The device's commands under the contract, newest first, one page (``limit``), each as
+    :func:`show` answers it; ``nextCursor`` for the next page (None: the last)."""
+    contract = contracts.require(contract_id)
+    if contract["device"]["deviceId"] != device_id:
+        raise UnknownDevice(device_id)
+    ids, after = store.history(contract_id, device_id, cursor, limit)
+    found = store.get_many(ids)
+    items = []
+    for command_id in ids:
+        command = found.get(command_id)
+        if command is None:
+            continue
+        if delivery.expire(command, now):
+            command = store.get(command_id) or command
+        items.append(rules.view(command))
+    return {"items": items, "nextCursor": after}
 
 
 def report_result(

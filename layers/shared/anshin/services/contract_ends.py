@@ -3,12 +3,14 @@
 Every change is one conditional transaction (anshin.store.contracts): a retried request finds its
 work done and changes nothing; the account's slot (R4) is given back in the same transaction that
 ends a contract. The contract each change would leave behind is checked first
-(anshin.domain.contract_rules).
+(anshin.domain.contract_rules). The notice (R9), the termination (R10) and every end write their
+``CONTRACT`` audit entry (``CANCELLATION_RECEIVED``, ``TERMINATED``, ``ENDED``) in the same
+transaction as the change, so the entry exists exactly when the change does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Annotated, Any, NoReturn
 
@@ -16,7 +18,7 @@ from aws_lambda_powertools import Logger
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from anshin.adapters import events, metrics
-from anshin.domain import clock, contract_rules
+from anshin.domain import billing_rules, clock, contract_rules
 from anshin.domain.clock import iso, parse_iso
 from anshin.domain.contract_rules import ContractStatus, EndReason
 from anshin.domain.entities import Contract, QuarantineEntry
@@ -30,7 +32,7 @@ from anshin.domain.errors import (
 )
 from anshin.domain.terms import BillingMonth
 from anshin.services import jobs
-from anshin.store import accounts, contracts
+from anshin.store import accounts, audit, contracts
 from anshin.store import jobs as job_runs
 
 logger = Logger()
@@ -77,24 +79,39 @@ def read(contract_id: str) -> dict[str, Any]:
     return view(contracts.require(contract_id))
 
 
+def _entry(contract: Contract, at: datetime, outcome: str, **fields: str) -> dict[str, Any]:
+    """The contract's ``CONTRACT`` audit entry, as an item of the change's transaction."""
+    return audit.put(str(contract["contractId"]), "CONTRACT", at, outcome, **fields)
+
+
+def _ended_entry(contract: Contract, ended_at: datetime, reason: EndReason) -> dict[str, Any]:
+    return _entry(contract, ended_at, "ENDED", reason=reason.value)
+
+
 def _end_now(
     contract: Contract,
     ended_at: datetime,
     reason: EndReason,
     violation: str | None = None,
+    audits: Sequence[dict[str, Any]] = (),
     **fields: Any,
 ) -> bool:
-    """End a not-yet-ended contract at ``ended_at`` and free its slot, once the contract it leaves
-    behind is checked. False when it has ended already."""
+    """End a not-yet-ended contract at ``ended_at`` and free its slot, with its ``audits``
+    entries, once the contract it leaves behind is checked. False when it has ended already."""
     ended = ContractStatus.ENDED.value
     contract_rules.check(
         {**contract, "status": ended, "endedAt": iso(ended_at), "endReason": reason, **fields}
     )
-    return contracts.end(contract, ended_at, reason, fields, violation=violation)
+    return contracts.end(contract, ended_at, reason, fields, violation=violation, audits=audits)
 
 
 def _schedule_end(
-    contract: Contract, ends_at: datetime, reason: EndReason, now: datetime, **fields: str
+    contract: Contract,
+    ends_at: datetime,
+    reason: EndReason,
+    now: datetime,
+    audits: Sequence[dict[str, Any]] = (),
+    **fields: str,
 ) -> bool:
     """ACTIVE (or pending with a later end) -> CANCELLATION_PENDING ending at ``ends_at``.
 
@@ -108,29 +125,68 @@ def _schedule_end(
     ):
         return False  # an earlier end stands
     if ends_at <= now:
-        return _end_now(contract, ends_at, reason, **fields)
+        return _end_now(
+            contract, ends_at, reason, audits=[*audits, _ended_entry(contract, ends_at, reason)], **fields
+        )
     pending = ContractStatus.CANCELLATION_PENDING.value
     contract_rules.check(
         {**contract, "status": pending, "endsAt": iso(ends_at), "endReason": reason, **fields}
     )
-    return contracts.schedule_end(str(contract["contractId"]), ends_at, reason, fields)
+    return contracts.schedule_end(str(contract["contractId"]), ends_at, reason, fields, audits)
 
 
-def cancel(contract_id: str, notice_received_at: datetime, now: datetime | None = None) -> dict[str, Any]:
+def cancel(
+    contract_id: str,
+    notice_received_at: datetime,
+    now: datetime | None = None,
+    staff_id: str | None = None,
+) -> dict[str, Any]:
     """R9: the subscriber's notice ends the contract at the end of the notice's billing month.
     A second notice changes nothing; a notice before the contract formed is refused
-    (``NOTICE_BEFORE_FORMATION``)."""
+    (``NOTICE_BEFORE_FORMATION``). The notice is audited (``CANCELLATION_RECEIVED``, by
+    ``staff_id``) with the change it makes."""
     contract = contracts.require_live(contract_id)
-    ends_at = contract_rules.end_on_notice(parse_iso(str(contract["formedAt"])), notice_received_at)
-    if contract["status"] == ContractStatus.ACTIVE.value:
+    outcome = contract_rules.notice_outcome(contract, notice_received_at)
+    if outcome.moves:
+        at = now or clock.now()
+        by = {"staffId": staff_id} if staff_id else {}
+        noticed = _entry(
+            contract,
+            at,
+            "CANCELLATION_RECEIVED",
+            receivedAt=iso(notice_received_at),
+            endsAt=iso(outcome.ends_at),
+            **by,
+        )
         _schedule_end(
             contract,
-            ends_at,
+            outcome.ends_at,
             EndReason.SUBSCRIBER_CANCELLATION,
-            now or clock.now(),
+            at,
+            [noticed],
             cancellationReceivedAt=iso(notice_received_at),
         )
     return view(contracts.require(contract_id))
+
+
+def preview_notice(contract_id: str) -> dict[str, Any]:
+    """R9 as a notice received now would apply it, writing nothing: the end it would give and the
+    last month charged (R12). The notice decides by the same rule (``notice_outcome``), so what
+    this says is what the notice does; for a contract already pending its end, the existing end
+    stands (``existingEndStands``). ``ContractNotFound`` / ``ContractEnded``."""
+    contract = contracts.require_live(contract_id)
+    received_at = clock.now()
+    outcome = contract_rules.notice_outcome(contract, received_at)
+    last = billing_rules.last_charged_month(contract, outcome.ends_at)
+    return {
+        "contractId": contract_id,
+        "status": contract["status"],
+        "receivedAt": iso(received_at),
+        "endsAt": iso(outcome.ends_at),
+        "existingEndStands": not outcome.moves,
+        "firstBillableMonth": contract["firstBillableMonth"],
+        "lastBilledMonth": None if last is None else str(last),
+    }
 
 
 def receive_notice(contract_id: str, notice: CancellationNotice, staff_id: str) -> dict[str, Any]:
@@ -140,7 +196,7 @@ def receive_notice(contract_id: str, notice: CancellationNotice, staff_id: str) 
     received_at: datetime = notice.receivedAt or now
     if received_at > now + CLOCK_SKEW:
         raise NoticeInTheFuture()
-    answer = cancel(contract_id, received_at, now)
+    answer = cancel(contract_id, received_at, now, staff_id)
     logger.info(
         "cancellation noticed",
         extra={"contractId": contract_id, "staff": staff_id, "endsAt": answer.get("endsAt")},
@@ -158,6 +214,7 @@ def terminate(contract_id: str, at: datetime, reason: str, staff_id: str) -> dic
         at,
         EndReason.COMPANY_TERMINATION,
         violation=reason,
+        audits=[_entry(contract, at, "TERMINATED", staffId=staff_id, reason=reason)],
         terminationReason=reason,
         terminatedBy=staff_id,
     )
@@ -251,7 +308,8 @@ def end_due_contracts(
             ends_at = None if contract is None else _scheduled_end(contract)
             if contract is None or ends_at is None or ends_at > now:
                 continue  # ended meanwhile, or not yet: a run before the month is over ends nothing
-            if _end_now(contract, ends_at, EndReason(contract["endReason"])):
+            reason = EndReason(contract["endReason"])
+            if _end_now(contract, ends_at, reason, audits=[_ended_entry(contract, ends_at, reason)]):
                 ended.append(
                     {
                         "contractId": contract["contractId"],

@@ -11,6 +11,7 @@ from anshin.domain import contract_rules
 from anshin.domain.applications import ApplicationStatus
 from anshin.domain.clock import iso, now, parse_iso
 from anshin.domain.entities import Application
+from anshin.domain.phones import is_phone, normalise_phone
 from anshin.settings import settings
 from anshin.store import applications as stored
 from anshin.store import contracts
@@ -29,6 +30,11 @@ def issue_credentials(application_id: str) -> dict[str, Any]:
     application = stored.require(application_id)
     attempts = 0
     while "contractId" not in application and application["status"] == ApplicationStatus.APPROVED.value:
+        if attempts == 0:
+            # The staff search's phone lookup (written with the contract): the digest is taken
+            # here, where the KMS key is at hand; a number that does not normalise gets none.
+            phone = application["applicant"]["phone"]
+            phone_mac = mac.phone_mac(normalise_phone(phone)) if is_phone(phone) else None
         attempts += 1
         if attempts > CODE_DRAWS:
             raise RuntimeError(f"no free member confirmation code in {CODE_DRAWS} draws")
@@ -38,7 +44,7 @@ def issue_credentials(application_id: str) -> dict[str, Any]:
             "supportPhoneNumber": settings.support_phone_number,
         }
         code_mac = mac.code_mac(credentials["memberConfirmationCode"])
-        if stored.issue_credentials(application_id, credentials, code_mac) == "CODE_TAKEN":
+        if stored.issue_credentials(application_id, credentials, code_mac, phone_mac) == "CODE_TAKEN":
             continue  # only the code was taken: draw another
         application = stored.require(application_id)  # issued (now or by a retry), or not APPROVED
     return {"applicationId": application_id, "contractId": application.get("contractId")}

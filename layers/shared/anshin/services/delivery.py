@@ -6,8 +6,13 @@ command, so the command is re-sent with backoff until it expires.
    execution per command, named by its id), records the attempt once, and pushes the command to
    the device's platform endpoint.
 3. The delivery workflow waits (doubling, capped, never past the expiry), then asks
-   :func:`follow_up`: a finished command ends it; an expired one is marked ``EXPIRED``; otherwise
-   the next attempt is published to the topic, and the relay pushes it again.
+   :func:`follow_up`: a finished command ends it (a ``CANCELLED`` one too: the workflow ends
+   cleanly); an expired one is marked ``EXPIRED``; otherwise the next attempt is published to the
+   topic, and the relay pushes it again.
+
+Each attempt is recorded with when the workflow pushes again (``nextAttemptAt``, the wait after
+it) and audited. The relay reads the command's stored status before every push, and records the
+attempt only while it is in flight: a command cancelled (or finished) meanwhile is not pushed.
 
 Every step can run twice safely: the execution name, the per-attempt condition and the final
 transition are all conditional.
@@ -74,7 +79,9 @@ def relay(command_id: str, attempt: int, now: datetime) -> str:
         # Before the attempt is recorded: if this invocation dies after recording it, the
         # workflow is there already to send the next one, so the command is never stranded.
         _ensure_delivery_workflow(command, now)
-    if not store.record_attempt(command_id, attempt, now):
+    next_at = rules.next_attempt_at(command, _wait_after(command, attempt, now), now)
+    if not store.record_attempt(command, attempt, now, next_at):
+        # A duplicate, or finished (cancelled, say) since it was read: not pushed either way.
         return "DUPLICATE"
     device = devices.get(str(command["deviceId"]))
     if device is None or "endpointArn" not in device or device.get("contractId") != command["contractId"]:

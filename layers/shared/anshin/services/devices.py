@@ -216,7 +216,12 @@ def rotate_token(device: Device, now: datetime) -> dict[str, Any]:
     token = secrets.token_urlsafe(32)
     expires = rules.token_expiry(now, settings.device_token_lifetime)
     if not store.rotate_token(
-        str(device["deviceId"]), str(device["tokenDigest"]), rules.token_digest(token), expires, now
+        str(device["deviceId"]),
+        str(device["tokenDigest"]),
+        rules.token_digest(token),
+        expires,
+        now,
+        str(device["contractId"]),
     ):
         raise TokenRefused()  # rotated or revoked meanwhile: this token is dead
     return {"deviceId": device["deviceId"], "deviceToken": token, "tokenExpiresAt": expires}

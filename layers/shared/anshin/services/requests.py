@@ -3,9 +3,11 @@ The class names are the schema names of the OpenAPI document: keep them."""
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from anshin.domain.commands import Action
+from anshin.domain.paging import DEFAULT_LIMIT, MAX_LIMIT
+from anshin.domain.phones import normalise_phone
 from anshin.domain.support import EXCLUDED_CATEGORIES, SUPPORTED_CATEGORIES, Channel
 
 Category = Literal[tuple(sorted(SUPPORTED_CATEGORIES | EXCLUDED_CATEGORIES))]  # type: ignore[valid-type]
@@ -17,10 +19,14 @@ class VerificationRequest(BaseModel):
 
 
 class CommandRequest(BaseModel):
+    """``confirm``: for a WIPE, the device's id typed back; ``reason``: why (required for a WIPE,
+    optional otherwise), stored on the command and in its audit entry."""
+
     model_config = ConfigDict(extra="forbid")
     action: Action
     verificationId: Annotated[str, StringConstraints(pattern=r"^ver-[a-f0-9]{32}$")] | None = None
-    confirm: Annotated[str, StringConstraints(max_length=16)] | None = None
+    confirm: Annotated[str, StringConstraints(max_length=128)] | None = None
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
 
 
 class Revocation(BaseModel):
@@ -38,3 +44,27 @@ class SessionRequest(BaseModel):
 class CloseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: Literal["RESOLVED", "UNRESOLVED", "ESCALATED"]
+
+
+class ContractSearch(BaseModel):
+    """Find contracts by exactly one of ``contractId``, ``mobileContractId`` or ``phone`` (the
+    holder's number, any usual writing: normalised to E.164, anshin.domain.phones); a POST so the
+    number never sits in a URL. ``cursor``/``limit``: the page."""
+
+    model_config = ConfigDict(extra="forbid")
+    contractId: Annotated[str, StringConstraints(pattern=r"^ctr-[a-f0-9]{1,64}$")] | None = None
+    mobileContractId: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")] | None = None
+    phone: (
+        Annotated[str, StringConstraints(min_length=1, max_length=40), AfterValidator(normalise_phone)] | None
+    ) = None
+    cursor: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
+    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "ContractSearch":
+        given = [
+            name for name in ("contractId", "mobileContractId", "phone") if getattr(self, name) is not None
+        ]
+        if len(given) != 1:
+            raise ValueError("give exactly one of contractId, mobileContractId, phone")
+        return self

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from anshin.domain.applications import FINAL_STATUSES, ApplicationStatus
+from anshin.domain.applications import FINAL_STATUSES, ApplicationStatus, deferral_reason
 from anshin.domain.errors import EarlierApplicationsPending
 from anshin.domain.screening import Outcome, Reason, decide, outcome_of
 from anshin.domain.terms import MAX_CONTRACTS_PER_ACCOUNT
@@ -46,7 +46,13 @@ def screen(application_id: str) -> dict[str, Any]:
 def defer(application_id: str, task_token: str) -> dict[str, Any]:
     """R6.2: wait for staff. The task token is kept so that the decision resumes the workflow; a
     deferred application does not hold back the account's line (R6.2)."""
-    moved = stored.defer(stored.require(application_id), task_token)
+    application = stored.require(application_id)
+    account = accounts.get(application["mobileContractId"])
+    reason = deferral_reason(
+        bool(account and account.defer_review), accounts.staff_rules(), application["device"]
+    )
+    # Enters the staff's queue (oldest first) in the same transaction (anshin.store.applications).
+    moved = stored.defer(application, task_token, reason.value if reason else None)
     return {"applicationId": application_id, "deferred": moved}
 
 

@@ -1,5 +1,6 @@
 """Support sessions (R7, R14, Appendix) in the Sessions table: opened by staff, closed with an
-outcome. A refused request is recorded too (who, when, why), and answered with its code."""
+outcome. A refused request is recorded too (who, when, why), and answered with its code. Each
+opening, refusal and closing is audited on the contract (``SESSION``: its timeline shows them)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Identity verification with the registered passphrase (Appendix: lock and wipe need it).
 
 A success opens a verification session for 10 minutes (DynamoDB TTL, and checked on read). Five
-failures in a row lock verification for that contract for 30 minutes. Every attempt is audited:
+failures in a row lock verification for that contract for 30 minutes. Staff see where it stands
+(:func:`state`). Every attempt is audited:
 who, when, the outcome; never the passphrase.
 """
 
@@ -36,9 +37,9 @@ def verify(contract_id: str, passphrase: str, staff_id: str, now: datetime) -> d
         _audit(contract_id, staff_id, now, "NO_PASSPHRASE")
         raise NoPassphrase(contract_id)
     if credentials.passphrase_matches(str(contract["passphraseHash"]), passphrase):
-        verifications.clear_failures(contract_id)
         verification_id = f"ver-{uuid.uuid4().hex}"
         expires_at = now + rules.VALID_FOR
+        # Opens the session and clears the failures, remembering it as the contract's current one.
         verifications.open_session(verification_id, contract_id, staff_id, now, expires_at)
         _audit(contract_id, staff_id, now, "VERIFIED")
         return {"verificationId": verification_id, "expiresAt": iso(expires_at)}
@@ -56,3 +57,11 @@ def valid_verification(verification_id: str | None, contract_id: str, now: datet
     if not verification_id:
         return False
     return rules.session_valid(verifications.session(verification_id), contract_id, now)
+
+
+def state(contract_id: str, now: datetime) -> dict[str, Any]:
+    """Where identity verification of the contract stands at ``now`` (R16, Appendix): ``NONE``,
+    ``VERIFIED`` (with the verification, valid 10 minutes) or ``LOCKED_OUT`` (until when), with
+    the failures in a row and the attempts left before the lockout. Never the passphrase."""
+    contracts.require(contract_id)
+    return {"contractId": contract_id, **rules.verification_view(verifications.state(contract_id), now)}

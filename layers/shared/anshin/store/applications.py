@@ -12,13 +12,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal, cast
 
-from boto3.dynamodb.conditions import Attr
+from boto3.dynamodb.conditions import Attr, Key
 
 from anshin.domain.applications import ApplicationRequest, ApplicationStatus
 from anshin.domain.clock import iso
 from anshin.domain.entities import Application, ConsentRecord, Contract, DeviceSpec, Holder
 from anshin.domain.errors import AccountBusy
-from anshin.store import accounts, db, keys
+from anshin.store import accounts, db, keys, lookups
 
 CONDITION_FAILED = "ConditionalCheckFailed"
 
@@ -110,6 +110,7 @@ def delete(application_id: str) -> None:
     table = db.contracts_table()
     if "sequence" in item:
         table.delete_item(Key=keys.queue_entry(item["mobileContractId"], int(item["sequence"])))
+    table.delete_item(Key=_deferred_key(item))
     table.delete_item(Key=keys.application(application_id))
 
 
@@ -132,6 +133,43 @@ def waits_for_earlier(application: Application) -> bool:
 
 
 # --- the staff's decision (R6.2) ----------------------------------------------------------------
+
+
+def _deferred_key(application: Application) -> dict[str, str]:
+    return keys.deferred_entry(application["receivedAt"], application["applicationId"])
+
+
+def deferred_entry_item(application: Application, reason: str | None) -> dict[str, Any]:
+    """R6.2: the application's entry in the staff's queue of deferred applications: what the
+    queue shows of it (fields an application never changes), so the queue is one Query."""
+    device = application["device"]
+    entry: dict[str, Any] = {
+        **_deferred_key(application),
+        "type": "DEFERRED_ENTRY",
+        "applicationId": application["applicationId"],
+        "receivedAt": application["receivedAt"],
+        "mobileContractId": application["mobileContractId"],
+        "applicantName": application["applicant"]["name"],
+        "device": {"platform": device["platform"], "kind": device["kind"], "model": device["model"]},
+    }
+    if reason:
+        entry["deferredReason"] = reason
+    return entry
+
+
+def deferred_page(cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+    """R6.2: one page of the deferred applications, oldest received first, and the next cursor."""
+    items, next_cursor = db.query_page(
+        db.contracts_table(),
+        cursor,
+        limit,
+        ("pk", "sk"),
+        {"pk": keys.DEFERRED_PK},
+        {"sk": "APP#"},
+        KeyConditionExpression=Key("pk").eq(keys.DEFERRED_PK),
+        ConsistentRead=True,
+    )
+    return items, next_cursor
 
 
 def record_staff_decision(application_id: str, decision: str, staff_id: str) -> bool:
@@ -187,6 +225,9 @@ def _move(
         items.append(
             db.delete_op(keys.queue_entry(application["mobileContractId"], int(application["sequence"])))
         )
+    if ApplicationStatus.DEFERRED in allowed_from and to is not ApplicationStatus.DEFERRED:
+        # Leaving DEFERRED (decided, refused, failed): it leaves the staff's queue with the move.
+        items.append(db.delete_op(_deferred_key(application)))
     return db.transact(items)
 
 
@@ -206,14 +247,19 @@ def reject(application: Application, reason: str, allowed_from: tuple[Applicatio
     )
 
 
-def defer(application: Application, task_token: str) -> bool:
-    """DEFERRED, keeping the task token, leaving the line (R6.2)."""
+def defer(application: Application, task_token: str, reason: str | None = None) -> bool:
+    """DEFERRED, keeping the task token, leaving the line and entering the staff's queue, in one
+    transaction (R6.2). ``reason``: which standing rule deferred it."""
+    fields: dict[str, Any] = {"taskToken": task_token}
+    if reason:
+        fields["deferredReason"] = reason
     return _move(
         application,
         ApplicationStatus.DEFERRED,
         (ApplicationStatus.SCREENING, ApplicationStatus.DEFERRED),
-        set_fields={"taskToken": task_token},
+        set_fields=fields,
         leave_line=True,
+        extra=[db.put_op(deferred_entry_item(application, reason))],
     )
 
 
@@ -270,12 +316,14 @@ def flag_contract_not_recorded(application_id: str) -> None:
 
 
 def issue_credentials(
-    application_id: str, credentials: dict[str, str], code_mac: str
+    application_id: str, credentials: dict[str, str], code_mac: str, phone_mac: str | None = None
 ) -> Literal["ISSUED", "CODE_TAKEN", "NOT_ISSUED"]:
-    """Store the credentials on an APPROVED application that has none, with the code's lookup key,
+    """Store the credentials on an APPROVED application that has none, with the code's lookup key
+    (and ``phone_mac``, the applicant's phone number's digest, for the contract's phone lookup),
     and claim the code for ever. CODE_TAKEN: the code was issued before (draw another);
     NOT_ISSUED: the application has credentials already or is not APPROVED."""
     lookup = keys.code_lookup(code_mac, "APPLICATION")
+    phone = {":phoneMac": phone_mac} if phone_mac else {}
     client = db.dynamodb()
     try:
         client.transact_write_items(
@@ -287,7 +335,8 @@ def issue_credentials(
                 _update(
                     application_id,
                     "SET contractId = :c, pendingCode = :code, "
-                    "supportPhoneNumber = :phone, codeMac = :mac, gsi2pk = :gsi2pk, gsi2sk = :gsi2sk",
+                    "supportPhoneNumber = :phone, codeMac = :mac, gsi2pk = :gsi2pk, gsi2sk = :gsi2sk"
+                    + (", phoneMac = :phoneMac" if phone else ""),
                     "attribute_not_exists(contractId) AND #s = :approved",
                     {
                         ":c": credentials["contractId"],
@@ -296,6 +345,7 @@ def issue_credentials(
                         ":approved": ApplicationStatus.APPROVED.value,
                         ":mac": code_mac,
                         **{f":{k}": v for k, v in lookup.items()},
+                        **phone,
                     },
                 ),
             ]
@@ -322,8 +372,9 @@ def record_contract(
     application: Application, contract: Contract, first: bool
 ) -> Literal["RECORDED", "ALREADY_RECORDED", "NOT_FIRST"]:
     """Record a formed contract in one transaction: the contract (new), the application (APPROVED ->
-    CONTRACTED; the plain-text code is dropped, only its digest stays), and the account's
-    first-contract claim (``first``) or mark (R12).
+    CONTRACTED; the plain-text code is dropped, only its digest stays), the account's
+    first-contract claim (``first``) or mark (R12), and the holder's phone lookup (staff search)
+    when the credentials came with the phone number's digest.
 
     NOT_FIRST: only the claim failed, the account has its first contract already. ALREADY_RECORDED:
     the contract or the application moved because it was recorded before (a retry). Any other
@@ -344,6 +395,17 @@ def record_contract(
                     },
                 ),
                 accounts.contract_formed_item(application["mobileContractId"], contract["contractId"], first),
+                *(
+                    [
+                        db.put_op(
+                            lookups.phone_item(
+                                application["phoneMac"], contract["formedAt"], contract["contractId"]
+                            )
+                        )
+                    ]
+                    if application.get("phoneMac")
+                    else []
+                ),
             ]
         )
     except client.exceptions.TransactionCanceledException as error:

@@ -9,7 +9,7 @@ account's slot (R4) is given back in the same transaction that ends a contract.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -60,9 +60,16 @@ def _sets(
     return sets, values
 
 
-def schedule_end(contract_id: str, ends_at: datetime, reason: EndReason, fields: Mapping[str, Any]) -> bool:
+def schedule_end(
+    contract_id: str,
+    ends_at: datetime,
+    reason: EndReason,
+    fields: Mapping[str, Any],
+    audits: Sequence[dict[str, Any]] = (),
+) -> bool:
     """ACTIVE (or pending with a later end) -> CANCELLATION_PENDING ending at ``ends_at``, listed
-    for the month-end job of its month. False when the contract is neither (its end stands)."""
+    for the month-end job of its month, with the ``audits`` entries (anshin.store.audit.put) in
+    the same transaction. False when the contract is neither (its end stands)."""
     sets, values = _sets(
         ["#s = :pending", "endsAt = :ends", "endReason = :reason"],
         {
@@ -74,13 +81,15 @@ def schedule_end(contract_id: str, ends_at: datetime, reason: EndReason, fields:
         },
         fields,
     )
-    return db.update_if(
-        keys.contract(contract_id),
-        "SET " + ", ".join(sets),
-        "#s = :active OR (#s = :pending AND endsAt > :ends)",
-        names={"#s": "status"},
-        values=values,
+    update, condition = "SET " + ", ".join(sets), "#s = :active OR (#s = :pending AND endsAt > :ends)"
+    if not audits:
+        return db.update_if(
+            keys.contract(contract_id), update, condition, names={"#s": "status"}, values=values
+        )
+    change = db.update_op(
+        keys.contract(contract_id), update, condition=condition, names={"#s": "status"}, values=values
     )
+    return db.transact([change, *audits])
 
 
 def end(
@@ -90,10 +99,12 @@ def end(
     fields: Mapping[str, Any] | None = None,
     *,
     violation: str | None = None,
+    audits: Sequence[dict[str, Any]] = (),
 ) -> bool:
     """End a not-yet-ended contract at ``ended_at`` and free its slot, in one transaction; with
-    ``violation`` (R10), also mark the account with that reason (R6.3(3)). False when the
-    contract has ended already. A failed condition on the account is raised, as DynamoDB's."""
+    ``violation`` (R10), also mark the account with that reason (R6.3(3)); with the ``audits``
+    entries (anshin.store.audit.put). False when the contract has ended already. A failed
+    condition on the account is raised, as DynamoDB's."""
     contract_id = str(contract["contractId"])
     mobile_contract_id = str(contract["mobileContractId"])
     sets, values = _sets(
@@ -125,6 +136,7 @@ def end(
             "reason": violation,
         }
         items.append(db.put_op(mark))
+    items += audits
     return db.transact(items)
 
 
@@ -138,6 +150,42 @@ def of_account(mobile_contract_id: str) -> list[Contract]:
     )
     found = [get(str(item["contractId"])) for item in listed]
     return [contract for contract in found if contract is not None]
+
+
+def _by_account(mobile_contract_id: str) -> Any:
+    return Key("gsi1pk").eq(keys.account_pk(mobile_contract_id)) & Key("gsi1sk").begins_with(
+        keys.CONTRACT_GSI1_PREFIX
+    )
+
+
+def listed_of_account(mobile_contract_id: str) -> list[Contract]:
+    """Every contract formed under the account as its index lists it (gsi1, ALL-projected:
+    whole contracts, as of moments ago), in formation order; one Query."""
+    # The storage boundary: gsi1's CONTRACT# entries are contracts.
+    return cast(
+        list[Contract],
+        db.query_all(
+            db.contracts_table(), IndexName="gsi1", KeyConditionExpression=_by_account(mobile_contract_id)
+        ),
+    )
+
+
+def page_of_account(
+    mobile_contract_id: str, cursor: str | None, limit: int
+) -> tuple[list[Contract], str | None]:
+    """One page of the account's contracts (gsi1), newest formed first, and the next cursor."""
+    items, next_cursor = db.query_page(
+        db.contracts_table(),
+        cursor,
+        limit,
+        ("pk", "sk", "gsi1pk", "gsi1sk"),
+        {"gsi1pk": keys.account_pk(mobile_contract_id)},
+        {"gsi1sk": keys.CONTRACT_GSI1_PREFIX},
+        IndexName="gsi1",
+        KeyConditionExpression=_by_account(mobile_contract_id),
+        ScanIndexForward=False,
+    )
+    return cast(list[Contract], items), next_cursor
 
 
 def _page(index: str, partition: str, start: dict[str, Any] | None, limit: int) -> Page:

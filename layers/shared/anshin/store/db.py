@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 
+from anshin.domain import paging
 from anshin.settings import settings
 
 #: The condition of a write that must create its item (a retry or a second writer finds it there).
@@ -171,3 +172,28 @@ def query_all(table: Any, **arguments: Any) -> list[dict[str, Any]]:
         if "LastEvaluatedKey" not in page:
             return found
         arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def query_page(
+    table: Any,
+    cursor: str | None,
+    limit: int,
+    key_fields: tuple[str, ...],
+    partition: dict[str, str],
+    prefixes: dict[str, str] | None = None,
+    **arguments: Any,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a query for a paged list: up to ``limit`` items and the opaque cursor of the
+    next page (None: this was the last). ``key_fields`` are the attributes of the position (the
+    table's key, and the index's when querying one); ``partition`` is the one the query reads
+    (``{"gsi1pk": ...}``) and ``prefixes`` how the sort keys it reads begin: a cursor naming
+    another partition or a key outside that range is ``InvalidCursor``.
+
+    One more item than asked is read, so a full last page says so (no empty page after it)."""
+    if cursor is not None:
+        arguments["ExclusiveStartKey"] = paging.decode_cursor(cursor, key_fields, prefixes, **partition)
+    found = table.query(Limit=limit + 1, **arguments)["Items"]
+    if len(found) <= limit:
+        return found, None
+    page = found[:limit]
+    return page, paging.encode_cursor({name: str(page[-1][name]) for name in key_fields})

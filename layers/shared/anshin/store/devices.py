@@ -109,7 +109,10 @@ def register(
         else db.put_op(item, condition="contractId = :was", values={":was": previous["contractId"]})
     )
     if change is None:
-        return db.transact([put])
+        if previous is not None and previous.get("contractId") == contract_id:
+            return db.transact([put])  # the same app again: no new registration
+        registered = audit.put(contract_id, "DEVICE", at, "DEVICE_REGISTERED", deviceId=device_id)
+        return db.transact([put, registered])
     cooldown = db.update_op(
         keys.contract(change.contract_id),
         "SET wipeCooldownUntil = :until",
@@ -119,14 +122,22 @@ def register(
     return db.transact([put, change.audit_entry(), cooldown], optional=2)
 
 
-def rotate_token(device_id: str, old_digest: str, new_digest: str, expires_at: str, now: datetime) -> bool:
+def rotate_token(
+    device_id: str, old_digest: str, new_digest: str, expires_at: str, now: datetime, contract_id: str
+) -> bool:
     """Replace the token, conditional on the one authenticated with, so two rotations cannot both
-    win. False when it was rotated or revoked meanwhile."""
-    return db.update_if(
-        keys.device(device_id),
-        "SET tokenDigest = :new, tokenExpiresAt = :expires, rotatedAt = :now",
-        "tokenDigest = :old",
-        values={":new": new_digest, ":old": old_digest, ":expires": expires_at, ":now": iso(now)},
+    win; audited (``DEVICE_TOKEN_ROTATED``) in the same transaction. False when it was rotated or
+    revoked meanwhile."""
+    return db.transact(
+        [
+            db.update_op(
+                keys.device(device_id),
+                "SET tokenDigest = :new, tokenExpiresAt = :expires, rotatedAt = :now",
+                condition="tokenDigest = :old",
+                values={":new": new_digest, ":old": old_digest, ":expires": expires_at, ":now": iso(now)},
+            ),
+            audit.put(contract_id, "DEVICE", now, "DEVICE_TOKEN_ROTATED", deviceId=device_id),
+        ]
     )
 
 

@@ -106,6 +106,26 @@ def code_claim(code_mac: str) -> Key:
     return {"pk": f"CODECLAIM#{code_mac}", "sk": "CLAIM"}
 
 
+def phone_pk(phone_mac: str) -> str:
+    return f"PHONE#{phone_mac}"
+
+
+def phone_lookup(phone_mac: str, formed_at: str, contract_id: str) -> Key:
+    """The holder's phone number's keyed digest (never the number) -> the contract, in formation
+    order: the staff search by phone (written with the contract, anshin.store.lookups)."""
+    return {"pk": phone_pk(phone_mac), "sk": f"{CONTRACT_GSI1_PREFIX}{formed_at}#{contract_id}"}
+
+
+#: R6.2: the partition of the deferred applications waiting for staff, oldest received first.
+DEFERRED_PK = "DEFERRED"
+
+
+def deferred_entry(received_at: str, application_id: str) -> Key:
+    """R6.2: a DEFERRED application's entry in the staff's queue, written when it is deferred and
+    removed in the transaction that moves it on (anshin.store.applications)."""
+    return {"pk": DEFERRED_PK, "sk": f"APP#{received_at}#{application_id}"}
+
+
 # --- the month jobs' work lists (sharded) --------------------------------------------------------
 def live(contract_id: str) -> Key:
     """gsi4: every contract that has not ended, by shard (billing reads it)."""
@@ -171,8 +191,24 @@ def audit_pk(contract_id: str) -> str:
 
 
 def audit(contract_id: str, kind: str, at: str, unique: str) -> Key:
-    """An audit entry of the contract, in time order within its kind."""
-    return {"pk": audit_pk(contract_id), "sk": f"{kind}#{at}#{unique}"}
+    """An audit entry of the contract, time first: the partition read newest first is the
+    contract's timeline (anshin.services.timeline); the ``kind`` is also an attribute."""
+    return {"pk": audit_pk(contract_id), "sk": f"{at}#{kind}#{unique}"}
+
+
+#: Every time-first audit sort key is below this (an ISO instant starts with a digit); entries
+#: written before the key was time-first (``<kind>#<at>#...``) sort above it and are not read.
+AUDIT_TIME_END = ":"
+
+
+def command_history_pk(contract_id: str, device_id: str) -> str:
+    return f"CMDS#{contract_id}#{device_id}"
+
+
+def command_history(contract_id: str, device_id: str, requested_at: str, command_id: str) -> Key:
+    """The device's commands under the contract, in the order requested (written with the
+    command; the history route reads it newest first, then the commands by key)."""
+    return {"pk": command_history_pk(contract_id, device_id), "sk": f"{requested_at}#{command_id}"}
 
 
 # --- billing ----------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ count and lockout (``VERIFY-STATE#<contractId>``), and the verification sessions
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from anshin.domain.clock import iso
 from anshin.domain.entities import Verification
@@ -18,11 +18,32 @@ def locked_until(contract_id: str) -> str | None:
     return str(state["lockedUntil"]) if state.get("lockedUntil") else None
 
 
-def clear_failures(contract_id: str) -> None:
+def state(contract_id: str) -> dict[str, Any]:
+    """The contract's verification state as stored (empty when never tried, or expired): the
+    failures in a row, ``lockedUntil``, and the last verification a success opened
+    (``verificationId``, ``verifiedAt``, ``verificationExpiresAt``)."""
+    return db.read(keys.verification_state(contract_id), db.sessions_table()) or {}
+
+
+def clear_failures(contract_id: str, verification: Verification | None = None) -> None:
+    """Start counting failures afresh; with ``verification`` (the one a success just opened),
+    remember it as the contract's current one. The state then stays (no TTL): it is small."""
+    update = "SET failures = :zero"
+    values: dict[str, Any] = {":zero": 0}
+    if verification is not None:
+        update += ", verificationId = :v, verifiedAt = :at, verificationExpiresAt = :until"
+        values.update(
+            {
+                ":v": verification["verificationId"],
+                ":at": verification["verifiedAt"],
+                ":until": verification["expiresAt"],
+            }
+        )
     db.sessions_table().update_item(
         Key=keys.verification_state(contract_id),
-        UpdateExpression="SET failures = :zero REMOVE lockedUntil",
-        ExpressionAttributeValues={":zero": 0},
+        UpdateExpression=f"{update} REMOVE lockedUntil, #t",
+        ExpressionAttributeNames={"#t": "ttl"},
+        ExpressionAttributeValues=values,
     )
 
 
@@ -61,6 +82,7 @@ def open_session(
         "ttl": int(expires_at.timestamp()),
     }
     db.sessions_table().put_item(Item={**keys.verification(verification_id), **verification})
+    clear_failures(contract_id, verification)
 
 
 def session(verification_id: str) -> Verification | None:

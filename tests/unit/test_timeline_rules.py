@@ -1,0 +1,110 @@
+"""The staff console's pure rules (issue 16): the timeline's order and pages, the verification
+state, and a command's cancellation and next attempt."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from anshin.domain import commands, credentials, timeline
+from anshin.domain.errors import CommandNotCancellable
+
+NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+
+
+def entry(at: str, kind: str, outcome: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "pk": "AUDIT#ctr-1",
+        "sk": f"{at}#{kind}#{outcome}",
+        "type": "AUDIT",
+        "kind": kind,
+        "at": at,
+        "contractId": "ctr-1",
+        "outcome": outcome,
+        **fields,
+    }
+
+
+def test_audit_entries_become_events_verify_shows_the_outcome_only() -> None:
+    key, event = timeline.from_audit(
+        entry("2026-11-24T03:00:00.000Z", "VERIFY", "FAILED_AND_LOCKED", staffId="s-1")
+    )
+    assert key.startswith("2026-11-24T03:00:00.000Z#VERIFY#")
+    assert event == {
+        "at": "2026-11-24T03:00:00.000Z",
+        "kind": "VERIFY",
+        "event": "LOCKED_OUT",
+        "by": "s-1",
+        "details": {"outcome": "FAILED_AND_LOCKED"},
+    }
+    _, cmd = timeline.from_audit(entry("2026-11-24T03:00:00.000Z", "CMD", "COMMAND_ATTEMPTED", attempt=2))
+    assert cmd["details"] == {"attempt": 2} and "by" not in cmd
+
+
+def test_pages_merge_the_audit_and_the_other_events_newest_first() -> None:
+    audited = [entry(f"2026-11-2{d}T00:00:00.000Z", "CMD", f"E{d}") for d in (8, 6, 4)]
+    others = [(timeline.sort_key(f"2026-11-2{d}T00:00:00.000Z", "INVOICE", "m"), {"n": d}) for d in (9, 5, 1)]
+    events, after = timeline.page(audited, others, before=None, limit=4, more_audited=False)
+    assert [e.get("event", e.get("n")) for e in events] == [9, "E8", "E6", 5]
+    assert after is not None and after.startswith("2026-11-25")
+    rest, last = timeline.page(audited[2:], others, before=after, limit=4, more_audited=False)
+    assert [e.get("event", e.get("n")) for e in rest] == ["E4", 1] and last is None
+
+
+def test_billed_months_run_from_the_first_billable_to_the_last_month_over_or_the_end() -> None:
+    contract: Any = {"firstBillableMonth": "2026-09", "formedAt": "2026-08-01T00:00:00.000Z"}
+    assert [str(m) for m in timeline.billed_months(contract, NOW)] == ["2026-09", "2026-10"]
+    ended: Any = {**contract, "endedAt": "2026-09-30T14:59:59.999Z"}
+    assert [str(m) for m in timeline.billed_months(ended, NOW)] == ["2026-09"]
+
+
+def test_verification_state() -> None:
+    assert credentials.verification_view({}, NOW) == {"state": "NONE", "failedAttempts": 0, "attemptsLeft": 5}
+    valid = {
+        "failures": 2,
+        "verificationId": "ver-1",
+        "verifiedAt": "2026-11-24T02:55:00.000Z",
+        "verificationExpiresAt": "2026-11-24T03:05:00.000Z",
+    }
+    assert credentials.verification_view(valid, NOW)["state"] == "VERIFIED"
+    assert credentials.verification_view(valid, NOW + timedelta(minutes=5))["attemptsLeft"] == 3
+    locked = {"failures": 0, "lockedUntil": "2026-11-24T03:30:00.000Z"}
+    assert credentials.verification_view(locked, NOW) == {
+        "state": "LOCKED_OUT",
+        "failedAttempts": 5,
+        "attemptsLeft": 0,
+        "lockedUntil": "2026-11-24T03:30:00.000Z",
+    }
+    assert credentials.verification_view(locked, NOW + timedelta(minutes=30))["state"] == "NONE"
+
+
+def command(**fields: Any) -> Any:
+    return {
+        "commandId": "cmd-1",
+        "status": "SENT",
+        "expiresAt": "2026-11-27T03:00:00.000Z",
+        "attempts": 1,
+        **fields,
+    }
+
+
+@pytest.mark.parametrize("status", ["SUCCEEDED", "FAILED", "EXPIRED"])
+def test_only_an_in_flight_command_is_cancelled_and_cancelling_again_changes_nothing(status: str) -> None:
+    assert commands.check_cancellable(command(status="PENDING"))
+    assert commands.check_cancellable(command(status="SENT"))
+    assert not commands.check_cancellable(command(status="CANCELLED"))
+    with pytest.raises(CommandNotCancellable) as refused:
+        commands.check_cancellable(command(status=status))
+    assert (refused.value.code, refused.value.details) == ("COMMAND_FINISHED", {"commandStatus": status})
+
+
+def test_the_next_attempt_is_shown_while_in_flight_and_not_past_the_expiry() -> None:
+    assert commands.next_attempt_at(command(), 60, NOW) == "2026-11-24T03:01:00.000Z"
+    assert commands.next_attempt_at(command(expiresAt="2026-11-24T03:00:30.000Z"), 31, NOW) is None
+    shown = commands.view(command(nextAttemptAt="2026-11-24T03:01:00.000Z"))
+    assert shown["nextAttemptAt"] == "2026-11-24T03:01:00.000Z"
+    done = commands.view(command(nextAttemptAt="x", **commands.cancelled(NOW, "s-1", "why")))
+    assert "nextAttemptAt" not in done and (done["status"], done["cancelledBy"], done["cancelReason"]) == (
+        "CANCELLED",
+        "s-1",
+        "why",
+    )
