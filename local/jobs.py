@@ -90,13 +90,16 @@ JOB_FUNCTIONS = ("JobRunFunctionName", "MonthEndShardFunctionName", "BillingShar
 
 
 @contextlib.contextmanager
-def time_travel(endpoint: str, offset_seconds: float) -> Iterator[None]:
-    """Run the deployed job functions ``offset_seconds`` ahead of the real clock, then restore
-    them: the local stand-in for time-machine, so a demo or test can close the current month.
-    Local deployments only; the stack never sets the variable."""
+def time_travel(
+    endpoint: str, offset_seconds: float, functions: tuple[str, ...] = JOB_FUNCTIONS
+) -> Iterator[None]:
+    """Run the deployed ``functions`` (their stack outputs' names; the job functions unless
+    told) ``offset_seconds`` ahead of the real clock, then restore them: the local stand-in for
+    time-machine, so a demo or test can close the current month, or reach the support centre's
+    hours (R7). Local deployments only; the stack never sets the variable."""
     outputs = outputs_of(endpoint, "AnshinService")
     lambda_ = client("lambda", endpoint)
-    names = [outputs[key] for key in JOB_FUNCTIONS]
+    names = [outputs[key] for key in functions]
     saved = {
         name: lambda_.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
         for name in names

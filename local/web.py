@@ -239,6 +239,11 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in self.web.headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", length or str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD" and status not in (HTTPStatus.NO_CONTENT, HTTPStatus.NOT_MODIFIED):
-            self.wfile.write(body)
+        try:
+            self.end_headers()
+            if self.command != "HEAD" and status not in (HTTPStatus.NO_CONTENT, HTTPStatus.NOT_MODIFIED):
+                self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            # The browser went away first (a navigation cancels the page's requests): nobody
+            # is left to answer, and that is no error of the server's.
+            self.close_connection = True

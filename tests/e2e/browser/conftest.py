@@ -36,7 +36,10 @@ FLAGS = [
 ]
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+TABLET: ViewportSize = {"width": 820, "height": 1180}
 WIDTHS = {"phone": PHONE, "desktop": DESKTOP}
+#: The console is used at a desk, and must stay usable on a tablet.
+CONSOLE_WIDTHS = {"desktop": DESKTOP, "tablet": TABLET}
 #: axe impacts a page state must not have.
 BLOCKING = {"serious", "critical"}
 
@@ -77,13 +80,27 @@ def page(browser: Browser, site: str) -> Iterator[Page]:
     """A fresh tab (its own sessionStorage) at phone width, its clock in UTC so that the page
     has to show Japan time itself. At the end: no script error, no CSP violation, and no request
     that left the page's own origin (nothing from a CDN)."""
+    yield from watched_tab(browser, site, PHONE)
+
+
+@pytest.fixture
+def console(browser: Browser, site: str, local_service: LocalService) -> Iterator[Page]:
+    """A fresh tab of the staff console at desktop width (staff work at a desk), as :func:`page`
+    watches it; besides the page's origin, only the staff sign-in's (the emulator's managed
+    login) may be reached."""
+    yield from watched_tab(browser, site, DESKTOP, also=(urlsplit(local_service.endpoint).netloc,))
+
+
+def watched_tab(
+    browser: Browser, site: str, viewport: ViewportSize, also: tuple[str, ...] = ()
+) -> Iterator[Page]:
     context = browser.new_context(
-        base_url=site, viewport=PHONE, locale="ja-JP", timezone_id="UTC", color_scheme="light"
+        base_url=site, viewport=viewport, locale="ja-JP", timezone_id="UTC", color_scheme="light"
     )
     context.set_default_timeout(15_000)
     tab = context.new_page()
     problems: list[str] = []
-    origin = urlsplit(site).netloc
+    origins = {urlsplit(site).netloc, *also}
 
     def on_console(message: Any) -> None:
         # An answer's status (a 400 or 404 a test provokes) is checked by the test itself.
@@ -92,7 +109,7 @@ def page(browser: Browser, site: str) -> Iterator[Page]:
 
     def on_request(request: Any) -> None:
         url = urlsplit(request.url)
-        if url.scheme not in ("data", "blob") and url.netloc != origin:
+        if url.scheme not in ("data", "blob") and url.netloc not in origins:
             problems.append(f"request to another origin: {request.url}")
 
     tab.on("console", on_console)
@@ -105,12 +122,21 @@ def page(browser: Browser, site: str) -> Iterator[Page]:
     assert problems == []
 
 
-def check_and_capture(page: Page, name: str, *, show: Locator | None = None, full_page: bool = False) -> None:
+def check_and_capture(
+    page: Page,
+    name: str,
+    *,
+    show: Locator | None = None,
+    full_page: bool = False,
+    widths: dict[str, ViewportSize] = WIDTHS,
+) -> None:
     """axe on the page as it stands (no serious or critical violation) and its screenshots
-    ``docs/screenshots/<name>-phone.png`` and ``-desktop.png`` (overwritten each run): the
-    viewport with ``show`` scrolled into view (else the top of the page), or the whole page."""
+    ``docs/screenshots/<name>-<width>.png`` (phone and desktop unless ``widths`` says; overwritten
+    each run): the viewport with ``show`` scrolled into view (else the top of the page), or the
+    whole page. The page's own viewport is restored afterwards."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for width, viewport in WIDTHS.items():
+    before = page.viewport_size
+    for width, viewport in widths.items():
         page.set_viewport_size(viewport)
         results = Axe().run(page)
         blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
@@ -124,7 +150,7 @@ def check_and_capture(page: Page, name: str, *, show: Locator | None = None, ful
         page.screenshot(
             path=SCREENSHOTS / f"{name}-{width}.png", full_page=full_page, animations="disabled", caret="hide"
         )
-    page.set_viewport_size(PHONE)
+    page.set_viewport_size(before or PHONE)
 
 
 @pytest.fixture

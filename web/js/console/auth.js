@@ -10,6 +10,8 @@ import { call, loadConfig } from "../api.js";
 let manager = null;
 let settings = null;
 const signedOutListeners = [];
+/** The 401 codes that mean "this token is not accepted" (the authorizer's and the handlers'). */
+const TOKEN_REFUSED = new Set(["UNAUTHENTICATED", "NOT_SIGNED_IN"]);
 
 /** The console's own address: where the sign-in and the sign-out come back to. */
 const consolePage = () => new URL("console.html", location.origin).href;
@@ -133,7 +135,9 @@ export async function staffCall(method, path, { body } = {}) {
   }
   const send = (token) => call(method, path, { body, headers: { Authorization: token } });
   let answer = await send(user.id_token);
-  if (answer.status === 401) {
+  // Only a refused token is worth a renewal: a wrong passphrase is a 401 too, and sent twice it
+  // would count twice towards the caller's lockout.
+  if (answer.status === 401 && TOKEN_REFUSED.has(answer.data?.code)) {
     user = await renew();
     if (!user) {
       signedOut();
