@@ -28,7 +28,7 @@ DEMO_ACCOUNT_NOTES: dict[str, str] = {
     "MC-VIOLATION": "a contract ended for a violation: REJECTED PRIOR_VIOLATION (R6.3(3))",
     "MC-NO-LINE": "no normal-rate line: REJECTED NO_ELIGIBLE_RATE_CONTRACT (R6.3(4))",
     "MC-NINE": "9 of 10 contracts held: one more forms, the next is REJECTED CONTRACT_LIMIT_REACHED (R4)",
-    "MC-REVIEW": "DEFERRED to staff until POST /applications/{id}/decision (R6.2)",
+    "MC-REVIEW": "DEFERRED to staff until they decide in the console's queue (R6.2)",
 }
 
 

@@ -220,9 +220,14 @@ def api_call(
     body: Any = None,
     claims: dict[str, str] | None = STAFF,
     headers: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
 ) -> tuple[int, Any]:
-    """Call a handler with a REST event, as a caller with ``claims`` (None: anonymous)."""
+    """Call a handler with a REST event, as a caller with ``claims`` (None: anonymous), with the
+    query string ``query``."""
     event = rest_event(method, path, body, path_parameters=params, resource=resource, headers=headers)
+    if query:
+        event["queryStringParameters"] = query
+        event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
     if claims is not None:
         event["requestContext"]["authorizer"] = {"claims": claims}
     response = api.handler(event, context)

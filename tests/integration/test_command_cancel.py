@@ -3,7 +3,6 @@
 progress (attempts, lastAttemptAt, nextAttemptAt) and reason (issue 16, Appendix), against moto.
 Time moves with time-machine; nothing sleeps."""
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 import time_machine
 from anshin.store import commands
 
-from tests.integration.conftest import STAFF, handler_fixture, pushed, rest_event
+from tests.integration.conftest import STAFF, api_call, handler_fixture, pushed
 from tests.integration.test_device_commands import (
     NOON,
     device,  # noqa: F401 - the fixture
@@ -38,13 +37,7 @@ def staff_get(
     query: dict[str, str] | None = None,
     claims: dict[str, str] | None = STAFF,
 ) -> tuple[int, Any]:
-    event = rest_event("GET", path, path_parameters=params, resource=resource)
-    event["queryStringParameters"] = query
-    event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} if query else None
-    if claims is not None:
-        event["requestContext"]["authorizer"] = {"claims": claims}
-    response = api.handler(event, context)
-    return response["statusCode"], json.loads(response["body"])
+    return api_call(api, context, "GET", path, resource, params, claims=claims, query=query)
 
 
 def staff_post(
@@ -56,11 +49,7 @@ def staff_post(
     body: Any,
     claims: Any = STAFF,
 ) -> tuple[int, Any]:
-    event = rest_event("POST", path, body, path_parameters=params, resource=resource)
-    if claims is not None:
-        event["requestContext"]["authorizer"] = {"claims": claims}
-    response = api.handler(event, context)
-    return response["statusCode"], json.loads(response["body"])
+    return api_call(api, context, "POST", path, resource, params, body=body, claims=claims)
 
 
 def cancel(

@@ -15,7 +15,7 @@ from anshin.store import applications as stored
 from anshin.store import keys
 from anshin.store.keys import shard_of
 
-from tests.integration.conftest import STAFF, load_handler, rest_event
+from tests.integration.conftest import STAFF, api_call, load_handler, rest_event
 from tests.integration.test_applications_api import VALID
 from tests.integration.test_approval_steps import apply
 from tests.integration.test_approval_steps import seed_account as seed_mirror
@@ -33,13 +33,7 @@ def get(
     query: dict[str, str] | None = None,
     claims: dict[str, str] | None = STAFF,
 ) -> tuple[int, Any]:
-    event = rest_event("GET", path, path_parameters=params, resource=resource)
-    event["queryStringParameters"] = query
-    event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} if query else None
-    if claims is not None:
-        event["requestContext"]["authorizer"] = {"claims": claims}
-    response = api.handler(event, context)
-    return response["statusCode"], json.loads(response["body"])
+    return api_call(api, context, "GET", path, resource, params, claims=claims, query=query)
 
 
 # --- R6.2: the deferred applications --------------------------------------------------------------

@@ -1,3 +1,4 @@
+# ruff: noqa: F811
 """The support centre console (issue 16) on the local stack, as a support-staff member works a
 phone call: sign in with the managed login, find the caller, verify, act on the device, follow
 the command, record a cancellation, decide a deferred application. Every state is checked with
@@ -10,7 +11,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from local.devices import DeviceFleet
@@ -20,7 +20,7 @@ from local.staff import DEMO_NOT_STAFF, DEMO_STAFF, StaffAccount
 from tests.e2e.browser.conftest import CONSOLE_WIDTHS
 from tests.e2e.conftest import staff_request
 from tests.e2e.test_applications import application, apply, execution_states, settled, until_status
-from tests.e2e.test_device_commands import Subscriber
+from tests.e2e.test_device_commands import Subscriber, subscriber  # noqa: F401 - the fixture
 
 JST = ZoneInfo("Asia/Tokyo")
 JST_HOURS = range(9, 21)  # R7: the support centre's hours
@@ -55,16 +55,6 @@ def verify(console: Page, passphrase: str) -> None:
     panel = console.get_by_role("region", name="本人確認（合言葉）")
     panel.get_by_label("合言葉", exact=True).fill(passphrase)
     panel.get_by_role("button", name="本人確認する").click()
-
-
-@pytest.fixture
-def subscriber(
-    local_service: LocalService,
-    fleet: DeviceFleet,
-    account: Callable[..., str],
-    outbox: Callable[[str], dict[str, Any]],
-) -> Callable[..., Subscriber]:
-    return lambda **kw: Subscriber(local_service, fleet, account, outbox, **kw)
 
 
 def test_staff_sign_in_and_find_the_caller_by_phone_number(
