@@ -30,7 +30,7 @@ def verify(contractId: ContractId, body: Annotated[requests.VerificationRequest,
 @app.get("/contracts/<contractId>/verification", security=STAFF_ONLY)
 def verification_state(contractId: ContractId) -> dict[str, Any]:
     """Where identity verification stands: NONE, VERIFIED or LOCKED_OUT (never the passphrase)."""
-    return verification.state(contractId, clock.now())
+    return verification.state(contractId, clock.now(), staff.caller(app))
 
 
 @app.post("/contracts/<contractId>/devices/<deviceId>/commands", security=STAFF_ONLY, responses=ACCEPTED)

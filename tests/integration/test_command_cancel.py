@@ -143,10 +143,18 @@ class TestCancellation:
         stored = commands.get(command_id)
         assert stored is not None and stored["attempts"] == 2
 
-        # The device reporting late is told the command is over (the existing refusal).
+        # A push already on its way when staff cancelled: the device ran it and reports. It is
+        # told the command is over, and the record keeps what it did (never "only cancelled").
         with time_machine.travel(NOON + timedelta(minutes=5), tick=False):
             status, body = report(devices_api, lambda_context, device, command_id, {"status": "SUCCEEDED"})
-        assert (status, body["code"]) == (409, "COMMAND_CANCELLED")
+            assert (status, body["code"]) == (409, "COMMAND_CANCELLED")
+            again = report(devices_api, lambda_context, device, command_id, {"status": "SUCCEEDED"})
+            assert again[0] == 409
+        late = commands.get(command_id)
+        assert late is not None and late["status"] == "CANCELLED"
+        assert late["ranAfterCancel"] == {"status": "SUCCEEDED", "reportedAt": "2026-11-24T03:05:00.000Z"}
+        ran_after = [a for a in audit_of(device["contractId"]) if a["outcome"].endswith("_AFTER_CANCEL")]
+        assert [a["outcome"] for a in ran_after] == ["COMMAND_SUCCEEDED_AFTER_CANCEL"]  # once
 
         # The in-flight marker is released: the same action may be asked for again, a new command.
         with time_machine.travel(NOON + timedelta(minutes=6), tick=False):

@@ -184,13 +184,32 @@ class TestVerification:
             status, body = verify(support_api, lambda_context, with_passphrase, "sakura-2026")
         assert status == 201
         assert body["expiresAt"] == "2026-11-24T03:10:00.000Z"
+        staff_id = STAFF["sub"]
         assert verification.valid_verification(
-            body["verificationId"], with_passphrase, datetime(2026, 11, 24, 12, 9, tzinfo=JST)
+            body["verificationId"], with_passphrase, staff_id, datetime(2026, 11, 24, 12, 9, tzinfo=JST)
         )
         assert not verification.valid_verification(
-            body["verificationId"], with_passphrase, datetime(2026, 11, 24, 12, 10, tzinfo=JST)
+            body["verificationId"], with_passphrase, staff_id, datetime(2026, 11, 24, 12, 10, tzinfo=JST)
         )
-        assert not verification.valid_verification(body["verificationId"], "ctr-other", NOON)
+        assert not verification.valid_verification(body["verificationId"], "ctr-other", staff_id, NOON)
+        # Only the staff member who heard the passphrase may use it: not a colleague on another call.
+        assert not verification.valid_verification(body["verificationId"], with_passphrase, "staff-2", NOON)
+
+    def test_a_lockout_ends_the_verification_in_force(
+        self, support_api: Any, lambda_context: object, with_passphrase: str
+    ) -> None:
+        """Five wrong passphrases after a success: lock and wipe stop too, whatever the console
+        or a client kept of the earlier verification (R16, Appendix)."""
+        from anshin.services import verification
+
+        with time_machine.travel(NOON, tick=False):
+            verified = verify(support_api, lambda_context, with_passphrase, "sakura-2026")[1]
+            for _ in range(5):
+                assert verify(support_api, lambda_context, with_passphrase, "wrong")[0] == 401
+            assert not verification.valid_verification(
+                verified["verificationId"], with_passphrase, STAFF["sub"], NOON
+            )
+            assert verification.state(with_passphrase, NOON, STAFF["sub"])["state"] == "LOCKED_OUT"
 
     def test_five_failures_lock_for_thirty_minutes_and_every_attempt_is_audited(
         self, support_api: Any, lambda_context: object, with_passphrase: str

@@ -82,8 +82,9 @@ def test_verification_locks_at_the_fifth_failure_in_a_row() -> None:
 
 
 def test_a_verification_session_is_the_contracts_and_expires() -> None:
-    session = {"contractId": "ctr-1", "expiresAt": "2026-11-24T03:10:00.000Z"}
-    assert rules.session_valid(session, "ctr-1", NOON)
-    assert not rules.session_valid(session, "ctr-2", NOON)
-    assert not rules.session_valid(session, "ctr-1", NOON + rules.VALID_FOR)
-    assert not rules.session_valid(None, "ctr-1", NOON)
+    session = {"contractId": "ctr-1", "staffId": "staff-1", "expiresAt": "2026-11-24T03:10:00.000Z"}
+    assert rules.session_valid(session, "ctr-1", "staff-1", NOON)
+    assert not rules.session_valid(session, "ctr-2", "staff-1", NOON)
+    assert not rules.session_valid(session, "ctr-1", "staff-2", NOON)  # only its opener's
+    assert not rules.session_valid(session, "ctr-1", "staff-1", NOON + rules.VALID_FOR)
+    assert not rules.session_valid(None, "ctr-1", "staff-1", NOON)

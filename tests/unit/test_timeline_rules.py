@@ -58,23 +58,31 @@ def test_billed_months_run_from_the_first_billable_to_the_last_month_over_or_the
 
 
 def test_verification_state() -> None:
-    assert credentials.verification_view({}, NOW) == {"state": "NONE", "failedAttempts": 0, "attemptsLeft": 5}
+    assert credentials.verification_view({}, NOW, "staff-1") == {
+        "state": "NONE",
+        "failedAttempts": 0,
+        "attemptsLeft": 5,
+    }
     valid = {
         "failures": 2,
         "verificationId": "ver-1",
         "verifiedAt": "2026-11-24T02:55:00.000Z",
         "verificationExpiresAt": "2026-11-24T03:05:00.000Z",
+        "verifiedBy": "staff-1",
     }
-    assert credentials.verification_view(valid, NOW)["state"] == "VERIFIED"
-    assert credentials.verification_view(valid, NOW + timedelta(minutes=5))["attemptsLeft"] == 3
+    assert credentials.verification_view(valid, NOW, "staff-1")["state"] == "VERIFIED"
+    # A colleague never sees (nor may use) the verification another staff member opened.
+    other = credentials.verification_view(valid, NOW, "staff-2")
+    assert other["state"] == "NONE" and "verificationId" not in other
+    assert credentials.verification_view(valid, NOW + timedelta(minutes=5), "staff-1")["attemptsLeft"] == 3
     locked = {"failures": 0, "lockedUntil": "2026-11-24T03:30:00.000Z"}
-    assert credentials.verification_view(locked, NOW) == {
+    assert credentials.verification_view(locked, NOW, "staff-1") == {
         "state": "LOCKED_OUT",
         "failedAttempts": 5,
         "attemptsLeft": 0,
         "lockedUntil": "2026-11-24T03:30:00.000Z",
     }
-    assert credentials.verification_view(locked, NOW + timedelta(minutes=30))["state"] == "NONE"
+    assert credentials.verification_view(locked, NOW + timedelta(minutes=30), "staff-1")["state"] == "NONE"
 
 
 def command(**fields: Any) -> Any:

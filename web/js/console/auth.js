@@ -42,7 +42,12 @@ async function userManager() {
     automaticSilentRenew: true, // with the refresh token: no iframe
     revokeTokenTypes: ["refresh_token"],
   });
-  manager.events.addSilentRenewError(() => signedOut());
+  // A renewal that failed (a network blip) ends the session only once the tokens have expired;
+  // until then the next request tries again.
+  manager.events.addSilentRenewError(async () => {
+    const user = await manager.getUser();
+    if (!user || user.expired) signedOut();
+  });
   manager.events.addUserSignedOut(() => signedOut());
   return manager;
 }

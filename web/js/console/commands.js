@@ -70,6 +70,8 @@ function CommandItem({ command, onView, onAnnounce, onCancel }) {
         ${command.failureReason && html`<div><dt>${t("commands.failureReason")}</dt><dd>${command.failureReason}</dd></div>`}
         ${command.cancelledAt && html`<div><dt>${t("commands.cancelledAt")}</dt><dd><${Time} iso=${command.cancelledAt} />${command.cancelledBy ? ` · ${command.cancelledBy}` : ""}</dd></div>`}
         ${command.cancelReason && html`<div><dt>${t("commands.cancelReason")}</dt><dd>${command.cancelReason}</dd></div>`}
+        ${command.ranAfterCancel &&
+        html`<div class="warning"><dt>${t("commands.ranAfterCancel")}</dt><dd>${t(`commands.status.${command.ranAfterCancel.status}`)} · <${Time} iso=${command.ranAfterCancel.reportedAt} /></dd></div>`}
         ${command.location && html`<div><dt>${t("commands.location")}</dt><dd>${t("commands.locationValue", { lat: command.location.latitude, lon: command.location.longitude, m: command.location.accuracyMeters ?? "—" })}</dd></div>`}
         ${command.backup && html`<div><dt>${t("commands.backup")}</dt><dd>${t("commands.backupValue", { size: (command.backup.size ?? 0).toLocaleString("ja-JP") })}</dd></div>`}
         <div><dt>${t("commands.id")}</dt><dd><code>${command.commandId}</code></dd></div>
@@ -128,7 +130,11 @@ export function RemoteActionsPanel({ contract, verification, onChanged }) {
     setProblem(null);
     setDialog(which);
   };
-  const close = () => setDialog(null);
+  const close = () => {
+    setDialog(null);
+    setReason("");
+    setTypedId("");
+  };
 
   async function send(action) {
     setBusy(action);
@@ -137,7 +143,8 @@ export function RemoteActionsPanel({ contract, verification, onChanged }) {
     const body = { action };
     if (action !== "BACKUP") body.verificationId = verification.verificationId;
     if (action === "WIPE") body.confirm = typedId;
-    if (reason.trim()) body.reason = reason.trim();
+    // A reason is the dialog's (LOCK, WIPE): BACKUP has none, and never a leftover one.
+    if (action !== "BACKUP" && dialog && reason.trim()) body.reason = reason.trim();
     const answer = await request("POST", path`/contracts/${contractId}/devices/${deviceId}/commands`, body);
     setBusy(null);
     if (answer.problem) {
@@ -147,7 +154,7 @@ export function RemoteActionsPanel({ contract, verification, onChanged }) {
       onChanged(); // a refused request is audited too: it is on the timeline
       return;
     }
-    setDialog(null);
+    close();
     const { commandId, status, created } = answer.data ?? {};
     const action_ = t(`commands.action.${action}`);
     setOutcome({ notice: t(created === false ? "commands.alreadyInFlight" : "commands.sent", { action: action_ }) });
@@ -168,7 +175,7 @@ export function RemoteActionsPanel({ contract, verification, onChanged }) {
       if (!now.problem) putView(now.data);
       return;
     }
-    setDialog(null);
+    close();
     putView(answer.data);
     announce(answer.data);
   }

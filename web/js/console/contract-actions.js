@@ -53,6 +53,8 @@ export function ContractActionsPanel({ contract, onChanged }) {
     setBusy(null);
     if (answer.problem) {
       setDialogProblem(answer.problem);
+      // Ended meanwhile (by a colleague, the month end): show the contract as it now stands.
+      if (answer.problem.code === "CONTRACT_ENDED") onChanged({ reloadContract: true });
       return;
     }
     setDialog(null);
@@ -82,6 +84,8 @@ export function ContractActionsPanel({ contract, onChanged }) {
     setBusy(null);
     if (answer.problem) {
       setDialogProblem(answer.problem);
+      // Ended meanwhile (by a colleague, the month end): show the contract as it now stands.
+      if (answer.problem.code === "CONTRACT_ENDED") onChanged({ reloadContract: true });
       return;
     }
     setDialog(null);

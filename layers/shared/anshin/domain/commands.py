@@ -220,7 +220,7 @@ def push_targets(command: Command, device: Device, now: datetime) -> list[str]:
 SHOWN = (  # noqa: SIM905 - one line of names reads better than twenty
     "commandId contractId deviceId action status reason requestedBy requestedAt sentAt "
     "lastAttemptAt nextAttemptAt finishedAt expiresAt failureReason location backup "
-    "cancelledAt cancelledBy cancelReason"
+    "cancelledAt cancelledBy cancelReason ranAfterCancel"
 ).split()
 
 

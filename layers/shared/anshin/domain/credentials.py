@@ -99,13 +99,15 @@ def locks(failures: int) -> bool:
     return failures >= MAX_FAILURES
 
 
-def session_valid(session: Verification | None, contract_id: str, now: datetime) -> bool:
-    """A verification session that exists, is for ``contract_id`` and has not expired (TTL
-    deletion is lazy, so the expiry is checked here too)."""
+def session_valid(session: Verification | None, contract_id: str, staff_id: str, now: datetime) -> bool:
+    """A verification session that exists, is for ``contract_id``, was opened by ``staff_id`` (the
+    staff member who heard the passphrase: a colleague on another call may not use it) and has
+    not expired (TTL deletion is lazy, so the expiry is checked here too)."""
     return (
         bool(session)
         and session is not None
         and session["contractId"] == contract_id
+        and session.get("staffId") == staff_id
         and parse_iso(str(session["expiresAt"])) > now
     )
 
@@ -118,11 +120,13 @@ class VerificationState(StrEnum):
     LOCKED_OUT = "LOCKED_OUT"
 
 
-def verification_view(state: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    """The contract's verification state at ``now`` from its stored state (failures in a row,
-    lockout, the last verification a success opened): ``LOCKED_OUT`` while locked, ``VERIFIED``
-    while the last verification is valid (:data:`VALID_FOR`), else ``NONE``. While locked out no
-    attempt is left; otherwise :data:`MAX_FAILURES` less the failures in a row."""
+def verification_view(state: Mapping[str, Any], now: datetime, staff_id: str) -> dict[str, Any]:
+    """The contract's verification state at ``now`` as ``staff_id`` sees it, from its stored
+    state (failures in a row, lockout, the last verification a success opened): ``LOCKED_OUT``
+    while locked, ``VERIFIED`` while the last verification is valid (:data:`VALID_FOR`) and was
+    opened by ``staff_id`` (another's is never shown: only its opener may use it), else ``NONE``.
+    While locked out no attempt is left; otherwise :data:`MAX_FAILURES` less the failures in a
+    row."""
     locked_until = state.get("lockedUntil")
     if is_locked(str(locked_until) if locked_until else None, now):
         return {
@@ -138,7 +142,8 @@ def verification_view(state: Mapping[str, Any], now: datetime) -> dict[str, Any]
         "attemptsLeft": MAX_FAILURES - failures,
     }
     expires_at = state.get("verificationExpiresAt")
-    if state.get("verificationId") and expires_at and parse_iso(str(expires_at)) > now:
+    mine = state.get("verifiedBy") == staff_id
+    if state.get("verificationId") and mine and expires_at and parse_iso(str(expires_at)) > now:
         answer.update(
             state=VerificationState.VERIFIED.value,
             verificationId=str(state["verificationId"]),

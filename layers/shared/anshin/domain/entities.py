@@ -206,6 +206,8 @@ class Command(TypedDict, total=False):
     cancelledAt: str
     cancelledBy: str
     cancelReason: str
+    #: What the device reported when it ran the command after staff had cancelled it.
+    ranAfterCancel: dict[str, str]
 
 
 # --- the Sessions table: support sessions and identity verification (R7, R14, R16) -------------

@@ -15,10 +15,10 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict
 
 from anshin.adapters import push
 from anshin.domain import commands as rules
@@ -26,7 +26,7 @@ from anshin.domain.commands import NEEDS_VERIFICATION, Action, CommandStatus
 from anshin.domain.entities import Command, Device
 from anshin.domain.errors import BackupMissing, CommandFinished, CommandNotFound, NotVerified, UnknownDevice
 from anshin.services import delivery, verification
-from anshin.services.requests import CommandRequest
+from anshin.services.requests import CommandRequest, Reason
 from anshin.settings import settings
 from anshin.store import commands as store
 from anshin.store import contracts, devices, keys
@@ -38,7 +38,7 @@ class Cancellation(BaseModel):
     """Staff cancel a command the device has not reported on, saying why."""
 
     model_config = ConfigDict(extra="forbid")
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    reason: Reason
 
 
 def send(
@@ -89,7 +89,7 @@ def request(
     contract = contracts.require_live(contract_id)
     rules.check_device(contract, contract_id, devices.get(device_id), device_id)
     if action in NEEDS_VERIFICATION and not verification.valid_verification(
-        verification_id, contract_id, now
+        verification_id, contract_id, staff_id, now
     ):
         raise NotVerified(contract_id)
     if action == Action.WIPE:
@@ -208,6 +208,9 @@ def report_result(
         if rules.finished(command):
             if command["status"] == status.value:
                 return command
+            if command["status"] == CommandStatus.CANCELLED.value:
+                # A push already on its way when staff cancelled: the device ran it anyway.
+                store.record_late_report(command, status.value, now)
             raise CommandFinished(str(command["status"]))
         if rules.past_expiry(command, now):
             delivery.expire(command, now)

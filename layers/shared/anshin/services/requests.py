@@ -13,6 +13,10 @@ from anshin.domain.support import EXCLUDED_CATEGORIES, SUPPORTED_CATEGORIES, Cha
 Category = Literal[tuple(sorted(SUPPORTED_CATEGORIES | EXCLUDED_CATEGORIES))]  # type: ignore[valid-type]
 
 
+#: Why staff act (stored in the audit): words, not just spaces.
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
 class VerificationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     passphrase: Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -26,12 +30,12 @@ class CommandRequest(BaseModel):
     action: Action
     verificationId: Annotated[str, StringConstraints(pattern=r"^ver-[a-f0-9]{32}$")] | None = None
     confirm: Annotated[str, StringConstraints(max_length=128)] | None = None
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
+    reason: Reason | None = None
 
 
 class Revocation(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    reason: Reason
 
 
 class SessionRequest(BaseModel):

@@ -39,9 +39,10 @@ def verify(contract_id: str, passphrase: str, staff_id: str, now: datetime) -> d
     if credentials.passphrase_matches(str(contract["passphraseHash"]), passphrase):
         verification_id = f"ver-{uuid.uuid4().hex}"
         expires_at = now + rules.VALID_FOR
-        # Opens the session and clears the failures, remembering it as the contract's current one.
-        verifications.open_session(verification_id, contract_id, staff_id, now, expires_at)
-        _audit(contract_id, staff_id, now, "VERIFIED")
+        # Opens the session, clears the failures and remembers it as the contract's current one,
+        # with its audit entry, in one transaction.
+        entry = audit.put(contract_id, "VERIFY", now, "VERIFIED", staffId=staff_id)
+        verifications.open_session(verification_id, contract_id, staff_id, now, expires_at, entry)
         return {"verificationId": verification_id, "expiresAt": iso(expires_at)}
     if rules.locks(verifications.count_failure(contract_id)):
         verifications.lock(contract_id, now + rules.LOCKED_FOR)
@@ -51,17 +52,18 @@ def verify(contract_id: str, passphrase: str, staff_id: str, now: datetime) -> d
     raise PassphraseMismatch(contract_id)
 
 
-def valid_verification(verification_id: str | None, contract_id: str, now: datetime) -> bool:
-    """A verification that exists, is for ``contract_id`` and has not expired (TTL deletion is
-    lazy, so the expiry is checked here too)."""
-    if not verification_id:
+def valid_verification(verification_id: str | None, contract_id: str, staff_id: str, now: datetime) -> bool:
+    """A verification that exists, is for ``contract_id``, was opened by ``staff_id`` and has not
+    expired, while verification of the contract is not locked out (a lockout ends it)."""
+    if not verification_id or rules.is_locked(verifications.locked_until(contract_id), now):
         return False
-    return rules.session_valid(verifications.session(verification_id), contract_id, now)
+    return rules.session_valid(verifications.session(verification_id), contract_id, staff_id, now)
 
 
-def state(contract_id: str, now: datetime) -> dict[str, Any]:
+def state(contract_id: str, now: datetime, staff_id: str) -> dict[str, Any]:
     """Where identity verification of the contract stands at ``now`` (R16, Appendix): ``NONE``,
     ``VERIFIED`` (with the verification, valid 10 minutes) or ``LOCKED_OUT`` (until when), with
     the failures in a row and the attempts left before the lockout. Never the passphrase."""
     contracts.require(contract_id)
-    return {"contractId": contract_id, **rules.verification_view(verifications.state(contract_id), now)}
+    stored = verifications.state(contract_id)
+    return {"contractId": contract_id, **rules.verification_view(stored, now, staff_id)}

@@ -190,3 +190,30 @@ def finish(command: Command, updates: CommandUpdate) -> bool:
             ),
         ]
     )
+
+
+def record_late_report(command: Command, status: str, at: datetime) -> bool:
+    """A device ran a command staff had cancelled (a push already on its way when they did) and
+    reports it: keep what it says it did (``ranAfterCancel``) and audit it
+    (``COMMAND_<status>_AFTER_CANCEL``), once, in one transaction — so the record never says a
+    command was only cancelled when the device in fact ran it. False when already recorded."""
+    late = {"status": status, "reportedAt": iso(at)}
+    return db.transact(
+        [
+            db.update_op(
+                keys.command(str(command["commandId"])),
+                "SET ranAfterCancel = :late",
+                condition="#status = :cancelled AND attribute_not_exists(ranAfterCancel)",
+                names={"#status": "status"},
+                values={":late": late, ":cancelled": CommandStatus.CANCELLED.value},
+            ),
+            audit.put(
+                str(command["contractId"]),
+                "CMD",
+                at,
+                f"COMMAND_{status}_AFTER_CANCEL",
+                commandId=str(command["commandId"]),
+                action=str(command["action"]),
+            ),
+        ]
+    )

@@ -75,10 +75,12 @@ def _operation(
     target: dict[str, Any],
     condition: str | None = None,
     values: dict[str, Any] | None = None,
+    table: Any = None,
     **more: Any,
 ) -> dict[str, Any]:
-    """One transaction item (``Put``, ``Update``, ``Delete``) on the contracts table."""
-    operation: dict[str, Any] = {"TableName": contracts_table().name, **target, **more}
+    """One transaction item (``Put``, ``Update``, ``Delete``) on ``table`` (the contracts table
+    unless told)."""
+    operation: dict[str, Any] = {"TableName": (table or contracts_table()).name, **target, **more}
     if condition:
         operation["ConditionExpression"] = condition
     if values:
@@ -93,19 +95,26 @@ def update_op(
     condition: str | None = None,
     values: dict[str, Any] | None = None,
     names: dict[str, str] | None = None,
+    table: Any = None,
 ) -> dict[str, Any]:
-    """A transaction item updating the contracts table's item under ``key``."""
+    """A transaction item updating the item under ``key`` of ``table`` (the contracts table
+    unless told)."""
     more: dict[str, Any] = {"UpdateExpression": update}
     if names:
         more["ExpressionAttributeNames"] = names
-    return _operation("Update", {"Key": serializer().key(key)}, condition, values, **more)
+    return _operation("Update", {"Key": serializer().key(key)}, condition, values, table, **more)
 
 
 def put_op(
-    item: Mapping[str, Any], *, condition: str | None = None, values: dict[str, Any] | None = None
+    item: Mapping[str, Any],
+    *,
+    condition: str | None = None,
+    values: dict[str, Any] | None = None,
+    table: Any = None,
 ) -> dict[str, Any]:
-    """A transaction item putting ``item`` into the contracts table (``condition``: e.g. IF_ABSENT)."""
-    return _operation("Put", {"Item": serializer().item(item)}, condition, values)
+    """A transaction item putting ``item`` into ``table`` (the contracts table unless told;
+    ``condition``: e.g. IF_ABSENT)."""
+    return _operation("Put", {"Item": serializer().item(item)}, condition, values, table)
 
 
 def delete_op(

@@ -25,25 +25,24 @@ def state(contract_id: str) -> dict[str, Any]:
     return db.read(keys.verification_state(contract_id), db.sessions_table()) or {}
 
 
-def clear_failures(contract_id: str, verification: Verification | None = None) -> None:
-    """Start counting failures afresh; with ``verification`` (the one a success just opened),
-    remember it as the contract's current one. The state then stays (no TTL): it is small."""
-    update = "SET failures = :zero"
-    values: dict[str, Any] = {":zero": 0}
-    if verification is not None:
-        update += ", verificationId = :v, verifiedAt = :at, verificationExpiresAt = :until"
-        values.update(
-            {
-                ":v": verification["verificationId"],
-                ":at": verification["verifiedAt"],
-                ":until": verification["expiresAt"],
-            }
-        )
-    db.sessions_table().update_item(
-        Key=keys.verification_state(contract_id),
-        UpdateExpression=f"{update} REMOVE lockedUntil, #t",
-        ExpressionAttributeNames={"#t": "ttl"},
-        ExpressionAttributeValues=values,
+def _remember(verification: Verification) -> dict[str, Any]:
+    """The state update a success makes, as a transaction item: failures counted afresh, no
+    lockout, and the verification remembered as the contract's current one, with who opened it
+    (only they may use it, :func:`anshin.domain.credentials.session_valid`). The state then stays
+    (no TTL): it is small."""
+    return db.update_op(
+        keys.verification_state(str(verification["contractId"])),
+        "SET failures = :zero, verificationId = :v, verifiedAt = :at, verificationExpiresAt = :until, "
+        "verifiedBy = :by REMOVE lockedUntil, #t",
+        names={"#t": "ttl"},
+        values={
+            ":zero": 0,
+            ":v": verification["verificationId"],
+            ":at": verification["verifiedAt"],
+            ":until": verification["expiresAt"],
+            ":by": verification["staffId"],
+        },
+        table=db.sessions_table(),
     )
 
 
@@ -60,18 +59,28 @@ def count_failure(contract_id: str) -> int:
 
 
 def lock(contract_id: str, until: datetime) -> None:
-    """Lock verification until ``until`` (the state expires then) and start counting afresh."""
+    """Lock verification until ``until`` (the state expires then), end the verification in force
+    (a lockout stops lock and wipe too) and start counting afresh."""
     db.sessions_table().update_item(
         Key=keys.verification_state(contract_id),
-        UpdateExpression="SET failures = :zero, lockedUntil = :until, #t = :ttl",
+        UpdateExpression="SET failures = :zero, lockedUntil = :until, #t = :ttl "
+        "REMOVE verificationId, verifiedAt, verificationExpiresAt, verifiedBy",
         ExpressionAttributeNames={"#t": "ttl"},
         ExpressionAttributeValues={":zero": 0, ":until": iso(until), ":ttl": int(until.timestamp())},
     )
 
 
 def open_session(
-    verification_id: str, contract_id: str, staff_id: str, verified_at: datetime, expires_at: datetime
+    verification_id: str,
+    contract_id: str,
+    staff_id: str,
+    verified_at: datetime,
+    expires_at: datetime,
+    audit_entry: dict[str, Any],
 ) -> None:
+    """Open the verification session, remember it on the contract's state and write its audit
+    entry (a transaction item of the Contracts table), in one transaction: never a verification
+    that the state or the audit does not know."""
     verification: Verification = {
         "type": "VERIFICATION",
         "verificationId": verification_id,
@@ -81,8 +90,8 @@ def open_session(
         "expiresAt": iso(expires_at),
         "ttl": int(expires_at.timestamp()),
     }
-    db.sessions_table().put_item(Item={**keys.verification(verification_id), **verification})
-    clear_failures(contract_id, verification)
+    item = {**keys.verification(verification_id), **verification}
+    db.transact([db.put_op(item, table=db.sessions_table()), _remember(verification), audit_entry])
 
 
 def session(verification_id: str) -> Verification | None:
