@@ -1,4 +1,4 @@
-"""The API's OpenAPI document, generated from the four API functions' resolvers (their routes,
+"""The API's OpenAPI document, generated from the API functions' resolvers (their routes,
 pydantic models and security markers) and served by ``GET /openapi.json`` (functions/api_docs).
 
 ``make openapi`` rewrites ``functions/api_docs/openapi.json``; a test fails while the committed
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-API_FUNCTIONS = ("applications_api", "contracts_api", "support_api", "devices_api")
+API_FUNCTIONS = ("applications_api", "contracts_api", "support_api", "devices_api", "cancellations_api")
 DOCUMENT = ROOT / "functions" / "api_docs" / "openapi.json"
 
 ERROR_SCHEMA: dict[str, Any] = {

@@ -70,6 +70,10 @@ class Settings:
     #: for which the data stack makes a sign-in client. In AWS the web stack makes the console's
     #: client for its own CloudFront address, and this stays empty.
     local_console_url: str = ""
+    #: Test deployments only (tests/e2e/test_charge_file.py): a schedule expression, e.g.
+    #: ``rate(1 minute)``, that replaces the month jobs' cron expressions, to see a schedule fire
+    #: its target on the local stack. Empty (always, in AWS): the real cron expressions.
+    schedule_override: str = ""
 
     @classmethod
     def from_context(cls, scope: Construct) -> Settings:
@@ -105,4 +109,5 @@ class Settings:
             credential_cooldown_hours=int(str(get("credentialCooldownHours", cls.credential_cooldown_hours))),
             staff_domain_prefix=str(get("staffDomainPrefix", cls.staff_domain_prefix)),
             local_console_url=str(get("localConsoleUrl", cls.local_console_url)),
+            schedule_override=str(get("scheduleOverride", cls.schedule_override)),
         )

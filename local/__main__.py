@@ -248,12 +248,14 @@ def demo(args: argparse.Namespace) -> int:
 def month_end(args: argparse.Namespace) -> int:
     from anshin.domain.terms import BillingMonth
 
-    from local.jobs import all_done, describe, run_month
+    from local.jobs import all_done, charge_file_lines, describe, run_month
 
     month = BillingMonth.parse(args.month)
     results = run_month(args.endpoint, month, dry_run=args.dry_run)
     print(f"{'DRY RUN: nothing written. ' if args.dry_run else ''}Month {month}:")
     print(describe(results, args.dry_run))
+    for line in charge_file_lines(results, args.endpoint):
+        print(line)
     return 0 if all_done(results) else 1
 
 

@@ -85,6 +85,30 @@ def describe(results: list[dict[str, Any]], dry_run: bool) -> str:
     return "\n".join(lines)
 
 
+def charge_file(results: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """What billing's charge export reported (bucket, key, manifestKey, version, status…), if any."""
+    for result in results:
+        export = (result["output"].get("export") or {}).get("value")
+        if export:
+            return dict(export)
+    return None
+
+
+def charge_file_lines(results: list[dict[str, Any]], endpoint: str) -> list[str]:
+    """Where the month's charge file is, and how to read it through the emulator."""
+    export = charge_file(results)
+    if export is None:
+        return []
+    where = f"s3://{export['bucket']}/{export['key']}"
+    return [
+        f"charge file  {where}  v{export['version']} {export['status']}: {export['records']} accounts, "
+        f"¥{export['totalYen']}, sha256 {export['sha256']}",
+        f"  manifest   s3://{export['bucket']}/{export['manifestKey']}",
+        "  read it:   AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 "
+        f"aws --endpoint-url {endpoint} s3 cp {where} -",
+    ]
+
+
 #: The functions that judge "now" for the month-end jobs.
 JOB_FUNCTIONS = ("JobRunFunctionName", "MonthEndShardFunctionName", "BillingShardFunctionName")
 

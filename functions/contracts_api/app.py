@@ -80,4 +80,13 @@ def read_invoice(
     return billing.require_invoice(mobileContractId, month)
 
 
+@app.get("/accounts/<mobileContractId>/invoices/<month>/preview", security=STAFF_ONLY)
+def preview_invoice(
+    mobileContractId: MobileContractId,
+    month: Annotated[str, Path(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$")],
+) -> dict[str, Any]:
+    staff.caller(app)
+    return billing.preview(mobileContractId, month)
+
+
 handler = entry(app, logger, staff.refusal)

@@ -1,7 +1,7 @@
 """REST API for the support app on a device (Appendix, R16): register, rotate the device token,
-set the passphrase, report the result of a remote command. Public routes: registration is proved
-by the member confirmation code, later calls by the device's own live token
-(``Authorization: Bearer …``, anshin.runtime.device_auth)."""
+set the passphrase, report the result of a remote command, give notice of cancellation (R9).
+Public routes: registration is proved by the member confirmation code, later calls by the
+device's own live token (``Authorization: Bearer …``, anshin.runtime.device_auth)."""
 
 import functools
 from typing import Annotated, Any
@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from anshin.domain import clock
 from anshin.runtime import device_auth
 from anshin.runtime.http import CREATED, DEVICE_ONLY, NO_CONTENT, entry, respond, rest_api
-from anshin.services import devices
+from anshin.services import cancellations, devices
 from anshin.services.devices import CommandResult, Passphrase, Registration
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
@@ -52,6 +52,12 @@ def report_result(
     answer = devices.report_command_result(device_auth.device(app), commandId, body, clock.now())
     logger.info("command result", extra={"commandId": commandId, "status": answer["status"]})
     return {"commandId": commandId, "status": answer["status"], "locationStored": "location" in answer}
+
+
+@app.post("/devices/<deviceId>/cancellation", security=DEVICE_ONLY)
+def cancel(deviceId: DeviceId) -> dict[str, Any]:
+    """R9 from the app: notice for the device's contract, received now; a retry answers the same."""
+    return cancellations.cancel_from_app(device_auth.device(app), clock.now())
 
 
 handler = entry(app, logger, functools.partial(device_auth.refusal, app=app))

@@ -1,5 +1,6 @@
 """Both workflows' Catch: no contract forms; the application ends NOTIFICATION_FAILED and a
-held slot is released (R6.4)."""
+held slot is released (R6.4). After the send, the contract formed: it is flagged
+CONTRACT_NOT_RECORDED instead, for the reconciler (functions/reconcile_contracts)."""
 
 import json
 from typing import Any

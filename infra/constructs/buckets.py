@@ -25,10 +25,28 @@ def access_logs(scope: Construct, construct_id: str) -> s3.Bucket:
 
 
 def private(
-    scope: Construct, construct_id: str, *, logs: s3.IBucket, logs_prefix: str, key: kms.IKey | None = None
+    scope: Construct,
+    construct_id: str,
+    *,
+    logs: s3.IBucket,
+    logs_prefix: str,
+    key: kms.IKey | None = None,
+    scratch_prefix: str | None = None,
 ) -> s3.Bucket:
     """A versioned private bucket logging to ``logs``: SSE-KMS under ``key`` (with a bucket key)
-    when given, else S3-managed; old versions expire after 30 days."""
+    when given, else S3-managed; old versions expire after 30 days. Objects under
+    ``scratch_prefix`` (work in progress) expire after 7 days, unfinished multipart uploads after 1."""
+    scratch = (
+        [
+            s3.LifecycleRule(
+                prefix=scratch_prefix,
+                expiration=Duration.days(7),
+                abort_incomplete_multipart_upload_after=Duration.days(1),
+            )
+        ]
+        if scratch_prefix
+        else []
+    )
     encryption = (
         {"encryption": s3.BucketEncryption.KMS, "encryption_key": key, "bucket_key_enabled": True}
         if key is not None
@@ -43,6 +61,6 @@ def private(
         versioned=True,
         server_access_logs_bucket=logs,
         server_access_logs_prefix=logs_prefix,
-        lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=Duration.days(30))],
+        lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=Duration.days(30)), *scratch],
         removal_policy=RemovalPolicy.RETAIN,
     )

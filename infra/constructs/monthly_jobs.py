@@ -1,35 +1,43 @@
 """The scheduled month jobs: month-end termination (R9, R11) and billing (R12, R13), each one
 workflow from the same sharded-month-job definition (``statemachines/sharded_month_job.asl.json``),
-started by an EventBridge Scheduler schedule in Japan time, with the function recording runs."""
+started by an EventBridge Scheduler schedule in Japan time, with the function recording runs; and
+the charge file billing exports when it finishes a month (``statemachines/charge_export.asl.json``)."""
 
 from __future__ import annotations
 
 import json
 
-from aws_cdk import Duration
+from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_stepfunctions as sfn
 
 from infra import grants
 from infra.constructs.parts import Parts
+from infra.nag import acknowledge
 
 #: The definition both jobs run; ``${JobName}``, ``${ShardFunctionArn}`` and ``${Comment}`` make it
 #: one of them.
 DEFINITION = "sharded_month_job"
+#: The charge bucket's ARN, exported by the data stack under a fixed name.
+CHARGES_BUCKET_ARN_EXPORT = "AnshinData-ChargesBucketArn"
 
 
 class MonthlyJobs:
     month_end: sfn.StateMachine
     billing: sfn.StateMachine
 
-    def __init__(self, parts: Parts, *, key: kms.IKey) -> None:
+    def __init__(self, parts: Parts, *, key: kms.IKey, charges: s3.IBucket) -> None:
         stack, functions, workflows, dead_letters = parts.unpack()
         self.stack = stack
         self.dead_letters = dead_letters
         self.key = key
+        #: A test deployment's schedule expression instead of the cron ones (never in AWS).
+        self.schedule_override = functions.settings.schedule_override
+        self.charge_export = self._charge_export(parts, key, charges)
         job_run = functions.of_contracts("job_run", "Starts and finishes the record of a scheduled job's run")
         billing_shard = functions.of_contracts(
             "billing_shard",
@@ -60,6 +68,8 @@ class MonthlyJobs:
                     "JobName": name,
                     "JobRunFunctionArn": job_run.function_arn,
                     "ShardFunctionArn": shard.function_arn,
+                    # Reached by billing only (a Choice on the job): month end is granted nothing on it.
+                    "ChargeExportStateMachineArn": self.charge_export.state_machine_arn,
                 },
                 invokes=[job_run, shard],
             )
@@ -78,6 +88,7 @@ class MonthlyJobs:
             "Billing (R12, R13, fees) for the month the schedule closes: every shard writes its "
             "contracts' invoice lines exactly once.",
         )
+        self._let_billing_run_export()
         # Both jobs close the month before the 1st they run on, in Japan time; they take that
         # month from <aws.scheduler.scheduled-time>, never from the clock.
         self.schedule("MonthEndSchedule", self.month_end, "cron(5 0 1 * ? *)", "Month-end termination")
@@ -100,7 +111,7 @@ class MonthlyJobs:
             self.stack,
             construct_id,
             description=description,
-            schedule_expression=expression,
+            schedule_expression=self.schedule_override or expression,
             schedule_expression_timezone="Asia/Tokyo",
             flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
             target=scheduler.CfnSchedule.TargetProperty(
@@ -112,4 +123,91 @@ class MonthlyJobs:
                 ),
                 dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(arn=dlq.queue_arn),
             ),
+        )
+
+    def _charge_export(self, parts: Parts, key: kms.IKey, bucket: s3.IBucket) -> sfn.StateMachine:
+        """The charge file workflow and its three functions, each granted only its part of the
+        bucket: the shards write parts under staging/, the assembler reads them, writes the file
+        and the manifest under charges/ and removes the parts, the announcer only publishes."""
+        stack, functions, workflows, _ = parts.unpack()
+        environment = {"CHARGES_BUCKET": bucket.bucket_name}
+        data = functions.data
+        shard = functions.function(
+            "export_charges_shard",
+            "Writes one account shard of the month's charge file as CSV parts (R12, R13)",
+            environment=environment,
+            timeout=Duration.minutes(5),
+        )
+        grants.table(shard, data.contracts_table, key, write=False, indexes=("gsi3",))
+        assemble = functions.function(
+            "export_charges_assemble",
+            "Assembles the month's charge file from its parts and makes it a version (R12, R13)",
+            environment=environment,
+            timeout=Duration.minutes(15),
+        )
+        announce = functions.function(
+            "export_charges_announce", "Announces the month's charge file (ChargesExported)"
+        )
+        # The bucket's ARN under a fixed export name, so the grants (and their findings) read plainly.
+        bucket_arn = Stack.of(bucket).export_value(bucket.bucket_arn, name=CHARGES_BUCKET_ARN_EXPORT)
+        staging, files = f"{bucket_arn}/staging/*", f"{bucket_arn}/charges/*"
+        shard.add_to_role_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=[staging]))
+        assemble.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+                resources=[staging],
+            )
+        )
+        assemble.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:GetObject", "s3:PutObject"], resources=[files])
+        )
+        assemble.add_to_role_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket_arn]))
+        for fn in (shard, assemble):
+            grants.key_use(fn, key)
+            acknowledge(
+                fn,
+                f"IAM5[Resource::{CHARGES_BUCKET_ARN_EXPORT}/staging/*]",
+                "A run's parts are keyed per month, run, shard and page under staging/.",
+            )
+        acknowledge(
+            assemble,
+            f"IAM5[Resource::{CHARGES_BUCKET_ARN_EXPORT}/charges/*]",
+            "The charge files are keyed per month and version under charges/.",
+        )
+        announce.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["events:PutEvents"],
+                resources=[stack.format_arn(service="events", resource="event-bus", resource_name="default")],
+            )
+        )
+        machine = workflows.of_tasks("ChargeExport", "charge_export", [shard, assemble, announce])
+        CfnOutput(stack, "ChargesBucketName", value=bucket.bucket_name)
+        CfnOutput(stack, "ChargeExportStateMachineArn", value=machine.state_machine_arn)
+        return machine
+
+    def _let_billing_run_export(self) -> None:
+        """startExecution.sync:2 on the charge export: start it, follow it, stop it (billing only)."""
+        export, billing, stack = self.charge_export, self.billing, self.stack
+        export.grant_start_execution(billing)
+        export.grant_read(billing)
+        export.grant_execution(billing, "states:StopExecution")
+        export_ref = stack.resolve(export.state_machine_arn)["Ref"]
+        acknowledge(
+            billing,
+            "IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+            f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{export_ref}"}}]}}]}}:*]',
+            "Executions of the charge export are named per billing run; the wildcard is limited to "
+            "that one state machine's executions (DescribeExecution/StopExecution).",
+        )
+        billing.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+                resources=[
+                    stack.format_arn(
+                        service="events",
+                        resource="rule",
+                        resource_name="StepFunctionsGetEventsForStepFunctionsExecutionRule",
+                    )
+                ],
+            )
         )

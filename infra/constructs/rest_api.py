@@ -158,9 +158,36 @@ class RestApi:
             devices_integration,
             "the device reports a command's result with its own device token, checked by the handler",
         )
+        public(
+            device.add_resource("cancellation"),
+            "POST",
+            devices_integration,
+            "the subscriber gives notice (R9) with the device's own token, checked by the handler",
+        )
+        # Cancelling online from the web (R9; infra.constructs.cancellations made the function).
+        cancellations_integration = apigw.LambdaIntegration(functions.by_name["cancellations_api"])
+        cancellation_requests = root.add_resource("cancellation-requests")
+        public(
+            cancellation_requests,
+            "POST",
+            cancellations_integration,
+            "a subscriber without the app asks, with the member code, for a one-time code to the "
+            "contact on file (R9); limited per source and per code, the same answer for any code",
+        )
+        cancellation_request = cancellation_requests.add_resource("{requestId}")
+        for step in ("preview", "confirmation"):
+            public(
+                cancellation_request.add_resource(step),
+                "POST",
+                cancellations_integration,
+                "proved by the one-time code sent to the contact on file, checked by the handler; "
+                "wrong codes lock the request",
+            )
         invoices = root.add_resource("accounts").add_resource("{mobileContractId}").add_resource("invoices")
         staff(invoices, "GET", contracts_integration)
-        staff(invoices.add_resource("{month}"), "GET", contracts_integration)
+        month_invoice = invoices.add_resource("{month}")
+        staff(month_invoice, "GET", contracts_integration)
+        staff(month_invoice.add_resource("preview"), "GET", contracts_integration)
         public(
             root.add_resource("openapi.json"),
             "GET",

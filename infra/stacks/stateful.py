@@ -114,6 +114,11 @@ class StatefulStack(Stack):
         self.backup_bucket = buckets.private(
             self, "Backups", logs=access_logs, logs_prefix="backups/", key=self.key
         )
+        # The month's charge files for the carrier's billing system (R12, R13; README): each
+        # version written once, never overwritten; staging/ holds a run's parts until assembled.
+        self.charges_bucket = buckets.private(
+            self, "Charges", logs=access_logs, logs_prefix="charges/", key=self.key, scratch_prefix="staging/"
+        )
 
         # Support staff sign in with Cognito; the staff routes' authorizer admits this pool's
         # tokens and the handlers require the support-staff group. No self sign-up: an

@@ -12,6 +12,7 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from infra.constructs.approval import Approval
+from infra.constructs.cancellations import Cancellations
 from infra.constructs.contract_ends import ContractEnds
 from infra.constructs.dead_letters import DeadLetters
 from infra.constructs.device_commands import DeviceCommands
@@ -20,6 +21,7 @@ from infra.constructs.functions import Functions
 from infra.constructs.monthly_jobs import MonthlyJobs
 from infra.constructs.operations import Operations
 from infra.constructs.parts import Parts
+from infra.constructs.reconciler import Reconciler
 from infra.constructs.rest_api import RestApi
 from infra.constructs.workflows import Workflows
 from infra.settings import Settings
@@ -44,9 +46,11 @@ class StatelessStack(Stack):
         approval = Approval(self, self.functions, self.workflows, data=data, settings=settings)
         contract_ends = ContractEnds(self, self.functions, self.dead_letters)
         parts = Parts(self, self.functions, self.workflows, self.dead_letters)
-        jobs = MonthlyJobs(parts, key=data.key)
+        jobs = MonthlyJobs(parts, key=data.key, charges=data.charges_bucket)
         devices = Devices(self, self.functions, data=data, settings=settings)
         commands = DeviceCommands(parts, data=data, settings=settings)
+        Reconciler(parts)  # R6.4: formed contracts whose recording failed, every 5 minutes
+        Cancellations(self, self.functions, data=data, settings=settings)  # routes: RestApi
         self.api = RestApi(
             self,
             self.functions,

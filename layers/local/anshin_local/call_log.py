@@ -38,7 +38,17 @@ _TRANSACT = {
     "Delete": "DeleteItem",
     "ConditionCheck": "ConditionCheckItem",
 }
-_S3_ACTIONS = {"HeadObject": "GetObject", "ListObjectsV2": "ListBucket"}
+#: S3 operations authorised as another action (a multipart upload's steps and a copy are PutObject
+#: of the target; a copy also reads its source, below; DeleteObjects is DeleteObject of each key).
+_S3_ACTIONS = {
+    "HeadObject": "GetObject",
+    "ListObjectsV2": "ListBucket",
+    "CreateMultipartUpload": "PutObject",
+    "UploadPart": "PutObject",
+    "UploadPartCopy": "PutObject",
+    "CompleteMultipartUpload": "PutObject",
+    "CopyObject": "PutObject",
+}
 _SQS_ACTIONS = {"DeleteMessageBatch": "DeleteMessage", "SendMessageBatch": "SendMessage"}
 
 
@@ -71,8 +81,15 @@ def iam_requests(prefix: str, operation: str, params: dict[str, Any]) -> list[tu
     if prefix == "sqs":
         return [(f"sqs:{_SQS_ACTIONS.get(operation, operation)}", _queue(params["QueueUrl"]))]
     if prefix == "s3":
+        bucket = f"arn:aws:s3:::{params['Bucket']}"
+        if operation == "DeleteObjects":
+            return [("s3:DeleteObject", f"{bucket}/{o['Key']}") for o in params["Delete"]["Objects"]]
         key = f"/{params['Key']}" if "Key" in params else ""
-        return [(f"s3:{_S3_ACTIONS.get(operation, operation)}", f"arn:aws:s3:::{params['Bucket']}{key}")]
+        found = [(f"s3:{_S3_ACTIONS.get(operation, operation)}", f"{bucket}{key}")]
+        source = params.get("CopySource")
+        if isinstance(source, dict):
+            found.append(("s3:GetObject", f"arn:aws:s3:::{source['Bucket']}/{source['Key']}"))
+        return found
     if prefix == "states":
         # A task token names no resource: SendTaskSuccess/Failure/Heartbeat are authorised on "*".
         if operation.startswith("SendTask"):

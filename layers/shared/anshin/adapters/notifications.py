@@ -1,6 +1,8 @@
 """What the subscriber is told, through the customer-notification topic (its e-mail/SMS
-subscribers deliver it to the contact on file): the contract's forming (R6.4), and every change
-of the credentials that protect their phone (anshin.devices)."""
+subscribers deliver it to the contact on file): the contract's forming (R6.4), every change
+of the credentials that protect their phone (anshin.devices), and cancelling online (R9,
+anshin.services.cancellations): ``CANCELLATION_CODE`` (the one-time code, to the e-mail on file
+only) and ``CANCELLATION_CONFIRMED`` (the notice's receipt and the end it gives)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from anshin.domain import terms
-from anshin.domain.clock import parse_iso
+from anshin.domain.clock import iso, parse_iso
 from anshin.domain.errors import InvariantViolation
 from anshin.domain.terms import first_billable_month
 
@@ -129,3 +129,56 @@ def notice_outcome(contract: Mapping[str, Any], notice_received_at: datetime) ->
     if contract["status"] == ContractStatus.ACTIVE.value:
         return NoticeOutcome(ends_at, True)
     return NoticeOutcome(parse_iso(str(contract["endsAt"])), False)
+
+
+# --- R12: which contract of an account formed first ----------------------------------------------
+
+#: A missing receive sequence (an application outside any line) ranks after every sequence.
+_NO_SEQUENCE = "~" * 12
+
+
+def formation_order(formed_at: datetime | str, sequence: int | None, application_id: str) -> str:
+    """R12's order of formation, as a key that sorts as text: the instant of formation at
+    millisecond precision (UTC), then the application's receive sequence in its account's line
+    (R6.1: the earlier received first), then its id. Two contracts of one account never share a
+    key (the sequence is unique per account, the id everywhere), so "formed first" is decided
+    for every pair, the same way whichever is recorded first."""
+    at = parse_iso(formed_at) if isinstance(formed_at, str) else formed_at
+    if at.tzinfo is None:
+        raise ValueError("formed_at has no time zone")
+    if sequence is not None and (isinstance(sequence, bool) or not 0 <= int(sequence) < 10**12):
+        raise ValueError(f"receive sequence out of range: {sequence}")
+    rank = _NO_SEQUENCE if sequence is None else f"{int(sequence):012d}"
+    return f"{iso(at)}#{rank}#{application_id}"
+
+
+class FirstClaimMove(StrEnum):
+    """What recording a contract does to its account's first-contract claim (R12)."""
+
+    CLAIM = "CLAIM"  # no contract of the account is recorded: this one is the first
+    DISPLACE = "DISPLACE"  # the claim's holder formed after this one: this one takes it over
+    LATER = "LATER"  # an earlier-formed contract holds the claim (or the account had one before)
+
+
+@dataclass(frozen=True)
+class FirstClaim:
+    """The account's first-contract claim as stored: its holder and the holder's
+    :func:`formation_order`; ``had_contract`` when a contract formed under the account (an
+    account with contracts from before the claim kept its order has no ``order``)."""
+
+    contract_id: str | None = None
+    order: str | None = None
+    had_contract: bool = False
+
+
+def first_claim_move(mine: str, held: FirstClaim) -> FirstClaimMove:
+    """R12: the first contract ever formed under the account is the one first in
+    :func:`formation_order`. A contract recorded while no claim is held claims it; one formed
+    before the holder takes it over (the holder's first billable month is corrected in the same
+    transaction); any other is a later contract. A claim with no order (kept from before the
+    order was recorded), or an account that had contracts before, is never displaced."""
+    if held.order is None:
+        if held.contract_id is None and not held.had_contract:
+            return FirstClaimMove.CLAIM
+        return FirstClaimMove.LATER
+    return FirstClaimMove.DISPLACE if mine < held.order else FirstClaimMove.LATER

@@ -242,6 +242,23 @@ class Verification(TypedDict):
     ttl: Number
 
 
+class CancellationRequest(TypedDict, total=False):
+    """``CANCEL#<requestId>``: a web cancellation (R9) waiting for its one-time code
+    (anshin.store.cancellation_requests); expires with DynamoDB TTL. A request for an unknown member
+    code is stored too, with no contract and no digest, so it answers exactly like a real one."""
+
+    type: Required[str]  # "CANCELLATION_REQUEST"
+    requestId: Required[str]
+    status: Required[str]  # anshin.domain.cancellations.RequestStatus
+    createdAt: Required[str]
+    expiresAt: Required[str]  # the code's validity
+    ttl: Required[Number]
+    wrongAttempts: Number
+    contractId: str  # absent: the member code matched no live contract
+    codeDigest: str  # absent likewise; never the code itself
+    confirmedAt: str  # CONFIRMED: when the notice was recorded
+
+
 # --- the month jobs' runs ---------------------------------------------------------------------
 class QuarantineEntry(TypedDict):
     """What is recorded of a contract a job set aside (no personal data)."""

@@ -336,3 +336,33 @@ class InvalidCursor(DomainError):
 
     code = "INVALID_CURSOR"
     message = "The cursor is not valid for this list; start again without it."
+
+
+# --- cancelling online (R9): the web path's one-time code ------------------------------------------
+class OneTimeCodeWrong(DomainError):
+    """Not the one-time code sent for this request (also the answer for every code of a request
+    made with an unknown member code: a guess learns nothing); ``attemptsLeft`` says how many more."""
+
+    code = "ONE_TIME_CODE_INVALID"
+    message = "The one-time code is not correct."
+
+
+class OneTimeCodeExpired(DomainError):
+    """The one-time code's validity has passed: ask for a new one."""
+
+    code = "ONE_TIME_CODE_EXPIRED"
+    message = "The one-time code has expired; ask for a new one."
+
+
+class OneTimeCodeLocked(TooManyAttempts):
+    """Too many wrong one-time codes for this request: ask for a new one."""
+
+    code = "ONE_TIME_CODE_LOCKED"
+    message = "Too many wrong one-time codes; ask for a new one."
+
+
+class CancellationRequestNotFound(DomainError):
+    """No cancellation request has this id (or it has been deleted with its expiry)."""
+
+    code = "CANCELLATION_REQUEST_NOT_FOUND"
+    message = "No such cancellation request; start again."

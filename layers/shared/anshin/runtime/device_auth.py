@@ -18,6 +18,7 @@ DEVICE_ROUTES = frozenset(
         "/devices/{deviceId}/passphrase",
         "/devices/{deviceId}/token",
         "/devices/{deviceId}/commands/{commandId}/result",
+        "/devices/{deviceId}/cancellation",
     }
 )
 

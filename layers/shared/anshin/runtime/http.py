@@ -64,6 +64,10 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.WipeNotConfirmed: 422,
     errors.VerificationLocked: 423,
     errors.TooManyAttempts: 429,
+    # Cancelling online (R9); OneTimeCodeLocked answers 429 as a TooManyAttempts.
+    errors.OneTimeCodeWrong: 401,
+    errors.CancellationRequestNotFound: 404,
+    errors.OneTimeCodeExpired: 409,
     errors.TemporarilyUnavailable: 503,
 }
 

@@ -115,6 +115,23 @@ def require_invoice(mobile_contract_id: str, month: str) -> dict[str, Any]:
     return found
 
 
+def preview(mobile_contract_id: str, month: str) -> dict[str, Any]:
+    """What the account would be charged for ``month`` (``YYYY-MM``) from its contracts as they
+    stand now, by the very rules billing applies (:func:`lines_of`: the same checks, the same
+    lines, tax once per invoice); writes nothing. A contract billing would set aside is listed in
+    ``setAside`` and not charged, as billing would not charge it."""
+    billing_month = BillingMonth.parse(month)
+    found = contracts.listed_of_account(mobile_contract_id)
+    lines, set_aside = lines_of(found, billing_month, settings.monthly_fee_jpy)
+    return {
+        "mobileContractId": mobile_contract_id,
+        "month": str(billing_month),
+        "preview": True,
+        **invoice(lines),
+        "setAside": sorted(entry["contractId"] for entry in set_aside),
+    }
+
+
 def shard_page(
     month: BillingMonth,
     shard: int,

@@ -140,16 +140,18 @@ def cancel(
     notice_received_at: datetime,
     now: datetime | None = None,
     staff_id: str | None = None,
+    by: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """R9: the subscriber's notice ends the contract at the end of the notice's billing month.
     A second notice changes nothing; a notice before the contract formed is refused
     (``NOTICE_BEFORE_FORMATION``). The notice is audited (``CANCELLATION_RECEIVED``, by
-    ``staff_id``) with the change it makes."""
+    ``staff_id``, or by the subscriber's own channel: the entry's fields ``by``) with the change
+    it makes."""
     contract = contracts.require_live(contract_id)
     outcome = contract_rules.notice_outcome(contract, notice_received_at)
     if outcome.moves:
         at = now or clock.now()
-        by = {"staffId": staff_id} if staff_id else {}
+        by = dict(by or {}) or ({"staffId": staff_id} if staff_id else {})
         noticed = _entry(
             contract,
             at,

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import secrets
+import time
 from datetime import datetime
 from typing import Any
 
-from anshin.adapters import mac, notifications
+from aws_lambda_powertools import Logger
+
+from anshin.adapters import mac, metrics, notifications
 from anshin.domain import contract_rules
 from anshin.domain.applications import ApplicationStatus
 from anshin.domain.clock import iso, now, parse_iso
+from anshin.domain.contract_rules import FirstClaimMove
 from anshin.domain.entities import Application
+from anshin.domain.errors import InvariantViolation
 from anshin.domain.phones import is_phone, normalise_phone
 from anshin.settings import settings
+from anshin.store import accounts, contracts
 from anshin.store import applications as stored
-from anshin.store import contracts
+
+logger = Logger()
 
 #: Draws of a member confirmation code before giving up (a code in use is drawn again).
 CODE_DRAWS = 20
@@ -85,11 +92,21 @@ def send_notification(application_id: str, correlation_id: str | None = None) ->
     return {"applicationId": application_id, "formedAt": stored.require(application_id)["formedAt"]}
 
 
+#: Times one recording reads the account's first-contract claim again after another contract
+#: of the account moved it (each move is to an earlier-formed contract: at most 10 hold slots).
+CLAIM_ROUNDS = 12
+
+
 def record_contract(application_id: str) -> dict[str, Any]:
     """Record the contract formed at the send (R6.4) and whether it is the account's first (R12).
 
     One transaction: the contract (new), the application (APPROVED -> CONTRACTED; the
     plain-text code is dropped, only its digest stays), and the account's first-contract claim.
+    R12's first contract is the first in formation order (``contract_rules.formation_order``:
+    ``formedAt`` to the millisecond, then the receive sequence, then the id), whichever is
+    recorded first: one formed before the claim's holder takes the claim over and corrects the
+    holder's first billable month in the same transaction, conditional on the claim being as
+    read; a claim that moved meanwhile is read again.
     """
     application = stored.require(application_id)
     contract_id = application["contractId"]
@@ -97,13 +114,21 @@ def record_contract(application_id: str) -> dict[str, Any]:
     if application["status"] == ApplicationStatus.CONTRACTED.value:
         return contracted
     formed_at: datetime = parse_iso(application["formedAt"])
-    for first in (True, False):
+    order = contract_rules.formation_order(
+        formed_at,
+        int(application["sequence"]) if "sequence" in application else None,
+        application_id,
+    )
+    mobile_contract_id = application["mobileContractId"]
+    for _ in range(CLAIM_ROUNDS):
+        held = accounts.first_claim(mobile_contract_id)
+        move = contract_rules.first_claim_move(order, held)
         contract = contracts.new_item(
             contract_id=contract_id,
             application_id=application_id,
-            mobile_contract_id=application["mobileContractId"],
+            mobile_contract_id=mobile_contract_id,
             formed_at=formed_at,
-            first_under_account=first,
+            first_under_account=move is not FirstClaimMove.LATER,
             holder=application["applicant"],
             device=application["device"],
             location_opt_out=bool(application["consent"]["locationOptOut"]),
@@ -111,10 +136,102 @@ def record_contract(application_id: str) -> dict[str, Any]:
             support_phone_number=application["supportPhoneNumber"],
         )
         contract_rules.check(contract)
-        recorded = stored.record_contract(application, contract, first)
+        corrections = []
+        if move is FirstClaimMove.DISPLACE and held.contract_id is not None:
+            corrected, correction = contracts.no_longer_first(contracts.require(held.contract_id))
+            contract_rules.check(corrected)
+            corrections.append(correction)
+        recorded = stored.record_contract(
+            application,
+            contract,
+            accounts.contract_formed_item(mobile_contract_id, contract_id, order, move, held),
+            corrections,
+        )
         if recorded == "ALREADY_RECORDED":
             return contracted
         if recorded == "RECORDED":
-            return {**contracted, "recorded": True}
-        # NOT_FIRST: the account already has its first contract: record this one as a later one
+            return {
+                **contracted,
+                "recorded": True,
+                **({"displaced": held.contract_id} if corrections else {}),
+            }
+        # CLAIM_MOVED: another contract of the account was recorded meanwhile: decide again
     raise RuntimeError(f"could not record the contract of {application_id}")
+
+
+# --- R6.4: formed contracts whose recording failed for good, recorded by the reconciler ---------
+
+#: Entries read per page, and the time after which a run starts no new one (its Lambda has 5 min).
+RECONCILE_PAGE = 50
+RECONCILE_BUDGET_SECONDS = 240.0
+
+
+def heal(application_id: str) -> str:
+    """Record the contract of a notified application whose recording failed for good, from the
+    application's own ``formedAt`` (never the clock), with the same transaction the workflow
+    runs, and clear its flag. HEALED, or ALREADY_RECORDED (by a device's registration, a late
+    step, an earlier run): its flag is cleared all the same. Raises what makes it unrecordable."""
+    application = stored.get(application_id)
+    if application is None:
+        raise InvariantViolation("APPLICATION_NOT_FOUND", "the flagged application does not exist")
+    if application["status"] == ApplicationStatus.APPROVED.value:
+        if "formedAt" not in application or "contractId" not in application:
+            raise InvariantViolation("NOT_FORMED", "the flagged application has no formation")
+        outcome = "HEALED" if record_contract(application_id).get("recorded") else "ALREADY_RECORDED"
+    elif application["status"] == ApplicationStatus.CONTRACTED.value:
+        outcome = "ALREADY_RECORDED"
+    else:
+        raise InvariantViolation("NOT_FORMED", f"the flagged application is {application['status']}")
+    stored.clear_unrecorded(application_id)  # usually done by the recording's own transaction
+    return outcome
+
+
+def reconcile_unrecorded(budget_seconds: float = RECONCILE_BUDGET_SECONDS) -> dict[str, Any]:
+    """The scheduled reconciler (R6.4): record every formed contract listed as not recorded
+    (``UNRECORDED`` partition, never a Scan). One that cannot be recorded is set aside: the error
+    is noted on its entry (which stays, and is tried again next run), logged by id and code, and
+    counted in ``ContractsNotHealed`` (alarmed); every other one is still recorded."""
+    started = time.monotonic()
+    healed = already = 0
+    set_aside: list[dict[str, str]] = []
+    start: dict[str, Any] | None = None
+    while time.monotonic() - started < budget_seconds:
+        entries, start = stored.unrecorded_page(start, RECONCILE_PAGE)
+        for entry in entries:
+            if time.monotonic() - started >= budget_seconds:
+                start = None
+                break
+            application_id = str(entry["applicationId"])
+            try:
+                outcome = heal(application_id)
+            except Exception as error:  # one record never stops the others (nor the alarm)
+                noted = {
+                    "errorType": type(error).__name__,
+                    "code": str(getattr(error, "code", "UNRECORDABLE")),
+                    "error": str(error)[:300],
+                }
+                stored.set_unrecorded_aside(application_id, noted, iso(now()))
+                set_aside.append({"applicationId": application_id, **noted})
+                continue
+            if outcome == "HEALED":
+                healed += 1
+            else:
+                already += 1
+        if start is None:
+            break
+    if healed:
+        metrics.count("ContractsHealed", healed)
+    if set_aside:
+        metrics.count("ContractsNotHealed", len(set_aside))
+        logger.warning(
+            "formed contracts not recorded, set aside",
+            extra={
+                "applications": [{k: e[k] for k in ("applicationId", "errorType", "code")} for e in set_aside]
+            },
+        )
+    return {
+        "healed": healed,
+        "alreadyRecorded": already,
+        "setAside": len(set_aside),
+        "setAsideApplications": [e["applicationId"] for e in set_aside[:100]],
+    }

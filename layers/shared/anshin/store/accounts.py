@@ -2,7 +2,8 @@
 
 ``ACCOUNT#<mobileContractId>`` / ``PROFILE`` holds what screening and R4 need: the account's
 status, its normal-rate lines, the arrears flag, the deferral setting (R6.2), the number of
-slots held (R4), the receive sequence (R6.1) and whether a contract ever formed under it (R12).
+slots held (R4), the receive sequence (R6.1) and whether a contract ever formed under it (R12),
+with the first-contract claim: ``firstContractId`` and its ``firstContractOrder``.
 ``ACCOUNT#…`` / ``VIOLATION#<contractId>`` marks a contract ended by the company (R10, R6.3(3)).
 """
 
@@ -13,6 +14,7 @@ from typing import Any, cast
 from boto3.dynamodb.conditions import Key
 
 from anshin.domain.accounts import Account
+from anshin.domain.contract_rules import FirstClaim, FirstClaimMove
 from anshin.domain.entities import StaffRules
 from anshin.store import db, keys
 
@@ -102,20 +104,64 @@ def release_slot_item(mobile_contract_id: str) -> dict[str, Any]:
     )
 
 
-def contract_formed_item(mobile_contract_id: str, contract_id: str, first: bool) -> dict[str, Any]:
-    """The transaction item that marks a contract formed under the account (R12). ``first``: it
-    claims the account's first contract, conditional on there being none; otherwise it only
-    requires the account to exist."""
-    if first:
+def first_claim(mobile_contract_id: str) -> FirstClaim:
+    """R12: the account's first-contract claim, read consistently: its holder, the holder's
+    formation order (anshin.domain.contract_rules.formation_order), whether a contract formed."""
+    item = (
+        db.contracts_table()
+        .get_item(
+            Key=keys.account(mobile_contract_id),
+            ConsistentRead=True,
+            ProjectionExpression="firstContractId, firstContractOrder, hasFormedContract",
+        )
+        .get("Item")
+        or {}
+    )
+    return FirstClaim(
+        contract_id=item.get("firstContractId"),
+        order=item.get("firstContractOrder"),
+        had_contract=bool(item.get("hasFormedContract", False)),
+    )
+
+
+def contract_formed_item(
+    mobile_contract_id: str,
+    contract_id: str,
+    order: str,
+    move: FirstClaimMove,
+    held: FirstClaim | None = None,
+) -> dict[str, Any]:
+    """The transaction item that marks a contract formed under the account (R12), by ``move``
+    (anshin.domain.contract_rules.first_claim_move), conditional on the claim being as read:
+
+    - CLAIM: the account's first contract, if no contract formed under it yet;
+    - DISPLACE: takes the claim over from ``held``, if ``held`` still holds it (claims only move
+      to earlier-formed contracts, so two recordings never both keep it);
+    - LATER: a later contract, if the claim's holder formed before ``order`` (or the account
+      had contracts before the claim kept its order)."""
+    if move is FirstClaimMove.CLAIM:
         return _profile_update(
             mobile_contract_id,
-            "SET hasFormedContract = :true, firstContractId = :id",
+            "SET hasFormedContract = :true, firstContractId = :id, firstContractOrder = :order",
             "attribute_not_exists(firstContractId) AND (attribute_not_exists(hasFormedContract)"
             " OR hasFormedContract = :false)",
-            {":true": True, ":id": contract_id, ":false": False},
+            {":true": True, ":id": contract_id, ":order": order, ":false": False},
+        )
+    if move is FirstClaimMove.DISPLACE:
+        if held is None or held.contract_id is None or held.order is None:
+            raise ValueError("displacing needs the claim as read")
+        return _profile_update(
+            mobile_contract_id,
+            "SET firstContractId = :id, firstContractOrder = :order",
+            "firstContractId = :held AND firstContractOrder = :heldOrder",
+            {":id": contract_id, ":order": order, ":held": held.contract_id, ":heldOrder": held.order},
         )
     return _profile_update(
-        mobile_contract_id, "SET hasFormedContract = :true", "attribute_exists(pk)", {":true": True}
+        mobile_contract_id,
+        "SET hasFormedContract = :true",
+        "firstContractOrder < :order OR (attribute_not_exists(firstContractOrder)"
+        " AND hasFormedContract = :true)",
+        {":true": True, ":order": order},
     )
 
 

@@ -21,6 +21,8 @@ from anshin.domain.errors import AccountBusy
 from anshin.store import accounts, db, keys, lookups
 
 CONDITION_FAILED = "ConditionalCheckFailed"
+#: R6.4: the flag on a notified application whose contract is not recorded (yet).
+CONTRACT_NOT_RECORDED = "CONTRACT_NOT_RECORDED"
 
 
 def _update(
@@ -303,12 +305,70 @@ def fail(application: Application, from_status: ApplicationStatus, error: str) -
     )
 
 
-def flag_contract_not_recorded(application_id: str) -> None:
-    """Flag a notified application whose contract is not recorded, for an operator."""
-    db.contracts_table().update_item(
-        Key=keys.application(application_id),
-        UpdateExpression="SET attention = :why",
-        ExpressionAttributeValues={":why": "CONTRACT_NOT_RECORDED"},
+def flag_contract_not_recorded(application_id: str) -> bool:
+    """Flag a notified application whose contract is not recorded (``attention:
+    CONTRACT_NOT_RECORDED``) and list it for the reconciler (``UNRECORDED`` / ``APP#<id>``), in
+    one transaction, if it is still APPROVED and formed. False when it is not (recorded since)."""
+    return db.transact(
+        [
+            _update(
+                application_id,
+                "SET attention = :why",
+                "#s = :approved AND attribute_exists(formedAt)",
+                {":why": CONTRACT_NOT_RECORDED, ":approved": ApplicationStatus.APPROVED.value},
+            ),
+            db.put_op(
+                {
+                    **keys.unrecorded_entry(application_id),
+                    "type": "UNRECORDED",
+                    "applicationId": application_id,
+                    "attempts": 0,
+                }
+            ),
+        ]
+    )
+
+
+def unrecorded_page(
+    start: dict[str, Any] | None, limit: int
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """R6.4: one page of the formed contracts waiting to be recorded (their applications' ids,
+    with what the reconciler noted of earlier attempts), and where the next page starts."""
+    options: dict[str, Any] = {
+        "KeyConditionExpression": Key("pk").eq(keys.UNRECORDED_PK),
+        "ConsistentRead": True,
+        "Limit": limit,
+    }
+    if start:
+        options["ExclusiveStartKey"] = start
+    page = db.contracts_table().query(**options)
+    return page["Items"], page.get("LastEvaluatedKey")
+
+
+def set_unrecorded_aside(application_id: str, error: dict[str, str], at: str) -> None:
+    """R6.4: note on its entry that the reconciler could not record this contract (the error's
+    type, code and message, never the record); the entry stays, and the next run tries again."""
+    db.update_if(
+        keys.unrecorded_entry(application_id),
+        "SET attempts = if_not_exists(attempts, :zero) + :one, lastAttemptAt = :at, lastError = :error",
+        "attribute_exists(pk)",
+        values={":zero": 0, ":one": 1, ":at": at, ":error": error},
+    )
+
+
+def clear_unrecorded(application_id: str) -> bool:
+    """R6.4: the contract is recorded: the flag and the reconciler's entry go, in one
+    transaction. False when the application is not CONTRACTED (nothing is cleared)."""
+    return db.transact(
+        [
+            _update(
+                application_id,
+                "REMOVE attention",
+                "#s = :contracted",
+                {":contracted": ApplicationStatus.CONTRACTED.value},
+            ),
+            db.delete_op(keys.unrecorded_entry(application_id)),
+        ]
     )
 
 
@@ -369,17 +429,21 @@ def mark_formed(application_id: str, formed_at: str) -> None:
 
 
 def record_contract(
-    application: Application, contract: Contract, first: bool
-) -> Literal["RECORDED", "ALREADY_RECORDED", "NOT_FIRST"]:
+    application: Application, contract: Contract, account: dict[str, Any], corrections: list[dict[str, Any]]
+) -> Literal["RECORDED", "ALREADY_RECORDED", "CLAIM_MOVED"]:
     """Record a formed contract in one transaction: the contract (new), the application (APPROVED ->
-    CONTRACTED; the plain-text code is dropped, only its digest stays), the account's
-    first-contract claim (``first``) or mark (R12), and the holder's phone lookup (staff search)
-    when the credentials came with the phone number's digest.
+    CONTRACTED; the plain-text code is dropped, only its digest stays; a ``CONTRACT_NOT_RECORDED``
+    flag is cleared with its reconciler entry), the account's first-contract claim or mark
+    (``account``, anshin.store.accounts.contract_formed_item, R12) with the ``corrections`` a
+    claim taken over needs (anshin.store.contracts.no_longer_first), and the holder's phone lookup
+    (staff search) when the credentials came with the phone number's digest.
 
-    NOT_FIRST: only the claim failed, the account has its first contract already. ALREADY_RECORDED:
-    the contract or the application moved because it was recorded before (a retry). Any other
-    cancellation (a real conflict) is raised unchanged."""
+    CLAIM_MOVED: only the claim's condition failed (another contract of the account was recorded
+    since it was read): read it again and decide again. ALREADY_RECORDED: the contract or the
+    application moved because it was recorded before (a retry). Any other cancellation (a real
+    conflict) is raised unchanged."""
     application_id = application["applicationId"]
+    flagged = [db.delete_op(keys.unrecorded_entry(application_id))] if application.get("attention") else []
     client = db.dynamodb()
     try:
         client.transact_write_items(
@@ -387,14 +451,15 @@ def record_contract(
                 db.put_op(contract, condition=db.IF_ABSENT),
                 _update(
                     application_id,
-                    "SET #s = :contracted REMOVE pendingCode",
+                    "SET #s = :contracted REMOVE pendingCode, attention",
                     "#s = :approved",
                     {
                         ":contracted": ApplicationStatus.CONTRACTED.value,
                         ":approved": ApplicationStatus.APPROVED.value,
                     },
                 ),
-                accounts.contract_formed_item(application["mobileContractId"], contract["contractId"], first),
+                account,
+                *corrections,
                 *(
                     [
                         db.put_op(
@@ -406,13 +471,17 @@ def record_contract(
                     if application.get("phoneMac")
                     else []
                 ),
+                *flagged,
             ]
         )
     except client.exceptions.TransactionCanceledException as error:
-        if db.cancellation_reasons(error)[:2] != ["None", "None"]:
+        reasons = db.cancellation_reasons(error)
+        if reasons[:2] != ["None", "None"]:
             # The contract or the application moved: a retry after success, or a real conflict.
             if require(application_id)["status"] == ApplicationStatus.CONTRACTED.value:
                 return "ALREADY_RECORDED"
             raise
-        return "NOT_FIRST"  # the account already has its first contract
+        if CONDITION_FAILED in reasons[2 : 3 + len(corrections)]:
+            return "CLAIM_MOVED"  # the claim (or the contract it held) is not as read
+        raise
     return "RECORDED"

@@ -15,7 +15,7 @@ from typing import Any, cast
 
 from boto3.dynamodb.conditions import Key
 
-from anshin.domain.clock import iso
+from anshin.domain.clock import iso, parse_iso
 from anshin.domain.contract_rules import ContractStatus, EndReason
 from anshin.domain.entities import Contract, DeviceSpec, Holder
 from anshin.domain.errors import ContractEnded, ContractNotFound
@@ -217,6 +217,23 @@ def billing_page(source: str, start: dict[str, Any] | None, limit: int) -> Page:
     """One page of one of :func:`billing_sources`."""
     index, partition = source.split(":", 1)
     return _page(index, partition, start, limit)
+
+
+def no_longer_first(contract: Contract) -> tuple[Contract, dict[str, Any]]:
+    """R12: ``contract``, which held its account's first-contract claim, as it is once an
+    earlier-formed contract takes the claim over (not first; billable from the month it formed:
+    months are only ever added to what it is charged, never taken back, R13), and the
+    transaction item that writes that, conditional on it still being recorded as the first."""
+    formed_at = parse_iso(str(contract["formedAt"]))
+    month = str(first_billable_month(formed_at, False))
+    corrected = cast(Contract, {**contract, "firstUnderAccount": False, "firstBillableMonth": month})
+    change = db.update_op(
+        keys.contract(str(contract["contractId"])),
+        "SET firstUnderAccount = :false, firstBillableMonth = :month",
+        condition="firstUnderAccount = :true AND formedAt = :formed",
+        values={":false": False, ":true": True, ":month": month, ":formed": contract["formedAt"]},
+    )
+    return corrected, change
 
 
 def new_item(

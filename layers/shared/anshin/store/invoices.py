@@ -5,6 +5,7 @@ or resumed after a crash, never charges a contract's month twice, and a written 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, cast
 
@@ -30,7 +31,11 @@ def _item(line: Line, run_id: str, now: datetime) -> dict[str, Any]:
         "chargedAt": iso(now),
         "runId": run_id,
     }
-    return {**keys.invoice_line(line.mobile_contract_id, line.month, line.contract_id), **stored}
+    return {
+        **keys.invoice_line(line.mobile_contract_id, line.month, line.contract_id),
+        **stored,
+        **keys.charge_entry(line.mobile_contract_id, line.month, line.contract_id),
+    }
 
 
 def write(lines: list[Line], run_id: str, now: datetime) -> tuple[int, int]:
@@ -76,3 +81,40 @@ def lines_of(mobile_contract_id: str, month: BillingMonth) -> list[Line]:
         Line(str(i["mobileContractId"]), str(i["month"]), str(i["contractId"]), int(i["amount"]))
         for i in items
     ]
+
+
+#: The attributes of an invoice line's position in gsi3 (a charge export's cursor).
+CHARGE_KEY_FIELDS = ("pk", "sk", "gsi3pk", "gsi3sk")
+
+
+def charges_of_shard(month: str, shard: int, start: dict[str, str] | None, page_size: int) -> Iterator[Line]:
+    """The month's invoice lines of one account shard (gsi3 ``CHARGES#<month>#<shard>``), in
+    (account, contract) order, from after ``start`` (a line's :data:`CHARGE_KEY_FIELDS`)."""
+    arguments: dict[str, Any] = {
+        "IndexName": "gsi3",
+        "KeyConditionExpression": Key("gsi3pk").eq(keys.charges_pk(month, shard)),
+        "Limit": page_size,
+    }
+    if start:
+        arguments["ExclusiveStartKey"] = start
+    table = db.contracts_table()
+    while True:
+        page = table.query(**arguments)
+        for item in page["Items"]:
+            yield Line(
+                str(item["mobileContractId"]),
+                str(item["month"]),
+                str(item["contractId"]),
+                int(item["amount"]),
+            )
+        if "LastEvaluatedKey" not in page:
+            return
+        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def charge_position(line: Line) -> dict[str, str]:
+    """Where ``line`` stands in gsi3: a cursor that continues after it."""
+    return {
+        **keys.invoice_line(line.mobile_contract_id, line.month, line.contract_id),
+        **keys.charge_entry(line.mobile_contract_id, line.month, line.contract_id),
+    }

@@ -126,6 +126,17 @@ def deferred_entry(received_at: str, application_id: str) -> Key:
     return {"pk": DEFERRED_PK, "sk": f"APP#{received_at}#{application_id}"}
 
 
+#: R6.4: the partition of the formed contracts whose recording failed for good, for the reconciler.
+UNRECORDED_PK = "UNRECORDED"
+
+
+def unrecorded_entry(application_id: str) -> Key:
+    """R6.4: a notified application whose contract is not recorded (``attention:
+    CONTRACT_NOT_RECORDED``), written with the flag and deleted by the transaction that records
+    it (anshin.store.applications); the reconciler reads the partition, never a Scan."""
+    return {"pk": UNRECORDED_PK, "sk": f"APP#{application_id}"}
+
+
 # --- the month jobs' work lists (sharded) --------------------------------------------------------
 def live(contract_id: str) -> Key:
     """gsi4: every contract that has not ended, by shard (billing reads it)."""
@@ -221,6 +232,19 @@ def invoice_line(mobile_contract_id: str, month: Month, contract_id: str) -> Key
     return {"pk": invoice_pk(mobile_contract_id, month), "sk": f"LINE#{contract_id}"}
 
 
+def charges_pk(month: Month, shard: int) -> str:
+    return f"CHARGES#{month}#{shard:02d}"
+
+
+def charge_entry(mobile_contract_id: str, month: Month, contract_id: str) -> Key:
+    """gsi3 of an invoice line: the month's charges by account shard, each account's lines
+    together and in (account, contract) order (the charge file's export reads it)."""
+    return {
+        "gsi3pk": charges_pk(month, shard_of(mobile_contract_id)),
+        "gsi3sk": f"{mobile_contract_id}#{contract_id}",
+    }
+
+
 # --- job runs ------------------------------------------------------------------------------------
 def run_pk(job: str, month: Month) -> str:
     return f"RUN#{job}#{month}"
@@ -243,3 +267,9 @@ def quarantined(job: str, month: Month, run_id: str, contract_id: str) -> Key:
 def limit_window(scope: str, subject: str, window_start: int | str) -> Key:
     """A fixed-window attempt counter (anshin.store.limits)."""
     return {"pk": f"LIMIT#{scope}#{subject}", "sk": f"WINDOW#{window_start}"}
+
+
+def cancellation_request(request_id: str) -> Key:
+    """A web cancellation's request (R9): its one-time code's keyed digest, wrong tries, outcome
+    (anshin.store.cancellation_requests); it expires with DynamoDB TTL."""
+    return {"pk": f"CANCEL#{request_id}", "sk": "REQUEST"}

@@ -1,0 +1,225 @@
+"""Cancelling online (R9): the subscriber gives notice from the support app or from the web.
+
+Both record the notice through the very code staff use (anshin.services.contract_ends: ``cancel``
+and ``preview_notice``, deciding by anshin.domain.contract_rules.notice_outcome): the notice's
+arrival is the server's receipt time, the contract ends at the end of that billing month (JST),
+the ``CONTRACT`` audit entry ``CANCELLATION_RECEIVED`` is written with the change, ``by`` the
+subscriber (``channel`` ``APP`` with the device, or ``WEB`` with the request) instead of a staff id,
+and a confirmation (``CANCELLATION_CONFIRMED``) goes to the contact on file through the
+customer-notification topic. A second notice changes nothing and answers the same end.
+
+- **The app**: the device's own live token proves the contract (anshin.runtime.device_auth).
+- **The web**, for subscribers without the app: the member confirmation code names the contract;
+  a one-time code (anshin.domain.cancellations) is sent to the holder's e-mail; with it, the page
+  previews the end, then confirms. Only the code's keyed digest is stored (HMAC under the member
+  code's KMS key, in a domain of its own), never logged or answered. A member code that matches no
+  live contract gets a request all the same, with no code sent and none that works: every answer
+  is the one a real request with a mistyped code gets, so the routes tell nobody whether a member
+  code exists. Attempts are limited per source address (every call), per member code (codes sent)
+  and per request (wrong codes; then it locks). Each step is audited on the contract
+  (``CANCEL``: ``CODE_SENT``, ``CODE_WRONG``, ``CODE_LOCKED``, ``PREVIEWED``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from anshin.adapters import mac, notifications
+from anshin.domain import cancellations as rules
+from anshin.domain.cancellations import RequestStatus, Verdict
+from anshin.domain.clock import iso
+from anshin.domain.contract_rules import ContractStatus
+from anshin.domain.entities import CancellationRequest, Contract, Device
+from anshin.domain.errors import (
+    CancellationRequestNotFound,
+    OneTimeCodeExpired,
+    OneTimeCodeLocked,
+    OneTimeCodeWrong,
+    TooManyAttempts,
+)
+from anshin.services import contract_ends
+from anshin.settings import settings
+from anshin.store import audit, cancellation_requests, contracts, limits
+from anshin.store import devices as device_store
+
+logger = Logger()
+
+
+class CodeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    memberConfirmationCode: Annotated[str, StringConstraints(pattern=r"^\d{8}$")]
+
+
+class CodeAttempt(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    oneTimeCode: Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
+
+
+# --- what both channels answer and tell ------------------------------------------------------------
+def _notice_answer(view: dict[str, Any]) -> dict[str, Any]:
+    """The contract's end as the subscriber sees it: the same on every retry (the first notice's
+    receipt time, the end it set). ``receivedAt`` is absent when the end came from elsewhere (R11)."""
+    answer = {
+        "contractId": view["contractId"],
+        "status": view["status"],
+        "endsAt": view.get("endsAt") or view.get("endedAt"),
+        "endReason": view.get("endReason"),
+    }
+    if "cancellationReceivedAt" in view:
+        answer["receivedAt"] = view["cancellationReceivedAt"]
+    return answer
+
+
+def _tell_subscriber(contract: Contract, answer: dict[str, Any], channel: str) -> None:
+    """The confirmation, to the contact on file. At least once: a retry sends it again under the
+    same id (the notice's receipt), which deliverers drop as a repeat."""
+    notifications.publish(
+        {
+            "kind": "CANCELLATION_CONFIRMED",
+            "contractId": answer["contractId"],
+            "channel": channel,
+            "receivedAt": answer.get("receivedAt"),
+            "endsAt": answer["endsAt"],
+            "email": contract["holder"]["email"],
+            "phone": contract["holder"]["phone"],
+        },
+        notification_id=f"CANCELLATION_CONFIRMED#{answer['contractId']}#{answer.get('receivedAt') or ''}",
+    )
+
+
+# --- the app -----------------------------------------------------------------------------------------
+def cancel_from_app(device: Device, now: datetime) -> dict[str, Any]:
+    """R9 from the support app: the authenticated device's contract, noticed now."""
+    contract_id = str(device["contractId"])
+    by = {"by": "SUBSCRIBER", "channel": "APP", "deviceId": str(device["deviceId"])}
+    answer = _notice_answer(contract_ends.cancel(contract_id, now, now, by=by))
+    _tell_subscriber(contracts.require(contract_id), answer, "APP")
+    logger.info("cancellation noticed", extra={"contractId": contract_id, "channel": "APP"})
+    return answer
+
+
+# --- the web -----------------------------------------------------------------------------------------
+def _take(scope: str, subject: str, limit: int, now: datetime) -> None:
+    try:
+        limits.take(scope, subject, limit, rules.WINDOW, now)
+    except TooManyAttempts as refused:
+        again = "Too many attempts; try again later."
+        raise TooManyAttempts(retry_after=refused.retry_after, message=again) from None
+
+
+def _digest(request_id: str, code: str) -> str:
+    return mac.code_mac(rules.code_message(request_id, code))
+
+
+def _live_contract(code_mac: str) -> Contract | None:
+    """The live contract the member code was sent for, or None (unknown code, no contract recorded
+    yet, or ended)."""
+    contract_id = device_store.code_lookup(code_mac).get("CONTRACT")
+    contract = contracts.get(contract_id) if contract_id else None
+    return contract if contract is not None and contract["status"] != ContractStatus.ENDED.value else None
+
+
+def request_code(request: CodeRequest, now: datetime, source: str) -> dict[str, Any]:
+    """Step 1: a one-time code to the holder's e-mail; the same answer for any member code."""
+    _take("CANCEL-SOURCE", source, settings.registration_attempts_per_source, now)
+    code_mac = mac.code_mac(request.memberConfirmationCode)
+    _take("CANCEL-CODE", code_mac, rules.CODES_PER_MEMBER_CODE, now)
+    contract = _live_contract(code_mac)
+    request_id = rules.new_request_id()
+    expires_at = now + rules.CODE_VALID_FOR
+    if contract is None:
+        cancellation_requests.create(request_id, now, expires_at, rules.KEPT_FOR, None, None)
+        logger.info("cancellation code requested, no live contract", extra={"requestId": request_id})
+    else:
+        contract_id = str(contract["contractId"])
+        code = rules.new_code()
+        cancellation_requests.create(
+            request_id, now, expires_at, rules.KEPT_FOR, contract_id, _digest(request_id, code)
+        )
+        audit.write(
+            contract_id, "CANCEL", now, "CODE_SENT", requestId=request_id, by="SUBSCRIBER", channel="WEB"
+        )
+        notifications.publish(
+            {
+                "kind": "CANCELLATION_CODE",
+                "contractId": contract_id,
+                "requestId": request_id,
+                "oneTimeCode": code,
+                "expiresAt": iso(expires_at),
+                "email": contract["holder"]["email"],
+            },
+            notification_id=f"CANCELLATION_CODE#{request_id}",
+        )
+        logger.info("cancellation code sent", extra={"requestId": request_id, "contractId": contract_id})
+    return {"requestId": request_id, "expiresAt": iso(expires_at), "codeLength": rules.CODE_DIGITS}
+
+
+def _audit(request: CancellationRequest, now: datetime, outcome: str, **fields: Any) -> None:
+    if "contractId" in request:
+        contract_id, request_id = str(request["contractId"]), request["requestId"]
+        audit.write(contract_id, "CANCEL", now, outcome, requestId=request_id, by="SUBSCRIBER", **fields)
+
+
+def _accepted(request_id: str, attempt: CodeAttempt, now: datetime, source: str) -> CancellationRequest:
+    """The request, if ``attempt`` is its code, valid now; else the refusal, counted and audited."""
+    _take("CANCEL-SOURCE", source, settings.registration_attempts_per_source, now)
+    request = cancellation_requests.get(request_id)
+    if request is None or int(request["ttl"]) <= int(now.timestamp()):
+        raise CancellationRequestNotFound(request_id)
+    verdict = rules.judge(request, _digest(request_id, attempt.oneTimeCode), now)
+    if verdict is Verdict.ACCEPTED:
+        return request
+    if verdict is Verdict.LOCKED:
+        raise OneTimeCodeLocked()
+    if verdict is Verdict.EXPIRED:
+        raise OneTimeCodeExpired()
+    if request["status"] == RequestStatus.CONFIRMED.value:
+        raise OneTimeCodeWrong(attemptsLeft=0)  # done with: nothing to guess any more
+    wrong = cancellation_requests.count_wrong(request_id)
+    if wrong is None:
+        raise OneTimeCodeLocked()  # the last try was taken meanwhile
+    _audit(request, now, "CODE_WRONG", attemptsLeft=rules.WRONG_CODES_ALLOWED - wrong)
+    if rules.locks(wrong):
+        _audit(request, now, "CODE_LOCKED")
+    logger.info("one-time code refused", extra={"requestId": request_id, "wrongAttempts": wrong})
+    raise OneTimeCodeWrong(attemptsLeft=rules.WRONG_CODES_ALLOWED - wrong)
+
+
+def preview(request_id: str, attempt: CodeAttempt, now: datetime, source: str) -> dict[str, Any]:
+    """Step 2: what the notice would do if confirmed now (staff's preview, writing nothing but the
+    audit entry); a confirmed request answers its confirmation."""
+    request = _accepted(request_id, attempt, now, source)
+    contract_id = str(request["contractId"])
+    if request["status"] == RequestStatus.CONFIRMED.value:
+        return {"requestId": request_id, "confirmed": True, **_notice_answer(contract_ends.read(contract_id))}
+    shown = contract_ends.preview_notice(contract_id)
+    _audit(request, now, "PREVIEWED", endsAt=shown["endsAt"])
+    return {
+        "requestId": request_id,
+        "confirmed": False,
+        "contractId": contract_id,
+        "status": shown["status"],
+        "receivedAt": shown["receivedAt"],
+        "endsAt": shown["endsAt"],
+        "existingEndStands": shown["existingEndStands"],
+        "lastBilledMonth": shown["lastBilledMonth"],
+    }
+
+
+def confirm(request_id: str, attempt: CodeAttempt, now: datetime, source: str) -> dict[str, Any]:
+    """Step 3: the notice, received now (R9), audited by the subscriber, told to them; a retry with
+    the same code answers the same and writes nothing."""
+    request = _accepted(request_id, attempt, now, source)
+    contract_id = str(request["contractId"])
+    if request["status"] == RequestStatus.CONFIRMED.value:
+        return {"requestId": request_id, "confirmed": True, **_notice_answer(contract_ends.read(contract_id))}
+    by = {"by": "SUBSCRIBER", "channel": "WEB", "requestId": request_id}
+    answer = _notice_answer(contract_ends.cancel(contract_id, now, now, by=by))
+    _tell_subscriber(contracts.require(contract_id), answer, "WEB")
+    cancellation_requests.confirm(request_id, now)  # after telling: a retry tells again, never not at all
+    logger.info("cancellation noticed", extra={"contractId": contract_id, "channel": "WEB"})
+    return {"requestId": request_id, "confirmed": True, **answer}

@@ -1,0 +1,167 @@
+"""The month's charge file (R12, R13): exported after billing, streamed, versioned, announced.
+
+Three steps of the ChargeExport workflow (``statemachines/charge_export.asl.json``):
+
+1. :func:`export_shard` (a Map over the 16 account shards): reads the month's invoice lines of
+   one account shard from gsi3 (``CHARGES#<month>#<shard>``, in account then contract order) and
+   writes them as CSV records, one part object per page of at most :data:`RECORDS_PER_PART`
+   accounts, under the run's staging prefix; the shard loops over pages across invocations.
+2. :func:`assemble`: concatenates the header and the parts in key order into one object (S3
+   multipart upload, UploadPartCopy for parts of 5 MiB and more), hashing it as it streams, then
+   decides the version (anshin.domain.charges.decide): the same bytes as the latest version are
+   that version again; other bytes are the next version, a correction naming what it supersedes.
+   The manifest is written only if absent (the claim of the version), then the file is copied into
+   place; a retry after a crash finds the version claimed with the same SHA-256 and completes it.
+3. :func:`announce`: the ``ChargesExported`` event on the default bus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from anshin.adapters import charge_files, events
+from anshin.domain import charges
+from anshin.domain.billing_rules import Line
+from anshin.services import jobs
+from anshin.settings import settings
+from anshin.store import invoices
+
+#: The most account records one part holds (about 100 bytes each).
+RECORDS_PER_PART = 20_000
+#: How many invoice lines one Query of gsi3 reads.
+QUERY_PAGE = 1000
+#: The detail-type of the export's announcement (source ``anshin.contracts``).
+EXPORTED = "ChargesExported"
+
+
+class ExportIncomplete(RuntimeError):
+    """The parts hold fewer invoice lines than the billing run charged (gsi3 has not caught up):
+    the export fails rather than write a file that misses charges; run the month again."""
+
+
+class VersionTaken(RuntimeError):
+    """Another run claimed the version this one was about to write: deciding again (the step's
+    retry) finds it."""
+
+
+def export_page(
+    month: str, run_id: str, shard: int, cursor: dict[str, Any] | None, per_part: int | None = None
+) -> dict[str, Any]:
+    """One part of one shard: up to ``per_part`` account records after the cursor's position,
+    written as ``part-<shard>-<page>.csv``; the counts and the cursor of the next part (None: the
+    shard is done)."""
+    per_part = per_part or RECORDS_PER_PART
+    page = int((cursor or {}).get("page", 0))
+    lines = invoices.charges_of_shard(month, shard, (cursor or {}).get("after"), QUERY_PAGE)
+    body = bytearray()
+    totals = charges.Totals()
+    last: charges.Record | None = None
+    for record in charges.records(lines):
+        body += record.csv()
+        totals.add(record)
+        last = record
+        if totals.records == per_part:
+            break
+    if last is None:
+        return {**totals.as_dict(), "parts": 0, "cursor": None}
+    charge_files.put(settings.charges_bucket, charges.part_key(month, run_id, shard, page), bytes(body))
+    done = totals.records < per_part
+    after = Line(last.mobile_contract_id, last.month, last.lines[-1][0], last.lines[-1][1])
+    next_cursor = None if done else {"page": page + 1, "after": invoices.charge_position(after)}
+    return {**totals.as_dict(), "parts": 1, "cursor": next_cursor}
+
+
+def export_shard(event: dict[str, Any], remaining_ms: Callable[[], int]) -> dict[str, Any]:
+    """The export's shard step: parts until the shard is done or time runs low (the workflow
+    calls again with the cursor and totals)."""
+    return jobs.run_shard(
+        lambda cursor: export_page(str(event["month"]), str(event["runId"]), int(event["shard"]), cursor),
+        event,
+        remaining_ms,
+    )
+
+
+def _latest(bucket: str, month: str) -> tuple[int, dict[str, Any]] | None:
+    versions = [
+        (version, key)
+        for key, _ in charge_files.listed(bucket, charges.month_prefix(month))
+        if (version := charges.version_of(key)) is not None
+    ]
+    if not versions:
+        return None
+    version, key = max(versions)
+    return version, charge_files.read_json(bucket, key)
+
+
+def assemble(event: dict[str, Any]) -> dict[str, Any]:
+    """Assemble the run's parts into the month's file and make it a version (or find it is the
+    latest version already). ``event``: month, runId, the shards' results, and the lines the
+    billing run charged (``expectedLines``)."""
+    bucket = settings.charges_bucket
+    month, run_id = str(event["month"]), str(event["runId"])
+    totals = charges.Totals.summed(r.get("totals") or {} for r in event.get("results") or [])
+    expected = int(event.get("expectedLines") or 0)
+    if totals.lines < expected:
+        raise ExportIncomplete(f"{totals.lines} lines exported of the {expected} the billing run charged")
+    staging = charges.staging_prefix(month, run_id)
+    parts = [(key, size) for key, size in charge_files.listed(bucket, staging) if "/part-" in key]
+    staged = f"{staging}charges.csv"
+    assembled = charge_files.assemble(bucket, staged, charges.HEADER, parts)
+    latest = _latest(bucket, month)
+    decision = charges.decide(
+        None if latest is None else (latest[0], str(latest[1]["sha256"])), assembled.sha256
+    )
+    target = charges.csv_key(month, decision.version)
+    if decision.new:
+        body = charges.manifest(
+            month=month,
+            decision=decision,
+            totals=totals,
+            sha256=assembled.sha256,
+            size=assembled.size,
+            run_id=run_id,
+            superseded_sha256=None if latest is None else str(latest[1]["sha256"]),
+        )
+        if not charge_files.put_if_absent(bucket, charges.manifest_key(month, decision.version), body):
+            raise VersionTaken(f"{month} v{decision.version}")
+        charge_files.copy(bucket, staged, target)
+    elif not charge_files.exists(bucket, target):  # claimed by a run that stopped before copying
+        charge_files.copy(bucket, staged, target)
+    charge_files.delete(bucket, [key for key, _ in parts] + [staged])
+    written = charge_files.read_json(bucket, charges.manifest_key(month, decision.version))
+    return {
+        "bucket": bucket,
+        "month": month,
+        "version": decision.version,
+        "status": "CREATED" if decision.new else "UNCHANGED",
+        "key": target,
+        "manifestKey": charges.manifest_key(month, decision.version),
+        "records": written["records"],
+        "totalYen": written["totalYen"],
+        "sha256": written["sha256"],
+        "supersedes": (written.get("supersedes") or {}).get("version"),
+    }
+
+
+def announce(export: dict[str, Any]) -> dict[str, Any]:
+    """``ChargesExported`` for the carrier's billing system: where the file and its manifest are.
+    Sent by every export run (``status`` CREATED or UNCHANGED): a consumer keys on (month,
+    version) and takes each version once."""
+    detail = {
+        name: export[name]
+        for name in (
+            "bucket",
+            "key",
+            "manifestKey",
+            "version",
+            "month",
+            "records",
+            "totalYen",
+            "sha256",
+            "status",
+            "supersedes",
+        )
+    }
+    events.publish(EXPORTED, [detail])
+    return detail

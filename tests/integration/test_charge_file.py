@@ -1,0 +1,237 @@
+"""The month's charge file (R12, R13) through its handlers on moto: streamed parts, one assembled
+file, a manifest, byte-identical re-runs, a versioned correction, the announcement; and the
+invoice preview equals what billing then charges (a property)."""
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+import time_machine
+from anshin.adapters import charge_files
+from anshin.domain.terms import BillingMonth
+from anshin.services import billing, charges, contract_ends
+from anshin.store.keys import SHARDS
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.integration.conftest import api_call, create_table, handler_fixture
+from tests.integration.test_contract_end_and_billing import bill, jst, month_end, seed_account, seed_contract
+
+MONTH = "2026-08"
+AFTER = jst(2026, 9, 1, 0, 30)
+BUCKET = "charges"
+
+shard_handler = handler_fixture("export_charges_shard")
+assemble_handler = handler_fixture("export_charges_assemble")
+announce_handler = handler_fixture("export_charges_announce")
+contracts_api = handler_fixture("contracts_api")
+
+
+@pytest.fixture
+def charges_env(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    monkeypatch.setenv("CHARGES_BUCKET", BUCKET)
+    queue = boto3.client("sqs").create_queue(QueueName="exports")["QueueUrl"]
+    queue_arn = boto3.client("sqs").get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    events = boto3.client("events")
+    events.put_rule(Name="exports", EventPattern=json.dumps({"detail-type": [charges.EXPORTED]}))
+    events.put_targets(Rule="exports", Targets=[{"Id": "q", "Arn": queue_arn}])
+    return {**aws_env, "EXPORTS_QUEUE_URL": queue}
+
+
+def seed_month(accounts: int = 7) -> None:
+    for n in range(accounts):
+        account = f"MC-{n:03d}"
+        seed_account(account)
+        for k in range(1 + n % 3):
+            seed_contract(account, jst(2026, 5, 10 + k, 12), first=(k == 0))
+
+
+def run_export(
+    lambda_context: object, shard: Any, assemble: Any, announce: Any, run_id: str, expected: int = 0
+) -> dict[str, Any]:
+    """The ChargeExport workflow, step by step, as Step Functions drives it."""
+    results = []
+    for number in range(SHARDS):
+        state: dict[str, Any] = {
+            "month": MONTH,
+            "runId": run_id,
+            "shard": number,
+            "cursor": None,
+            "totals": {},
+        }
+        while True:
+            state = shard.handler(state, lambda_context)
+            if state["cursor"] is None:
+                break
+        results.append(state)
+    export = assemble.handler(
+        {"month": MONTH, "runId": run_id, "expectedLines": expected, "results": results}, lambda_context
+    )
+    announce.handler(export, lambda_context)
+    return dict(export)
+
+
+def read(key: str) -> bytes:
+    return bytes(boto3.client("s3").get_object(Bucket=BUCKET, Key=key)["Body"].read())
+
+
+def announced(env: dict[str, str]) -> list[dict[str, Any]]:
+    got = boto3.client("sqs").receive_message(QueueUrl=env["EXPORTS_QUEUE_URL"], MaxNumberOfMessages=10)
+    return [json.loads(m["Body"]) for m in got.get("Messages", [])]
+
+
+def test_export_rerun_and_correction(
+    charges_env: dict[str, str],
+    lambda_context: object,
+    shard_handler: Any,
+    assemble_handler: Any,
+    announce_handler: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seed_month()
+    totals = bill(MONTH, AFTER)
+    monkeypatch.setattr(charges, "RECORDS_PER_PART", 2)  # several parts per shard
+    first = run_export(
+        lambda_context, shard_handler, assemble_handler, announce_handler, "run-1", totals["linesWritten"]
+    )
+    assert first["status"] == "CREATED" and first["version"] == 1
+    body = read("charges/2026-08/v1/charges.csv")
+    manifest_bytes = read("charges/2026-08/v1/manifest.json")
+    manifest = json.loads(manifest_bytes)
+    rows = body.decode("utf-8").splitlines()
+    assert rows[0].startswith("mobile_contract_id,billing_month,")
+    assert len(rows) - 1 == manifest["records"] == 7
+    assert manifest["lines"] == totals["linesWritten"] == 13
+    assert manifest["sha256"] == hashlib.sha256(body).hexdigest()
+    assert manifest["totalYen"] == sum(int(r.split(",")[-1]) for r in rows[1:])
+    assert manifest["runId"] == "run-1" and manifest["supersedes"] is None
+    assert sorted(r.split(",")[0] for r in rows[1:]) == [f"MC-{n:03d}" for n in range(7)]
+    assert charge_files.listed(BUCKET, "staging/") == []  # the parts are gone
+
+    # A re-run of the same month and data: the same version, not a byte changed, nothing written.
+    monkeypatch.setattr(charges, "RECORDS_PER_PART", 5)  # other part boundaries, same bytes
+    again = run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-2", 13)
+    assert (again["status"], again["version"]) == ("UNCHANGED", 1)
+    assert read("charges/2026-08/v1/charges.csv") == body
+    assert read("charges/2026-08/v1/manifest.json") == manifest_bytes
+    assert not charge_files.exists(BUCKET, "charges/2026-08/v2/manifest.json")
+
+    # Changed data (a repaired contract billed on a re-run): a new version, superseding v1.
+    seed_account("MC-new")
+    seed_contract("MC-new", jst(2026, 5, 20, 9), first=True)
+    bill(MONTH, AFTER)
+    corrected = run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-3", 14)
+    assert (corrected["status"], corrected["version"], corrected["supersedes"]) == ("CREATED", 2, 1)
+    v2 = json.loads(read("charges/2026-08/v2/manifest.json"))
+    assert v2["records"] == 8 and v2["supersedes"]["sha256"] == manifest["sha256"]
+    assert read("charges/2026-08/v1/charges.csv") == body  # v1 is never overwritten
+
+    sent = announced(charges_env)
+    assert [(e["detail"]["version"], e["detail"]["status"]) for e in sent] == [
+        (1, "CREATED"),
+        (1, "UNCHANGED"),
+        (2, "CREATED"),
+    ]
+    assert {e["detail-type"] for e in sent} == {charges.EXPORTED}
+    assert sent[0]["detail"]["key"] == "charges/2026-08/v1/charges.csv"
+    assert sent[0]["detail"]["manifestKey"] == "charges/2026-08/v1/manifest.json"
+
+
+def test_large_parts_are_copied_server_side_with_the_same_bytes(
+    charges_env: dict[str, str],
+    lambda_context: object,
+    shard_handler: Any,
+    assemble_handler: Any,
+    announce_handler: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """UploadPartCopy of parts at least S3's minimum part size (scaled down here, moto alike)."""
+    import moto.s3.models
+
+    seed_month(12)
+    bill(MONTH, AFTER)
+    small = run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-a")
+    monkeypatch.setattr(moto.s3.models, "S3_UPLOAD_PART_MIN_SIZE", 40)
+    monkeypatch.setattr(charge_files, "MIN_PART", 40)
+    monkeypatch.setattr(charge_files, "UPLOAD_PART", 80)
+    copies: list[str] = []
+    original = charge_files._s3
+
+    def spying() -> Any:
+        client = original()
+        client.meta.events.register("before-call.s3.UploadPartCopy", lambda **_: copies.append("copy"))
+        return client
+
+    monkeypatch.setattr(charge_files, "_s3", spying)
+    copied = run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-b")
+    assert copies, "no part was copied server-side"
+    assert (copied["status"], copied["version"], copied["sha256"]) == ("UNCHANGED", 1, small["sha256"])
+
+
+def test_an_export_that_misses_lines_fails(
+    charges_env: dict[str, str], lambda_context: object, shard_handler: Any, assemble_handler: Any
+) -> None:
+    with pytest.raises(charges.ExportIncomplete):
+        assemble_handler.handler(
+            {"month": MONTH, "runId": "r", "expectedLines": 3, "results": []}, lambda_context
+        )
+
+
+# --- property: the preview for a month equals what billing then writes for it -------------------
+
+contracts_of_account = st.lists(
+    st.tuples(
+        st.datetimes(min_value=datetime(2026, 5, 1), max_value=datetime(2026, 8, 14), timezones=st.just(UTC)),
+        st.one_of(st.none(), st.timedeltas(timedelta(0), timedelta(days=120))),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(contracts_of_account)
+def test_preview_equals_what_billing_then_charges(
+    aws_env: dict[str, str], lambda_context: object, contracts_api: Any, cases: list[Any]
+) -> None:
+    boto3.client("dynamodb").delete_table(TableName="Contracts")
+    create_table("Contracts", indexes=("gsi1", "gsi2", "gsi3", "gsi4"))
+    account = f"MC-{uuid.uuid4().hex[:8]}"
+    seed_account(account, has_formed_contract=True)
+    for number, (formed, notice_after) in enumerate(sorted(cases)):
+        contract_id = seed_contract(account, formed, first=(number == 0))
+        notice = formed + notice_after if notice_after is not None else None
+        if notice is not None and notice < jst(2026, 8, 15):
+            contract_ends.cancel(contract_id, notice, notice)
+    with time_machine.travel(jst(2026, 8, 15, 10), tick=False):
+        status, preview = api_call(
+            contracts_api,
+            lambda_context,
+            "GET",
+            f"/accounts/{account}/invoices/{MONTH}/preview",
+            "/accounts/{mobileContractId}/invoices/{month}/preview",
+            {"mobileContractId": account, "month": MONTH},
+        )
+    assert status == 200 and preview["preview"] is True
+    assert billing.invoice_of(account, BillingMonth.parse(MONTH)) is None  # the preview wrote nothing
+    for month in BillingMonth.parse("2026-05").through(BillingMonth.parse(MONTH)):
+        now = month.end() + timedelta(hours=1)
+        month_end(str(month), now)
+        bill(str(month), now)
+    charged = billing.invoice_of(account, BillingMonth.parse(MONTH))
+    expected = charged or {"lines": [], "subtotal": 0, "tax": 0, "total": 0}
+    assert preview["lines"] == expected["lines"]
+    assert (preview["subtotal"], preview["tax"], preview["total"]) == (
+        expected["subtotal"],
+        expected["tax"],
+        expected["total"],
+    )
