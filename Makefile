@@ -183,7 +183,7 @@ month-end: $(VENV)/.installed ## run MONTH=YYYY-MM's termination and billing on 
 	$(PY) -m local month-end --month $(MONTH) $(if $(DRY_RUN),--dry-run) $(if $(ENDPOINT),--endpoint $(ENDPOINT))
 
 .PHONY: bench
-bench: install ## billing benchmark on a fresh local stack (CONTRACTS=10000)
+bench: install ## billing, its same-backend floor and the charge export on a fresh local stack (CONTRACTS="10000 100000")
 	$(PY) benchmarks/billing.py --contracts $(or $(CONTRACTS),10000)
 
 .PHONY: bench-cold-start

@@ -202,6 +202,43 @@ class TestFromTheWeb:
         assert outcomes.count("CODE_WRONG") == 5 and outcomes.count("CODE_LOCKED") == 1
 
     @time_machine.travel(NOON, tick=False)
+    def test_guesses_racing_each_other_never_get_a_code_compared_past_the_lock(
+        self,
+        cancellations_api: Any,
+        lambda_context: object,
+        contract_id: str,
+        aws_env: dict[str, str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """Many guesses at once all read the request before any of them is counted: each must
+        take its try before its code is looked at, so once the tries are gone even the right code
+        is not compared (a burst cannot go past the lock)."""
+        from anshin.store import cancellation_requests
+
+        _, asked = ask(cancellations_api, lambda_context)
+        request_id, code = asked["requestId"], sent_code(aws_env)["oneTimeCode"]
+        stale = cancellation_requests.get(request_id)  # what every racing guess read: no try used
+        for _ in range(5):  # the racing wrong guesses that took the five tries first
+            step(cancellations_api, lambda_context, request_id, "preview", wrong(code))
+        monkeypatch.setattr(cancellation_requests, "get", lambda _request_id: stale)
+        status, body = step(cancellations_api, lambda_context, request_id, "confirmation", code)
+        assert (status, body["code"]) == (429, "ONE_TIME_CODE_LOCKED")
+        assert contract(contract_id)["status"] == "ACTIVE"
+
+    @time_machine.travel(NOON, tick=False)
+    def test_the_right_code_gives_its_try_back(
+        self, cancellations_api: Any, lambda_context: object, contract_id: str, aws_env: dict[str, str]
+    ) -> None:
+        from anshin.store import cancellation_requests
+
+        _, asked = ask(cancellations_api, lambda_context)
+        request_id, code = asked["requestId"], sent_code(aws_env)["oneTimeCode"]
+        step(cancellations_api, lambda_context, request_id, "preview", wrong(code))
+        assert step(cancellations_api, lambda_context, request_id, "preview", code)[0] == 200
+        stored = cancellation_requests.get(request_id)
+        assert stored is not None and stored["wrongAttempts"] == 1  # the wrong one only
+
+    @time_machine.travel(NOON, tick=False)
     def test_an_unknown_member_code_answers_exactly_like_a_known_one_with_a_wrong_code(
         self, cancellations_api: Any, lambda_context: object, contract_id: str, aws_env: dict[str, str]
     ) -> None:

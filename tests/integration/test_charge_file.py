@@ -115,7 +115,17 @@ def test_export_rerun_and_correction(
     assert manifest["totalYen"] == sum(int(r.split(",")[-1]) for r in rows[1:])
     assert manifest["runId"] == "run-1" and manifest["supersedes"] is None
     assert sorted(r.split(",")[0] for r in rows[1:]) == [f"MC-{n:03d}" for n in range(7)]
-    assert charge_files.listed(BUCKET, "staging/") == []  # the parts are gone
+    # The same run retried (a step finished its work and failed before answering): the parts are
+    # still there, the same bytes are assembled, the version found, nothing written.
+    retried = run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-1", 13)
+    assert (retried["status"], retried["version"]) == ("UNCHANGED", 1)
+    # An assemble that finds fewer records than the shards wrote (parts gone) never makes a version.
+    with pytest.raises(Exception, match=r"records"):
+        assemble_handler.handler(
+            {"month": MONTH, "runId": "run-gone", "expectedLines": 0, "results": [{"totals": manifest}]},
+            lambda_context,
+        )
+    assert read("charges/2026-08/v1/charges.csv") == body
 
     # A re-run of the same month and data: the same version, not a byte changed, nothing written.
     monkeypatch.setattr(charges, "RECORDS_PER_PART", 5)  # other part boundaries, same bytes
@@ -138,7 +148,8 @@ def test_export_rerun_and_correction(
     sent = announced(charges_env)
     assert [(e["detail"]["version"], e["detail"]["status"]) for e in sent] == [
         (1, "CREATED"),
-        (1, "UNCHANGED"),
+        (1, "UNCHANGED"),  # run-1 retried
+        (1, "UNCHANGED"),  # run-2
         (2, "CREATED"),
     ]
     assert {e["detail-type"] for e in sent} == {charges.EXPORTED}

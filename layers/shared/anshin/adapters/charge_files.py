@@ -89,6 +89,8 @@ def delete(bucket: str, keys: list[str]) -> None:
 class Assembled:
     sha256: str
     size: int
+    #: Lines in the object (records and the header), counted from the bytes themselves.
+    lines: int
 
 
 def assemble(bucket: str, target: str, head: bytes, parts: list[tuple[str, int]]) -> Assembled:
@@ -103,6 +105,7 @@ def assemble(bucket: str, target: str, head: bytes, parts: list[tuple[str, int]]
     digest = hashlib.sha256()
     buffer = bytearray()
     size = 0
+    lines = 0
 
     def flush() -> None:
         number = len(uploaded) + 1
@@ -116,6 +119,7 @@ def assemble(bucket: str, target: str, head: bytes, parts: list[tuple[str, int]]
         buffer += head
         digest.update(head)
         size += len(head)
+        lines += head.count(b"\n")
         for key, part_size in parts:
             copied = part_size >= MIN_PART and len(buffer) >= MIN_PART
             if copied:
@@ -133,10 +137,12 @@ def assemble(bucket: str, target: str, head: bytes, parts: list[tuple[str, int]]
                 for chunk in s3.get_object(Bucket=bucket, Key=key)["Body"].iter_chunks(CHUNK):
                     digest.update(chunk)
                     size += len(chunk)
+                    lines += chunk.count(b"\n")
                 continue
             for chunk in s3.get_object(Bucket=bucket, Key=key)["Body"].iter_chunks(CHUNK):
                 digest.update(chunk)
                 size += len(chunk)
+                lines += chunk.count(b"\n")
                 buffer += chunk
                 if len(buffer) >= UPLOAD_PART:
                     flush()
@@ -148,4 +154,4 @@ def assemble(bucket: str, target: str, head: bytes, parts: list[tuple[str, int]]
     except Exception:
         s3.abort_multipart_upload(Bucket=bucket, Key=target, UploadId=upload_id)
         raise
-    return Assembled(digest.hexdigest(), size)
+    return Assembled(digest.hexdigest(), size, lines)

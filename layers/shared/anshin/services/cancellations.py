@@ -170,18 +170,25 @@ def _accepted(request_id: str, attempt: CodeAttempt, now: datetime, source: str)
     request = cancellation_requests.get(request_id)
     if request is None or int(request["ttl"]) <= int(now.timestamp()):
         raise CancellationRequestNotFound(request_id)
-    verdict = rules.judge(request, _digest(request_id, attempt.oneTimeCode), now)
-    if verdict is Verdict.ACCEPTED:
-        return request
+    digest = _digest(request_id, attempt.oneTimeCode)
+    if request["status"] == RequestStatus.CONFIRMED.value:
+        # Done with: its own code answers the confirmation again; nothing is left to guess.
+        if rules.judge(request, digest, now) is Verdict.ACCEPTED:
+            return request
+        raise OneTimeCodeWrong(attemptsLeft=0)
+    verdict = rules.judge(request, digest, now)
     if verdict is Verdict.LOCKED:
         raise OneTimeCodeLocked()
     if verdict is Verdict.EXPIRED:
         raise OneTimeCodeExpired()
-    if request["status"] == RequestStatus.CONFIRMED.value:
-        raise OneTimeCodeWrong(attemptsLeft=0)  # done with: nothing to guess any more
+    # The try is taken BEFORE the code is looked at: however many guesses arrive at once, no more
+    # than the allowed wrong ones are ever compared. The right code gives its try back.
     wrong = cancellation_requests.count_wrong(request_id)
     if wrong is None:
         raise OneTimeCodeLocked()  # the last try was taken meanwhile
+    if verdict is Verdict.ACCEPTED:
+        cancellation_requests.give_back_try(request_id)
+        return request
     _audit(request, now, "CODE_WRONG", attemptsLeft=rules.WRONG_CODES_ALLOWED - wrong)
     if rules.locks(wrong):
         _audit(request, now, "CODE_LOCKED")

@@ -108,6 +108,12 @@ def assemble(event: dict[str, Any]) -> dict[str, Any]:
     parts = [(key, size) for key, size in charge_files.listed(bucket, staging) if "/part-" in key]
     staged = f"{staging}charges.csv"
     assembled = charge_files.assemble(bucket, staged, charges.HEADER, parts)
+    # The file itself must hold what the shards wrote: a retry that found parts gone, or a part
+    # cut short, never becomes a version.
+    if assembled.lines - charges.HEADER.count(b"\n") != totals.records:
+        raise ExportIncomplete(
+            f"the assembled file has {assembled.lines - 1} records, the shards wrote {totals.records}"
+        )
     latest = _latest(bucket, month)
     decision = charges.decide(
         None if latest is None else (latest[0], str(latest[1]["sha256"])), assembled.sha256
@@ -128,7 +134,9 @@ def assemble(event: dict[str, Any]) -> dict[str, Any]:
         charge_files.copy(bucket, staged, target)
     elif not charge_files.exists(bucket, target):  # claimed by a run that stopped before copying
         charge_files.copy(bucket, staged, target)
-    charge_files.delete(bucket, [key for key, _ in parts] + [staged])
+    # The run's parts stay until the bucket's lifecycle rule removes them (7 days): a retry of
+    # this step (it may have finished its work and failed before answering) assembles the same
+    # bytes again and finds the version written, instead of an empty file.
     written = charge_files.read_json(bucket, charges.manifest_key(month, decision.version))
     return {
         "bucket": bucket,

@@ -49,8 +49,9 @@ def get(request_id: str) -> CancellationRequest | None:
 
 
 def count_wrong(request_id: str) -> int | None:
-    """Count one wrong code on a pending request that is not locked; the new count, or None when
-    the request was locked, confirmed or gone meanwhile (the count does not move)."""
+    """Take one try on a pending request that is not locked (counted as a wrong code until the
+    code is found right, :func:`give_back_try`); the new count, or None when the request was
+    locked, confirmed or gone meanwhile (the count does not move)."""
     answer = None
     try:
         answer = db.sessions_table().update_item(
@@ -68,6 +69,17 @@ def count_wrong(request_id: str) -> int | None:
     except db.dynamodb().exceptions.ConditionalCheckFailedException:
         return None
     return int(answer["Attributes"]["wrongAttempts"])
+
+
+def give_back_try(request_id: str) -> None:
+    """The try a right code took (:func:`count_wrong` counts every try before the code is looked
+    at): it was not a wrong one."""
+    db.sessions_table().update_item(
+        Key=keys.cancellation_request(request_id),
+        UpdateExpression="ADD wrongAttempts :minus_one",
+        ConditionExpression="wrongAttempts > :zero",
+        ExpressionAttributeValues={":minus_one": -1, ":zero": 0},
+    )
 
 
 def confirm(request_id: str, at: datetime) -> bool:
