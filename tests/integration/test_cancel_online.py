@@ -326,3 +326,35 @@ class TestFromTheWeb:
         assert "cancellation noticed" in logged and asked["requestId"] in logged  # extras are seen
         for secret in (code, CODE, "seed@example.com", "09000000000"):
             assert secret not in logged
+
+
+@time_machine.travel(datetime(2026, 11, 30, 23, 58, tzinfo=JST), tick=False)
+def test_a_confirmation_after_the_month_turned_records_nothing_and_shows_the_new_end(
+    cancellations_api: Any, lambda_context: object, contract_id: str, aws_env: dict[str, str]
+) -> None:
+    """R9: the end the subscriber saw is the end recorded. Previewed at 23:58 on 30 November (the
+    end: that night), confirmed at 00:01 on 1 December: a notice received now ends the contract at
+    the end of December, which was never shown, so nothing is recorded and the new end is said."""
+    _, asked = ask(cancellations_api, lambda_context)
+    request_id, code = asked["requestId"], sent_code(aws_env)["oneTimeCode"]
+    _, shown = step(cancellations_api, lambda_context, request_id, "preview", code)
+    assert shown["endsAt"] == END_OF_NOVEMBER
+    with time_machine.travel(datetime(2026, 12, 1, 0, 1, tzinfo=JST), tick=False):
+        status, body = call(
+            cancellations_api,
+            lambda_context,
+            f"/cancellation-requests/{request_id}/confirmation",
+            "/cancellation-requests/{requestId}/confirmation",
+            {"oneTimeCode": code, "endsAt": shown["endsAt"]},
+        )
+        assert (status, body["code"], body["endsAt"]) == (409, "END_CHANGED", "2026-12-31T14:59:59.999Z")
+        assert contract(contract_id)["status"] == "ACTIVE"  # nothing recorded
+        status, body = call(
+            cancellations_api,
+            lambda_context,
+            f"/cancellation-requests/{request_id}/confirmation",
+            "/cancellation-requests/{requestId}/confirmation",
+            {"oneTimeCode": code, "endsAt": "2026-12-31T14:59:59.999Z"},
+        )
+    assert (status, body["endsAt"]) == (200, "2026-12-31T14:59:59.999Z")
+    assert contract(contract_id)["endsAt"] == "2026-12-31T14:59:59.999Z"

@@ -110,11 +110,29 @@ function CancelPage() {
     });
   };
 
-  const confirm = () =>
-    send(`/cancellation-requests/${request.requestId}/confirmation`, { oneTimeCode: code }, (data) => {
-      setShown(data);
+  // The end shown goes with the confirmation: if a notice received now would end the contract
+  // otherwise (the month turned meanwhile), nothing is recorded and the new end is shown instead.
+  const confirm = async () => {
+    const path = `/cancellation-requests/${request.requestId}/confirmation`;
+    setBusy(true);
+    setProblem(null);
+    const answer = await call("POST", path, { body: { oneTimeCode: code, endsAt: shown.endsAt } });
+    setBusy(false);
+    if (answer.status === 409 && answer.data?.code === "END_CHANGED") {
+      // Show the whole preview again (the end and the last month charged), then say why.
+      await send(`/cancellation-requests/${request.requestId}/preview`, { oneTimeCode: code }, (data) => {
+        setShown(data);
+        setProblem(["cancel.endChanged", {}, false]);
+      });
+      return;
+    }
+    if (answer.status >= 200 && answer.status < 300) {
+      setShown(answer.data);
       setStep("done");
-    });
+    } else {
+      setProblem(refusalOf(answer));
+    }
+  };
 
   const error = fieldError && t(lang, fieldError[0], fieldError[1]);
   const instant = (iso) => html`<time datetime=${iso}>${formatInstant(lang, iso)}</time>`;

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Locator, Page, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect, sync_playwright
 
 from local import staff
 from local.service import LocalService
@@ -40,6 +40,10 @@ TABLET: ViewportSize = {"width": 820, "height": 1180}
 WIDTHS = {"phone": PHONE, "desktop": DESKTOP}
 #: The console is used at a desk, and must stay usable on a tablet.
 CONSOLE_WIDTHS = {"desktop": DESKTOP, "tablet": TABLET}
+# What the pages wait for runs through the deployed functions (a passphrase's Argon2id check, the
+# workflows), which take seconds on a loaded 2-core machine: assertions wait as long as actions.
+expect.set_options(timeout=15_000)
+
 #: axe impacts a page state must not have.
 BLOCKING = {"serious", "critical"}
 

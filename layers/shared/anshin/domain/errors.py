@@ -366,3 +366,11 @@ class CancellationRequestNotFound(DomainError):
 
     code = "CANCELLATION_REQUEST_NOT_FOUND"
     message = "No such cancellation request; start again."
+
+
+class EndChanged(DomainError):
+    """R9: the end the subscriber was shown is no longer what a notice received now gives (the
+    month turned, or an end was recorded meanwhile): nothing is recorded; show the new end."""
+
+    code = "END_CHANGED"
+    message = "The contract's end has changed since it was shown; review it again."

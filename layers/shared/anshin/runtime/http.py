@@ -68,6 +68,7 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.OneTimeCodeWrong: 401,
     errors.CancellationRequestNotFound: 404,
     errors.OneTimeCodeExpired: 409,
+    errors.EndChanged: 409,
     errors.TemporarilyUnavailable: 503,
 }
 

@@ -36,6 +36,7 @@ from anshin.domain.contract_rules import ContractStatus
 from anshin.domain.entities import CancellationRequest, Contract, Device
 from anshin.domain.errors import (
     CancellationRequestNotFound,
+    EndChanged,
     OneTimeCodeExpired,
     OneTimeCodeLocked,
     OneTimeCodeWrong,
@@ -57,6 +58,9 @@ class CodeRequest(BaseModel):
 class CodeAttempt(BaseModel):
     model_config = ConfigDict(extra="forbid")
     oneTimeCode: Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
+    #: At confirmation: the end the subscriber was shown (the preview's ``endsAt``). When a notice
+    #: received now would give another, nothing is recorded (``END_CHANGED``, with the new end).
+    endsAt: Annotated[str, StringConstraints(max_length=40)] | None = None
 
 
 # --- what both channels answer and tell ------------------------------------------------------------
@@ -224,6 +228,10 @@ def confirm(request_id: str, attempt: CodeAttempt, now: datetime, source: str) -
     contract_id = str(request["contractId"])
     if request["status"] == RequestStatus.CONFIRMED.value:
         return {"requestId": request_id, "confirmed": True, **_notice_answer(contract_ends.read(contract_id))}
+    if attempt.endsAt is not None:
+        now_shown = contract_ends.preview_notice(contract_id)
+        if now_shown["endsAt"] != attempt.endsAt:
+            raise EndChanged(endsAt=now_shown["endsAt"])
     by = {"by": "SUBSCRIBER", "channel": "WEB", "requestId": request_id}
     answer = _notice_answer(contract_ends.cancel(contract_id, now, now, by=by))
     _tell_subscriber(contracts.require(contract_id), answer, "WEB")
