@@ -136,6 +136,29 @@ def test_every_asl_task_has_retry_and_catch() -> None:
                 assert state.get("Catch"), f"{path.name}: {name} has no Catch"
 
 
+#: The fields ASL allows in a Retrier and a Catcher (Amazon States Language specification): Step
+#: Functions refuses a definition with any other (a "Comment" in a Retrier, say), which the
+#: emulator accepts.
+RETRIER_FIELDS = {
+    "ErrorEquals",
+    "IntervalSeconds",
+    "MaxAttempts",
+    "BackoffRate",
+    "MaxDelaySeconds",
+    "JitterStrategy",
+}
+CATCHER_FIELDS = {"ErrorEquals", "Next", "ResultPath"}
+
+
+def test_every_retrier_and_catcher_has_only_the_fields_asl_allows() -> None:
+    for path in sorted((ROOT / "statemachines").glob("*.asl.json")):
+        for name, state in _states(json.loads(path.read_text())):
+            for retrier in state.get("Retry", []):
+                assert set(retrier) <= RETRIER_FIELDS, f"{path.name}: {name}: {set(retrier) - RETRIER_FIELDS}"
+            for catcher in state.get("Catch", []):
+                assert set(catcher) <= CATCHER_FIELDS, f"{path.name}: {name}: {set(catcher) - CATCHER_FIELDS}"
+
+
 def _states(definition: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     found = []
     for name, state in definition["States"].items():

@@ -56,7 +56,13 @@ def seed_month(accounts: int = 7) -> None:
 
 
 def run_export(
-    lambda_context: object, shard: Any, assemble: Any, announce: Any, run_id: str, expected: int = 0
+    lambda_context: object,
+    shard: Any,
+    assemble: Any,
+    announce: Any,
+    run_id: str,
+    expected: int = 0,
+    correction: str | None = None,
 ) -> dict[str, Any]:
     """The ChargeExport workflow, step by step, as Step Functions drives it."""
     results = []
@@ -74,7 +80,14 @@ def run_export(
                 break
         results.append(state)
     export = assemble.handler(
-        {"month": MONTH, "runId": run_id, "expectedLines": expected, "results": results}, lambda_context
+        {
+            "month": MONTH,
+            "runId": run_id,
+            "expectedLines": expected,
+            "results": results,
+            "correction": correction,
+        },
+        lambda_context,
     )
     announce.handler(export, lambda_context)
     return dict(export)
@@ -135,14 +148,22 @@ def test_export_rerun_and_correction(
     assert read("charges/2026-08/v1/manifest.json") == manifest_bytes
     assert not charge_files.exists(BUCKET, "charges/2026-08/v2/manifest.json")
 
-    # Changed data (a repaired contract billed on a re-run): a new version, superseding v1.
+    # Changed data (a repaired contract billed on a re-run): a run of the month never writes a
+    # second, different file by itself ...
     seed_account("MC-new")
     seed_contract("MC-new", jst(2026, 5, 20, 9), first=True)
     bill(MONTH, AFTER)
-    corrected = run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-3", 14)
+    with pytest.raises(Exception, match=r"export a correction explicitly"):
+        run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-3", 14)
+    assert not charge_files.exists(BUCKET, "charges/2026-08/v2/manifest.json")
+    # ... an export started as a correction, with its reason, writes v2, superseding v1 whole.
+    corrected = run_export(
+        lambda_context, shard_handler, assemble_handler, announce_handler, "run-4", 14, "MC-new repaired"
+    )
     assert (corrected["status"], corrected["version"], corrected["supersedes"]) == ("CREATED", 2, 1)
     v2 = json.loads(read("charges/2026-08/v2/manifest.json"))
     assert v2["records"] == 8 and v2["supersedes"]["sha256"] == manifest["sha256"]
+    assert v2["supersedes"]["reason"] == "MC-new repaired"
     assert read("charges/2026-08/v1/charges.csv") == body  # v1 is never overwritten
 
     sent = announced(charges_env)

@@ -54,8 +54,11 @@ def test_totals_sum_records_and_parts() -> None:
 def test_version_decision_never_overwrites() -> None:
     assert charges.decide(None, "aa") == charges.Decision(1, True, None)
     assert charges.decide((1, "aa"), "aa") == charges.Decision(1, False, None)
-    assert charges.decide((1, "aa"), "bb") == charges.Decision(2, True, 1)
-    assert charges.decide((2, "bb"), "aa") == charges.Decision(3, True, 2)
+    # Other bytes for an exported month: only an export started as a correction writes them.
+    with pytest.raises(charges.NotACorrection):
+        charges.decide((1, "aa"), "bb")
+    assert charges.decide((1, "aa"), "bb", "contract repaired") == charges.Decision(2, True, 1)
+    assert charges.decide((2, "bb"), "aa", "reverted") == charges.Decision(3, True, 2)
 
 
 def test_manifest_is_deterministic_and_names_what_it_supersedes() -> None:
@@ -67,12 +70,13 @@ def test_manifest_is_deterministic_and_names_what_it_supersedes() -> None:
     made = [
         charges.manifest(
             month="2026-08",
-            decision=charges.decide((1, "old"), sha),
+            decision=charges.decide((1, "old"), sha, "contract repaired"),
             totals=totals,
             sha256=sha,
             size=len(body),
             run_id="run-1",
             superseded_sha256="old",
+            correction="contract repaired",
         )
         for _ in range(2)
     ]
@@ -84,6 +88,7 @@ def test_manifest_is_deterministic_and_names_what_it_supersedes() -> None:
         "key": "charges/2026-08/v1/charges.csv",
         "manifestKey": "charges/2026-08/v1/manifest.json",
         "sha256": "old",
+        "reason": "contract repaired",
     }
     assert manifest["records"] == 1 and manifest["totalYen"] == 550 and manifest["sha256"] == sha
 

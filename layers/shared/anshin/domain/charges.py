@@ -159,15 +159,25 @@ class Decision:
     supersedes: int | None
 
 
-def decide(latest: tuple[int, str] | None, sha256: str) -> Decision:
+class NotACorrection(Exception):
+    """The month was exported already, and this export's bytes differ: a run of the month never
+    writes a second, different file by itself. A correction is its own export, started as one
+    with its reason (README, "The month's charge file")."""
+
+
+def decide(latest: tuple[int, str] | None, sha256: str, correction: str | None = None) -> Decision:
     """The version an export of bytes with ``sha256`` is, given the month's latest version
     (number, its file's SHA-256) if any: equal bytes are that version again (nothing written);
-    other bytes are the next version, a correction superseding it. Never an overwrite."""
+    other bytes are the next version, a correction superseding it, only when the export was
+    started as a correction (``correction``: its reason), else :class:`NotACorrection`. Never an
+    overwrite."""
     if latest is None:
         return Decision(1, True, None)
     version, latest_sha = latest
     if latest_sha == sha256:
         return Decision(version, False, None)
+    if not correction:
+        raise NotACorrection(f"v{version} differs from this run's file; export a correction explicitly")
     return Decision(version + 1, True, version)
 
 
@@ -180,6 +190,7 @@ def manifest(
     size: int,
     run_id: str,
     superseded_sha256: str | None,
+    correction: str | None = None,
 ) -> bytes:
     """The manifest's bytes: sorted keys, no timestamp; ``runId`` is the run that wrote the
     version (a later run of the same bytes writes nothing, so the manifest stays as it was)."""
@@ -205,6 +216,9 @@ def manifest(
             "key": csv_key(month, decision.supersedes),
             "manifestKey": manifest_key(month, decision.supersedes),
             "sha256": superseded_sha256,
+            # Why: the operator's reason. The new version replaces the one it supersedes whole
+            # (every account of the month), it is not a delta to add to it.
+            "reason": correction,
         },
     }
     return (json.dumps(body, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

@@ -115,8 +115,9 @@ def assemble(event: dict[str, Any]) -> dict[str, Any]:
             f"the assembled file has {assembled.lines - 1} records, the shards wrote {totals.records}"
         )
     latest = _latest(bucket, month)
+    correction = str(event.get("correction") or "") or None
     decision = charges.decide(
-        None if latest is None else (latest[0], str(latest[1]["sha256"])), assembled.sha256
+        None if latest is None else (latest[0], str(latest[1]["sha256"])), assembled.sha256, correction
     )
     target = charges.csv_key(month, decision.version)
     if decision.new:
@@ -128,6 +129,7 @@ def assemble(event: dict[str, Any]) -> dict[str, Any]:
             size=assembled.size,
             run_id=run_id,
             superseded_sha256=None if latest is None else str(latest[1]["sha256"]),
+            correction=correction,
         )
         if not charge_files.put_if_absent(bucket, charges.manifest_key(month, decision.version), body):
             raise VersionTaken(f"{month} v{decision.version}")
