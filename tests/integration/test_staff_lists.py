@@ -218,9 +218,11 @@ class TestInvoicesR12:
         seed_contract("MC-1", jst(2026, 9, 1), first=False)
         for cursor in (
             "garbage!",
-            encode_cursor({"month": "2026-13"}),
-            encode_cursor({"month": "2026-08"}),  # before the account's first billable month
-            encode_cursor({"month": "2027-02"}),  # a month to come
+            encode_cursor({"month": "2026-13", "account": "MC-1"}),
+            encode_cursor({"month": "2026-08", "account": "MC-1"}),  # before the first billable month
+            encode_cursor({"month": "2027-02", "account": "MC-1"}),  # a month to come
+            encode_cursor({"month": "2026-10", "account": "MC-2"}),  # another account's list
+            encode_cursor({"month": "2026-10"}),  # a cursor of no account
             encode_cursor({"pk": keys.account_pk("MC-1"), "sk": "PROFILE"}),
         ):
             status, answer = invoices(contracts_api, lambda_context, "MC-1", cursor=cursor)

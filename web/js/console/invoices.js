@@ -70,7 +70,7 @@ export function InvoicesPanel({ contract }) {
       <p class="muted">${t("invoices.account", { account })}</p>
       ${list.loading && !list.loaded && html`<p aria-busy="true">${t("common.loading")}</p>`}
       <${ErrorNote} problem=${list.problem} />
-      ${list.loaded && list.items.length === 0 && html`<p>${t("invoices.none")}</p>`}
+      ${list.loaded && list.items.length === 0 && !list.nextCursor && html`<p>${t("invoices.none")}</p>`}
       ${list.items.map((invoice, i) => html`<${Invoice} key=${invoice.month} invoice=${invoice} contractId=${contract.contractId} open=${i === 0} />`)}
       <${LoadMore} list=${list} label=${t("invoices.title")} />
       <form class="inline-form" onSubmit=${lookUp}>

@@ -176,18 +176,19 @@ def invoice_history(mobile_contract_id: str, cursor: str | None, limit: int) -> 
     """The account's invoices, newest month first, one page at a time (R12, R13): the months from
     its contracts' earliest first billable month to the current one (Japan time), each read as
     its lines (:func:`invoice_of`); months that charged nothing are skipped. The cursor is the
-    next month to read. An account with no contract has none."""
+    next month to read, tied to the account (another account's cursor is ``InvalidCursor``). An
+    account with no contract has none."""
     starts = [
         BillingMonth.parse(str(c["firstBillableMonth"]))
         for c in contracts.listed_of_account(mobile_contract_id)
     ]
     if not starts:
         if cursor is not None:
-            decode_cursor(cursor, ("month",))
+            decode_cursor(cursor, ("month", "account"), account=mobile_contract_id)
         return {"items": [], "nextCursor": None}
     first, month = min(starts), billing_month_of(clock.now())
     if cursor is not None:
-        month = _month_at(cursor, first, month)
+        month = _month_at(cursor, mobile_contract_id, first, month)
     items: list[dict[str, Any]] = []
     for _ in range(MONTHS_PER_PAGE):
         if month < first or len(items) == limit:
@@ -196,13 +197,15 @@ def invoice_history(mobile_contract_id: str, cursor: str | None, limit: int) -> 
         if found is not None:
             items.append(found)
         month = month - 1
-    return {"items": items, "nextCursor": None if month < first else encode_cursor({"month": str(month)})}
+    position = {"month": str(month), "account": mobile_contract_id}
+    return {"items": items, "nextCursor": None if month < first else encode_cursor(position)}
 
 
-def _month_at(cursor: str, first: BillingMonth, last: BillingMonth) -> BillingMonth:
-    """The month an invoices cursor names, within the account's months; else ``InvalidCursor``."""
+def _month_at(cursor: str, account: str, first: BillingMonth, last: BillingMonth) -> BillingMonth:
+    """The month an invoices cursor of ``account`` names, within the account's months; else
+    ``InvalidCursor``."""
     try:
-        month = BillingMonth.parse(decode_cursor(cursor, ("month",))["month"])
+        month = BillingMonth.parse(decode_cursor(cursor, ("month", "account"), account=account)["month"])
     except ValueError:
         raise InvalidCursor() from None
     if not first <= month <= last:
