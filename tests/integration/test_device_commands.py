@@ -153,10 +153,24 @@ class TestRequest:
             verification_id = verified(support_api, lambda_context, device)
             lock = {"action": "LOCK", "verificationId": verification_id}
             first = request(support_api, lambda_context, device, lock)[1]
-            again = request(support_api, lambda_context, device, lock)[1]
+        with time_machine.travel(NOON + timedelta(seconds=30), tick=False):
+            again = request(support_api, lambda_context, device, {**lock, "reason": "caller asked again"})[1]
             backup = request(support_api, lambda_context, device, {"action": "BACKUP"})[1]
         assert again["commandId"] == first["commandId"] and again["created"] is False
         assert backup["commandId"] != first["commandId"]  # another action is another command
+        # Joined, not ignored: who asked again and why is audited.
+        audit = (
+            boto3.resource("dynamodb")
+            .Table("Contracts")
+            .query(
+                KeyConditionExpression="pk = :p",
+                ExpressionAttributeValues={":p": f"AUDIT#{device['contractId']}"},
+            )["Items"]
+        )
+        joined = [a for a in audit if a["outcome"] == "COMMAND_LOCK_REQUESTED_AGAIN"]
+        assert [(a["staffId"], a["reason"], a["commandId"]) for a in joined] == [
+            ("staff-1", "caller asked again", first["commandId"])
+        ]
 
     @pytest.mark.parametrize(
         ("body", "status", "code"),

@@ -13,8 +13,11 @@ import { has } from "./texts.js";
 function label(t, event) {
   const key = `timeline.event.${event.kind}.${event.event}`;
   if (has(key)) return t(key, { action: event.details?.action ? t(`commands.action.${event.details.action}`) : "" });
-  const command = /^COMMAND_(LOCK|WIPE|BACKUP)_REQUESTED$/.exec(event.event ?? "");
-  if (command) return t("timeline.event.CMD.REQUESTED", { action: t(`commands.action.${command[1]}`) });
+  const command = /^COMMAND_(LOCK|WIPE|BACKUP)_REQUESTED(_AGAIN)?$/.exec(event.event ?? "");
+  if (command) {
+    const key = command[2] ? "timeline.event.CMD.REQUESTED_AGAIN" : "timeline.event.CMD.REQUESTED";
+    return t(key, { action: t(`commands.action.${command[1]}`) });
+  }
   return `${has(`timeline.kind.${event.kind}`) ? t(`timeline.kind.${event.kind}`) : event.kind}: ${event.event}`;
 }
 

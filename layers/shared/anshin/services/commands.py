@@ -98,6 +98,8 @@ def request(
     for _ in range(3):
         existing = _in_flight(device_id, action, now)
         if existing is not None:
+            # Joined, not ignored: who asked again, and why, is on the record too.
+            store.audit_joined(existing, staff_id, now, reason)
             return existing, False
         command = rules.new(
             f"cmd-{uuid.uuid4().hex}",

@@ -217,3 +217,17 @@ def record_late_report(command: Command, status: str, at: datetime) -> bool:
             ),
         ]
     )
+
+
+def audit_joined(command: Command, staff_id: str, at: datetime, reason: str | None) -> None:
+    """Audit a request that joined ``command`` (the identical command already in flight):
+    ``COMMAND_<action>_REQUESTED_AGAIN``, by whom and why."""
+    audit.write(
+        str(command["contractId"]),
+        "CMD",
+        at,
+        f"COMMAND_{command['action']}_REQUESTED_AGAIN",
+        commandId=str(command["commandId"]),
+        staffId=staff_id,
+        **({"reason": reason} if reason else {}),
+    )
