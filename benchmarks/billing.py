@@ -399,7 +399,7 @@ def _s3_ops(ops: Counter[str]) -> str:
 
 def _ministack_version() -> str:
     for path in (ROOT / ".venv-local" / "lib").glob("python*/site-packages/ministack-*.dist-info"):
-        return path.name.split("-")[1]
+        return path.name.removeprefix("ministack-").removesuffix(".dist-info")
     return "?"
 
 
