@@ -12,6 +12,7 @@ import boto3
 import pytest
 import time_machine
 from anshin.adapters import charge_files
+from anshin.domain import charges as charge_rules
 from anshin.domain.terms import BillingMonth
 from anshin.services import billing, charges, contract_ends
 from anshin.store.keys import SHARDS
@@ -148,22 +149,20 @@ def test_export_rerun_and_correction(
     assert read("charges/2026-08/v1/manifest.json") == manifest_bytes
     assert not charge_files.exists(BUCKET, "charges/2026-08/v2/manifest.json")
 
-    # Changed data (a repaired contract billed on a re-run): a run of the month never writes a
-    # second, different file by itself ...
+    # Changed data (a repaired contract billed on a re-run): v2, superseding v1 whole, saying why.
     seed_account("MC-new")
     seed_contract("MC-new", jst(2026, 5, 20, 9), first=True)
     bill(MONTH, AFTER)
-    with pytest.raises(Exception, match=r"export a correction explicitly"):
-        run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-3", 14)
-    assert not charge_files.exists(BUCKET, "charges/2026-08/v2/manifest.json")
-    # ... an export started as a correction, with its reason, writes v2, superseding v1 whole.
-    corrected = run_export(
-        lambda_context, shard_handler, assemble_handler, announce_handler, "run-4", 14, "MC-new repaired"
-    )
+    corrected = run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-3", 14)
     assert (corrected["status"], corrected["version"], corrected["supersedes"]) == ("CREATED", 2, 1)
     v2 = json.loads(read("charges/2026-08/v2/manifest.json"))
     assert v2["records"] == 8 and v2["supersedes"]["sha256"] == manifest["sha256"]
-    assert v2["supersedes"]["reason"] == "MC-new repaired"
+    assert v2["supersedes"]["reason"] == charge_rules.RERUN
+    # An operator's correction (started with its reason) of the same data is that version again.
+    same = run_export(
+        lambda_context, shard_handler, assemble_handler, announce_handler, "run-4", 14, "MC-new repaired"
+    )
+    assert (same["status"], same["version"]) == ("UNCHANGED", 2)
     assert read("charges/2026-08/v1/charges.csv") == body  # v1 is never overwritten
 
     sent = announced(charges_env)
@@ -172,6 +171,7 @@ def test_export_rerun_and_correction(
         (1, "UNCHANGED"),  # run-1 retried
         (1, "UNCHANGED"),  # run-2
         (2, "CREATED"),
+        (2, "UNCHANGED"),  # the operator's correction of the same data
     ]
     assert {e["detail-type"] for e in sent} == {charges.EXPORTED}
     assert sent[0]["detail"]["key"] == "charges/2026-08/v1/charges.csv"

@@ -54,11 +54,8 @@ def test_totals_sum_records_and_parts() -> None:
 def test_version_decision_never_overwrites() -> None:
     assert charges.decide(None, "aa") == charges.Decision(1, True, None)
     assert charges.decide((1, "aa"), "aa") == charges.Decision(1, False, None)
-    # Other bytes for an exported month: only an export started as a correction writes them.
-    with pytest.raises(charges.NotACorrection):
-        charges.decide((1, "aa"), "bb")
-    assert charges.decide((1, "aa"), "bb", "contract repaired") == charges.Decision(2, True, 1)
-    assert charges.decide((2, "bb"), "aa", "reverted") == charges.Decision(3, True, 2)
+    assert charges.decide((1, "aa"), "bb") == charges.Decision(2, True, 1)
+    assert charges.decide((2, "bb"), "aa") == charges.Decision(3, True, 2)
 
 
 def test_manifest_is_deterministic_and_names_what_it_supersedes() -> None:
@@ -70,7 +67,7 @@ def test_manifest_is_deterministic_and_names_what_it_supersedes() -> None:
     made = [
         charges.manifest(
             month="2026-08",
-            decision=charges.decide((1, "old"), sha, "contract repaired"),
+            decision=charges.decide((1, "old"), sha),
             totals=totals,
             sha256=sha,
             size=len(body),

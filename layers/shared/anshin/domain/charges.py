@@ -159,25 +159,20 @@ class Decision:
     supersedes: int | None
 
 
-class NotACorrection(Exception):
-    """The month was exported already, and this export's bytes differ: a run of the month never
-    writes a second, different file by itself. A correction is its own export, started as one
-    with its reason (README, "The month's charge file")."""
+#: Why a version supersedes another when no operator said why: billing ran the month again and
+#: charged more (a contract set aside, then repaired; lines are only ever added, R13).
+RERUN = "BILLING_RERUN"
 
 
-def decide(latest: tuple[int, str] | None, sha256: str, correction: str | None = None) -> Decision:
+def decide(latest: tuple[int, str] | None, sha256: str) -> Decision:
     """The version an export of bytes with ``sha256`` is, given the month's latest version
     (number, its file's SHA-256) if any: equal bytes are that version again (nothing written);
-    other bytes are the next version, a correction superseding it, only when the export was
-    started as a correction (``correction``: its reason), else :class:`NotACorrection`. Never an
-    overwrite."""
+    other bytes are the next version, a correction superseding it whole. Never an overwrite."""
     if latest is None:
         return Decision(1, True, None)
     version, latest_sha = latest
     if latest_sha == sha256:
         return Decision(version, False, None)
-    if not correction:
-        raise NotACorrection(f"v{version} differs from this run's file; export a correction explicitly")
     return Decision(version + 1, True, version)
 
 

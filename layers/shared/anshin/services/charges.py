@@ -115,9 +115,11 @@ def assemble(event: dict[str, Any]) -> dict[str, Any]:
             f"the assembled file has {assembled.lines - 1} records, the shards wrote {totals.records}"
         )
     latest = _latest(bucket, month)
-    correction = str(event.get("correction") or "") or None
+    # Why it supersedes, if it does: the operator's reason for a correction they started, else a
+    # billing re-run that charged more.
+    correction = str(event.get("correction") or "") or charges.RERUN
     decision = charges.decide(
-        None if latest is None else (latest[0], str(latest[1]["sha256"])), assembled.sha256, correction
+        None if latest is None else (latest[0], str(latest[1]["sha256"])), assembled.sha256
     )
     target = charges.csv_key(month, decision.version)
     if decision.new:
