@@ -36,7 +36,6 @@ from anshin.domain.contract_rules import ContractStatus
 from anshin.domain.entities import CancellationRequest, Contract, Device
 from anshin.domain.errors import (
     CancellationRequestNotFound,
-    EndChanged,
     OneTimeCodeExpired,
     OneTimeCodeLocked,
     OneTimeCodeWrong,
@@ -228,12 +227,9 @@ def confirm(request_id: str, attempt: CodeAttempt, now: datetime, source: str) -
     contract_id = str(request["contractId"])
     if request["status"] == RequestStatus.CONFIRMED.value:
         return {"requestId": request_id, "confirmed": True, **_notice_answer(contract_ends.read(contract_id))}
-    if attempt.endsAt is not None:
-        now_shown = contract_ends.preview_notice(contract_id)
-        if now_shown["endsAt"] != attempt.endsAt:
-            raise EndChanged(endsAt=now_shown["endsAt"])
     by = {"by": "SUBSCRIBER", "channel": "WEB", "requestId": request_id}
-    answer = _notice_answer(contract_ends.cancel(contract_id, now, now, by=by))
+    notice = contract_ends.cancel(contract_id, now, now, by=by, shown_ends_at=attempt.endsAt)
+    answer = _notice_answer(notice)
     _tell_subscriber(contracts.require(contract_id), answer, "WEB")
     cancellation_requests.confirm(request_id, now)  # after telling: a retry tells again, never not at all
     logger.info("cancellation noticed", extra={"contractId": contract_id, "channel": "WEB"})

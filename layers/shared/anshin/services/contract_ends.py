@@ -25,6 +25,7 @@ from anshin.domain.entities import Contract, QuarantineEntry
 from anshin.domain.errors import (
     AccountNotFound,
     ContractEnded,
+    EndChanged,
     InvariantViolation,
     NonTransferable,
     NoticeInTheFuture,
@@ -141,14 +142,18 @@ def cancel(
     now: datetime | None = None,
     staff_id: str | None = None,
     by: dict[str, str] | None = None,
+    shown_ends_at: str | None = None,
 ) -> dict[str, Any]:
     """R9: the subscriber's notice ends the contract at the end of the notice's billing month.
     A second notice changes nothing; a notice before the contract formed is refused
     (``NOTICE_BEFORE_FORMATION``). The notice is audited (``CANCELLATION_RECEIVED``, by
     ``staff_id``, or by the subscriber's own channel: the entry's fields ``by``) with the change
-    it makes."""
+    it makes. ``shown_ends_at``: the end the subscriber confirmed (the preview's); when this
+    notice gives another, nothing is recorded (``END_CHANGED``, with the end it gives)."""
     contract = contracts.require_live(contract_id)
     outcome = contract_rules.notice_outcome(contract, notice_received_at)
+    if shown_ends_at is not None and iso(outcome.ends_at) != shown_ends_at:
+        raise EndChanged(endsAt=iso(outcome.ends_at))
     if outcome.moves:
         at = now or clock.now()
         by = dict(by or {}) or ({"staffId": staff_id} if staff_id else {})
