@@ -259,6 +259,23 @@ def month_end(args: argparse.Namespace) -> int:
     return 0 if all_done(results) else 1
 
 
+def charge_correction(args: argparse.Namespace) -> int:
+    from anshin.domain.terms import BillingMonth
+
+    from local.jobs import correct_charges
+
+    corrected = correct_charges(args.endpoint, BillingMonth.parse(args.month), args.reason)
+    export = corrected["output"]
+    if corrected["status"] != "SUCCEEDED":
+        print(f"the correction did not finish: {corrected['status']}", file=sys.stderr)
+        return 1
+    print(
+        f"charge file  s3://{export['bucket']}/{export['key']}  v{export['version']} {export['status']}"
+        f" (supersedes v{export['supersedes']}): {export['records']} accounts, ¥{export['totalYen']}"
+    )
+    return 0
+
+
 def fault(args: argparse.Namespace) -> int:
     from local import faults
 
@@ -277,6 +294,7 @@ TOOLS = {
     "logs": logs,
     "redrive": redrive,
     "month-end": month_end,
+    "charge-correction": charge_correction,
     "fault": fault,
 }
 
@@ -317,10 +335,15 @@ def main(argv: list[str] | None = None) -> int:
     month_parser = commands.add_parser("month-end", help="run a month's termination and billing by hand")
     month_parser.add_argument("--month", required=True, help="the billing month, YYYY-MM")
     month_parser.add_argument("--dry-run", action="store_true", help="print what would happen; write nothing")
+    correction_parser = commands.add_parser(
+        "charge-correction", help="export a month's charges as a correction (an operator's decision, R13)"
+    )
+    correction_parser.add_argument("--month", required=True, help="the billing month, YYYY-MM")
+    correction_parser.add_argument("--reason", required=True, help="why (written in the manifest)")
     fault_parser = commands.add_parser("fault", help="make a function of the running stack raise N times")
     fault_parser.add_argument("--function", required=True, help="e.g. record_contract (functions/<name>)")
     fault_parser.add_argument("--times", type=int, default=1, help="how many calls fail (0 disarms)")
-    for tool in (token_parser, redrive_parser, logs_parser, month_parser, fault_parser):
+    for tool in (token_parser, redrive_parser, logs_parser, month_parser, correction_parser, fault_parser):
         tool.add_argument(
             "--endpoint",
             help=f"the running local stack (default: the one of `make run`, else {state.DEFAULT_ENDPOINT})",

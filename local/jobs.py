@@ -100,13 +100,60 @@ def charge_file_lines(results: list[dict[str, Any]], endpoint: str) -> list[str]
     if export is None:
         return []
     where = f"s3://{export['bucket']}/{export['key']}"
+    held = []
+    if export["status"] == "NEEDS_CORRECTION":
+        changes = export.get("changes") or {}
+        removed, changed, version = (
+            changes.get("removedLines"),
+            changes.get("changedLines"),
+            export["version"],
+        )
+        held = [
+            f"charge file  NOT VERSIONED: this run's data would remove {removed} and change {changed} "
+            f"charged line(s) of v{version} (R13); v{version} stays the month's file.",
+            f"  review     s3://{export['bucket']}/{export['reviewKey']}",
+            f"  if it is right: make charge-correction MONTH={export['month']} REASON='<why>'",
+        ]
     return [
+        *held,
         f"charge file  {where}  v{export['version']} {export['status']}: {export['records']} accounts, "
         f"¥{export['totalYen']}, sha256 {export['sha256']}",
         f"  manifest   s3://{export['bucket']}/{export['manifestKey']}",
         "  read it:   AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 "
         f"aws --endpoint-url {endpoint} s3 cp {where} -",
     ]
+
+
+def correct_charges(endpoint: str, month: BillingMonth, reason: str, timeout: float = 600) -> dict[str, Any]:
+    """An operator's correction: the ChargeExport workflow started by hand with the reason, so
+    the month's data becomes its next version even where it removes or changes charged lines
+    (the manifest names what it supersedes, why, and what it changes)."""
+    if not reason.strip():
+        raise ValueError("a correction says why")
+    machine = outputs_of(endpoint, "AnshinService")["ChargeExportStateMachineArn"]
+    name = f"correction-{month}-{uuid.uuid4().hex[:8]}"
+    sfn = client("stepfunctions", endpoint)
+    execution = sfn.start_execution(
+        stateMachineArn=machine,
+        name=name,
+        input=json.dumps(
+            {
+                "month": str(month),
+                "runId": name,
+                "shards": list(range(16)),
+                "expectedLines": 0,
+                "correction": reason,
+            }
+        ),
+    )
+    deadline = time.monotonic() + timeout
+    while (described := sfn.describe_execution(executionArn=execution["executionArn"]))[
+        "status"
+    ] == "RUNNING":
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the correction of {month} is still running after {timeout}s")
+        time.sleep(0.25)
+    return {"status": described["status"], "output": json.loads(described.get("output") or "{}")}
 
 
 #: The functions that judge "now" for the month-end jobs.

@@ -158,6 +158,13 @@ def test_export_rerun_and_correction(
     v2 = json.loads(read("charges/2026-08/v2/manifest.json"))
     assert v2["records"] == 8 and v2["supersedes"]["sha256"] == manifest["sha256"]
     assert v2["supersedes"]["reason"] == charge_rules.RERUN
+    assert v2["supersedes"]["changes"] == {
+        "addedAccounts": 1,
+        "addedLines": 1,
+        "removedAccounts": 0,
+        "removedLines": 0,
+        "changedLines": 0,
+    }
     # An operator's correction (started with its reason) of the same data is that version again.
     same = run_export(
         lambda_context, shard_handler, assemble_handler, announce_handler, "run-4", 14, "MC-new repaired"
@@ -267,3 +274,102 @@ def test_preview_equals_what_billing_then_charges(
         expected["tax"],
         expected["total"],
     )
+
+
+# --- a new version keeps every charged line, or waits for an operator (R13) ----------------------
+
+
+def test_bytes_that_lose_a_charged_line_wait_for_an_operators_correction(
+    charges_env: dict[str, str],
+    lambda_context: object,
+    shard_handler: Any,
+    assemble_handler: Any,
+    announce_handler: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    counted: list[str] = []
+    monkeypatch.setattr(charges.metrics, "count", lambda name, *_, **__: counted.append(name))
+    seed_month()
+    totals = bill(MONTH, AFTER)
+    first = run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-1", 13)
+    assert (first["status"], first["version"]) == ("CREATED", 1)
+    v1 = read(first["key"])
+    account, _, _, contract_lines, *_ = v1.decode().splitlines()[1].split(",")
+    lost = contract_lines.split(";")[0].split(":")[0]
+    # A charged line disappears from the table (a bad repair, a bug): never a billing re-run.
+    boto3.resource("dynamodb").Table("Contracts").delete_item(
+        Key={"pk": f"INVOICE#{account}#{MONTH}", "sk": f"LINE#{lost}"}
+    )
+    held = run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-2")
+    assert (held["status"], held["version"], held["key"]) == ("NEEDS_CORRECTION", 1, first["key"])
+    assert held["changes"] == {
+        "addedAccounts": 0,
+        "addedLines": 0,
+        "removedAccounts": 1 if contract_lines.count(":") == 1 else 0,
+        "removedLines": 1,
+        "changedLines": 0,
+    }
+    assert not charge_files.exists(BUCKET, "charges/2026-08/v2/manifest.json")
+    assert read(first["key"]) == v1
+    review = json.loads(read(held["reviewKey"]))
+    assert review["examples"] == [
+        {"mobileContractId": account, "contractId": lost, "beforeYen": 500, "afterYen": None}
+    ]
+    assert (review["latestVersion"], review["wouldBeVersion"]) == (1, 2)
+    assert counted == ["ChargeFileNeedsCorrection"]
+    assert totals["linesWritten"] == 13
+
+    # The operator checked it and starts the export as a correction, saying why: v2, which says
+    # what it removes from v1.
+    corrected = run_export(
+        lambda_context,
+        shard_handler,
+        assemble_handler,
+        announce_handler,
+        "run-3",
+        0,
+        "line voided, ticket 42",
+    )
+    assert (corrected["status"], corrected["version"], corrected["supersedes"]) == ("CREATED", 2, 1)
+    v2 = json.loads(read("charges/2026-08/v2/manifest.json"))
+    assert v2["supersedes"]["reason"] == "line voided, ticket 42"
+    assert v2["supersedes"]["changes"]["removedLines"] == 1
+    assert v2["lines"] == 12
+    sent = announced(charges_env)
+    # NEEDS_CORRECTION is not announced (the step after assemble does not run for it).
+    assert [(e["detail"]["version"], e["detail"]["status"]) for e in sent] == [
+        (1, "CREATED"),
+        (1, "NEEDS_CORRECTION"),
+        (2, "CREATED"),
+    ]
+
+
+def test_a_rerun_of_the_same_run_takes_only_the_parts_its_shards_counted(
+    charges_env: dict[str, str],
+    lambda_context: object,
+    shard_handler: Any,
+    assemble_handler: Any,
+    announce_handler: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The workflow runs the shards and the assembly again, with the same run id, when the index
+    had not caught up (ExportIncomplete): a part an earlier attempt wrote that this attempt did
+    not is never part of the file."""
+    seed_month(40)
+    bill(MONTH, AFTER)
+    first = run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-x")
+    monkeypatch.setattr(charges, "RECORDS_PER_PART", 1)  # many parts per shard under run-x
+    many = run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-y")
+    monkeypatch.setattr(charges, "RECORDS_PER_PART", 20_000)  # run-y again: one part per shard
+    staged = charge_files.listed(BUCKET, charge_rules.staging_prefix(MONTH, "run-y"))
+    assert sum("/part-" in key for key, _ in staged) == 40 > SHARDS  # one account a part
+    again = run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-y")
+    assert (first["status"], many["status"], again["status"]) == ("CREATED", "UNCHANGED", "UNCHANGED")
+    assert again["sha256"] == first["sha256"]
+    # A part a shard counted that is not there is an incomplete export (retried), not a short file.
+    boto3.client("s3").delete_object(Bucket=BUCKET, Key=charge_rules.part_key(MONTH, "run-y", 0, 0))
+    results = [{"shard": 0, "totals": {"parts": 1, "records": 1, "lines": 1}}]
+    with pytest.raises(charges.ExportIncomplete, match="counted parts"):
+        assemble_handler.handler(
+            {"month": MONTH, "runId": "run-y", "expectedLines": 0, "results": results}, lambda_context
+        )

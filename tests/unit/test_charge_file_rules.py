@@ -74,6 +74,7 @@ def test_manifest_is_deterministic_and_names_what_it_supersedes() -> None:
             run_id="run-1",
             superseded_sha256="old",
             correction="contract repaired",
+            changed={"addedLines": 1},
         )
         for _ in range(2)
     ]
@@ -86,6 +87,7 @@ def test_manifest_is_deterministic_and_names_what_it_supersedes() -> None:
         "manifestKey": "charges/2026-08/v1/manifest.json",
         "sha256": "old",
         "reason": "contract repaired",
+        "changes": {"addedLines": 1},
     }
     assert manifest["records"] == 1 and manifest["totalYen"] == 550 and manifest["sha256"] == sha
 
@@ -97,3 +99,82 @@ def test_keys() -> None:
     assert sorted([charges.part_key("m", "r", 10, 0), charges.part_key("m", "r", 2, 11)])[0].endswith(
         "part-02-000011.csv"
     )
+
+
+# --- a new version against the one it would supersede (R13) -------------------------------------
+
+
+def record(account: str, *pairs: tuple[str, int]) -> charges.Record:
+    return charges.record_of(Line(account, "2026-08", contract, amount) for contract, amount in pairs)
+
+
+def position(account: str) -> tuple[int, str]:
+    return (len(account), account)  # any total order the files share
+
+
+def test_a_row_parses_back_to_its_record() -> None:
+    one = record("MC-1", ("ctr-a", 500), ("ctr-b", 500))
+    assert charges.parse(one.csv()) == one
+    assert charges.parse(one.csv().decode()) == one
+    for broken in (b"MC-1,2026-08,2,ctr-a:500,500,50,550\n", b"MC-1,2026-08,1,ctr-a,500,50,550\n", b"a,b\n"):
+        with pytest.raises(ValueError):
+            charges.parse(broken)
+
+
+def test_a_version_that_only_adds_keeps_every_line() -> None:
+    old = [record("MC-1", ("ctr-a", 500)), record("MC-3", ("ctr-c", 500))]
+    new = [
+        record("MC-1", ("ctr-a", 500), ("ctr-b", 500)),
+        record("MC-2", ("ctr-x", 500)),
+        record("MC-3", ("ctr-c", 500)),
+        record("MC-10", ("ctr-y", 500), ("ctr-z", 500)),
+    ]
+    found = charges.changes(old, new, position)
+    assert found.keeps_every_line and found.examples == []
+    assert found.counts() == {
+        "addedAccounts": 2,
+        "addedLines": 4,
+        "removedAccounts": 0,
+        "removedLines": 0,
+        "changedLines": 0,
+    }
+
+
+def test_a_line_gone_or_changed_is_found_and_named() -> None:
+    old = [
+        record("MC-1", ("ctr-a", 500), ("ctr-b", 500)),
+        record("MC-2", ("ctr-c", 500)),
+        record("MC-3", ("ctr-d", 500)),
+    ]
+    new = [record("MC-1", ("ctr-a", 400)), record("MC-3", ("ctr-d", 500), ("ctr-e", 500))]
+    found = charges.changes(old, new, position)
+    assert not found.keeps_every_line
+    assert found.counts() == {
+        "addedAccounts": 0,
+        "addedLines": 1,
+        "removedAccounts": 1,
+        "removedLines": 2,
+        "changedLines": 1,
+    }
+    assert found.examples == [
+        {"mobileContractId": "MC-1", "contractId": "ctr-a", "beforeYen": 500, "afterYen": 400},
+        {"mobileContractId": "MC-1", "contractId": "ctr-b", "beforeYen": 500, "afterYen": None},
+        {"mobileContractId": "MC-2", "contractId": "ctr-c", "beforeYen": 500, "afterYen": None},
+    ]
+
+
+def test_identical_files_change_nothing_and_examples_are_bounded() -> None:
+    many = [record(f"MC-{n:04d}", ("ctr-a", 500)) for n in range(50)]
+    assert charges.changes(many, many, position).counts() == dict.fromkeys(
+        ("addedAccounts", "addedLines", "removedAccounts", "removedLines", "changedLines"), 0
+    )
+    gone = charges.changes(many, [], position)
+    assert gone.removed_lines == 50 and len(gone.examples) == charges.EXAMPLES
+
+
+def test_files_out_of_order_are_refused_rather_than_merged_wrongly() -> None:
+    ordered = [record("MC-1", ("ctr-a", 500)), record("MC-2", ("ctr-b", 500))]
+    with pytest.raises(ValueError, match="new"):
+        charges.changes(ordered, list(reversed(ordered)), position)
+    with pytest.raises(ValueError, match="old"):
+        charges.changes(list(reversed(ordered)), ordered, position)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +48,15 @@ def put_if_absent(bucket: str, key: str, body: bytes, content_type: str = "appli
 
 def read(bucket: str, key: str) -> bytes:
     return bytes(_s3().get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def rows(bucket: str, key: str) -> Iterator[bytes]:
+    """The object's lines (without their line ends), streamed: one read chunk at a time."""
+    body = _s3().get_object(Bucket=bucket, Key=key)["Body"]
+    try:
+        yield from body.iter_lines(chunk_size=CHUNK)
+    finally:
+        body.close()
 
 
 def read_json(bucket: str, key: str) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
@@ -57,6 +57,21 @@ class Record:
         contract_lines = ";".join(f"{contract}:{amount}" for contract, amount in self.lines)
         fields = (self.mobile_contract_id, self.month, len(self.lines), contract_lines)
         return (",".join(map(str, (*fields, self.subtotal, self.tax, self.total))) + "\n").encode("utf-8")
+
+
+def parse(row: bytes | str) -> Record:
+    """The record a CSV row of the file is (the inverse of :meth:`Record.csv`); a row that is not
+    one, or whose line count disagrees with its lines, is refused."""
+    text = row.decode("utf-8") if isinstance(row, bytes) else row
+    fields = text.rstrip("\n").split(",")
+    if len(fields) != len(COLUMNS):
+        raise ValueError(f"a charge file row has {len(COLUMNS)} fields, this one {len(fields)}")
+    account, month, count, contract_lines, subtotal, tax, total = fields
+    pairs = [pair.rsplit(":", 1) for pair in contract_lines.split(";")] if contract_lines else []
+    if any(len(pair) != 2 for pair in pairs) or len(pairs) != int(count):
+        raise ValueError("a charge file row whose contract lines disagree with its line count")
+    lines = tuple((contract, int(amount)) for contract, amount in pairs)
+    return Record(account, month, lines, int(subtotal), int(tax), int(total))
 
 
 def record_of(lines: Iterable[Line]) -> Record:
@@ -119,6 +134,90 @@ class Totals:
         return totals
 
 
+# --- what a new version changes in the one it would supersede --------------------------------------
+#: How many removed or changed lines a comparison lists by id (the counts are always complete).
+EXAMPLES = 20
+
+
+@dataclass
+class Changes:
+    """What the month's new bytes change in its latest version, line by line (R13). Lines only
+    ever get added by billing (a line is written once and never changed), so a new version that
+    keeps every line of the old one with its amount is a billing re-run that charged more; a
+    line gone or changed is something else, which waits for an operator's word."""
+
+    added_accounts: int = 0
+    added_lines: int = 0
+    removed_accounts: int = 0
+    removed_lines: int = 0
+    changed_lines: int = 0
+    #: The first removed or changed lines: account, contract, amount before, amount after (None: gone).
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def keeps_every_line(self) -> bool:
+        return self.removed_lines == 0 and self.changed_lines == 0
+
+    def _lost(self, account: str, contract: str, before: int, after: int | None) -> None:
+        if after is None:
+            self.removed_lines += 1
+        else:
+            self.changed_lines += 1
+        if len(self.examples) < EXAMPLES:
+            self.examples.append(
+                {"mobileContractId": account, "contractId": contract, "beforeYen": before, "afterYen": after}
+            )
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "addedAccounts": self.added_accounts,
+            "addedLines": self.added_lines,
+            "removedAccounts": self.removed_accounts,
+            "removedLines": self.removed_lines,
+            "changedLines": self.changed_lines,
+        }
+
+
+def _in_order(records: Iterable[Record], position: Callable[[str], Any], which: str) -> Iterator[Record]:
+    last: Any = None
+    for record in records:
+        here = position(record.mobile_contract_id)
+        if last is not None and not last < here:
+            raise ValueError(f"the {which} file is not in the file's order at {record.mobile_contract_id}")
+        last = here
+        yield record
+
+
+def changes(old: Iterable[Record], new: Iterable[Record], position: Callable[[str], Any]) -> Changes:
+    """Compare two versions of a month's file record by record, streaming (a merge of two files in
+    the same order: ``position`` of an account is its place in the file, account shard then id);
+    neither file is ever held whole. Raises if either is out of order (a merge would be wrong)."""
+    found = Changes()
+    olds, news = _in_order(old, position, "old"), _in_order(new, position, "new")
+    before, after = next(olds, None), next(news, None)
+    while before is not None or after is not None:
+        if after is None or (
+            before is not None and position(before.mobile_contract_id) < position(after.mobile_contract_id)
+        ):
+            assert before is not None
+            found.removed_accounts += 1
+            for contract, amount in before.lines:
+                found._lost(before.mobile_contract_id, contract, amount, None)
+            before = next(olds, None)
+        elif before is None or position(after.mobile_contract_id) < position(before.mobile_contract_id):
+            found.added_accounts += 1
+            found.added_lines += len(after.lines)
+            after = next(news, None)
+        else:
+            now = dict(after.lines)
+            for contract, amount in before.lines:
+                if now.get(contract) != amount:
+                    found._lost(before.mobile_contract_id, contract, amount, now.get(contract))
+            found.added_lines += len(set(now) - {contract for contract, _ in before.lines})
+            before, after = next(olds, None), next(news, None)
+    return found
+
+
 # --- where the files are ------------------------------------------------------------------------
 def month_prefix(month: str) -> str:
     return f"charges/{month}/"
@@ -138,6 +237,12 @@ def version_of(key: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def review_key(month: str, run_id: str) -> str:
+    """Where a run that may not make its bytes a version by itself says why (NEEDS_CORRECTION):
+    kept (no lifecycle rule), for the operator who decides."""
+    return f"reviews/{month}/{run_id}.json"
+
+
 def staging_prefix(month: str, run_id: str) -> str:
     """Where one run's parts and assembled file wait before they become a version (a lifecycle
     rule removes what a failed run leaves)."""
@@ -146,7 +251,11 @@ def staging_prefix(month: str, run_id: str) -> str:
 
 def part_key(month: str, run_id: str, shard: int, page: int) -> str:
     """One page of one shard's records: the fixed order of the parts is the order of their keys."""
-    return f"{staging_prefix(month, run_id)}part-{shard:02d}-{page:06d}.csv"
+    return part_key_in(staging_prefix(month, run_id), shard, page)
+
+
+def part_key_in(staging: str, shard: int, page: int) -> str:
+    return f"{staging}part-{shard:02d}-{page:06d}.csv"
 
 
 # --- versions -----------------------------------------------------------------------------------
@@ -162,6 +271,9 @@ class Decision:
 #: Why a version supersedes another when no operator said why: billing ran the month again and
 #: charged more (a contract set aside, then repaired; lines are only ever added, R13).
 RERUN = "BILLING_RERUN"
+#: An export's outcomes: a new version, the latest version again, or bytes that would remove or
+#: change a line of the latest version, which become a version only on an operator's correction.
+CREATED, UNCHANGED, NEEDS_CORRECTION = "CREATED", "UNCHANGED", "NEEDS_CORRECTION"
 
 
 def decide(latest: tuple[int, str] | None, sha256: str) -> Decision:
@@ -186,6 +298,7 @@ def manifest(
     run_id: str,
     superseded_sha256: str | None,
     correction: str | None = None,
+    changed: dict[str, int] | None = None,
 ) -> bytes:
     """The manifest's bytes: sorted keys, no timestamp; ``runId`` is the run that wrote the
     version (a later run of the same bytes writes nothing, so the manifest stays as it was)."""
@@ -214,6 +327,8 @@ def manifest(
             # Why: the operator's reason. The new version replaces the one it supersedes whole
             # (every account of the month), it is not a delta to add to it.
             "reason": correction,
+            # What it changes in the superseded version, line by line (Changes.counts).
+            "changes": changed,
         },
     }
     return (json.dumps(body, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

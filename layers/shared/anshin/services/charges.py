@@ -17,15 +17,21 @@ Three steps of the ChargeExport workflow (``statemachines/charge_export.asl.json
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from anshin.adapters import charge_files, events
+from aws_lambda_powertools import Logger
+
+from anshin.adapters import charge_files, events, metrics
 from anshin.domain import charges
 from anshin.domain.billing_rules import Line
 from anshin.services import jobs
 from anshin.settings import settings
 from anshin.store import invoices
+from anshin.store.keys import shard_of
+
+logger = Logger()
 
 #: The most account records one part holds (about 100 bytes each).
 RECORDS_PER_PART = 20_000
@@ -94,20 +100,74 @@ def _latest(bucket: str, month: str) -> tuple[int, dict[str, Any]] | None:
     return version, charge_files.read_json(bucket, key)
 
 
+def _parts(bucket: str, staging: str, results: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """The parts this attempt's shards wrote, in key order: exactly the pages each shard counted
+    (a shard's pages are numbered from 0), so a part left by an earlier attempt of the same run is
+    never taken. A counted part that is not there fails the step (it is retried)."""
+    stored = dict(charge_files.listed(bucket, staging))
+    wanted = sorted(
+        charges.part_key_in(staging, int(result["shard"]), page)
+        for result in results
+        if "shard" in result
+        for page in range(int((result.get("totals") or {}).get("parts", 0)))
+    )
+    missing = [key for key in wanted if key not in stored]
+    if missing:
+        raise ExportIncomplete(f"{len(missing)} counted parts are not in the staging area")
+    return [(key, stored[key]) for key in wanted]
+
+
+def _records(bucket: str, key: str) -> Iterator[charges.Record]:
+    """A file's records, streamed (its header skipped)."""
+    rows = charge_files.rows(bucket, key)
+    next(rows, None)
+    return (charges.parse(row) for row in rows if row)
+
+
+def _position(mobile_contract_id: str) -> tuple[int, str]:
+    """Where an account's record stands in the file: account shard, then id."""
+    return shard_of(mobile_contract_id), mobile_contract_id
+
+
+def _answer(bucket: str, month: str, version: int, status: str, **more: Any) -> dict[str, Any]:
+    written = charge_files.read_json(bucket, charges.manifest_key(month, version))
+    return {
+        "bucket": bucket,
+        "month": month,
+        "version": version,
+        "status": status,
+        "key": charges.csv_key(month, version),
+        "manifestKey": charges.manifest_key(month, version),
+        "records": written["records"],
+        "totalYen": written["totalYen"],
+        "sha256": written["sha256"],
+        "supersedes": (written.get("supersedes") or {}).get("version"),
+        **more,
+    }
+
+
 def assemble(event: dict[str, Any]) -> dict[str, Any]:
     """Assemble the run's parts into the month's file and make it a version (or find it is the
-    latest version already). ``event``: month, runId, the shards' results, and the lines the
-    billing run charged (``expectedLines``)."""
+    latest version already). ``event``: month, runId, the shards' results, the lines the billing
+    run charged (``expectedLines``) and, when an operator started the export, their reason
+    (``correction``).
+
+    Bytes that differ from the latest version's become the next version by themselves only when
+    they keep every line of it with its amount (a billing re-run that charged more, R13). Bytes
+    that would remove or change a line are not written as a version: the answer is
+    NEEDS_CORRECTION, what differs is kept under ``reviews/`` and ``ChargeFileNeedsCorrection`` is
+    counted (alarmed); the month's latest version stays what the carrier has, until an operator
+    starts the export as a correction with their reason."""
     bucket = settings.charges_bucket
     month, run_id = str(event["month"]), str(event["runId"])
-    totals = charges.Totals.summed(r.get("totals") or {} for r in event.get("results") or [])
+    results = list(event.get("results") or [])
+    totals = charges.Totals.summed(r.get("totals") or {} for r in results)
     expected = int(event.get("expectedLines") or 0)
     if totals.lines < expected:
         raise ExportIncomplete(f"{totals.lines} lines exported of the {expected} the billing run charged")
     staging = charges.staging_prefix(month, run_id)
-    parts = [(key, size) for key, size in charge_files.listed(bucket, staging) if "/part-" in key]
     staged = f"{staging}charges.csv"
-    assembled = charge_files.assemble(bucket, staged, charges.HEADER, parts)
+    assembled = charge_files.assemble(bucket, staged, charges.HEADER, _parts(bucket, staging, results))
     # The file itself must hold what the shards wrote: a retry that found parts gone, or a part
     # cut short, never becomes a version.
     if assembled.lines - charges.HEADER.count(b"\n") != totals.records:
@@ -115,45 +175,79 @@ def assemble(event: dict[str, Any]) -> dict[str, Any]:
             f"the assembled file has {assembled.lines - 1} records, the shards wrote {totals.records}"
         )
     latest = _latest(bucket, month)
-    # Why it supersedes, if it does: the operator's reason for a correction they started, else a
-    # billing re-run that charged more.
-    correction = str(event.get("correction") or "") or charges.RERUN
+    correction = str(event.get("correction") or "")
     decision = charges.decide(
         None if latest is None else (latest[0], str(latest[1]["sha256"])), assembled.sha256
     )
     target = charges.csv_key(month, decision.version)
-    if decision.new:
-        body = charges.manifest(
-            month=month,
-            decision=decision,
-            totals=totals,
-            sha256=assembled.sha256,
-            size=assembled.size,
-            run_id=run_id,
-            superseded_sha256=None if latest is None else str(latest[1]["sha256"]),
-            correction=correction,
+    if not decision.new:
+        if not charge_files.exists(bucket, target):  # claimed by a run that stopped before copying
+            charge_files.copy(bucket, staged, target)
+        return _answer(bucket, month, decision.version, charges.UNCHANGED)
+    changed: charges.Changes | None = None
+    if latest is not None:
+        changed = charges.changes(
+            _records(bucket, str(latest[1]["key"])), _records(bucket, staged), _position
         )
-        if not charge_files.put_if_absent(bucket, charges.manifest_key(month, decision.version), body):
-            raise VersionTaken(f"{month} v{decision.version}")
-        charge_files.copy(bucket, staged, target)
-    elif not charge_files.exists(bucket, target):  # claimed by a run that stopped before copying
-        charge_files.copy(bucket, staged, target)
+        if not changed.keeps_every_line and not correction:
+            return _needs_correction(bucket, month, run_id, latest[0], decision.version, changed)
+    body = charges.manifest(
+        month=month,
+        decision=decision,
+        totals=totals,
+        sha256=assembled.sha256,
+        size=assembled.size,
+        run_id=run_id,
+        superseded_sha256=None if latest is None else str(latest[1]["sha256"]),
+        # Why it supersedes: the operator's reason for a correction they started, else a billing
+        # re-run that charged more.
+        correction=correction or charges.RERUN,
+        changed=None if changed is None else changed.counts(),
+    )
+    if not charge_files.put_if_absent(bucket, charges.manifest_key(month, decision.version), body):
+        raise VersionTaken(f"{month} v{decision.version}")
+    charge_files.copy(bucket, staged, target)
     # The run's parts stay until the bucket's lifecycle rule removes them (7 days): a retry of
     # this step (it may have finished its work and failed before answering) assembles the same
     # bytes again and finds the version written, instead of an empty file.
-    written = charge_files.read_json(bucket, charges.manifest_key(month, decision.version))
-    return {
-        "bucket": bucket,
-        "month": month,
-        "version": decision.version,
-        "status": "CREATED" if decision.new else "UNCHANGED",
-        "key": target,
-        "manifestKey": charges.manifest_key(month, decision.version),
-        "records": written["records"],
-        "totalYen": written["totalYen"],
-        "sha256": written["sha256"],
-        "supersedes": (written.get("supersedes") or {}).get("version"),
-    }
+    return _answer(bucket, month, decision.version, charges.CREATED)
+
+
+def _needs_correction(
+    bucket: str, month: str, run_id: str, latest: int, would_be: int, changed: charges.Changes
+) -> dict[str, Any]:
+    """The month's data would remove or change lines of its latest version: say so, write nothing
+    the carrier reads. The billing run itself is not failed (its charges are written)."""
+    review = charges.review_key(month, run_id)
+    charge_files.put(
+        bucket,
+        review,
+        (
+            json.dumps(
+                {
+                    "month": month,
+                    "runId": run_id,
+                    "latestVersion": latest,
+                    "wouldBeVersion": would_be,
+                    "changes": changed.counts(),
+                    "examples": changed.examples,
+                    "staged": f"{charges.staging_prefix(month, run_id)}charges.csv",
+                },
+                sort_keys=True,
+                indent=2,
+            )
+            + "\n"
+        ).encode("utf-8"),
+        content_type="application/json",
+    )
+    metrics.count("ChargeFileNeedsCorrection")
+    logger.warning(
+        "charge file not versioned: it would remove or change charged lines",
+        extra={"month": month, "latestVersion": latest, **changed.counts()},
+    )
+    return _answer(
+        bucket, month, latest, charges.NEEDS_CORRECTION, reviewKey=review, changes=changed.counts()
+    )
 
 
 def announce(export: dict[str, Any]) -> dict[str, Any]:
