@@ -58,6 +58,9 @@ class Settings:
     #: Device registrations one source address may attempt per 15 minutes (guessing codes). A
     #: local stack, where every caller is 127.0.0.1, raises it (LOCAL_CONTEXT).
     registration_attempts_per_source: int = defaults.REGISTRATION_ATTEMPTS_PER_SOURCE
+    #: Online cancellation calls (code requests and guesses, R9) one source address may make per
+    #: window; raised on a local stack like the registrations'.
+    cancellation_attempts_per_source: int = defaults.CANCELLATION_ATTEMPTS_PER_SOURCE
     #: Local test runs only: the directory each function records the AWS requests it makes to
     #: (anshin_local.call_log, for the permission check of tests/permissions). Needs
     #: fault_injection's wrapper. Never set in AWS.
@@ -70,9 +73,10 @@ class Settings:
     #: for which the data stack makes a sign-in client. In AWS the web stack makes the console's
     #: client for its own CloudFront address, and this stays empty.
     local_console_url: str = ""
-    #: Test deployments only (tests/e2e/test_charge_file.py): a schedule expression, e.g.
-    #: ``rate(1 minute)``, that replaces the month jobs' cron expressions, to see a schedule fire
-    #: its target on the local stack. Empty (always, in AWS): the real cron expressions.
+    #: Test deployments only (tests/e2e/test_charge_file.py, test_auto_heal.py): a schedule
+    #: expression, e.g. ``rate(1 minute)``, that replaces the month jobs' cron expressions and the
+    #: reconciler's five-minute rate, to see a schedule fire its target on the local stack. Empty
+    #: (always, in AWS): the real expressions.
     schedule_override: str = ""
 
     @classmethod
@@ -105,6 +109,9 @@ class Settings:
             device_token_days=int(str(get("deviceTokenDays", cls.device_token_days))),
             registration_attempts_per_source=int(
                 str(get("registrationAttemptsPerSource", cls.registration_attempts_per_source))
+            ),
+            cancellation_attempts_per_source=int(
+                str(get("cancellationAttemptsPerSource", cls.cancellation_attempts_per_source))
             ),
             credential_cooldown_hours=int(str(get("credentialCooldownHours", cls.credential_cooldown_hours))),
             staff_domain_prefix=str(get("staffDomainPrefix", cls.staff_domain_prefix)),

@@ -100,6 +100,7 @@ LOCAL_CONTEXT: dict[str, object] = {
     # Every caller of a local stack is 127.0.0.1 (the simulated devices, the tests): the limit
     # per source address would be one limit for all of them (AWS default: 20 per 15 minutes).
     "anshin:registrationAttemptsPerSource": 100_000,
+    "anshin:cancellationAttemptsPerSource": 100_000,
     "anshin:webStack": False,
 }
 

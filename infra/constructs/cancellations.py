@@ -29,8 +29,8 @@ class Cancellations:
             environment={
                 "CODE_MAC_KEY_ID": data.code_key.key_arn,
                 "CUSTOMER_NOTIFICATION_TOPIC_ARN": data.customer_notification_topic.topic_arn,
-                # The same per-source allowance as device registration (raised on a local stack).
-                "REGISTRATION_ATTEMPTS_PER_SOURCE": str(settings.registration_attempts_per_source),
+                # Its own per-source allowance (raised on a local stack, where every caller is 127.0.0.1).
+                "CANCELLATION_ATTEMPTS_PER_SOURCE": str(settings.cancellation_attempts_per_source),
             },
             indexes=("gsi2",),  # member-code MACs
         )

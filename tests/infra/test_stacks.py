@@ -443,6 +443,11 @@ def test_credential_settings_in_aws(
     [devices_api] = [f for name, f in functions.items() if name.startswith("DevicesApi")]
     variables = devices_api["Properties"]["Environment"]["Variables"]
     assert variables["REGISTRATION_ATTEMPTS_PER_SOURCE"] == "20"
+    [cancellations_api] = [f for name, f in functions.items() if name.startswith("CancellationsApi")]
+    cancelling = cancellations_api["Properties"]["Environment"]["Variables"]
+    # Online cancellation has its own allowance per source address, not the registrations'.
+    assert cancelling["CANCELLATION_ATTEMPTS_PER_SOURCE"] == "20"
+    assert "REGISTRATION_ATTEMPTS_PER_SOURCE" not in cancelling
     assert (variables["DEVICE_TOKEN_DAYS"], variables["CREDENTIAL_COOLDOWN_HOURS"]) == ("30", "24")
     data_template.has_resource(
         "AWS::KMS::Key",

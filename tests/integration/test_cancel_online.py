@@ -293,7 +293,7 @@ class TestFromTheWeb:
             assert ask(cancellations_api, lambda_context)[0] == 202
         status, body = ask(cancellations_api, lambda_context)
         assert (status, body["code"]) == (429, "TOO_MANY_ATTEMPTS")
-        monkeypatch.setenv("REGISTRATION_ATTEMPTS_PER_SOURCE", "5")  # 4 counted above
+        monkeypatch.setenv("CANCELLATION_ATTEMPTS_PER_SOURCE", "5")  # 4 counted above
         assert ask(cancellations_api, lambda_context, code="11111111")[0] == 202
         status, body = ask(cancellations_api, lambda_context, code="22222222")
         assert (status, body["code"]) == (429, "TOO_MANY_ATTEMPTS")

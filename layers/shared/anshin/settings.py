@@ -33,6 +33,9 @@ DEVICE_TOKEN_DAYS = 30
 CREDENTIAL_COOLDOWN_HOURS = 24
 #: Device registrations one source address may attempt per window (guessing codes).
 REGISTRATION_ATTEMPTS_PER_SOURCE = 20
+#: Online cancellation calls (one-time code requests and guesses, R9) one source address may make
+#: per window: its own allowance, not the registrations'.
+CANCELLATION_ATTEMPTS_PER_SOURCE = 20
 #: The largest request body any route accepts (the handlers and WAF both enforce it).
 MAX_BODY_BYTES = 16 * 1024
 #: The Cognito group of support staff (the staff routes require it).
@@ -109,6 +112,9 @@ class Settings:
     credential_cooldown = Setting("CREDENTIAL_COOLDOWN_HOURS", _hours, CREDENTIAL_COOLDOWN_HOURS)
     registration_attempts_per_source = Setting(
         "REGISTRATION_ATTEMPTS_PER_SOURCE", int, REGISTRATION_ATTEMPTS_PER_SOURCE
+    )
+    cancellation_attempts_per_source = Setting(
+        "CANCELLATION_ATTEMPTS_PER_SOURCE", int, CANCELLATION_ATTEMPTS_PER_SOURCE
     )
 
     @property

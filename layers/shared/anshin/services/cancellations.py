@@ -128,7 +128,7 @@ def _live_contract(code_mac: str) -> Contract | None:
 
 def request_code(request: CodeRequest, now: datetime, source: str) -> dict[str, Any]:
     """Step 1: a one-time code to the holder's e-mail; the same answer for any member code."""
-    _take("CANCEL-SOURCE", source, settings.registration_attempts_per_source, now)
+    _take("CANCEL-SOURCE", source, settings.cancellation_attempts_per_source, now)
     code_mac = mac.code_mac(request.memberConfirmationCode)
     _take("CANCEL-CODE", code_mac, rules.CODES_PER_MEMBER_CODE, now)
     contract = _live_contract(code_mac)
@@ -169,7 +169,7 @@ def _audit(request: CancellationRequest, now: datetime, outcome: str, **fields: 
 
 def _accepted(request_id: str, attempt: CodeAttempt, now: datetime, source: str) -> CancellationRequest:
     """The request, if ``attempt`` is its code, valid now; else the refusal, counted and audited."""
-    _take("CANCEL-SOURCE", source, settings.registration_attempts_per_source, now)
+    _take("CANCEL-SOURCE", source, settings.cancellation_attempts_per_source, now)
     request = cancellation_requests.get(request_id)
     if request is None or int(request["ttl"]) <= int(now.timestamp()):
         raise CancellationRequestNotFound(request_id)
