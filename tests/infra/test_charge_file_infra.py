@@ -54,7 +54,45 @@ def test_the_billing_run_ends_with_the_charge_export_and_month_end_never_reaches
     assert {"Variable": "$.job", "StringEquals": "BILLING"} in choice["And"]
     assert states["ExportCharges"]["Resource"] == "arn:aws:states:::states:startExecution.sync:2"
     export = json.loads((ROOT / "statemachines" / "charge_export.asl.json").read_text())
-    assert list(export["States"])[:3] == ["ExportShards", "Assemble", "Announce"]
+    assert export["StartAt"] == "Export"
+    [branch] = export["States"]["Export"]["Branches"]
+    assert (branch["StartAt"], branch["States"]["ExportShards"]["Next"]) == ("ExportShards", "Assemble")
+
+
+def test_an_index_behind_billing_runs_the_shards_and_the_assembly_again_after_a_wait() -> None:
+    """ExportIncomplete is not retried by the assembly alone (the parts would be the same): it
+    leaves the branch as itself, and the Parallel around the shards and the assembly retries it
+    after a wait; any other failure of either fails the export at once (it is retried inside)."""
+    export = json.loads((ROOT / "statemachines" / "charge_export.asl.json").read_text())
+    parallel = export["States"]["Export"]
+    assert parallel["Type"] == "Parallel"
+    [retrier] = parallel["Retry"]
+    assert retrier["ErrorEquals"] == ["ExportIncomplete"]
+    assert retrier["IntervalSeconds"] >= 30 and retrier["MaxAttempts"] >= 3
+    inner = parallel["Branches"][0]["States"]
+    assemble = inner["Assemble"]
+    assert assemble["Retry"][0] == {"ErrorEquals": ["ExportIncomplete"], "MaxAttempts": 0}
+    incomplete = next(c for c in assemble["Catch"] if c["ErrorEquals"] == ["ExportIncomplete"])
+    assert inner[incomplete["Next"]] == {
+        **inner[incomplete["Next"]],
+        "Type": "Fail",
+        "Error": "ExportIncomplete",
+    }
+    assert all(inner[c["Next"]]["Error"] != "ExportIncomplete" for c in inner["ExportShards"]["Catch"])
+
+
+def test_a_file_that_needs_correction_is_not_announced() -> None:
+    export = json.loads((ROOT / "statemachines" / "charge_export.asl.json").read_text())
+    states = export["States"]
+    assert states["Export"]["Next"] == "Versioned"
+    [choice] = states["Versioned"]["Choices"]
+    assert choice == {
+        "Variable": "$.export.value.status",
+        "StringEquals": "NEEDS_CORRECTION",
+        "Next": "AwaitsCorrection",
+    }
+    assert states["Versioned"]["Default"] == "Announce"
+    assert states["AwaitsCorrection"]["Type"] == "Pass" and states["AwaitsCorrection"]["End"] is True
 
 
 def _schedules(template: dict[str, Any]) -> list[str]:
