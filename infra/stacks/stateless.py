@@ -50,7 +50,7 @@ class StatelessStack(Stack):
         devices = Devices(self, self.functions, data=data, settings=settings)
         commands = DeviceCommands(parts, data=data, settings=settings)
         Reconciler(parts)  # R6.4: formed contracts whose recording failed, every 5 minutes
-        Cancellations(self, self.functions, data=data, settings=settings)  # routes: RestApi
+        cancellations = Cancellations(self, self.functions, data=data, settings=settings)  # routes: RestApi
         self.api = RestApi(
             self,
             self.functions,
@@ -73,11 +73,14 @@ class StatelessStack(Stack):
             "Operations",
             key=data.key,
             functions=self.functions.by_name,
-            queues=self.dead_letters.queues,
+            # Every dead-letter queue is alarmed; the cancellation codes' is not replayed (its
+            # codes would have expired: infra.constructs.cancellations).
+            queues={**self.dead_letters.queues, "CancellationCodeDlq": cancellations.dead_letter_queue},
             machines=self.workflows.by_id,
             api=self.api,
             waf=settings.api_waf,
         )
+        cancellations.watch(self.operations)  # its code queue's alarm
         outputs = {
             "AlarmTopicArn": self.operations.topic.topic_arn,
             "DashboardName": self.operations.dashboard.dashboard_name,

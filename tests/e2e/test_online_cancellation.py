@@ -1,8 +1,9 @@
 """Cancelling from the support app on the deployed stack (R9, issue 17 part 2): the device's own
 token gives notice for its contract, received now; the contract is pending its end at the end of
 this billing month (JST), the notice is audited by the subscriber's app, a confirmation reaches
-the customer-notification topic, and a retry answers the same. (The web path is the browser
-test, tests/e2e/browser/test_cancel_page.py.)"""
+the customer-notification topic, and a retry answers the same. The web path's one-time code is
+sent by the cancellation-code queue's worker, after the answer: it arrives, and opens the preview.
+(The web page itself is the browser test, tests/e2e/browser/test_cancel_page.py.)"""
 
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -15,6 +16,7 @@ from anshin.domain.terms import cancellation_end
 from local.inbox import NotificationInbox
 from local.service import LocalService
 from tests.e2e.conftest import eventually, staff_request
+from tests.e2e.test_applications import application, apply, settled
 from tests.e2e.test_device_commands import Subscriber, subscriber  # noqa: F401 - a fixture
 
 
@@ -79,3 +81,38 @@ def test_the_app_gives_notice_and_the_contract_ends_at_the_end_of_this_month(
         )
     )
     assert told[0]["endsAt"] == answer["endsAt"] and told[0]["channel"] == "APP"
+
+
+def test_the_webs_one_time_code_is_sent_by_the_queues_worker_and_opens_the_preview(
+    local_service: LocalService, account: Callable[..., str], notices: NotificationInbox
+) -> None:
+    application_id = apply(local_service, application(account(), platform="ios"))
+    contract_id = str(settled(local_service, application_id)["contractId"])
+    member_code = eventually(lambda: notices.message_for(application_id))["memberConfirmationCode"]
+
+    asked = requests.post(
+        f"{local_service.api_url}/cancellation-requests",
+        json={"memberConfirmationCode": member_code},
+        timeout=30,
+    )
+    assert asked.status_code == 202, asked.text
+    request_id = asked.json()["requestId"]
+    # Sent after the answer, by the worker on the queue: waited for, bounded.
+    sent = eventually(
+        lambda: next(
+            (
+                n
+                for n in notices.notices_for(contract_id)
+                if n["kind"] == "CANCELLATION_CODE" and n["requestId"] == request_id
+            ),
+            None,
+        )
+    )
+    assert sent["email"] == "e2e@example.com" and sent["expiresAt"] == asked.json()["expiresAt"]
+    shown = requests.post(
+        f"{local_service.api_url}/cancellation-requests/{request_id}/preview",
+        json={"oneTimeCode": sent["oneTimeCode"]},
+        timeout=30,
+    )
+    assert shown.status_code == 200, shown.text
+    assert (shown.json()["contractId"], shown.json()["confirmed"]) == (contract_id, False)

@@ -1,21 +1,28 @@
 """Cancelling online (R9, issue 17 part 2), handler tests against moto: from the app with the
 device's own token, and from the web with the member code and a one-time code sent to the contact
 on file. The same R9 code as staff decides the end; the notice is audited by the subscriber and
-confirmed to them; wrong codes lock; an unknown member code answers like a wrong code; retries
-answer the same. Time stands still with time-machine."""
+confirmed to them; wrong codes lock; an unknown member code answers like a wrong code, after the
+same AWS work (the code is sent by the cancellation-code queue's worker, driven here as Lambda's
+poller would: :class:`Worker`); retries and redeliveries answer the same. Time stands still with
+time-machine."""
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
 import time_machine
+from anshin.adapters import aws
 from anshin.domain.terms import JST
+from anshin.store import db
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from boto3.dynamodb.conditions import Key
 
-from tests.integration.conftest import api_call, give_code, handler_fixture, sent_notifications
+from tests.integration.conftest import api_call, give_code, handler_fixture, load_handler, sent_notifications
 from tests.integration.test_contract_end_and_billing import seed_account, seed_contract
 from tests.integration.test_credentials import CODE, device_call, register
 
@@ -26,6 +33,61 @@ NOON_UTC = "2026-11-24T03:00:00.000Z"
 
 devices_api = handler_fixture("devices_api")
 cancellations_api = handler_fixture("cancellations_api")
+
+
+class Worker:
+    """The cancellation-code queue (moto) and its worker (functions/cancellation_codes), which a
+    test drives as Lambda's poller would: a batch of what is queued, deleting what succeeded."""
+
+    def __init__(self, queue_url: str, context: object) -> None:
+        self.queue_url = queue_url
+        self.context = context
+        self.module = load_handler("cancellation_codes")
+
+    def queued(self) -> list[dict[str, Any]]:
+        """The messages waiting (each received once: time stands still, so they stay hidden)."""
+        answer = boto3.client("sqs").receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10)
+        return list(answer.get("Messages", []))
+
+    def deliver(self, messages: list[dict[str, Any]]) -> set[str]:
+        """One invocation with ``messages`` as its batch; the ids of those that failed."""
+        records = [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0"},
+                "messageAttributes": {},
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:cancellation-codes",
+                "awsRegion": "us-east-1",
+            }
+            for m in messages
+        ]
+        try:
+            response = self.module.handler({"Records": records}, self.context)
+        except BatchProcessingError:  # every record failed: Lambda returns them all to the queue
+            return {m["MessageId"] for m in messages}
+        return {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
+
+    def drain(self) -> set[str]:
+        """Deliver everything queued, deleting what succeeded; the ids of what failed."""
+        messages = self.queued()
+        failed = self.deliver(messages) if messages else set()
+        for message in messages:
+            if message["MessageId"] not in failed:
+                boto3.client("sqs").delete_message(
+                    QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"]
+                )
+        return failed
+
+
+@pytest.fixture(autouse=True)
+def worker(aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, lambda_context: object) -> Worker:
+    url = boto3.client("sqs").create_queue(QueueName="cancellation-codes")["QueueUrl"]
+    monkeypatch.setenv("CANCELLATION_CODE_QUEUE_URL", url)
+    return Worker(url, lambda_context)
 
 
 @pytest.fixture
@@ -72,7 +134,9 @@ def step(
     )
 
 
-def sent_code(env: dict[str, str]) -> dict[str, Any]:
+def sent_code(worker: Worker, env: dict[str, str]) -> dict[str, Any]:
+    """The one code sent since the last look, once the worker has handled what was queued."""
+    assert worker.drain() == set()
     [message] = [m for m in sent_notifications(env) if m["kind"] == "CANCELLATION_CODE"]
     return message
 
@@ -133,13 +197,18 @@ class TestFromTheApp:
 class TestFromTheWeb:
     @time_machine.travel(NOON, tick=False)
     def test_code_preview_then_confirmation_and_a_retry_answers_the_same(
-        self, cancellations_api: Any, lambda_context: object, contract_id: str, aws_env: dict[str, str]
+        self,
+        cancellations_api: Any,
+        lambda_context: object,
+        contract_id: str,
+        aws_env: dict[str, str],
+        worker: Worker,
     ) -> None:
         status, asked = ask(cancellations_api, lambda_context)
         assert status == 202
         assert set(asked) == {"requestId", "expiresAt", "codeLength"} and asked["codeLength"] == 6
         assert asked["expiresAt"] == "2026-11-24T03:10:00.000Z"  # ten minutes
-        message = sent_code(aws_env)
+        message = sent_code(worker, aws_env)
         code = message["oneTimeCode"]
         assert len(code) == 6 and code.isdigit() and message["email"] == "seed@example.com"
         # Only the keyed digest is stored: never the code.
@@ -186,10 +255,15 @@ class TestFromTheWeb:
 
     @time_machine.travel(NOON, tick=False)
     def test_wrong_codes_lock_the_request_and_are_audited(
-        self, cancellations_api: Any, lambda_context: object, contract_id: str, aws_env: dict[str, str]
+        self,
+        cancellations_api: Any,
+        lambda_context: object,
+        contract_id: str,
+        aws_env: dict[str, str],
+        worker: Worker,
     ) -> None:
         _, asked = ask(cancellations_api, lambda_context)
-        code = sent_code(aws_env)["oneTimeCode"]
+        code = sent_code(worker, aws_env)["oneTimeCode"]
         for left in (4, 3, 2, 1, 0):
             status, body = step(
                 cancellations_api, lambda_context, asked["requestId"], "confirmation", wrong(code)
@@ -208,6 +282,7 @@ class TestFromTheWeb:
         lambda_context: object,
         contract_id: str,
         aws_env: dict[str, str],
+        worker: Worker,
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         """Many guesses at once all read the request before any of them is counted: each must
@@ -216,7 +291,7 @@ class TestFromTheWeb:
         from anshin.store import cancellation_requests
 
         _, asked = ask(cancellations_api, lambda_context)
-        request_id, code = asked["requestId"], sent_code(aws_env)["oneTimeCode"]
+        request_id, code = asked["requestId"], sent_code(worker, aws_env)["oneTimeCode"]
         stale = cancellation_requests.get(request_id)  # what every racing guess read: no try used
         for _ in range(5):  # the racing wrong guesses that took the five tries first
             step(cancellations_api, lambda_context, request_id, "preview", wrong(code))
@@ -227,12 +302,17 @@ class TestFromTheWeb:
 
     @time_machine.travel(NOON, tick=False)
     def test_the_right_code_gives_its_try_back(
-        self, cancellations_api: Any, lambda_context: object, contract_id: str, aws_env: dict[str, str]
+        self,
+        cancellations_api: Any,
+        lambda_context: object,
+        contract_id: str,
+        aws_env: dict[str, str],
+        worker: Worker,
     ) -> None:
         from anshin.store import cancellation_requests
 
         _, asked = ask(cancellations_api, lambda_context)
-        request_id, code = asked["requestId"], sent_code(aws_env)["oneTimeCode"]
+        request_id, code = asked["requestId"], sent_code(worker, aws_env)["oneTimeCode"]
         step(cancellations_api, lambda_context, request_id, "preview", wrong(code))
         assert step(cancellations_api, lambda_context, request_id, "preview", code)[0] == 200
         stored = cancellation_requests.get(request_id)
@@ -240,17 +320,23 @@ class TestFromTheWeb:
 
     @time_machine.travel(NOON, tick=False)
     def test_an_unknown_member_code_answers_exactly_like_a_known_one_with_a_wrong_code(
-        self, cancellations_api: Any, lambda_context: object, contract_id: str, aws_env: dict[str, str]
+        self,
+        cancellations_api: Any,
+        lambda_context: object,
+        contract_id: str,
+        aws_env: dict[str, str],
+        worker: Worker,
     ) -> None:
         known_status, known = ask(cancellations_api, lambda_context)
-        code = sent_code(aws_env)["oneTimeCode"]
+        code = sent_code(worker, aws_env)["oneTimeCode"]
         unknown_status, unknown = ask(cancellations_api, lambda_context, code="99999999")
         assert (known_status, set(known), known["expiresAt"]) == (
             unknown_status,
             set(unknown),
             unknown["expiresAt"],
         )
-        assert sent_notifications(aws_env) == []  # nothing sent for the unknown code
+        assert worker.drain() == set()  # its request was queued like any other...
+        assert sent_notifications(aws_env) == []  # ...and nothing sent for the unknown code
         for _ in range(5):
             assert step(
                 cancellations_api, lambda_context, known["requestId"], "preview", wrong(code)
@@ -260,11 +346,16 @@ class TestFromTheWeb:
         assert locked[0] == 429
 
     def test_an_expired_code_is_refused(
-        self, cancellations_api: Any, lambda_context: object, contract_id: str, aws_env: dict[str, str]
+        self,
+        cancellations_api: Any,
+        lambda_context: object,
+        contract_id: str,
+        aws_env: dict[str, str],
+        worker: Worker,
     ) -> None:
         with time_machine.travel(NOON, tick=False):
             _, asked = ask(cancellations_api, lambda_context)
-            code = sent_code(aws_env)["oneTimeCode"]
+            code = sent_code(worker, aws_env)["oneTimeCode"]
         with time_machine.travel(NOON + timedelta(minutes=10), tick=False):
             status, body = step(cancellations_api, lambda_context, asked["requestId"], "confirmation", code)
         assert (status, body["code"]) == (409, "ONE_TIME_CODE_EXPIRED")
@@ -300,12 +391,18 @@ class TestFromTheWeb:
 
     @time_machine.travel(NOON, tick=False)
     def test_a_contract_that_ended_gets_no_code(
-        self, cancellations_api: Any, lambda_context: object, contract_id: str, aws_env: dict[str, str]
+        self,
+        cancellations_api: Any,
+        lambda_context: object,
+        contract_id: str,
+        aws_env: dict[str, str],
+        worker: Worker,
     ) -> None:
         from anshin.services import contract_ends
 
         contract_ends.terminate(contract_id, NOON, "test", "staff-1")
         assert ask(cancellations_api, lambda_context)[0] == 202
+        assert worker.drain() == set()
         assert [m for m in sent_notifications(aws_env) if m["kind"] == "CANCELLATION_CODE"] == []
 
     @time_machine.travel(NOON, tick=False)
@@ -315,28 +412,254 @@ class TestFromTheWeb:
         lambda_context: object,
         contract_id: str,
         aws_env: dict[str, str],
+        worker: Worker,
         caplog: pytest.LogCaptureFixture,
     ) -> None:
         caplog.set_level(logging.INFO)
         _, asked = ask(cancellations_api, lambda_context)
-        code = sent_code(aws_env)["oneTimeCode"]
+        code = sent_code(worker, aws_env)["oneTimeCode"]
         step(cancellations_api, lambda_context, asked["requestId"], "preview", wrong(code))
         step(cancellations_api, lambda_context, asked["requestId"], "confirmation", code)
         logged = " ".join(str(record.__dict__) for record in caplog.records)  # message and extras
         assert "cancellation noticed" in logged and asked["requestId"] in logged  # extras are seen
+        assert "cancellation code request handled" in logged  # the worker's too
         for secret in (code, CODE, "seed@example.com", "09000000000"):
             assert secret not in logged
 
 
+@contextmanager
+def aws_calls() -> Iterator[list[tuple[str, str, str]]]:
+    """The AWS requests made inside, in order: (service, operation, the table/index, queue, topic
+    or key they name). Clients made from now on report each request (botocore's event hook), so
+    the cached ones are dropped first."""
+    calls: list[tuple[str, str, str]] = []
+
+    def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+        named = (
+            params.get("TableName") or params.get("QueueUrl") or params.get("TopicArn") or params.get("KeyId")
+        )
+        index = f"/{params['IndexName']}" if params.get("IndexName") else ""
+        resource = str(named or "").rsplit("/", 1)[-1].rsplit(":", 1)[-1] + index
+        calls.append((model.service_model.service_name, model.name, resource))
+
+    session = boto3._get_default_session()
+    session.events.register("provide-client-params", record)
+    aws.client.cache_clear()
+    db.reset()
+    try:
+        yield calls
+    finally:
+        session.events.unregister("provide-client-params", record)
+        aws.client.cache_clear()
+        db.reset()
+
+
+def ended_contract(code: str) -> str:
+    """Another contract of the account, with its own member code, ended (R10)."""
+    from anshin.services import contract_ends
+
+    ended = seed_contract("MC-1", datetime(2026, 9, 1, tzinfo=JST), first=False)
+    give_code(ended, code)
+    contract_ends.terminate(ended, NOON, "test", "staff-1")
+    return ended
+
+
+class TestNoTimingTellsAMemberCodeExists:
+    """The fix of a timing side channel: a real member code used to cost the request the
+    contract's read, a KMS MAC of the one-time code, an audit write and an SNS publish more than an
+    unknown one, so its answer was measurably slower. Now asking does the same AWS work, request for
+    request, whatever the code names; the code is sent by the queue's worker."""
+
+    @time_machine.travel(NOON, tick=False)
+    def test_asking_makes_the_same_aws_requests_for_a_live_an_ended_and_an_unknown_member_code(
+        self, cancellations_api: Any, lambda_context: object, contract_id: str, aws_env: dict[str, str]
+    ) -> None:
+        ended_contract("87654321")
+        made = {}
+        for code in (CODE, "87654321", "99999999"):
+            with aws_calls() as calls:
+                assert ask(cancellations_api, lambda_context, code=code)[0] == 202
+            made[code] = calls
+        assert made[CODE] == made["87654321"] == made["99999999"]
+        assert made[CODE] == [
+            ("dynamodb", "UpdateItem", "Sessions"),  # the source's allowance
+            ("kms", "GenerateMac", made[CODE][1][2]),  # the member code's MAC
+            ("dynamodb", "UpdateItem", "Sessions"),  # the member code's allowance
+            ("dynamodb", "Query", "Contracts/gsi2"),  # what the code names, found or not
+            ("dynamodb", "PutItem", "Sessions"),  # the request
+            ("sqs", "SendMessage", "cancellation-codes"),  # its code, to the worker
+        ]
+        assert sent_notifications(aws_env) == []  # no code is sent in the request path
+
+    @time_machine.travel(NOON, tick=False)
+    def test_a_wrong_code_makes_the_same_aws_requests_whether_or_not_a_code_was_sent(
+        self,
+        cancellations_api: Any,
+        lambda_context: object,
+        contract_id: str,
+        aws_env: dict[str, str],
+        worker: Worker,
+    ) -> None:
+        _, known = ask(cancellations_api, lambda_context)
+        code = sent_code(worker, aws_env)["oneTimeCode"]
+        _, unknown = ask(cancellations_api, lambda_context, code="99999999")
+        assert worker.drain() == set()
+        made = []
+        for request_id in (known["requestId"], unknown["requestId"]):
+            with aws_calls() as calls:
+                for _ in range(5):  # the last one locks
+                    step(cancellations_api, lambda_context, request_id, "preview", wrong(code))
+            made.append(calls)
+        assert [call[:2] for call in made[0]] == [call[:2] for call in made[1]]
+        # The real request's refusals are audited on its contract; the other's noted with it.
+        assert made[0][-2:] == [("dynamodb", "PutItem", "Contracts")] * 2
+        assert made[1][-2:] == [("dynamodb", "PutItem", "Sessions")] * 2
+
+    @time_machine.travel(NOON, tick=False)
+    def test_until_its_code_is_sent_a_request_answers_like_a_wrong_code_and_audits_nothing(
+        self,
+        cancellations_api: Any,
+        lambda_context: object,
+        contract_id: str,
+        aws_env: dict[str, str],
+        worker: Worker,
+    ) -> None:
+        _, asked = ask(cancellations_api, lambda_context)
+        request_id = asked["requestId"]
+        status, body = step(cancellations_api, lambda_context, request_id, "preview", "123456")
+        assert (status, body["code"], body["attemptsLeft"]) == (401, "ONE_TIME_CODE_INVALID", 4)
+        assert audit_entries(contract_id, "CANCEL") == []  # no code was sent: nothing to audit yet
+        code = sent_code(worker, aws_env)["oneTimeCode"]
+        assert step(cancellations_api, lambda_context, request_id, "preview", code)[0] == 200
+        assert sorted(e["outcome"] for e in audit_entries(contract_id, "CANCEL")) == [
+            "CODE_SENT",
+            "PREVIEWED",
+        ]
+
+
+class TestTheWorker:
+    @time_machine.travel(NOON, tick=False)
+    def test_a_redelivered_message_sends_nothing_more(
+        self,
+        cancellations_api: Any,
+        lambda_context: object,
+        contract_id: str,
+        aws_env: dict[str, str],
+        worker: Worker,
+    ) -> None:
+        from anshin.store import cancellation_requests
+
+        _, asked = ask(cancellations_api, lambda_context)
+        [message] = worker.queued()
+        assert json.loads(message["Body"]) == {"requestId": asked["requestId"]}  # its id, nothing more
+        assert worker.deliver([message]) == set()
+        code = sent_code(worker, aws_env)["oneTimeCode"]
+        stored = cancellation_requests.get(asked["requestId"])
+        assert worker.deliver([message, message]) == set()  # SQS delivers it again (twice even)
+        assert sent_notifications(aws_env) == []
+        assert cancellation_requests.get(asked["requestId"]) == stored
+        assert [e["outcome"] for e in audit_entries(contract_id, "CANCEL")] == ["CODE_SENT"]
+        assert step(cancellations_api, lambda_context, asked["requestId"], "preview", code)[0] == 200
+
+    @time_machine.travel(NOON, tick=False)
+    def test_a_worker_that_dies_after_sending_sends_a_new_code_and_only_that_one_works(
+        self,
+        cancellations_api: Any,
+        lambda_context: object,
+        contract_id: str,
+        aws_env: dict[str, str],
+        worker: Worker,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """Sent, then the digest's write fails: no digest is stored (never one whose code was not
+        sent); the message alone fails (partial batch), its redelivery sends a new code, whose
+        digest is stored. The subscriber got two e-mails; the last code works."""
+        from anshin.store import cancellation_requests
+
+        _, first = ask(cancellations_api, lambda_context)
+        _, second = ask(cancellations_api, lambda_context)
+        messages = worker.queued()
+        set_digest = cancellation_requests.set_digest
+
+        def dies_for_the_first(request_id: str, digest: str, at: datetime) -> bool:
+            if request_id == first["requestId"]:
+                raise RuntimeError("the worker died")
+            return set_digest(request_id, digest, at)
+
+        monkeypatch.setattr(cancellation_requests, "set_digest", dies_for_the_first)
+        failed = worker.deliver(messages)
+        [failed_message] = [m for m in messages if json.loads(m["Body"])["requestId"] == first["requestId"]]
+        assert failed == {failed_message["MessageId"]}  # the other one was done
+        sent = {m["requestId"]: m["oneTimeCode"] for m in sent_notifications(aws_env)}
+        assert set(sent) == {first["requestId"], second["requestId"]}
+        stored = cancellation_requests.get(first["requestId"])
+        assert stored is not None and "codeDigest" not in stored
+
+        monkeypatch.setattr(cancellation_requests, "set_digest", set_digest)
+        assert worker.deliver([failed_message]) == set()  # the redelivery
+        [again] = sent_notifications(aws_env)
+        assert again["requestId"] == first["requestId"]
+        status, body = step(
+            cancellations_api, lambda_context, first["requestId"], "preview", sent[first["requestId"]]
+        )
+        if again["oneTimeCode"] != sent[first["requestId"]]:  # one in a million draws the same code
+            assert (status, body["code"]) == (401, "ONE_TIME_CODE_INVALID")
+        assert (
+            step(cancellations_api, lambda_context, first["requestId"], "preview", again["oneTimeCode"])[0]
+            == 200
+        )
+        assert (
+            step(
+                cancellations_api, lambda_context, second["requestId"], "preview", sent[second["requestId"]]
+            )[0]
+            == 200
+        )
+        sent_entries = [e for e in audit_entries(contract_id, "CANCEL") if e["outcome"] == "CODE_SENT"]
+        assert sorted(e["requestId"] for e in sent_entries) == sorted(
+            [first["requestId"], first["requestId"], second["requestId"]]
+        )  # one entry per code sent
+
+    def test_a_request_reached_after_its_validity_gets_no_code(
+        self,
+        cancellations_api: Any,
+        lambda_context: object,
+        contract_id: str,
+        aws_env: dict[str, str],
+        worker: Worker,
+    ) -> None:
+        with time_machine.travel(NOON, tick=False):
+            ask(cancellations_api, lambda_context)
+        with time_machine.travel(NOON + timedelta(minutes=10), tick=False):
+            assert worker.drain() == set()
+        assert sent_notifications(aws_env) == []
+        assert audit_entries(contract_id, "CANCEL") == []
+
+    @time_machine.travel(NOON, tick=False)
+    def test_a_message_it_cannot_read_fails_alone(
+        self,
+        cancellations_api: Any,
+        lambda_context: object,
+        contract_id: str,
+        aws_env: dict[str, str],
+        worker: Worker,
+    ) -> None:
+        ask(cancellations_api, lambda_context)
+        boto3.client("sqs").send_message(QueueUrl=worker.queue_url, MessageBody="{}")
+        messages = worker.queued()
+        [bad] = [m for m in messages if m["Body"] == "{}"]
+        assert worker.deliver(messages) == {bad["MessageId"]}  # retried, then dead-lettered
+        assert [m["kind"] for m in sent_notifications(aws_env)] == ["CANCELLATION_CODE"]
+
+
 @time_machine.travel(datetime(2026, 11, 30, 23, 58, tzinfo=JST), tick=False)
 def test_a_confirmation_after_the_month_turned_records_nothing_and_shows_the_new_end(
-    cancellations_api: Any, lambda_context: object, contract_id: str, aws_env: dict[str, str]
+    cancellations_api: Any, lambda_context: object, contract_id: str, aws_env: dict[str, str], worker: Worker
 ) -> None:
     """R9: the end the subscriber saw is the end recorded. Previewed at 23:58 on 30 November (the
     end: that night), confirmed at 00:01 on 1 December: a notice received now ends the contract at
     the end of December, which was never shown, so nothing is recorded and the new end is said."""
     _, asked = ask(cancellations_api, lambda_context)
-    request_id, code = asked["requestId"], sent_code(aws_env)["oneTimeCode"]
+    request_id, code = asked["requestId"], sent_code(worker, aws_env)["oneTimeCode"]
     _, shown = step(cancellations_api, lambda_context, request_id, "preview", code)
     assert shown["endsAt"] == END_OF_NOVEMBER
     with time_machine.travel(datetime(2026, 12, 1, 0, 1, tzinfo=JST), tick=False):

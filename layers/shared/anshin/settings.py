@@ -98,6 +98,7 @@ class Settings:
     push_platform_application_arn = Setting("PUSH_PLATFORM_APPLICATION_ARN", str, REQUIRED)
     backup_bucket = Setting("BACKUP_BUCKET", str, REQUIRED)
     charges_bucket = Setting("CHARGES_BUCKET", str, REQUIRED)
+    cancellation_code_queue_url = Setting("CANCELLATION_CODE_QUEUE_URL", str, REQUIRED)
     code_mac_key_id = Setting("CODE_MAC_KEY_ID", str, REQUIRED)
     account_events_function = Setting("ACCOUNT_EVENTS_FUNCTION", str, REQUIRED)
     dead_letter_queues = Setting("DEAD_LETTER_QUEUES", _queues, REQUIRED)

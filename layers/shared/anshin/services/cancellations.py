@@ -15,9 +15,14 @@ customer-notification topic. A second notice changes nothing and answers the sam
   code's KMS key, in a domain of its own), never logged or answered. A member code that matches no
   live contract gets a request all the same, with no code sent and none that works: every answer
   is the one a real request with a mistyped code gets, so the routes tell nobody whether a member
-  code exists. Attempts are limited per source address (every call), per member code (codes sent)
-  and per request (wrong codes; then it locks). Each step is audited on the contract
-  (``CANCEL``: ``CODE_SENT``, ``CODE_WRONG``, ``CODE_LOCKED``, ``PREVIEWED``).
+  code exists — neither by what they answer nor by how long they take. So asking does the same
+  work for any member code (:func:`request_code`: the limits, the member code's MAC, its lookup,
+  the request's write, one message on the cancellation-code queue), and the code is drawn, sent,
+  audited and stored by the queue's worker (:func:`send_code`); a wrong code does the same work
+  whether a code was sent or not (:func:`_refused`). Attempts are limited per source address
+  (every call), per member code (codes asked for) and per request (wrong codes; then it locks).
+  Each step of a real request is audited on the contract (``CANCEL``: ``CODE_SENT``,
+  ``CODE_WRONG``, ``CODE_LOCKED``, ``PREVIEWED``).
 """
 
 from __future__ import annotations
@@ -28,10 +33,10 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from anshin.adapters import mac, notifications
+from anshin.adapters import cancellation_codes, mac, metrics, notifications
 from anshin.domain import cancellations as rules
 from anshin.domain.cancellations import RequestStatus, Verdict
-from anshin.domain.clock import iso
+from anshin.domain.clock import iso, parse_iso
 from anshin.domain.contract_rules import ContractStatus
 from anshin.domain.entities import CancellationRequest, Contract, Device
 from anshin.domain.errors import (
@@ -118,53 +123,93 @@ def _digest(request_id: str, code: str) -> str:
     return mac.code_mac(rules.code_message(request_id, code))
 
 
-def _live_contract(code_mac: str) -> Contract | None:
-    """The live contract the member code was sent for, or None (unknown code, no contract recorded
-    yet, or ended)."""
-    contract_id = device_store.code_lookup(code_mac).get("CONTRACT")
+def _live_contract(contract_id: str | None) -> Contract | None:
+    """The contract, if it is live (recorded and not ended)."""
     contract = contracts.get(contract_id) if contract_id else None
     return contract if contract is not None and contract["status"] != ContractStatus.ENDED.value else None
 
 
 def request_code(request: CodeRequest, now: datetime, source: str) -> dict[str, Any]:
-    """Step 1: a one-time code to the holder's e-mail; the same answer for any member code."""
+    """Step 1: a one-time code to the holder's e-mail; the same answer for any member code, after
+    the same work: the limits, the member code's MAC, its lookup (one Query, found or not), the
+    request's write (with the contract the code named, if any) and one message to the
+    cancellation-code queue. Whether that contract is live, the code, its digest, the audit and
+    the e-mail are the worker's (:func:`send_code`), out of the answer's time."""
     _take("CANCEL-SOURCE", source, settings.cancellation_attempts_per_source, now)
     code_mac = mac.code_mac(request.memberConfirmationCode)
     _take("CANCEL-CODE", code_mac, rules.CODES_PER_MEMBER_CODE, now)
-    contract = _live_contract(code_mac)
+    candidate = device_store.code_lookup(code_mac).get("CONTRACT")
     request_id = rules.new_request_id()
     expires_at = now + rules.CODE_VALID_FOR
-    if contract is None:
-        cancellation_requests.create(request_id, now, expires_at, rules.KEPT_FOR, None, None)
-        logger.info("cancellation code requested, no live contract", extra={"requestId": request_id})
+    cancellation_requests.create(request_id, now, expires_at, rules.KEPT_FOR, candidate)
+    cancellation_codes.send(request_id)
+    logger.info("cancellation code requested", extra={"requestId": request_id})
+    return {"requestId": request_id, "expiresAt": iso(expires_at), "codeLength": rules.CODE_DIGITS}
+
+
+def send_code(request_id: str, now: datetime) -> str:
+    """The queue's worker, for one request: draw its code, send it to the holder's e-mail, audit
+    ``CODE_SENT``, then store the code's digest. Nothing is sent for a request that names no live
+    contract (it stays without a digest: every code is wrong, as for an unknown member code), one
+    whose code was sent already (a redelivery), or one past its validity (the code could not
+    work). The code is sent BEFORE its digest is stored: a worker that dies in between leaves no
+    digest, and the redelivery sends a new code whose digest is stored (the subscriber may get
+    two e-mails; the last code works), never a stored digest whose code was never sent. Returns
+    what was done (for the log)."""
+    request = cancellation_requests.get(request_id)
+    if request is None:
+        outcome = "GONE"
+    elif request.get("codeDigest"):
+        outcome = "SENT_ALREADY"
+    elif parse_iso(str(request["expiresAt"])) <= now:
+        outcome = "EXPIRED"
+        metrics.count("CancellationCodesLate")  # the queue was too slow: alarmed
+    elif (contract := _live_contract(request.get("contractId"))) is None:
+        outcome = "NO_LIVE_CONTRACT"
     else:
         contract_id = str(contract["contractId"])
         code = rules.new_code()
-        cancellation_requests.create(
-            request_id, now, expires_at, rules.KEPT_FOR, contract_id, _digest(request_id, code)
-        )
-        audit.write(
-            contract_id, "CANCEL", now, "CODE_SENT", requestId=request_id, by="SUBSCRIBER", channel="WEB"
-        )
         notifications.publish(
             {
                 "kind": "CANCELLATION_CODE",
                 "contractId": contract_id,
                 "requestId": request_id,
                 "oneTimeCode": code,
-                "expiresAt": iso(expires_at),
+                "expiresAt": request["expiresAt"],
                 "email": contract["holder"]["email"],
             },
             notification_id=f"CANCELLATION_CODE#{request_id}",
         )
-        logger.info("cancellation code sent", extra={"requestId": request_id, "contractId": contract_id})
-    return {"requestId": request_id, "expiresAt": iso(expires_at), "codeLength": rules.CODE_DIGITS}
+        # One entry per code sent (a redelivered send that sends again is audited again).
+        audit.write(
+            contract_id, "CANCEL", now, "CODE_SENT", requestId=request_id, by="SUBSCRIBER", channel="WEB"
+        )
+        stored = cancellation_requests.set_digest(request_id, _digest(request_id, code), now)
+        outcome = "SENT" if stored else "SENT_NOT_STORED"  # another send stored its code first
+    logger.info("cancellation code request handled", extra={"requestId": request_id, "outcome": outcome})
+    return outcome
+
+
+def _sent(request: CancellationRequest) -> bool:
+    """A code was sent for the request (it names a live contract): its steps are audited."""
+    return bool(request.get("codeDigest")) and "contractId" in request
 
 
 def _audit(request: CancellationRequest, now: datetime, outcome: str, **fields: Any) -> None:
-    if "contractId" in request:
+    if _sent(request):
         contract_id, request_id = str(request["contractId"]), request["requestId"]
         audit.write(contract_id, "CANCEL", now, outcome, requestId=request_id, by="SUBSCRIBER", **fields)
+
+
+def _refused(request: CancellationRequest, now: datetime, outcome: str, **fields: Any) -> None:
+    """A wrong code's (or the lock's) record: the contract's audit entry for a request whose code
+    was sent; else a note of the same kind with the request (one write either way), so that the
+    refusal takes the same work whether the member code was real."""
+    if _sent(request):
+        _audit(request, now, outcome, **fields)
+    else:
+        request_id = request["requestId"]
+        cancellation_requests.note_unsent_wrong(request_id, now, outcome, int(request["ttl"]), **fields)
 
 
 def _accepted(request_id: str, attempt: CodeAttempt, now: datetime, source: str) -> CancellationRequest:
@@ -192,9 +237,9 @@ def _accepted(request_id: str, attempt: CodeAttempt, now: datetime, source: str)
     if verdict is Verdict.ACCEPTED:
         cancellation_requests.give_back_try(request_id)
         return request
-    _audit(request, now, "CODE_WRONG", attemptsLeft=rules.WRONG_CODES_ALLOWED - wrong)
+    _refused(request, now, "CODE_WRONG", attemptsLeft=rules.WRONG_CODES_ALLOWED - wrong)
     if rules.locks(wrong):
-        _audit(request, now, "CODE_LOCKED")
+        _refused(request, now, "CODE_LOCKED")
     logger.info("one-time code refused", extra={"requestId": request_id, "wrongAttempts": wrong})
     raise OneTimeCodeWrong(attemptsLeft=rules.WRONG_CODES_ALLOWED - wrong)
 
