@@ -6,6 +6,9 @@ application's ``formedAt`` with the workflow's own transaction (anshin.services.
 One it cannot record is set aside and counted in ``ContractsNotHealed``, which the operations
 construct alarms on; the function's errors and throttles are alarmed like every function's. A
 failed invocation needs no dead-letter queue: the next firing, five minutes later, is its retry.
+
+A test deployment with ``anshin:scheduleOverride`` (never in AWS) runs it on that expression
+instead, as it does the month jobs: tests/e2e/test_auto_heal.py sees the rule heal by itself.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ EVERY = Duration.minutes(5)
 class Reconciler:
     def __init__(self, parts: Parts) -> None:
         stack, functions, _, _ = parts.unpack()
+        override = functions.settings.schedule_override
         self.function = functions.of_contracts(
             "reconcile_contracts",
             "Records formed contracts whose recording failed for good (R6.4)",
@@ -32,6 +36,6 @@ class Reconciler:
             stack,
             "ReconcileContractsSchedule",
             description="Record formed contracts whose recording failed for good (R6.4)",
-            schedule=events.Schedule.rate(EVERY),
+            schedule=events.Schedule.expression(override) if override else events.Schedule.rate(EVERY),
             targets=[targets.LambdaFunction(self.function, retry_attempts=0)],
         )

@@ -71,18 +71,45 @@ def fleet(local_service: LocalService) -> Iterator[DeviceFleet]:
         devices.stop()
 
 
+#: The schedules of the ``scheduled`` deployment: the month jobs' and the reconciler's.
+SCHEDULE_OVERRIDE = "rate(1 minute)"
+
+
 @pytest.fixture(scope="session")
-def aws_client(local_service: LocalService) -> Callable[[str], Any]:
+def scheduled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalService]:
+    """A second deployment, whose schedules all fire every minute (the test-only
+    ``anshin:scheduleOverride``, never in AWS): the month jobs' schedules and the reconciler's
+    rule (tests/e2e/test_charge_file.py, test_auto_heal.py). Made only when a test asks for it,
+    once per session (every e2e test runs in the same worker)."""
+    recording = {"anshin:callLog": os.environ[call_log.LOG]} if os.environ.get(call_log.LOG) else {}
+    service = LocalService.start(
+        work_dir=tmp_path_factory.mktemp("scheduled"),
+        context={**recording, "anshin:scheduleOverride": SCHEDULE_OVERRIDE},
+    )
+    try:
+        yield service
+    finally:
+        service.stop()
+
+
+def clients(service: LocalService) -> Callable[[str], Any]:
+    """boto3 clients of ``service``'s emulator, by service name."""
+
     def make(name: str) -> Any:
         return boto3.client(  # type: ignore[call-overload]
             name,
-            endpoint_url=local_service.endpoint,
+            endpoint_url=service.endpoint,
             region_name="us-east-1",
             aws_access_key_id="test",
             aws_secret_access_key="test",
         )
 
     return make
+
+
+@pytest.fixture(scope="session")
+def aws_client(local_service: LocalService) -> Callable[[str], Any]:
+    return clients(local_service)
 
 
 def eventually(probe: Callable[[], T | None], *, timeout: float = 30.0, interval: float = 0.1) -> T:
@@ -98,18 +125,17 @@ def eventually(probe: Callable[[], T | None], *, timeout: float = 30.0, interval
         time.sleep(interval)
 
 
+def new_account(service: LocalService, **settings: Any) -> str:
+    """A fresh mobile account in ``service``'s mirror, with the given settings."""
+    mobile_contract_id = f"MC-{uuid.uuid4().hex[:10]}"
+    put_account(service.endpoint, service.output("ContractsTableName"), mobile_contract_id, **settings)
+    return mobile_contract_id
+
+
 @pytest.fixture
 def account(local_service: LocalService) -> Callable[..., str]:
     """A fresh mobile account in the mirror, with the given settings."""
-
-    def make(**settings: Any) -> str:
-        mobile_contract_id = f"MC-{uuid.uuid4().hex[:10]}"
-        put_account(
-            local_service.endpoint, local_service.output("ContractsTableName"), mobile_contract_id, **settings
-        )
-        return mobile_contract_id
-
-    return make
+    return lambda **settings: new_account(local_service, **settings)
 
 
 @pytest.fixture(scope="module")

@@ -4,38 +4,20 @@ at its time (a deployment with the test-only ``anshin:scheduleOverride``, never 
 
 import hashlib
 import json
-import os
 import uuid
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import boto3
-import pytest
 from anshin.domain.terms import JST, BillingMonth
-from anshin_local import call_log
 
 from local.jobs import charge_file, run_month
 from local.seed import formed_contract, put_account, put_contract
 from local.service import LocalService
+from tests.e2e.conftest import SCHEDULE_OVERRIDE as OVERRIDE
 from tests.e2e.conftest import eventually
 
 MONTH = BillingMonth.parse("2026-06")
-OVERRIDE = "rate(1 minute)"
-
-
-@pytest.fixture(scope="module")
-def scheduled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalService]:
-    """A deployment of its own whose schedules fire every minute."""
-    recording = {"anshin:callLog": os.environ[call_log.LOG]} if os.environ.get(call_log.LOG) else {}
-    service = LocalService.start(
-        work_dir=tmp_path_factory.mktemp("charges"),
-        context={**recording, "anshin:scheduleOverride": OVERRIDE},
-    )
-    try:
-        yield service
-    finally:
-        service.stop()
 
 
 def client(service: LocalService, name: str) -> Any:

@@ -7,6 +7,7 @@ per contract and month.
 
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -26,17 +27,26 @@ from tests.e2e.test_month_end_and_billing import contract, invoice
 Arm = Callable[[str, int], None]
 
 
-@pytest.fixture
-def fault(local_service: LocalService) -> Iterator[Arm]:
+@contextmanager
+def faults_on(service: LocalService) -> Iterator[Arm]:
+    """Arm faults on ``service`` (as `make fault` does); whatever was armed is disarmed after."""
     armed: list[str] = []
 
     def arm(function: str, times: int) -> None:
-        faults.arm(local_service.endpoint, function, times)
+        faults.arm(service.endpoint, function, times)
         armed.append(function)
 
-    yield arm
-    for function in armed:
-        faults.disarm(local_service.endpoint, function)
+    try:
+        yield arm
+    finally:
+        for function in armed:
+            faults.disarm(service.endpoint, function)
+
+
+@pytest.fixture
+def fault(local_service: LocalService) -> Iterator[Arm]:
+    with faults_on(local_service) as arm:
+        yield arm
 
 
 def contracts_of(service: LocalService, aws_client: Callable[[str], Any], account: str) -> list[str]:

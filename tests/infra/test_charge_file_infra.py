@@ -106,7 +106,7 @@ def _schedules(template: dict[str, Any]) -> list[str]:
 def test_the_aws_template_has_only_the_real_cron_expressions(assembly_dir: Path) -> None:
     template = json.loads((assembly_dir / "AnshinService.template.json").read_text())
     assert _schedules(template) == ["cron(30 0 1 * ? *)", "cron(5 0 1 * ? *)"]
-    assert "scheduleOverride" not in json.loads((ROOT / "cdk.json").read_text()).get("context", {})
+    assert "anshin:scheduleOverride" not in json.loads((ROOT / "cdk.json").read_text()).get("context", {})
 
 
 def test_a_test_deployment_can_override_the_schedule(tmp_path: Path) -> None:
