@@ -70,6 +70,12 @@ def describe(results: list[dict[str, Any]], dry_run: bool) -> str:
             lines.append(f"  set aside {item['contractId']}  {item['code']}: {item['error']}")
         if record.get("quarantined"):
             lines.append("  (repair these contracts, then run the month again: it does only what is missing)")
+        if rebilling := record.get("rebilling"):  # REBILL#<month> markers of contracts recorded late
+            owed = ", ".join(rebilling.get("stillOwedContracts", []))
+            lines.append(
+                f"  rebilling    {rebilling['cleared']} late-recorded contract(s) now charged"
+                + (f"; still owed a line: {owed}" if owed else "")
+            )
         if dry_run:
             for shard in output.get("results", []):
                 for item in shard.get("totals", {}).get("wouldCharge", []):

@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 # Nothing in the tests may reach a real AWS account.
 os.environ.update(
@@ -27,6 +28,22 @@ if os.environ.get("ANSHIN_CALL_LOG"):
 
     os.makedirs(os.environ["ANSHIN_CALL_LOG"], exist_ok=True)
     call_log.install()
+
+
+# Property tests (hypothesis): a developer's run explores new examples every time (and replays the
+# failures it kept in .hypothesis/); CI (the variable CI set, as CI services do) runs the same
+# derandomized examples every time, so a green build cannot turn red by chance: what random
+# exploration finds is fixed and made an example test. HYPOTHESIS_PROFILE=ci|dev chooses
+# explicitly. (Hypothesis has a built-in "ci" profile it loads itself when it sees CI; these make
+# the choice ours and visible, and keep "dev" random even where CI is set but empty.)
+hypothesis_settings.register_profile(
+    "ci", hypothesis_settings.get_profile("ci"), derandomize=True, database=None
+)
+hypothesis_settings.register_profile("dev", hypothesis_settings.get_profile("default"))
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE")
+    or ("ci" if os.environ.get("CI", "").lower() not in ("", "0", "false", "no") else "dev")
+)
 
 
 @pytest.fixture

@@ -103,6 +103,57 @@ class Operations(Construct):
             "formed contracts not recorded even by the reconciler (see its log and UNRECORDED entries)",
         )
 
+        # R12, R13: a contract recorded late (the reconciler, a late step, a device's registration),
+        # or one displaced from its account's first-contract claim, became billable for months
+        # billing had already run (anshin.services.contracts.record_contract): billing them again
+        # adds exactly the missing lines.
+        alarm(
+            "MonthNeedsRebilling",
+            cloudwatch.Metric(
+                namespace="Anshin",
+                metric_name="MonthNeedsRebilling",
+                dimensions_map={"service": "anshin"},
+                statistic="Sum",
+                period=FIVE_MINUTES,
+            ),
+            "billed months owe a contract recorded late a line: run make month-end MONTH=<month> again "
+            "for each month the log names (markers REBILL#<month> list the contracts; the billing run "
+            "removes the ones it charged). Only missing lines are written, never a charge twice (R13).",
+        )
+
+        # R9, R11, R13: an end recorded late (a notice entered after its month, an account event
+        # delivered late) fell before months billing had already charged (anshin.services
+        # .contract_ends): the charges stand; the system never credits or refunds.
+        alarm(
+            "ChargedPastEnd",
+            cloudwatch.Metric(
+                namespace="Anshin",
+                metric_name="ChargedPastEnd",
+                dimensions_map={"service": "anshin"},
+                statistic="Sum",
+                period=FIVE_MINUTES,
+            ),
+            "a contract was ended late, before months already charged (the log and the contract's "
+            "timeline, CHARGED_PAST_END, name the months): the charges stand, R13 forbids the system "
+            "any credit or refund; any goodwill is the carrier's, handled outside this system.",
+        )
+
+        # R13: a billing run's charge file would remove or change a line of the month's latest
+        # version (anshin.services.charges.assemble): no version was written; an operator decides.
+        alarm(
+            "ChargeFileNeedsCorrection",
+            cloudwatch.Metric(
+                namespace="Anshin",
+                metric_name="ChargeFileNeedsCorrection",
+                dimensions_map={"service": "anshin"},
+                statistic="Sum",
+                period=FIVE_MINUTES,
+            ),
+            "a month's charge file was not versioned: its data would remove or change lines the carrier "
+            "already has (reviews/<month>/<runId>.json in the charges bucket says which). Find why; if "
+            "it is right, start the ChargeExport workflow with a correction and its reason.",
+        )
+
         def business(name: str, label: str) -> cloudwatch.IMetric:
             return cloudwatch.MathExpression(
                 expression=f"SUM(SEARCH('{{Anshin}} MetricName=\"{name}\"', 'Sum', 3600))",

@@ -508,9 +508,13 @@ def test_alarms_reach_the_operations_topic_and_cover_every_function_queue_and_wo
     functions = service_template.find_resources("AWS::Lambda::Function")
     queues = service_template.find_resources("AWS::SQS::Queue")
     machines = service_template.find_resources("AWS::StepFunctions::StateMachine")
-    # ... one per month job for the contracts it set aside (anshin.jobs.set_aside), and one for
-    # formed contracts the reconciler could not record (ContractsNotHealed).
-    assert len(alarms) == 2 * len(functions) + len(queues) + 3 * len(machines) + 3
+    # ... one per month job for the contracts it set aside (anshin.jobs.set_aside), one for
+    # formed contracts the reconciler could not record (ContractsNotHealed), one each for billed
+    # months owing a late-recorded contract (MonthNeedsRebilling), ends before charged months
+    # (ChargedPastEnd) and a charge file waiting for a correction (ChargeFileNeedsCorrection). (The
+    # cancellation-code queue's one, CancellationCodesLate, is its queue's: its dead letters are
+    # the dead-letter queue's.)
+    assert len(alarms) == 2 * len(functions) + len(queues) + 3 * len(machines) + 6
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"], alarm["Properties"]["AlarmDescription"]
         assert alarm["Properties"]["Threshold"] == 0

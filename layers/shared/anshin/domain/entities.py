@@ -255,7 +255,8 @@ class CancellationRequest(TypedDict, total=False):
     ttl: Required[Number]
     wrongAttempts: Number
     contractId: str  # absent: the member code matched no live contract
-    codeDigest: str  # absent likewise; never the code itself
+    codeDigest: str  # absent likewise, and until the worker sent the code; never the code itself
+    codeSentAt: str  # when the worker sent the code (and stored its digest)
     confirmedAt: str  # CONFIRMED: when the notice was recorded
 
 
@@ -301,6 +302,19 @@ class InvoiceLine(TypedDict):
     amount: Number
     chargedAt: str
     runId: str
+
+
+class RebillMarker(TypedDict):
+    """``REBILL#<month>`` / ``CONTRACT#<contractId>``: a month billing already ran for that owes the
+    contract a line (R12): it was recorded late, or it lost its account's first-contract claim
+    (anshin.store.rebilling). Ids only."""
+
+    type: str  # "REBILL_MARKER"
+    month: str
+    contractId: str
+    mobileContractId: str
+    reason: str  # a RebillReason
+    at: str  # when it was noticed
 
 
 class StaffRules(TypedDict, total=False):

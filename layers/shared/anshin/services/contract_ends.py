@@ -18,7 +18,7 @@ from aws_lambda_powertools import Logger
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from anshin.adapters import events, metrics
-from anshin.domain import billing_rules, clock, contract_rules
+from anshin.domain import billed_months, billing_rules, clock, contract_rules
 from anshin.domain.clock import iso, parse_iso
 from anshin.domain.contract_rules import ContractStatus, EndReason
 from anshin.domain.entities import Contract, QuarantineEntry
@@ -33,7 +33,7 @@ from anshin.domain.errors import (
 )
 from anshin.domain.terms import BillingMonth
 from anshin.services import jobs
-from anshin.store import accounts, audit, contracts
+from anshin.store import accounts, audit, contracts, invoices
 from anshin.store import jobs as job_runs
 
 logger = Logger()
@@ -80,7 +80,7 @@ def read(contract_id: str) -> dict[str, Any]:
     return view(contracts.require(contract_id))
 
 
-def _entry(contract: Contract, at: datetime, outcome: str, **fields: str) -> dict[str, Any]:
+def _entry(contract: Contract, at: datetime, outcome: str, **fields: str | list[str]) -> dict[str, Any]:
     """The contract's ``CONTRACT`` audit entry, as an item of the change's transaction."""
     return audit.put(str(contract["contractId"]), "CONTRACT", at, outcome, **fields)
 
@@ -89,21 +89,76 @@ def _ended_entry(contract: Contract, ended_at: datetime, reason: EndReason) -> d
     return _entry(contract, ended_at, "ENDED", reason=reason.value)
 
 
+#: The ``CONTRACT`` audit outcome of an end recorded after months billing charged past it.
+CHARGED_PAST_END = "CHARGED_PAST_END"
+
+
+def _charged_past(contract: Contract, ends_at: datetime, now: datetime) -> list[str]:
+    """R9, R11, R13: the closed months after the month of ``ends_at`` that billing has already
+    charged ``contract`` for (its invoice lines: a GetItem per closed month the contract was
+    billable for after that month; none for an end in the last closed month or later)."""
+    months = billed_months.closed_months_past_end(contract, ends_at, now)
+    if not months:
+        return []
+    return [
+        str(m)
+        for m in invoices.charged(str(contract["mobileContractId"]), str(contract["contractId"]), months)
+    ]
+
+
+def _signal_charged_past_end(
+    contract: Contract, ends_at: datetime, reason: EndReason, months: list[str]
+) -> None:
+    """An end recorded late fell before months already charged: the charges stand (R13: never
+    reduced, credited or refunded); ``ChargedPastEnd`` counts the months (alarmed), the log names
+    them with the ids, and the contract's timeline has the ``CHARGED_PAST_END`` entry."""
+    metrics.count("ChargedPastEnd", len(months))
+    logger.warning(
+        "an end recorded late falls before months already charged: the charges stand (R13)",
+        extra={
+            "contractId": contract["contractId"],
+            "mobileContractId": contract["mobileContractId"],
+            "endedAt": iso(ends_at),
+            "endReason": reason.value,
+            "months": months,
+        },
+    )
+
+
 def _end_now(
     contract: Contract,
     ended_at: datetime,
     reason: EndReason,
     violation: str | None = None,
     audits: Sequence[dict[str, Any]] = (),
+    recorded_at: datetime | None = None,
     **fields: Any,
 ) -> bool:
     """End a not-yet-ended contract at ``ended_at`` and free its slot, with its ``audits``
-    entries, once the contract it leaves behind is checked. False when it has ended already."""
+    entries, once the contract it leaves behind is checked. False when it has ended already.
+
+    ``recorded_at``: an end carried out late (R9, R11), recorded at that instant: if billing has
+    already charged the contract for closed months after the end's month, those charges stand
+    (R13) and are signalled, with a ``CHARGED_PAST_END`` entry in the end's own transaction."""
     ended = ContractStatus.ENDED.value
     contract_rules.check(
         {**contract, "status": ended, "endedAt": iso(ended_at), "endReason": reason, **fields}
     )
-    return contracts.end(contract, ended_at, reason, fields, violation=violation, audits=audits)
+    charged = [] if recorded_at is None else _charged_past(contract, ended_at, recorded_at)
+    if recorded_at is not None and charged:
+        past = _entry(
+            contract,
+            recorded_at,
+            CHARGED_PAST_END,
+            endedAt=iso(ended_at),
+            reason=reason.value,
+            months=charged,
+        )
+        audits = [*audits, past]
+    done = contracts.end(contract, ended_at, reason, fields, violation=violation, audits=audits)
+    if done and charged:
+        _signal_charged_past_end(contract, ended_at, reason, charged)
+    return done
 
 
 def _schedule_end(
@@ -118,8 +173,10 @@ def _schedule_end(
 
     An end that has already passed (a notice recorded late, an account event delivered late)
     is carried out at once, at that instant: the month-end job of a month already closed would
-    never see it. The contract it would leave behind is checked first (anshin.contract_rules).
-    Returns whether the contract's end moved."""
+    never see it. If billing has already charged the contract for months after that end, those
+    charges stand (R13) and are signalled (``CHARGED_PAST_END``, in the end's transaction). The
+    contract it would leave behind is checked first (anshin.contract_rules). Returns whether the
+    contract's end moved."""
     if (
         contract["status"] == ContractStatus.CANCELLATION_PENDING.value
         and parse_iso(str(contract["endsAt"])) <= ends_at
@@ -127,7 +184,12 @@ def _schedule_end(
         return False  # an earlier end stands
     if ends_at <= now:
         return _end_now(
-            contract, ends_at, reason, audits=[*audits, _ended_entry(contract, ends_at, reason)], **fields
+            contract,
+            ends_at,
+            reason,
+            audits=[*audits, _ended_entry(contract, ends_at, reason)],
+            recorded_at=now,
+            **fields,
         )
     pending = ContractStatus.CANCELLATION_PENDING.value
     contract_rules.check(

@@ -10,16 +10,20 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from anshin.adapters import mac, metrics, notifications
-from anshin.domain import contract_rules
+from anshin.domain import billed_months, contract_rules
 from anshin.domain.applications import ApplicationStatus
+from anshin.domain.billed_months import RebillReason
 from anshin.domain.clock import iso, now, parse_iso
 from anshin.domain.contract_rules import FirstClaimMove
-from anshin.domain.entities import Application
+from anshin.domain.entities import Application, Contract
 from anshin.domain.errors import InvariantViolation
 from anshin.domain.phones import is_phone, normalise_phone
+from anshin.domain.terms import BillingMonth
+from anshin.services import jobs
 from anshin.settings import settings
-from anshin.store import accounts, contracts
+from anshin.store import accounts, contracts, rebilling
 from anshin.store import applications as stored
+from anshin.store import jobs as job_runs
 
 logger = Logger()
 
@@ -107,6 +111,12 @@ def record_contract(application_id: str) -> dict[str, Any]:
     recorded first: one formed before the claim's holder takes the claim over and corrects the
     holder's first billable month in the same transaction, conditional on the claim being as
     read; a claim that moved meanwhile is read again.
+
+    A contract recorded after billing ran for months it is billable for (healed by the
+    reconciler, a late step), or a holder displaced into billable months billing already ran
+    for, leaves those months owing a line: a ``REBILL#<month>`` marker per month and contract is
+    written in the same transaction, counted in ``MonthNeedsRebilling`` and logged; billing the
+    month again charges exactly the missing lines (R12, R13: only ever added).
     """
     application = stored.require(application_id)
     contract_id = application["contractId"]
@@ -120,6 +130,7 @@ def record_contract(application_id: str) -> dict[str, Any]:
         application_id,
     )
     mobile_contract_id = application["mobileContractId"]
+    billed: dict[BillingMonth, bool] = {}
     for _ in range(CLAIM_ROUNDS):
         held = accounts.first_claim(mobile_contract_id)
         move = contract_rules.first_claim_move(order, held)
@@ -137,19 +148,30 @@ def record_contract(application_id: str) -> dict[str, Any]:
         )
         contract_rules.check(contract)
         corrections = []
+        displaced: tuple[Contract, Contract] | None = None
         if move is FirstClaimMove.DISPLACE and held.contract_id is not None:
-            corrected, correction = contracts.no_longer_first(contracts.require(held.contract_id))
+            holder = contracts.require(held.contract_id)
+            corrected, correction = contracts.no_longer_first(holder)
             contract_rules.check(corrected)
             corrections.append(correction)
+            displaced = (holder, corrected)
+        at = now()
+        owed = _owed(contract, displaced, at, billed)
+        markers = [rebilling.put_op(m, c, mobile_contract_id, r, at) for m, c, r in owed]
         recorded = stored.record_contract(
             application,
             contract,
             accounts.contract_formed_item(mobile_contract_id, contract_id, order, move, held),
-            corrections,
+            # The markers have no condition: they never make the claim's check fail.
+            [*corrections, *markers[:MARKERS_IN_TRANSACTION]],
         )
         if recorded == "ALREADY_RECORDED":
             return contracted
         if recorded == "RECORDED":
+            for month, owed_contract, reason in owed[MARKERS_IN_TRANSACTION:]:
+                rebilling.put(month, owed_contract, mobile_contract_id, reason, at)
+            if owed:
+                _signal_rebilling(owed)
             return {
                 **contracted,
                 "recorded": True,
@@ -157,6 +179,55 @@ def record_contract(application_id: str) -> dict[str, Any]:
             }
         # CLAIM_MOVED: another contract of the account was recorded meanwhile: decide again
     raise RuntimeError(f"could not record the contract of {application_id}")
+
+
+#: Rebilling markers written in the recording's own transaction (DynamoDB takes 100 items; the
+#: recording has at most six): any beyond, for a contract recorded years late, follow it.
+MARKERS_IN_TRANSACTION = 90
+
+
+#: A closed, already billed month that owes a contract a line: (month, contract, why).
+Owed = tuple[BillingMonth, str, RebillReason]
+
+
+def _owed(
+    contract: Contract,
+    displaced: tuple[Contract, Contract] | None,
+    at: datetime,
+    billed: dict[BillingMonth, bool],
+) -> list[Owed]:
+    """R12, R13: the months billing already ran for that this recording makes owe a line: the
+    recorded contract's closed billable months (recorded late), and the closed months the
+    displaced contract (``(before, after)``) is newly billable for. A contract recorded in its
+    own, still open month with no displacement concerns no closed month: nothing is read.
+    ``billed``: whether billing ran for a month, as read so far (kept across claim rounds)."""
+    candidates: list[Owed] = [
+        (month, str(contract["contractId"]), RebillReason.RECORDED_LATE)
+        for month in billed_months.closed_billable_months(contract, at)
+    ]
+    if displaced is not None:
+        before, after = displaced
+        candidates += [
+            (month, str(after["contractId"]), RebillReason.CLAIM_DISPLACED)
+            for month in billed_months.newly_billable_closed_months(before, after, at)
+        ]
+    for month in sorted({month for month, _, _ in candidates} - set(billed)):
+        billed[month] = job_runs.ran(jobs.BILLING, str(month))
+    return [owed for owed in candidates if billed[owed[0]]]
+
+
+def _signal_rebilling(owed: list[Owed]) -> None:
+    """Tell the operator (the markers are written): ``MonthNeedsRebilling`` counts the months
+    (alarmed), and the log names them with the contracts (ids only)."""
+    months = sorted({str(month) for month, _, _ in owed})
+    metrics.count("MonthNeedsRebilling", len(months))
+    logger.warning(
+        "billed months owe a recorded contract a line: run them again (make month-end MONTH=...)",
+        extra={
+            "months": months,
+            "contracts": [{"contractId": c, "month": str(m), "reason": r.value} for m, c, r in owed],
+        },
+    )
 
 
 # --- R6.4: formed contracts whose recording failed for good, recorded by the reconciler ---------

@@ -83,6 +83,22 @@ def lines_of(mobile_contract_id: str, month: BillingMonth) -> list[Line]:
     ]
 
 
+def charged(mobile_contract_id: str, contract_id: str, months: list[BillingMonth]) -> list[BillingMonth]:
+    """Which of ``months`` have the contract's line (one GetItem per month: callers pass the few
+    closed months a change concerns)."""
+    table = db.contracts_table()
+    return [
+        month
+        for month in months
+        if "Item"
+        in table.get_item(
+            Key=keys.invoice_line(mobile_contract_id, month, contract_id),
+            ProjectionExpression="pk",
+            ConsistentRead=True,
+        )
+    ]
+
+
 #: The attributes of an invoice line's position in gsi3 (a charge export's cursor).
 CHARGE_KEY_FIELDS = ("pk", "sk", "gsi3pk", "gsi3sk")
 

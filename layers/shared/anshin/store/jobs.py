@@ -56,9 +56,9 @@ def record_finish(
     totals: dict[str, int],
     quarantined_count: int,
     listed: list[QuarantineEntry],
-) -> None:
-    """What the run did, on its record."""
-    db.contracts_table().update_item(
+) -> JobRun:
+    """What the run did, on its record; the record as it now stands."""
+    updated = db.contracts_table().update_item(
         Key=keys.run(job, month, run_id),
         UpdateExpression="SET #s = :status, finishedAt = :at, totals = :totals, "
         "quarantinedCount = :n, quarantined = :listed",
@@ -70,7 +70,10 @@ def record_finish(
             ":n": quarantined_count,
             ":listed": listed,
         },
+        ReturnValues="ALL_NEW",
     )
+    # The storage boundary: the run's item is a JobRun (with its keys).
+    return cast(JobRun, updated["Attributes"])
 
 
 def quarantine(job: str, month: str, run_id: str, entries: list[QuarantineEntry], at: str) -> None:
@@ -101,3 +104,16 @@ def quarantined(job: str, month: str, run_id: str) -> list[QuarantineEntry]:
     )
     # The storage boundary: each item is a quarantined contract, of which the entry's fields are kept.
     return [cast(QuarantineEntry, {k: i[k] for k in QUARANTINE_FIELDS}) for i in items]
+
+
+def ran(job: str, month: str) -> bool:
+    """Whether a run of ``job`` that writes (not a dry run) was started for ``month``, whatever
+    became of it: running, finished or failed, it may have passed over any contract. One Query of
+    the month's runs (a handful)."""
+    items = db.query_all(
+        db.contracts_table(),
+        KeyConditionExpression=Key("pk").eq(keys.run_pk(job, month)) & Key("sk").begins_with(keys.RUN_PREFIX),
+        ProjectionExpression="dryRun",
+        ConsistentRead=True,
+    )
+    return any(item.get("dryRun") is not True for item in items)

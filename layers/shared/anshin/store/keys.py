@@ -245,9 +245,24 @@ def charge_entry(mobile_contract_id: str, month: Month, contract_id: str) -> Key
     }
 
 
+def rebill_pk(month: Month) -> str:
+    return f"REBILL#{month}"
+
+
+def rebill_marker(month: Month, contract_id: str) -> Key:
+    """A closed month billing already ran for that owes ``contract_id`` a line (R12: recorded
+    late, or a first-contract claim displaced): the operator runs the month again
+    (anshin.store.rebilling); a billing run of the month that charged it removes it."""
+    return {"pk": rebill_pk(month), "sk": f"CONTRACT#{contract_id}"}
+
+
 # --- job runs ------------------------------------------------------------------------------------
 def run_pk(job: str, month: Month) -> str:
     return f"RUN#{job}#{month}"
+
+
+#: How a run's sort key begins (the run records of a month, apart from what they set aside).
+RUN_PREFIX = "EXEC#"
 
 
 def run(job: str, month: Month, run_id: str) -> Key:

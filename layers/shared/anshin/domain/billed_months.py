@@ -1,0 +1,78 @@
+"""Changes that reach into billing months already closed (R9, R11, R12, R13): pure, on plain
+contract records.
+
+Billing for a month runs once the month is over (the 1st of the next one). A contract recorded
+late (R6.4: the reconciler, a late step, a device's registration), or a first-contract claim
+taken over (R12: the displaced contract becomes billable from the month it formed), can make
+a contract billable for months billing has already run: those months need billing again (it only
+adds the missing lines, R13). An end recorded late (R9, R11: carried out at once) can fall before
+months billing has already charged: those charges stand (R13), and are signalled.
+
+Which months are concerned is decided here, from the contract's ``formedAt``,
+``firstUnderAccount`` (its ``firstBillableMonth``) and end, by the billing rules themselves
+(:func:`anshin.domain.terms.charged_months`, :func:`anshin.domain.billing_rules.contract_end`);
+whether billing has run for them, or charged them, is for the store to say.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from anshin.domain.billing_rules import contract_end
+from anshin.domain.clock import parse_iso
+from anshin.domain.entities import Contract
+from anshin.domain.terms import BillingMonth, billing_month_of, charged_months
+
+
+class RebillReason(StrEnum):
+    """Why a closed month owes a contract a line billing did not write (R12)."""
+
+    RECORDED_LATE = "RECORDED_LATE"  # the contract was recorded after the month was billed (R6.4)
+    CLAIM_DISPLACED = "CLAIM_DISPLACED"  # no longer the account's first: billable earlier (R12)
+
+
+def last_closed_month(now: datetime) -> BillingMonth:
+    """The latest billing month that is over at ``now`` (Japan time): billing can have run for it
+    and for the months before it, never for a later one."""
+    return billing_month_of(now) - 1
+
+
+def closed_billable_months(contract: Contract, now: datetime) -> list[BillingMonth]:
+    """R12: the months ``contract`` is charged for that are over at ``now``: from its first
+    billable month to the month of its end (scheduled or past), no later than the last closed
+    month. Empty for a contract whose first billable month is still open (the common case of a
+    contract recorded in the month it formed)."""
+    end = contract_end(contract)
+    return charged_months(
+        parse_iso(str(contract["formedAt"])),
+        bool(contract["firstUnderAccount"]),
+        parse_iso(end) if end else None,
+        last_closed_month(now),
+    )
+
+
+def newly_billable_closed_months(before: Contract, after: Contract, now: datetime) -> list[BillingMonth]:
+    """R12: the closed months a change makes ``after`` billable for that ``before`` was not (a
+    contract that is no longer its account's first is billable from the month it formed)."""
+    was = set(closed_billable_months(before, now))
+    return [month for month in closed_billable_months(after, now) if month not in was]
+
+
+def closed_months_past_end(contract: Contract, ends_at: datetime, now: datetime) -> list[BillingMonth]:
+    """R9, R11, R13: the closed months after the month of a new end ``ends_at`` that ``contract``
+    (whatever end it had before) could have been charged for: from its first billable month, or
+    the month after the end's, to the last closed month. Billing may have charged them already,
+    and such a charge is never taken back. Empty when the end is in the last closed month or
+    later (an end recorded in time, or a notice entered just after its month closed)."""
+    last = billing_month_of(ends_at)
+    return [
+        month
+        for month in charged_months(
+            parse_iso(str(contract["formedAt"])),
+            bool(contract["firstUnderAccount"]),
+            None,
+            last_closed_month(now),
+        )
+        if last < month
+    ]
