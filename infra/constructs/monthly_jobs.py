@@ -128,7 +128,8 @@ class MonthlyJobs:
     def _charge_export(self, parts: Parts, key: kms.IKey, bucket: s3.IBucket) -> sfn.StateMachine:
         """The charge file workflow and its three functions, each granted only its part of the
         bucket: the shards write parts under staging/, the assembler reads them, writes the file
-        and the manifest under charges/ and removes the parts, the announcer only publishes."""
+        and the manifest under charges/ (and, when the month's data would remove or change a
+        charged line, only a review under reviews/), the announcer only publishes."""
         stack, functions, workflows, _ = parts.unpack()
         environment = {"CHARGES_BUCKET": bucket.bucket_name}
         data = functions.data
@@ -161,6 +162,9 @@ class MonthlyJobs:
         assemble.add_to_role_policy(
             iam.PolicyStatement(actions=["s3:GetObject", "s3:PutObject"], resources=[files])
         )
+        # NEEDS_CORRECTION: what the month's data would change, for the operator (never read back).
+        reviews = f"{bucket_arn}/reviews/*"
+        assemble.add_to_role_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=[reviews]))
         assemble.add_to_role_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket_arn]))
         for fn in (shard, assemble):
             grants.key_use(fn, key)
@@ -173,6 +177,11 @@ class MonthlyJobs:
             assemble,
             f"IAM5[Resource::{CHARGES_BUCKET_ARN_EXPORT}/charges/*]",
             "The charge files are keyed per month and version under charges/.",
+        )
+        acknowledge(
+            assemble,
+            f"IAM5[Resource::{CHARGES_BUCKET_ARN_EXPORT}/reviews/*]",
+            "A review is keyed per month and run under reviews/.",
         )
         announce.add_to_role_policy(
             iam.PolicyStatement(

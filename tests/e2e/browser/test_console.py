@@ -278,3 +278,39 @@ def test_a_support_session_is_refused_out_of_hours_and_for_excluded_requests_the
     ):
         expect(timeline).to_contain_text(event)
     capture_console(capture, console, "timeline", show=timeline)
+
+
+def test_a_late_notice_before_months_already_charged_is_on_the_timeline(
+    console: Page, local_service: LocalService, capture: Callable[..., None]
+) -> None:
+    """R9, R13: a notice that arrived in March, recorded after May was billed, ends the contract
+    at the end of March; May's charge stands, and the timeline says so in words."""
+    from anshin.domain.terms import BillingMonth
+
+    from local.jobs import run_month
+    from local.seed import formed_contract, put_account, put_contract
+
+    table = local_service.output("ContractsTableName")
+    account, contract_id = f"MC-{uuid.uuid4().hex[:10]}", f"ctr-{uuid.uuid4().hex[:24]}"
+    put_account(local_service.endpoint, table, account, slots_held=1, has_formed_contract=True)
+    put_contract(
+        local_service.endpoint,
+        table,
+        formed_contract(contract_id, account, datetime(2025, 1, 10, 12, tzinfo=JST), False),
+    )
+    run_month(local_service.endpoint, BillingMonth.parse("2025-05"))  # a month no other test bills
+    status, ended = staff_request(
+        local_service,
+        "POST",
+        f"/contracts/{contract_id}/cancellation",
+        {"receivedAt": "2025-03-15T03:00:00Z"},
+    )
+    assert (status, ended["status"], ended["endedAt"]) == (200, "ENDED", "2025-03-31T14:59:59.999Z"), ended
+    status, invoice = staff_request(local_service, "GET", f"/accounts/{account}/invoices/2025-05")
+    assert status == 200 and [line["contractId"] for line in invoice["lines"]] == [contract_id]  # R13
+    sign_in(console)
+    open_contract(console, contract_id)
+    timeline = console.get_by_role("region", name="タイムライン")
+    expect(timeline).to_contain_text("終了日より後の月がすでに請求済みでした")
+    expect(timeline).to_contain_text("請求済みの月")
+    capture_console(capture, console, "timeline-charged-past-end", show=timeline)

@@ -43,8 +43,11 @@ function details(lang, t, event) {
   add("outcome", d.sessionOutcome && t(`session.outcome.${d.sessionOutcome}`));
   add("receivedAt", d.receivedAt && jst(d.receivedAt));
   add("endsAt", d.endsAt && jst(d.endsAt));
-  add("endReason", event.event === "ENDED" && d.reason && t(`contract.endReason.${d.reason}`));
-  add("reason", event.event !== "ENDED" && d.reason);
+  const ending = event.event === "ENDED" || event.event === "CHARGED_PAST_END"; // d.reason: an end reason
+  add("endedAt", d.endedAt && jst(d.endedAt));
+  add("endReason", ending && d.reason && t(`contract.endReason.${d.reason}`));
+  add("reason", !ending && d.reason);
+  add("months", Array.isArray(d.months) && d.months.map((m) => month(lang, m)).join(", "));
   add("failureReason", d.failureReason);
   add("month", d.month && month(lang, d.month));
   add("amount", d.amount !== undefined && yen(d.amount));
