@@ -311,6 +311,8 @@ def test_a_late_notice_before_months_already_charged_is_on_the_timeline(
     sign_in(console)
     open_contract(console, contract_id)
     timeline = console.get_by_role("region", name="タイムライン")
-    expect(timeline).to_contain_text("終了日より後の月がすでに請求済みでした")
+    expect(timeline).to_contain_text(
+        "終了日より後の月がすでに請求済みでした（請求は取り消されません・第13条）"
+    )
     expect(timeline).to_contain_text("請求済みの月")
     capture_console(capture, console, "timeline-charged-past-end", show=timeline)
