@@ -89,17 +89,22 @@ class Operations(Construct):
                 f"{job}: contracts set aside (repair them, then run the month again: make month-end)",
             )
 
-        # R6.4: a formed contract the reconciler could not record either (anshin.services.contracts
-        # .reconcile_unrecorded): its entry says why; it is tried again every run once repaired.
-        alarm(
-            "ContractsNotHealed",
-            cloudwatch.Metric(
+        def signal(metric_name: str, description: str) -> None:
+            """An alarm on a business signal for a person (namespace Anshin, the dimension set the
+            functions' EMF records carry: powertools' ``service`` only), named after its metric."""
+            metric = cloudwatch.Metric(
                 namespace="Anshin",
-                metric_name="ContractsNotHealed",
+                metric_name=metric_name,
                 dimensions_map={"service": "anshin"},
                 statistic="Sum",
                 period=FIVE_MINUTES,
-            ),
+            )
+            alarm(metric_name, metric, description)
+
+        # R6.4: a formed contract the reconciler could not record either (anshin.services.contracts
+        # .reconcile_unrecorded): its entry says why; it is tried again every run once repaired.
+        signal(
+            "ContractsNotHealed",
             "formed contracts not recorded even by the reconciler (see its log and UNRECORDED entries)",
         )
 
@@ -107,15 +112,8 @@ class Operations(Construct):
         # or one displaced from its account's first-contract claim, became billable for months
         # billing had already run (anshin.services.contracts.record_contract): billing them again
         # adds exactly the missing lines.
-        alarm(
+        signal(
             "MonthNeedsRebilling",
-            cloudwatch.Metric(
-                namespace="Anshin",
-                metric_name="MonthNeedsRebilling",
-                dimensions_map={"service": "anshin"},
-                statistic="Sum",
-                period=FIVE_MINUTES,
-            ),
             "billed months owe a contract recorded late a line: run make month-end MONTH=<month> again "
             "for each month the log names (markers REBILL#<month> list the contracts; the billing run "
             "removes the ones it charged). Only missing lines are written, never a charge twice (R13).",
@@ -124,15 +122,8 @@ class Operations(Construct):
         # R9, R11, R13: an end recorded late (a notice entered after its month, an account event
         # delivered late) fell before months billing had already charged (anshin.services
         # .contract_ends): the charges stand; the system never credits or refunds.
-        alarm(
+        signal(
             "ChargedPastEnd",
-            cloudwatch.Metric(
-                namespace="Anshin",
-                metric_name="ChargedPastEnd",
-                dimensions_map={"service": "anshin"},
-                statistic="Sum",
-                period=FIVE_MINUTES,
-            ),
             "a contract was ended late, before months already charged (the log and the contract's "
             "timeline, CHARGED_PAST_END, name the months): the charges stand, R13 forbids the system "
             "any credit or refund; any goodwill is the carrier's, handled outside this system.",
@@ -140,15 +131,8 @@ class Operations(Construct):
 
         # R13: a billing run's charge file would remove or change a line of the month's latest
         # version (anshin.services.charges.assemble): no version was written; an operator decides.
-        alarm(
+        signal(
             "ChargeFileNeedsCorrection",
-            cloudwatch.Metric(
-                namespace="Anshin",
-                metric_name="ChargeFileNeedsCorrection",
-                dimensions_map={"service": "anshin"},
-                statistic="Sum",
-                period=FIVE_MINUTES,
-            ),
             "a month's charge file was not versioned: its data would remove or change lines the carrier "
             "already has (reviews/<month>/<runId>.json in the charges bucket says which). Find why; if "
             "it is right, start the ChargeExport workflow with a correction and its reason.",
