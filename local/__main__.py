@@ -271,9 +271,11 @@ def charge_correction(args: argparse.Namespace) -> int:
     if corrected["status"] != "SUCCEEDED":
         print(f"the correction did not finish: {corrected['status']}", file=sys.stderr)
         return 1
+    supersedes = f" (supersedes v{export['supersedes']})" if export.get("supersedes") else ""
+    same = " (the month's data equals it: nothing written)" if export["status"] == "UNCHANGED" else ""
     print(
         f"charge file  s3://{export['bucket']}/{export['key']}  v{export['version']} {export['status']}"
-        f" (supersedes v{export['supersedes']}): {export['records']} accounts, ¥{export['totalYen']}"
+        f"{supersedes}{same}: {export['records']} accounts, ¥{export['totalYen']}"
     )
     return 0
 
