@@ -586,6 +586,16 @@ class TestTheWorker:
                 raise RuntimeError("the worker died")
             return set_digest(request_id, digest, at)
 
+        from anshin.services import cancellations
+
+        ids: list[str] = []
+        publish = cancellations.notifications.publish
+
+        def publishing(message: dict[str, Any], **kw: Any) -> None:
+            ids.append(kw["notification_id"])
+            publish(message, **kw)
+
+        monkeypatch.setattr(cancellations.notifications, "publish", publishing)
         monkeypatch.setattr(cancellation_requests, "set_digest", dies_for_the_first)
         failed = worker.deliver(messages)
         [failed_message] = [m for m in messages if json.loads(m["Body"])["requestId"] == first["requestId"]]
@@ -614,6 +624,8 @@ class TestTheWorker:
             )[0]
             == 200
         )
+        # The second code is not a repeat of the first to a deliverer (which drops repeated ids).
+        assert len(ids) == len(set(ids)) == 3 and all(i.startswith("CANCELLATION_CODE#") for i in ids)
         sent_entries = [e for e in audit_entries(contract_id, "CANCEL") if e["outcome"] == "CODE_SENT"]
         assert sorted(e["requestId"] for e in sent_entries) == sorted(
             [first["requestId"], first["requestId"], second["requestId"]]

@@ -27,6 +27,7 @@ customer-notification topic. A second notice changes nothing and answers the sam
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -178,7 +179,9 @@ def send_code(request_id: str, now: datetime) -> str:
                 "expiresAt": request["expiresAt"],
                 "email": contract["holder"]["email"],
             },
-            notification_id=f"CANCELLATION_CODE#{request_id}",
+            # Each code its own id: deliverers drop repeats of an id, and a redelivered send's new
+            # code (the one whose digest is stored) must not be dropped as a repeat of the first.
+            notification_id=f"CANCELLATION_CODE#{request_id}#{secrets.token_hex(8)}",
         )
         # One entry per code sent (a redelivered send that sends again is audited again).
         audit.write(
