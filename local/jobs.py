@@ -15,6 +15,8 @@ from typing import Any
 
 from anshin.domain.terms import BillingMonth
 from anshin.services.jobs import scheduled_time_for
+from anshin.store import keys
+from anshin.store.keys import SHARDS
 from anshin_local.time_travel import OFFSET_VARIABLE
 
 from local.deploy import client, outputs_of
@@ -70,7 +72,9 @@ def describe(results: list[dict[str, Any]], dry_run: bool) -> str:
             lines.append(f"  set aside {item['contractId']}  {item['code']}: {item['error']}")
         if record.get("quarantined"):
             lines.append("  (repair these contracts, then run the month again: it does only what is missing)")
-        if rebilling := record.get("rebilling"):  # REBILL#<month> markers of contracts recorded late
+        if (rebilling := record.get("rebilling")) and rebilling.get("settled") is False:
+            lines.append("  rebilling    markers not settled (see job_run's log); run the month again")
+        elif rebilling:  # REBILL#<month> markers of contracts recorded late
             owed = ", ".join(rebilling.get("stillOwedContracts", []))
             lines.append(
                 f"  rebilling    {rebilling['cleared']} late-recorded contract(s) now charged"
@@ -130,13 +134,36 @@ def charge_file_lines(results: list[dict[str, Any]], endpoint: str) -> list[str]
     ]
 
 
+def billed_lines(endpoint: str, table: str, month: BillingMonth) -> int:
+    """The lines the month's latest finished billing run (not a dry run) charged."""
+    runs = client("dynamodb", endpoint).query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :run)",
+        ExpressionAttributeValues={
+            ":pk": {"S": keys.run_pk("BILLING", month)},
+            ":run": {"S": keys.RUN_PREFIX},
+        },
+        ConsistentRead=True,
+    )["Items"]
+    finished = [
+        r
+        for r in runs
+        if r["status"]["S"].startswith("SUCCEEDED") and not r.get("dryRun", {}).get("BOOL", False)
+    ]
+    if not finished:
+        raise ValueError(f"{month} has no finished billing run: bill it first (make month-end MONTH={month})")
+    latest = max(finished, key=lambda r: r["finishedAt"]["S"])
+    return int(latest["totals"]["M"]["lines"]["N"])
+
+
 def correct_charges(endpoint: str, month: BillingMonth, reason: str, timeout: float = 600) -> dict[str, Any]:
     """An operator's correction: the ChargeExport workflow started by hand with the reason, so
     the month's data becomes its next version even where it removes or changes charged lines
     (the manifest names what it supersedes, why, and what it changes)."""
     if not reason.strip():
         raise ValueError("a correction says why")
-    machine = outputs_of(endpoint, "AnshinService")["ChargeExportStateMachineArn"]
+    outputs = {**outputs_of(endpoint, "AnshinData"), **outputs_of(endpoint, "AnshinService")}
+    machine = outputs["ChargeExportStateMachineArn"]
     name = f"correction-{month}-{uuid.uuid4().hex[:8]}"
     sfn = client("stepfunctions", endpoint)
     execution = sfn.start_execution(
@@ -146,8 +173,10 @@ def correct_charges(endpoint: str, month: BillingMonth, reason: str, timeout: fl
             {
                 "month": str(month),
                 "runId": name,
-                "shards": list(range(16)),
-                "expectedLines": 0,
+                "shards": list(range(SHARDS)),
+                # The lines the month's last billing run charged: a correction is never a short file
+                # either (an index behind billing fails it, as it does a billing run's export).
+                "expectedLines": billed_lines(endpoint, outputs["ContractsTableName"], month),
                 "correction": reason,
             }
         ),

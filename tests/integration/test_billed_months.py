@@ -427,3 +427,18 @@ class TestEndedLate:
             assert cancel(handlers, lambda_context, contract_id, jst(2026, 8, 20))[0] == 200
         assert emitted(capsys.readouterr().out, "ChargedPastEnd") == []
         assert charged_past_end_entries(contract_id) == []
+
+
+def test_markers_that_cannot_be_settled_never_fail_the_billing_run(
+    handlers: dict[str, ModuleType], lambda_context: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """R13: the charges are written; the markers are bookkeeping after them, settled next time."""
+    from anshin.services import jobs
+
+    def throttled(month: str) -> None:
+        raise RuntimeError("throttled")
+
+    monkeypatch.setattr(jobs, "settle_rebilling", throttled)
+    with time_machine.travel(jst(2026, 11, 1, 0, 30), tick=False):
+        record = bill(handlers, "2026-10", lambda_context)
+    assert record["status"].startswith("SUCCEEDED") and record["rebilling"] == {"settled": False}

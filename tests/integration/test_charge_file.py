@@ -164,6 +164,7 @@ def test_export_rerun_and_correction(
         "removedAccounts": 0,
         "removedLines": 0,
         "changedLines": 0,
+        "loweredTotals": 0,
     }
     # An operator's correction (started with its reason) of the same data is that version again.
     same = run_export(
@@ -308,6 +309,7 @@ def test_bytes_that_lose_a_charged_line_wait_for_an_operators_correction(
         "removedAccounts": 1 if contract_lines.count(":") == 1 else 0,
         "removedLines": 1,
         "changedLines": 0,
+        "loweredTotals": 0,
     }
     assert not charge_files.exists(BUCKET, "charges/2026-08/v2/manifest.json")
     assert read(first["key"]) == v1
@@ -373,3 +375,35 @@ def test_a_rerun_of_the_same_run_takes_only_the_parts_its_shards_counted(
         assemble_handler.handler(
             {"month": MONTH, "runId": "run-y", "expectedLines": 0, "results": results}, lambda_context
         )
+
+
+def test_a_version_claimed_but_never_copied_is_completed_before_the_next_is_decided(
+    charges_env: dict[str, str],
+    lambda_context: object,
+    shard_handler: Any,
+    assemble_handler: Any,
+    announce_handler: Any,
+) -> None:
+    """A run wrote v1's manifest and stopped before copying its file; a later run with other data
+    completes v1 from that run's staged file, compares with it, and writes v2."""
+    seed_month(3)
+    bill(MONTH, AFTER)
+    first = run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-1")
+    v1 = read(first["key"])
+    boto3.client("s3").delete_object(Bucket=BUCKET, Key=first["key"])  # as if never copied
+    seed_account("MC-late")
+    seed_contract("MC-late", jst(2026, 5, 20, 9), first=True)
+    bill(MONTH, AFTER)
+    second = run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-2")
+    assert (second["status"], second["version"], second["supersedes"]) == ("CREATED", 2, 1)
+    assert read(first["key"]) == v1
+    # Without the staged file either, the month cannot move on, and says why.
+    boto3.client("s3").delete_object(Bucket=BUCKET, Key=second["key"])
+    boto3.client("s3").delete_object(
+        Bucket=BUCKET, Key=charge_rules.staging_prefix(MONTH, "run-2") + "charges.csv"
+    )
+    seed_account("MC-later")
+    seed_contract("MC-later", jst(2026, 5, 21, 9), first=True)
+    bill(MONTH, AFTER)
+    with pytest.raises(charges.VersionIncomplete):
+        run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-3")

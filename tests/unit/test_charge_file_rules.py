@@ -137,6 +137,7 @@ def test_a_version_that_only_adds_keeps_every_line() -> None:
         "removedAccounts": 0,
         "removedLines": 0,
         "changedLines": 0,
+        "loweredTotals": 0,
     }
 
 
@@ -155,6 +156,7 @@ def test_a_line_gone_or_changed_is_found_and_named() -> None:
         "removedAccounts": 1,
         "removedLines": 2,
         "changedLines": 1,
+        "loweredTotals": 1,
     }
     assert found.examples == [
         {"mobileContractId": "MC-1", "contractId": "ctr-a", "beforeYen": 500, "afterYen": 400},
@@ -166,7 +168,7 @@ def test_a_line_gone_or_changed_is_found_and_named() -> None:
 def test_identical_files_change_nothing_and_examples_are_bounded() -> None:
     many = [record(f"MC-{n:04d}", ("ctr-a", 500)) for n in range(50)]
     assert charges.changes(many, many, position).counts() == dict.fromkeys(
-        ("addedAccounts", "addedLines", "removedAccounts", "removedLines", "changedLines"), 0
+        ("addedAccounts", "addedLines", "removedAccounts", "removedLines", "changedLines", "loweredTotals"), 0
     )
     gone = charges.changes(many, [], position)
     assert gone.removed_lines == 50 and len(gone.examples) == charges.EXAMPLES
@@ -178,3 +180,12 @@ def test_files_out_of_order_are_refused_rather_than_merged_wrongly() -> None:
         charges.changes(ordered, list(reversed(ordered)), position)
     with pytest.raises(ValueError, match="old"):
         charges.changes(list(reversed(ordered)), ordered, position)
+
+
+def test_a_total_lowered_with_the_same_lines_is_a_reduction_not_a_rerun() -> None:
+    """R13: the same lines with less tax (a changed rate, a bug) would reduce a charge."""
+    before = record("MC-1", ("ctr-a", 500))
+    after = charges.Record("MC-1", "2026-08", (("ctr-a", 500),), 500, 40, 540)
+    found = charges.changes([before], [after], position)
+    assert not found.keeps_every_line and found.lowered_totals == 1
+    assert charges.changes([after], [before], position).keeps_every_line  # more is a re-run's

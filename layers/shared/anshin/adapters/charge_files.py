@@ -64,13 +64,17 @@ def read_json(bucket: str, key: str) -> dict[str, Any]:
 
 
 def exists(bucket: str, key: str) -> bool:
+    return size(bucket, key) is not None
+
+
+def size(bucket: str, key: str) -> int | None:
+    """The object's size, or None if there is none."""
     try:
-        _s3().head_object(Bucket=bucket, Key=key)
+        return int(_s3().head_object(Bucket=bucket, Key=key)["ContentLength"])
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            return False
+            return None
         raise
-    return True
 
 
 def listed(bucket: str, prefix: str) -> list[tuple[str, int]]:

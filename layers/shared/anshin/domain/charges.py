@@ -151,12 +151,14 @@ class Changes:
     removed_accounts: int = 0
     removed_lines: int = 0
     changed_lines: int = 0
+    #: Records whose total went down with their lines kept (the tax, say): a charge reduced (R13).
+    lowered_totals: int = 0
     #: The first removed or changed lines: account, contract, amount before, amount after (None: gone).
     examples: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def keeps_every_line(self) -> bool:
-        return self.removed_lines == 0 and self.changed_lines == 0
+        return self.removed_lines == 0 and self.changed_lines == 0 and self.lowered_totals == 0
 
     def _lost(self, account: str, contract: str, before: int, after: int | None) -> None:
         if after is None:
@@ -175,6 +177,7 @@ class Changes:
             "removedAccounts": self.removed_accounts,
             "removedLines": self.removed_lines,
             "changedLines": self.changed_lines,
+            "loweredTotals": self.lowered_totals,
         }
 
 
@@ -214,6 +217,8 @@ def changes(old: Iterable[Record], new: Iterable[Record], position: Callable[[st
                 if now.get(contract) != amount:
                     found._lost(before.mobile_contract_id, contract, amount, now.get(contract))
             found.added_lines += len(set(now) - {contract for contract, _ in before.lines})
+            if after.total < before.total:
+                found.lowered_totals += 1
             before, after = next(olds, None), next(news, None)
     return found
 

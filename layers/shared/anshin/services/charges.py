@@ -46,6 +46,11 @@ class ExportIncomplete(RuntimeError):
     the export fails rather than write a file that misses charges; run the month again."""
 
 
+class VersionIncomplete(RuntimeError):
+    """The month's latest version has a manifest but no file, and the run that claimed it left no
+    staged file to complete it from: an operator restores it (the manifest names its SHA-256)."""
+
+
 class VersionTaken(RuntimeError):
     """Another run claimed the version this one was about to write: deciding again (the step's
     retry) finds it."""
@@ -186,6 +191,7 @@ def assemble(event: dict[str, Any]) -> dict[str, Any]:
         return _answer(bucket, month, decision.version, charges.UNCHANGED)
     changed: charges.Changes | None = None
     if latest is not None:
+        _complete(bucket, month, latest[0], latest[1])
         changed = charges.changes(
             _records(bucket, str(latest[1]["key"])), _records(bucket, staged), _position
         )
@@ -211,6 +217,19 @@ def assemble(event: dict[str, Any]) -> dict[str, Any]:
     # this step (it may have finished its work and failed before answering) assembles the same
     # bytes again and finds the version written, instead of an empty file.
     return _answer(bucket, month, decision.version, charges.CREATED)
+
+
+def _complete(bucket: str, month: str, version: int, manifest: dict[str, Any]) -> None:
+    """A version whose manifest was written by a run that stopped before copying its file is
+    completed from that run's staged file (kept 7 days), checked against the manifest's size;
+    without it the month cannot move on, and the step fails saying so."""
+    key = charges.csv_key(month, version)
+    if charge_files.exists(bucket, key):
+        return
+    staged = f"{charges.staging_prefix(month, str(manifest['runId']))}charges.csv"
+    if charge_files.size(bucket, staged) != int(manifest["bytes"]):
+        raise VersionIncomplete(f"{month} v{version}: its file was never copied and its staged file is gone")
+    charge_files.copy(bucket, staged, key)
 
 
 def _needs_correction(

@@ -130,7 +130,14 @@ def finish(
         "quarantined": set_aside_contracts[:QUARANTINE_LISTED],
     }
     if job == BILLING and record.get("dryRun") is False:
-        rebilled = settle_rebilling(month)
+        # The markers are bookkeeping after the charges: a failure to settle them (throttling, a
+        # month with very many) never fails a billing run whose lines are written, nor keeps its
+        # charge file from being exported; the markers stay, and the next run of the month settles them.
+        try:
+            rebilled = settle_rebilling(month)
+        except Exception:
+            logger.exception("could not settle the month's rebilling markers", extra={"month": month})
+            rebilled = {"settled": False}
         if rebilled is not None:
             answer["rebilling"] = rebilled
     return answer
