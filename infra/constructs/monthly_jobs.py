@@ -155,7 +155,7 @@ class MonthlyJobs:
         shard.add_to_role_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=[staging]))
         assemble.add_to_role_policy(
             iam.PolicyStatement(
-                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+                actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
                 resources=[staging],
             )
         )

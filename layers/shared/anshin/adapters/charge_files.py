@@ -90,15 +90,6 @@ def copy(bucket: str, source: str, target: str) -> None:
     _s3().copy_object(Bucket=bucket, Key=target, CopySource={"Bucket": bucket, "Key": source})
 
 
-def delete(bucket: str, keys: list[str]) -> None:
-    for start in range(0, len(keys), 1000):
-        batch = keys[start : start + 1000]
-        if batch:
-            _s3().delete_objects(
-                Bucket=bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True}
-            )
-
-
 @dataclass(frozen=True)
 class Assembled:
     sha256: str
