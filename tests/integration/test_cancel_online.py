@@ -22,7 +22,14 @@ from anshin.store import db
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from boto3.dynamodb.conditions import Key
 
-from tests.integration.conftest import api_call, give_code, handler_fixture, load_handler, sent_notifications
+from tests.integration.conftest import (
+    STAFF_MEMBER,
+    api_call,
+    give_code,
+    handler_fixture,
+    load_handler,
+    sent_notifications,
+)
 from tests.integration.test_contract_end_and_billing import seed_account, seed_contract
 from tests.integration.test_credentials import CODE, device_call, register
 
@@ -400,7 +407,7 @@ class TestFromTheWeb:
     ) -> None:
         from anshin.services import contract_ends
 
-        contract_ends.terminate(contract_id, NOON, "test", "staff-1")
+        contract_ends.terminate(contract_id, NOON, "test", STAFF_MEMBER)
         assert ask(cancellations_api, lambda_context)[0] == 202
         assert worker.drain() == set()
         assert [m for m in sent_notifications(aws_env) if m["kind"] == "CANCELLATION_CODE"] == []
@@ -460,7 +467,7 @@ def ended_contract(code: str) -> str:
 
     ended = seed_contract("MC-1", datetime(2026, 9, 1, tzinfo=JST), first=False)
     give_code(ended, code)
-    contract_ends.terminate(ended, NOON, "test", "staff-1")
+    contract_ends.terminate(ended, NOON, "test", STAFF_MEMBER)
     return ended
 
 

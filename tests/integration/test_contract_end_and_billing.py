@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from local.seed import formed_contract
+from tests.integration.conftest import STAFF_MEMBER
 
 FEE = 500
 _ids = itertools.count(1)
@@ -145,7 +146,7 @@ class TestMonthEndAndBilling:
         seed_account("MC-1", has_formed_contract=True)
         contract_id = seed_contract("MC-1", jst(2026, 9, 1), first=False)
         with time_machine.travel(jst(2026, 11, 15, 10), tick=False):
-            view = contract_ends.terminate(contract_id, jst(2026, 11, 15, 10), "fraud", "staff-1")
+            view = contract_ends.terminate(contract_id, jst(2026, 11, 15, 10), "fraud", STAFF_MEMBER)
         assert (view["status"], view["endReason"], view["endedAt"]) == (
             "ENDED",
             "COMPANY_TERMINATION",
@@ -158,7 +159,7 @@ class TestMonthEndAndBilling:
         assert invoice_total("MC-1", "2026-11") == 500
         assert invoice_total("MC-1", "2026-12") == 0
         with pytest.raises(errors.ContractEnded):
-            contract_ends.terminate(contract_id, jst(2026, 11, 16), "again", "staff-1")
+            contract_ends.terminate(contract_id, jst(2026, 11, 16), "again", STAFF_MEMBER)
         with pytest.raises(errors.ContractEnded):
             contract_ends.cancel(contract_id, jst(2026, 11, 16), jst(2026, 11, 16))
 
@@ -263,7 +264,7 @@ class TestRerunAndResumeR13:
         seed_account("MC-1", has_formed_contract=True)
         old = [seed_contract("MC-1", jst(2025, 1, 1), first=False) for _ in range(5)]
         for contract_id in old:  # ended long ago: history that must not be read again
-            contract_ends.terminate(contract_id, jst(2025, 3, 1), "old", "staff")
+            contract_ends.terminate(contract_id, jst(2025, 3, 1), "old", STAFF_MEMBER)
         live = seed_contract("MC-1", jst(2026, 10, 1), first=False)
         totals = bill("2026-11", jst(2026, 12, 1, 1))
         assert totals["contractsRead"] == 1
@@ -343,7 +344,9 @@ def test_billing_totals_equal_charged_months(aws_env: dict[str, str], cases: lis
             elif what == "cancel":
                 ends[number] = parse_iso(contract_ends.cancel(ids[number], at, at)["endsAt"])
             elif contracts.get(ids[number])["status"] != "ENDED":  # type: ignore[index]
-                ends[number] = parse_iso(contract_ends.terminate(ids[number], at, "r", "s")["endedAt"])
+                ends[number] = parse_iso(
+                    contract_ends.terminate(ids[number], at, "r", STAFF_MEMBER)["endedAt"]
+                )
         now = month.end() + timedelta(hours=1)
         month_end(str(month), now)
         bill(str(month), now, page_size=4)

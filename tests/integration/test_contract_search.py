@@ -9,12 +9,13 @@ from typing import Any
 import boto3
 import pytest
 import time_machine
+from anshin.domain.staff import StaffMember
 from anshin.domain.terms import BillingMonth
 from anshin.services import contract_ends, screening
 from anshin.store import contracts, keys
 from anshin.store.keys import shard_of
 
-from tests.integration.conftest import api_call, load_handler
+from tests.integration.conftest import STAFF_MEMBER, api_call, load_handler
 from tests.integration.test_approval_steps import apply, form_contract
 from tests.integration.test_contract_end_and_billing import jst, seed_account, seed_contract
 
@@ -131,7 +132,7 @@ class TestSearch:
         seed_account("MC-1", has_formed_contract=True)
         contract_id = seed_contract("MC-1", jst(2026, 9, 1), first=False)
         with time_machine.travel(jst(2026, 11, 15, 10), tick=False):
-            contract_ends.terminate(contract_id, jst(2026, 11, 15, 10), "fraud", "staff-1")
+            contract_ends.terminate(contract_id, jst(2026, 11, 15, 10), "fraud", STAFF_MEMBER)
         [item] = find(api, lambda_context, {"mobileContractId": "MC-1"})[1]["items"]
         assert (item["status"], item["endedAt"]) == ("ENDED", "2026-11-15T01:00:00.000Z")
 
@@ -208,7 +209,7 @@ class TestContractView:
         older = seed_contract("MC-1", jst(2026, 8, 1), first=False)
         contract_id = seed_contract("MC-1", jst(2026, 9, 1), first=False)
         with time_machine.travel(jst(2026, 11, 15, 10), tick=False):
-            contract_ends.terminate(older, jst(2026, 11, 15, 10), "fraud", "staff-1")
+            contract_ends.terminate(older, jst(2026, 11, 15, 10), "fraud", STAFF_MEMBER)
         status, body = read(api, lambda_context, contract_id)
         assert status == 200
         assert body["status"] == "ACTIVE" and body["firstBillableMonth"] == "2026-09"
@@ -326,7 +327,7 @@ class TestCancellationPreviewR9:
             True,
         )
         with time_machine.travel(jst(2026, 11, 15, 10), tick=False):
-            contract_ends.terminate(contract_id, jst(2026, 11, 15, 10), "fraud", "staff-1")
+            contract_ends.terminate(contract_id, jst(2026, 11, 15, 10), "fraud", STAFF_MEMBER)
             status, answer = preview(api, lambda_context, contract_id)
         assert (status, answer["code"]) == (409, "CONTRACT_ENDED")
         assert preview(api, lambda_context, "ctr-ffff")[0] == 404
@@ -348,9 +349,10 @@ class TestContractAudit:
                 body={},
             )
         [entry] = audit_outcomes(contract_id)
-        assert (entry["outcome"], entry["staffId"], entry["at"]) == (
+        assert (entry["outcome"], entry["staffId"], entry["staffName"], entry["at"]) == (
             "CANCELLATION_RECEIVED",
             "staff-1",
+            "sato.hanako",  # the token's username, stored with the entry (issue 23)
             "2026-11-20T01:00:00.000Z",
         )
         assert (entry["receivedAt"], entry["endsAt"]) == (
@@ -369,10 +371,13 @@ class TestContractAudit:
     def test_a_late_notice_ends_at_once_and_audits_both(self) -> None:
         seed_account("MC-1", slots_held=1, has_formed_contract=True)
         contract_id = seed_contract("MC-1", jst(2026, 9, 1), first=False)
-        contract_ends.cancel(contract_id, jst(2026, 10, 31, 22), jst(2026, 11, 20, 10), staff_id="staff-2")
-        assert {(e["outcome"], e.get("staffId")) for e in audit_outcomes(contract_id)} == {
-            ("CANCELLATION_RECEIVED", "staff-2"),
-            ("ENDED", None),
+        staff = StaffMember("staff-2", "suzuki.jiro")
+        contract_ends.cancel(contract_id, jst(2026, 10, 31, 22), jst(2026, 11, 20, 10), staff=staff)
+        assert {
+            (e["outcome"], e.get("staffId"), e.get("staffName")) for e in audit_outcomes(contract_id)
+        } == {
+            ("CANCELLATION_RECEIVED", "staff-2", "suzuki.jiro"),
+            ("ENDED", None, None),
         }
 
     @time_machine.travel("2026-11-15T01:00:00Z", tick=False)
@@ -390,9 +395,12 @@ class TestContractAudit:
                 body={"reason": "abuse"},
             )
         [entry] = audit_outcomes(contract_id)
-        assert (entry["outcome"], entry["staffId"], entry["reason"], entry["at"]) == (
+        assert (entry["outcome"], entry["staffId"], entry["staffName"], entry["reason"], entry["at"]) == (
             "TERMINATED",
             "staff-1",
+            "sato.hanako",
             "abuse",
             "2026-11-15T01:00:00.000Z",
         )
+        ended = contracts.get(contract_id) or {}
+        assert (ended.get("terminatedBy"), ended.get("terminatedByName")) == ("staff-1", "sato.hanako")

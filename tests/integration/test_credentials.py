@@ -16,9 +16,11 @@ from anshin.domain import errors
 from anshin.domain.terms import JST
 from anshin.services import contract_ends
 from anshin.store import applications as stored_applications
+from anshin.store import keys
 
 from tests.integration.conftest import (
     STAFF,
+    STAFF_MEMBER,
     api_call,
     give_code,
     handler_fixture,
@@ -183,7 +185,7 @@ class TestDeviceTokens:
     def test_the_contracts_end_revokes_the_token(
         self, devices_api: Any, lambda_context: object, contract_id: str, token: str
     ) -> None:
-        contract_ends.terminate(contract_id, NOON + timedelta(hours=1), "fraud", "staff-1")
+        contract_ends.terminate(contract_id, NOON + timedelta(hours=1), "fraud", STAFF_MEMBER)
         status, body = device_call(
             devices_api, lambda_context, "PUT", contract_id, "/passphrase", token, {"passphrase": "p-1234"}
         )
@@ -204,10 +206,14 @@ class TestDeviceTokens:
             KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": f"AUDIT#{contract_id}"}
         )["Items"]
         # Time first (anshin.store.keys.audit): the registration, then the revocation.
-        assert [(a["kind"], a["outcome"], a.get("staffId"), a.get("reason")) for a in audit] == [
-            ("DEVICE", "DEVICE_REGISTERED", None, None),
-            ("DEVICE", "DEVICE_TOKEN_REVOKED", "staff-1", "phone lost"),
+        assert [
+            (a["kind"], a["outcome"], a.get("staffId"), a.get("staffName"), a.get("reason")) for a in audit
+        ] == [
+            ("DEVICE", "DEVICE_REGISTERED", None, None, None),
+            ("DEVICE", "DEVICE_TOKEN_REVOKED", "staff-1", "sato.hanako", "phone lost"),
         ]
+        revoked = table().get_item(Key=keys.device(contract_id))["Item"]
+        assert (revoked["revokedBy"], revoked["revokedByName"]) == ("staff-1", "sato.hanako")
         assert (
             staff_call(
                 support_api, lambda_context, contract_id, "not-its-device", "/revocation", {"reason": "x"}
@@ -221,7 +227,7 @@ class TestCredentialChanges:
         from anshin.services import verification
 
         with time_machine.travel(at, tick=False):
-            verified = verification.verify(contract_id, "sakura-2026", "staff-1", at)
+            verified = verification.verify(contract_id, "sakura-2026", STAFF_MEMBER, at)
             body = {"action": action, "verificationId": verified["verificationId"]}
             if action == "WIPE":  # the device's id typed back (the seeded device id is the contract's)
                 body.update(confirm=contract_id, reason="phone stolen")
@@ -331,7 +337,7 @@ class TestWhatTheReviewFound:
         status, body, _ = register(devices_api, lambda_context, contract_id, code="13572468")
         assert (status, body["code"]) == (404, "MEMBER_CODE_NOT_FOUND")
         assert table().get_item(Key={"pk": f"DEVICE#{contract_id}", "sk": "DEVICE"})["Item"] == before
-        contract_ends.terminate(contract_id, NOON, "ended", "staff-1")  # once the first contract ended
+        contract_ends.terminate(contract_id, NOON, "ended", STAFF_MEMBER)  # once the first contract ended
         assert register(devices_api, lambda_context, contract_id, code="13572468")[0] == 201
 
     @time_machine.travel(NOON, tick=False)

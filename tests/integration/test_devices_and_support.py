@@ -11,7 +11,7 @@ import time_machine
 from anshin.domain.terms import JST
 from anshin.store import keys
 
-from tests.integration.conftest import STAFF, api_call, give_code, handler_fixture
+from tests.integration.conftest import STAFF, STAFF_MEMBER, api_call, give_code, handler_fixture
 from tests.integration.test_contract_end_and_billing import seed_account, seed_contract
 
 NOON = datetime(2026, 11, 24, 12, 0, tzinfo=JST)
@@ -148,7 +148,7 @@ class TestRegistrationAndPassphraseR16:
     ) -> None:
         from anshin.services import contract_ends
 
-        contract_ends.terminate(coded_contract, NOON, "r", "s")
+        contract_ends.terminate(coded_contract, NOON, "r", STAFF_MEMBER)
         assert register(devices_api, lambda_context, coded_contract)[1]["code"] == "CONTRACT_ENDED"
 
 
@@ -209,7 +209,7 @@ class TestVerification:
             assert not verification.valid_verification(
                 verified["verificationId"], with_passphrase, STAFF["sub"], NOON
             )
-            assert verification.state(with_passphrase, NOON, STAFF["sub"])["state"] == "LOCKED_OUT"
+            assert verification.state(with_passphrase, NOON, STAFF_MEMBER)["state"] == "LOCKED_OUT"
 
     def test_five_failures_lock_for_thirty_minutes_and_every_attempt_is_audited(
         self, support_api: Any, lambda_context: object, with_passphrase: str

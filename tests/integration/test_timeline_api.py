@@ -8,10 +8,11 @@ from typing import Any
 import boto3
 import time_machine
 from anshin.domain.terms import JST
-from anshin.store import keys
+from anshin.store import applications as stored_applications
+from anshin.store import audit, keys
 
-from tests.integration.conftest import STAFF, api_call, handler_fixture
-from tests.integration.test_command_cancel import cancel, staff_get
+from tests.integration.conftest import STAFF, STAFF_MEMBER, api_call, handler_fixture
+from tests.integration.test_command_cancel import audit_of, cancel, history, lock, staff_get
 from tests.integration.test_device_commands import (
     NOON,
     device,  # noqa: F401 - the fixture, taken by name
@@ -185,6 +186,13 @@ class TestTimeline:
             assert at == sorted(at, reverse=True)
             by_event = {e["event"]: e for e in whole["items"]}
             assert by_event["COMMAND_CANCELLED"]["by"] == "staff-1"
+            # Who acted by name (issue 23): the token's username, stored with each entry.
+            staffs = [e for e in whole["items"] if e["kind"] in ("SESSION", "VERIFY", "CMD")]
+            staffs = [e for e in staffs if e["event"] != "COMMAND_ATTEMPTED"]  # the relay's
+            assert len(staffs) == 6 and {(e["by"], e["byName"]) for e in staffs} == {
+                ("staff-1", "sato.hanako")
+            }
+            assert "by" not in by_event["COMMAND_ATTEMPTED"] and "byName" not in by_event["CHARGED"]
             assert by_event["COMMAND_CANCELLED"]["details"]["reason"] == "not needed"
             assert by_event["COMMAND_BACKUP_REQUESTED"]["details"]["reason"] == "new phone"
             assert by_event["COMMAND_ATTEMPTED"]["details"]["attempt"] == 1
@@ -192,10 +200,11 @@ class TestTimeline:
             assert by_event["SESSION_CLOSED"]["details"]["sessionOutcome"] == "RESOLVED"
             assert by_event["CHARGED"]["details"] == {"month": "2026-10", "amount": 500}
             assert by_event["DECIDED"]["by"] == "staff-9"
+            assert by_event["DECIDED"]["byName"] is None  # decided before names were stored
             assert by_event["DECIDED"]["details"]["decision"] == "APPROVE"
             assert by_event["FAILED"]["details"] == {}  # the outcome only
             text = str(whole)
-            assert "山田" not in text and "hanako" not in text and "09012345678" not in text
+            assert "山田" not in text and "hanako@" not in text and "09012345678" not in text
 
             pages, cursor = [], None
             while True:
@@ -234,3 +243,174 @@ class TestTimeline:
         )
         assert timeline(support_api, lambda_context, contract_id, {"limit": "51"})[0] == 400
         assert STAFF["sub"] == "staff-1"
+
+
+class TestStaffByName:
+    """Issue 23: who acted is shown by their staff username, taken from the verified token at the
+    time of the action and stored with the entry; entries recorded before names were still show."""
+
+    def test_the_name_of_the_token_at_the_time_is_stored_with_each_entry_and_answered(
+        self, support_api: Any, lambda_context: object, device: dict[str, str]
+    ) -> None:
+        contract_id = device["contractId"]
+        colleague = {**STAFF, "sub": "staff-2", "cognito:username": "suzuki.jiro"}
+        with time_machine.travel(NOON, tick=False):
+            command_id = lock(support_api, lambda_context, device)  # verified and asked by sato.hanako
+        with time_machine.travel(NOON + timedelta(minutes=1), tick=False):
+            status, cancelled = cancel(support_api, lambda_context, command_id, claims=colleague)
+        assert status == 200, cancelled
+        assert (cancelled["requestedBy"], cancelled["requestedByName"]) == ("staff-1", "sato.hanako")
+        assert (cancelled["cancelledBy"], cancelled["cancelledByName"]) == ("staff-2", "suzuki.jiro")
+        # Stored with the entries, in the same writes: the audit and the command item.
+        entries = {a["outcome"]: a for a in audit_of(contract_id)}
+        assert (entries["VERIFIED"]["staffId"], entries["VERIFIED"]["staffName"]) == (
+            "staff-1",
+            "sato.hanako",
+        )
+        requested = entries["COMMAND_LOCK_REQUESTED"]
+        assert (requested["staffId"], requested["staffName"]) == ("staff-1", "sato.hanako")
+        gone = entries["COMMAND_CANCELLED"]
+        assert (gone["staffId"], gone["staffName"]) == ("staff-2", "suzuki.jiro")
+        stored = boto3.resource("dynamodb").Table("Contracts").get_item(Key=keys.command(command_id))["Item"]
+        assert (stored["requestedByName"], stored["cancelledByName"]) == ("sato.hanako", "suzuki.jiro")
+
+        # Read later, by someone whose username has changed since: the names of the time stand.
+        renamed = {**STAFF, "cognito:username": "sato.hanako2"}
+        with time_machine.travel(NOON + timedelta(minutes=2), tick=False):
+            status, page = timeline(support_api, lambda_context, contract_id, claims=renamed)
+            assert status == 200, page
+            shown = staff_get(
+                support_api,
+                lambda_context,
+                f"/commands/{command_id}",
+                "/commands/{commandId}",
+                {"commandId": command_id},
+                claims=renamed,
+            )[1]
+            listed = history(support_api, lambda_context, device)[1]["items"]
+        who = {e["event"]: (e["by"], e["byName"]) for e in page["items"] if "by" in e}
+        assert who == {
+            "VERIFIED": ("staff-1", "sato.hanako"),
+            "COMMAND_LOCK_REQUESTED": ("staff-1", "sato.hanako"),
+            "COMMAND_CANCELLED": ("staff-2", "suzuki.jiro"),
+        }
+        assert "sato.hanako2" not in str(page) and "sato.hanako2" not in str(shown)
+        assert (shown["requestedByName"], shown["cancelledByName"]) == ("sato.hanako", "suzuki.jiro")
+        assert [(c["requestedByName"], c["cancelledByName"]) for c in listed] == [
+            ("sato.hanako", "suzuki.jiro")
+        ]
+
+    def test_a_token_without_a_username_is_named_by_its_email_never_its_sub(
+        self, support_api: Any, lambda_context: object, device: dict[str, str]
+    ) -> None:
+        contract_id = device["contractId"]
+        by_email = {k: v for k, v in STAFF.items() if k != "cognito:username"} | {
+            "email": "tanaka@example.jp"
+        }
+        nameless = {k: v for k, v in STAFF.items() if k != "cognito:username"} | {"sub": "staff-3"}
+        with time_machine.travel(NOON, tick=False):
+            assert verify(support_api, lambda_context, contract_id, "wrong", claims=by_email)[0] == 401
+        with time_machine.travel(NOON + timedelta(minutes=1), tick=False):
+            assert verify(support_api, lambda_context, contract_id, "wrong", claims=nameless)[0] == 401
+            page = timeline(support_api, lambda_context, contract_id)[1]
+        assert [(e["by"], e["byName"]) for e in page["items"] if e["kind"] == "VERIFY"] == [
+            ("staff-3", "unknown"),
+            ("staff-1", "tanaka@example.jp"),
+        ]
+
+    def test_old_entries_without_a_name_still_render(
+        self, support_api: Any, lambda_context: object, device: dict[str, str]
+    ) -> None:
+        """What the service wrote before names were stored: the ids only."""
+        contract_id, device_id = device["contractId"], device["deviceId"]
+        table = boto3.resource("dynamodb").Table("Contracts")
+        command_id = "cmd-" + "0" * 32
+        at = "2026-11-24T02:00:00.000Z"
+        table.put_item(
+            Item={
+                **keys.command(command_id),
+                "type": "COMMAND",
+                "commandId": command_id,
+                "contractId": contract_id,
+                "deviceId": device_id,
+                "action": "LOCK",
+                "status": "CANCELLED",
+                "requestedBy": "staff-old",
+                "requestedAt": at,
+                "expiresAt": "2026-11-27T02:00:00.000Z",
+                "attempts": 0,
+                "finishedAt": "2026-11-24T02:01:00.000Z",
+                "cancelledAt": "2026-11-24T02:01:00.000Z",
+                "cancelledBy": "staff-old",
+                "cancelReason": "found it",
+            }
+        )
+        table.put_item(
+            Item={
+                **keys.command_history(contract_id, device_id, at, command_id),
+                "type": "COMMAND_HISTORY",
+                "commandId": command_id,
+            }
+        )
+        for minute, outcome in ((0, "COMMAND_LOCK_REQUESTED"), (1, "COMMAND_CANCELLED")):
+            when = datetime(2026, 11, 24, 11, minute, tzinfo=JST)
+            table.put_item(
+                Item=audit.item(
+                    contract_id,
+                    "CMD",
+                    when,
+                    outcome,
+                    staffId="staff-old",
+                    commandId=command_id,
+                    action="LOCK",
+                )
+            )
+        with time_machine.travel(NOON, tick=False):
+            status, page = timeline(support_api, lambda_context, contract_id)
+            listed = history(support_api, lambda_context, device)
+            shown = staff_get(
+                support_api,
+                lambda_context,
+                f"/commands/{command_id}",
+                "/commands/{commandId}",
+                {"commandId": command_id},
+            )
+        assert status == 200, page
+        old = [(e["event"], e["by"], e["byName"]) for e in page["items"] if "by" in e]
+        assert old == [
+            ("COMMAND_CANCELLED", "staff-old", None),
+            ("COMMAND_LOCK_REQUESTED", "staff-old", None),
+        ]
+        assert listed[0] == 200 and shown[0] == 200
+        for command in (listed[1]["items"][0], shown[1]):
+            assert (command["requestedBy"], command["requestedByName"]) == ("staff-old", None)
+            assert (command["cancelledBy"], command["cancelledByName"]) == ("staff-old", None)
+
+    def test_the_staff_decision_is_stored_with_its_name(
+        self, support_api: Any, lambda_context: object, device: dict[str, str]
+    ) -> None:
+        contract_id = device["contractId"]
+        table = boto3.resource("dynamodb").Table("Contracts")
+        contract = table.get_item(Key=keys.contract(contract_id))["Item"]
+        application_id = str(contract["applicationId"])
+        table.put_item(
+            Item={
+                **keys.application(application_id),
+                "type": "APPLICATION",
+                "applicationId": application_id,
+                "status": "DEFERRED",
+                "receivedAt": "2026-08-31T01:00:00.000Z",
+                "mobileContractId": "MC-1",
+                "taskToken": "token-1",
+            }
+        )
+        assert stored_applications.record_staff_decision(application_id, "APPROVE", STAFF_MEMBER)
+        item = table.get_item(Key=keys.application(application_id))["Item"]
+        assert (item["decidedBy"], item["decidedByName"]) == ("staff-1", "sato.hanako")
+        with time_machine.travel(NOON, tick=False):
+            page = timeline(support_api, lambda_context, contract_id)[1]
+        [decided] = [e for e in page["items"] if e["event"] == "DECIDED"]
+        assert (decided["by"], decided["byName"]) == ("staff-1", "sato.hanako")
+        stored_applications.withdraw_staff_decision(application_id)
+        item = table.get_item(Key=keys.application(application_id))["Item"]
+        assert not {"decidedBy", "decidedByName", "staffDecision"} & set(item)

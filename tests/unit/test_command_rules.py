@@ -8,8 +8,10 @@ import pytest
 from anshin.domain import commands as rules
 from anshin.domain.commands import Action, CommandStatus
 from anshin.domain.errors import NoCommandableDevice, ReasonRequired, WipeCoolingDown, WipeNotConfirmed
+from anshin.domain.staff import StaffMember
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
+SATO = StaffMember(id="staff-1", name="sato.hanako")
 CONTRACT = {"contractId": "ctr-1", "device": {"deviceId": "dev-1", "platform": "android"}}
 
 
@@ -49,7 +51,7 @@ def test_a_new_command_is_pending_with_its_expiry() -> None:
         contract_id="ctr-1",
         device_id="dev-1",
         action=Action.LOCK,
-        staff_id="staff-1",
+        staff=SATO,
         now=NOW,
         expires_in=timedelta(hours=72),
         verification_id="ver-1",
@@ -62,6 +64,7 @@ def test_a_new_command_is_pending_with_its_expiry() -> None:
         "action": "LOCK",
         "status": "PENDING",
         "requestedBy": "staff-1",
+        "requestedByName": "sato.hanako",
         "requestedAt": "2026-11-24T03:00:00.000Z",
         "expiresAt": "2026-11-27T03:00:00.000Z",
         "attempts": 0,
@@ -73,7 +76,7 @@ def test_a_new_command_is_pending_with_its_expiry() -> None:
         contract_id="ctr-1",
         device_id="dev-1",
         action=Action.BACKUP,
-        staff_id="staff-1",
+        staff=SATO,
         now=NOW,
         expires_in=timedelta(hours=72),
         verification_id="ver-1",

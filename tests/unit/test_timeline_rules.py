@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from anshin.domain import commands, credentials, timeline
 from anshin.domain.errors import CommandNotCancellable
+from anshin.domain.staff import StaffMember
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 
@@ -26,7 +27,9 @@ def entry(at: str, kind: str, outcome: str, **fields: Any) -> dict[str, Any]:
 
 def test_audit_entries_become_events_verify_shows_the_outcome_only() -> None:
     key, event = timeline.from_audit(
-        entry("2026-11-24T03:00:00.000Z", "VERIFY", "FAILED_AND_LOCKED", staffId="s-1")
+        entry(
+            "2026-11-24T03:00:00.000Z", "VERIFY", "FAILED_AND_LOCKED", staffId="s-1", staffName="sato.hanako"
+        )
     )
     assert key.startswith("2026-11-24T03:00:00.000Z#VERIFY#")
     assert event == {
@@ -34,10 +37,39 @@ def test_audit_entries_become_events_verify_shows_the_outcome_only() -> None:
         "kind": "VERIFY",
         "event": "LOCKED_OUT",
         "by": "s-1",
+        "byName": "sato.hanako",
         "details": {"outcome": "FAILED_AND_LOCKED"},
     }
     _, cmd = timeline.from_audit(entry("2026-11-24T03:00:00.000Z", "CMD", "COMMAND_ATTEMPTED", attempt=2))
-    assert cmd["details"] == {"attempt": 2} and "by" not in cmd
+    assert cmd["details"] == {"attempt": 2} and "by" not in cmd and "byName" not in cmd
+
+
+def test_an_entry_recorded_before_names_were_has_a_null_name_never_the_id() -> None:
+    _, old = timeline.from_audit(
+        entry("2026-11-24T03:00:00.000Z", "CMD", "COMMAND_CANCELLED", staffId="s-1", reason="why")
+    )
+    assert (old["by"], old["byName"], old["details"]) == ("s-1", None, {"reason": "why"})
+    # Neither the id nor the name is ever one of the details.
+    _, new = timeline.from_audit(
+        entry("2026-11-24T03:00:00.000Z", "SESSION", "SESSION_OPENED", staffId="s-1", staffName="sato.hanako")
+    )
+    assert new["byName"] == "sato.hanako" and new["details"] == {}
+
+
+def test_the_staff_decision_shows_who_decided_by_name() -> None:
+    application: Any = {
+        "applicationId": "app-1",
+        "receivedAt": "2026-11-20T00:00:00.000Z",
+        "staffDecision": "APPROVE",
+        "decidedBy": "s-9",
+    }
+    contract: Any = {"formedAt": "2026-11-21T00:00:00.000Z"}
+    [_, (_, old)] = timeline.from_application(application, contract)
+    assert (old["by"], old["byName"]) == ("s-9", None)
+    [_, (_, decided)] = timeline.from_application({**application, "decidedByName": "tanaka.ken"}, contract)
+    assert (decided["event"], decided["by"], decided["byName"]) == ("DECIDED", "s-9", "tanaka.ken")
+    [(_, received), _] = timeline.from_application(application, contract)
+    assert "by" not in received and "byName" not in received
 
 
 def test_pages_merge_the_audit_and_the_other_events_newest_first() -> None:
@@ -110,9 +142,31 @@ def test_the_next_attempt_is_shown_while_in_flight_and_not_past_the_expiry() -> 
     assert commands.next_attempt_at(command(expiresAt="2026-11-24T03:00:30.000Z"), 31, NOW) is None
     shown = commands.view(command(nextAttemptAt="2026-11-24T03:01:00.000Z"))
     assert shown["nextAttemptAt"] == "2026-11-24T03:01:00.000Z"
-    done = commands.view(command(nextAttemptAt="x", **commands.cancelled(NOW, "s-1", "why")))
-    assert "nextAttemptAt" not in done and (done["status"], done["cancelledBy"], done["cancelReason"]) == (
+    done = commands.view(
+        command(nextAttemptAt="x", **commands.cancelled(NOW, StaffMember("s-1", "sato.hanako"), "why"))
+    )
+    assert "nextAttemptAt" not in done
+    assert (done["status"], done["cancelledBy"], done["cancelledByName"], done["cancelReason"]) == (
         "CANCELLED",
         "s-1",
+        "sato.hanako",
         "why",
     )
+
+
+def test_a_command_shows_who_asked_and_who_cancelled_by_name_null_when_not_recorded() -> None:
+    shown = commands.view(command(requestedBy="s-1", requestedByName="sato.hanako"))
+    assert (shown["requestedBy"], shown["requestedByName"]) == ("s-1", "sato.hanako")
+    assert "cancelledByName" not in shown  # nobody cancelled it
+    old = commands.view(command(status="CANCELLED", requestedBy="s-1", cancelledBy="s-2", cancelReason="x"))
+    assert (old["requestedByName"], old["cancelledByName"]) == (None, None)
+    assert list(old)[:8] == [
+        "commandId",
+        "status",
+        "requestedBy",
+        "requestedByName",
+        "expiresAt",
+        "cancelledBy",
+        "cancelledByName",
+        "cancelReason",
+    ]

@@ -112,6 +112,15 @@ def test_verify_wrong_then_right_then_lock_and_watch_it_succeed(
     # The live status, without a reload: PENDING → SENT → SUCCEEDED.
     expect(history.get_by_role("listitem").first).to_contain_text("成功", timeout=45_000)
     capture_console(capture, console, "lock-succeeded", show=actions)
+    # Who asked, by their staff username (issue 23), in the history and on the timeline: the
+    # verifications and the lock request all name the demo staff member.
+    expect(history.get_by_role("listitem").first).to_contain_text(f"· {DEMO_STAFF.username}")
+    timeline = console.get_by_role("region", name="タイムライン")
+    timeline.get_by_role("button", name="タイムラインを更新").click()
+    for label in ("本人確認ができました", "ロックを依頼しました", "合言葉が一致しませんでした"):
+        event = timeline.get_by_role("listitem").filter(has_text=label).first
+        expect(event).to_contain_text(f"担当者 {DEMO_STAFF.username}")
+    expect(timeline).not_to_contain_text("担当者（記録なし）")
 
 
 def test_wipe_needs_verification_then_the_device_id_typed_back_and_a_reason(
@@ -174,6 +183,7 @@ def test_an_offline_devices_command_shows_its_retries_and_is_cancelled(
     dialog.get_by_label("理由").fill("ご本人が端末を見つけたため")
     dialog.get_by_role("button", name="コマンドを取り消す").click()
     expect(row).to_contain_text("担当者が取り消しました")
+    expect(row).to_contain_text(f"· {DEMO_STAFF.username}")  # who cancelled it, by name
     capture_console(capture, console, "command-cancelled", show=actions)
     [command_id] = re.findall(r"cmd-[a-f0-9]{32}", row.inner_text())
     cancelled = caller.shown(command_id)

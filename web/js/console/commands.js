@@ -22,6 +22,12 @@ function deviceBlock(contract) {
   return null;
 }
 
+/** Who asked for or cancelled a command, after its time: their name as recorded with it, or a
+ * neutral label for a command recorded before names were (never the staff id). */
+function who(t, id, name) {
+  return id ? ` · ${name || t("common.staffNotRecorded")}` : "";
+}
+
 /** One command of the history: its status (following itself while in flight) and its facts. */
 function CommandItem({ command, onView, onAnnounce, onCancel }) {
   const { t } = useT();
@@ -61,14 +67,14 @@ function CommandItem({ command, onView, onAnnounce, onCancel }) {
       </div>
       <p class="command-sentence">${t(`commands.sentence.${command.status}`)}</p>
       <dl class="command-facts">
-        <div><dt>${t("commands.requestedAt")}</dt><dd><${Time} iso=${command.requestedAt} />${command.requestedBy ? ` · ${command.requestedBy}` : ""}</dd></div>
+        <div><dt>${t("commands.requestedAt")}</dt><dd><${Time} iso=${command.requestedAt} />${who(t, command.requestedBy, command.requestedByName)}</dd></div>
         <div><dt>${t("commands.attempts")}</dt><dd>${t("commands.attemptsValue", { count: command.attempts ?? 0 })}${command.lastAttemptAt ? ` · ${t("commands.lastAttempt", { at: jstClock(command.lastAttemptAt) })}` : ""}</dd></div>
         ${nextAt && html`<div><dt>${t("commands.nextAttemptAt")}</dt><dd><${Time} iso=${command.nextAttemptAt} /></dd></div>`}
         ${inFlight && command.expiresAt && html`<div><dt>${t("commands.expiresAt")}</dt><dd><${Time} iso=${command.expiresAt} /></dd></div>`}
         ${command.finishedAt && html`<div><dt>${t("commands.finishedAt")}</dt><dd><${Time} iso=${command.finishedAt} /></dd></div>`}
         ${command.reason && html`<div><dt>${t("common.reason")}</dt><dd>${command.reason}</dd></div>`}
         ${command.failureReason && html`<div><dt>${t("commands.failureReason")}</dt><dd>${command.failureReason}</dd></div>`}
-        ${command.cancelledAt && html`<div><dt>${t("commands.cancelledAt")}</dt><dd><${Time} iso=${command.cancelledAt} />${command.cancelledBy ? ` · ${command.cancelledBy}` : ""}</dd></div>`}
+        ${command.cancelledAt && html`<div><dt>${t("commands.cancelledAt")}</dt><dd><${Time} iso=${command.cancelledAt} />${who(t, command.cancelledBy, command.cancelledByName)}</dd></div>`}
         ${command.cancelReason && html`<div><dt>${t("commands.cancelReason")}</dt><dd>${command.cancelReason}</dd></div>`}
         ${command.ranAfterCancel &&
         html`<div class="warning"><dt>${t("commands.ranAfterCancel")}</dt><dd>${t(`commands.status.${command.ranAfterCancel.status}`)} · <${Time} iso=${command.ranAfterCancel.reportedAt} /></dd></div>`}

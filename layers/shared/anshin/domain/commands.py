@@ -23,6 +23,7 @@ from anshin.domain.errors import (
     WipeCoolingDown,
     WipeNotConfirmed,
 )
+from anshin.domain.staff import StaffMember, name_field
 
 
 class CommandStatus(StrEnum):
@@ -54,21 +55,22 @@ def new(
     contract_id: str,
     device_id: str,
     action: Action,
-    staff_id: str,
+    staff: StaffMember,
     now: datetime,
     expires_in: timedelta,
     verification_id: str | None,
     correlation_id: str | None,
     reason: str | None = None,
 ) -> Command:
-    """A command as requested: pending, not yet pushed."""
+    """A command as requested by ``staff``: pending, not yet pushed."""
     command: Command = {
         "commandId": command_id,
         "contractId": contract_id,
         "deviceId": device_id,
         "action": action.value,
         "status": CommandStatus.PENDING.value,
-        "requestedBy": staff_id,
+        "requestedBy": staff.id,
+        "requestedByName": staff.name,
         "requestedAt": iso(now),
         "expiresAt": iso(now + expires_in),
         "attempts": 0,
@@ -142,13 +144,14 @@ def check_cancellable(command: Command) -> bool:
     raise CommandNotCancellable(command["commandId"], commandStatus=str(command["status"]))
 
 
-def cancelled(now: datetime, staff_id: str, reason: str) -> CommandUpdate:
-    """The final transition of a command staff cancel: the workflow pushes it no more."""
+def cancelled(now: datetime, staff: StaffMember, reason: str) -> CommandUpdate:
+    """The final transition of a command ``staff`` cancel: the workflow pushes it no more."""
     return {
         "status": CommandStatus.CANCELLED.value,
         "finishedAt": iso(now),
         "cancelledAt": iso(now),
-        "cancelledBy": staff_id,
+        "cancelledBy": staff.id,
+        "cancelledByName": staff.name,
         "cancelReason": reason,
     }
 
@@ -218,16 +221,25 @@ def push_targets(command: Command, device: Device, now: datetime) -> list[str]:
 
 #: What the API shows of a command (never its push endpoints).
 SHOWN = (  # noqa: SIM905 - one line of names reads better than twenty
-    "commandId contractId deviceId action status reason requestedBy requestedAt sentAt "
-    "lastAttemptAt nextAttemptAt finishedAt expiresAt failureReason location backup "
-    "cancelledAt cancelledBy cancelReason ranAfterCancel"
+    "commandId contractId deviceId action status reason requestedBy requestedByName requestedAt "
+    "sentAt lastAttemptAt nextAttemptAt finishedAt expiresAt failureReason location backup "
+    "cancelledAt cancelledBy cancelledByName cancelReason ranAfterCancel"
 ).split()
+#: The names of who acted the view shows, each with its id's field: null when the id was
+#: recorded without a name (before names were stored).
+NAMES = {name_field(by): by for by in ("requestedBy", "cancelledBy")}
 
 
 def view(command: Command) -> dict[str, Any]:
-    """A command as the API shows it; ``nextAttemptAt`` only while it is in flight."""
+    """A command as the API shows it; ``nextAttemptAt`` only while it is in flight; who asked
+    for it and who cancelled it by id and by name (``requestedByName``, ``cancelledByName``:
+    null for a command recorded before names were stored)."""
     fields: Mapping[str, Any] = command  # read by name, in SHOWN's order
-    answer = {name: fields[name] for name in SHOWN if name in fields}
+    answer: dict[str, Any] = {
+        name: fields.get(name)
+        for name in SHOWN
+        if name in fields or (name in NAMES and NAMES[name] in fields)
+    }
     answer["attempts"] = int(command.get("attempts", 0))
     if finished(command):
         answer.pop("nextAttemptAt", None)

@@ -7,9 +7,11 @@ one), the contract's formation (``CONTRACT`` ``FORMED``) and its invoice lines (
 per charged month). Each event has a sort key in the audit's format, ``<at>#<kind>#<unique>``, so
 the two merge into one order and a page's cursor is the sort key of its last event.
 
-What an event shows: who (``by``, a staff id) and the entry's own fields; never a passphrase, a
-code or a token (audit entries hold none), no holder's personal data, and for ``VERIFY`` the
-outcome only.
+What an event shows: who, for an event staff made (``by``: the staff member's id, kept for older
+readers; ``byName``: their username as stored with the entry at the time of the action, or null
+for an entry recorded before names were, anshin.domain.staff), and the entry's own fields; never
+a passphrase, a code or a token (audit entries hold none), no holder's personal data, and for
+``VERIFY`` the outcome only.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 from anshin.domain.clock import parse_iso
 from anshin.domain.entities import Application, Contract, InvoiceLine
+from anshin.domain.staff import STAFF_ID, name_field, name_of
 from anshin.domain.terms import BillingMonth, billing_month_of
 
 #: An event with its sort key.
@@ -34,7 +37,9 @@ VERIFY_EVENTS = {
     "LOCKED": "LOCKED_OUT",
 }
 #: What an audit entry's item holds that is not one of the event's details.
-_NOT_DETAILS = frozenset({"pk", "sk", "type", "kind", "contractId", "at", "outcome", "staffId", "ttl"})
+_NOT_DETAILS = frozenset(
+    {"pk", "sk", "type", "kind", "contractId", "at", "outcome", STAFF_ID, name_field(STAFF_ID), "ttl"}
+)
 
 
 def sort_key(at: str, kind: str, unique: str) -> str:
@@ -52,10 +57,20 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _event(at: str, kind: str, event: str, by: str | None, details: Mapping[str, Any]) -> dict[str, Any]:
+def _event(
+    at: str,
+    kind: str,
+    event: str,
+    by: str | None,
+    details: Mapping[str, Any],
+    by_name: str | None = None,
+) -> dict[str, Any]:
+    """An event; one staff made has ``by`` (their id) and ``byName`` (their stored name, None
+    when the entry has none)."""
     answer: dict[str, Any] = {"at": at, "kind": kind, "event": event}
     if by:
         answer["by"] = by
+        answer["byName"] = by_name
     answer["details"] = _plain(dict(details))
     return answer
 
@@ -70,8 +85,8 @@ def from_audit(entry: Mapping[str, Any]) -> Keyed:
     if kind == "VERIFY":
         event = VERIFY_EVENTS.get(outcome, outcome)
         details = {"outcome": outcome} if event != outcome else {}
-    by = entry.get("staffId")
-    return sk, _event(str(entry["at"]), kind, event, str(by) if by else None, details)
+    by = entry.get(STAFF_ID)
+    return sk, _event(str(entry["at"]), kind, event, str(by) if by else None, details, name_of(entry))
 
 
 def from_application(application: Application, contract: Contract) -> list[Keyed]:
@@ -97,6 +112,7 @@ def from_application(application: Application, contract: Contract) -> list[Keyed
                     "DECIDED",
                     str(application.get("decidedBy") or "") or None,
                     {"applicationId": application_id, "decision": application["staffDecision"]},
+                    name_of(application, "decidedBy"),
                 ),
             )
         )

@@ -25,6 +25,7 @@ from anshin.domain import commands as rules
 from anshin.domain.commands import NEEDS_VERIFICATION, Action, CommandStatus
 from anshin.domain.entities import Command, Device
 from anshin.domain.errors import BackupMissing, CommandFinished, CommandNotFound, NotVerified, UnknownDevice
+from anshin.domain.staff import StaffMember
 from anshin.services import delivery, verification
 from anshin.services.requests import CommandRequest, Reason
 from anshin.settings import settings
@@ -45,7 +46,7 @@ def send(
     contract_id: str,
     device_id: str,
     body: CommandRequest,
-    staff_id: str,
+    staff: StaffMember,
     now: datetime,
     correlation_id: str | None,
 ) -> dict[str, Any]:
@@ -58,7 +59,7 @@ def send(
         action=body.action,
         verification_id=body.verificationId,
         confirm=body.confirm,
-        staff_id=staff_id,
+        staff=staff,
         now=now,
         correlation_id=correlation_id,
         reason=body.reason,
@@ -79,17 +80,18 @@ def request(
     action: Action,
     verification_id: str | None,
     confirm: str | None,
-    staff_id: str,
+    staff: StaffMember,
     now: datetime,
     correlation_id: str | None = None,
     reason: str | None = None,
 ) -> tuple[Command, bool]:
-    """Record a command for the device; returns ``(command, created)``. ``created`` is False
-    when an identical command is already in flight: that one is answered instead."""
+    """Record a command for the device, asked for by ``staff`` (by id and name); returns
+    ``(command, created)``. ``created`` is False when an identical command is already in flight:
+    that one is answered instead."""
     contract = contracts.require_live(contract_id)
     rules.check_device(contract, contract_id, devices.get(device_id), device_id)
     if action in NEEDS_VERIFICATION and not verification.valid_verification(
-        verification_id, contract_id, staff_id, now
+        verification_id, contract_id, staff.id, now
     ):
         raise NotVerified(contract_id)
     if action == Action.WIPE:
@@ -99,14 +101,14 @@ def request(
         existing = _in_flight(device_id, action, now)
         if existing is not None:
             # Joined, not ignored: who asked again, and why, is on the record too.
-            store.audit_joined(existing, staff_id, now, reason)
+            store.audit_joined(existing, staff, now, reason)
             return existing, False
         command = rules.new(
             f"cmd-{uuid.uuid4().hex}",
             contract_id=contract_id,
             device_id=device_id,
             action=action,
-            staff_id=staff_id,
+            staff=staff,
             now=now,
             expires_in=settings.command_expiry,
             verification_id=verification_id,
@@ -146,7 +148,7 @@ def show(command_id: str, now: datetime) -> dict[str, Any]:
     return rules.view(command)
 
 
-def cancel(command_id: str, reason: str, staff_id: str, now: datetime) -> dict[str, Any]:
+def cancel(command_id: str, reason: str, staff: StaffMember, now: datetime) -> dict[str, Any]:
     """Staff cancel a command the device has not reported on (PENDING or SENT): it ends
     ``CANCELLED``, its in-flight marker is released and the cancellation audited, all at once; the
     delivery workflow pushes it no more. Cancelling it again answers it unchanged; a command that
@@ -159,7 +161,7 @@ def cancel(command_id: str, reason: str, staff_id: str, now: datetime) -> dict[s
             continue
         if not rules.check_cancellable(command):
             return rules.view(command)
-        if store.finish(command, rules.cancelled(now, staff_id, reason)):
+        if store.finish(command, rules.cancelled(now, staff, reason)):
             logger.info("command cancelled", extra={"commandId": command_id, "action": command["action"]})
             done = store.get(command_id)
             return rules.view(done if done is not None else command)

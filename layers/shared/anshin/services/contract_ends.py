@@ -31,6 +31,7 @@ from anshin.domain.errors import (
     NoticeInTheFuture,
     NotModifiable,
 )
+from anshin.domain.staff import StaffMember, recorded
 from anshin.domain.terms import BillingMonth
 from anshin.services import jobs
 from anshin.store import accounts, audit, contracts, invoices
@@ -202,14 +203,14 @@ def cancel(
     contract_id: str,
     notice_received_at: datetime,
     now: datetime | None = None,
-    staff_id: str | None = None,
+    staff: StaffMember | None = None,
     by: dict[str, str] | None = None,
     shown_ends_at: str | None = None,
 ) -> dict[str, Any]:
     """R9: the subscriber's notice ends the contract at the end of the notice's billing month.
     A second notice changes nothing; a notice before the contract formed is refused
     (``NOTICE_BEFORE_FORMATION``). The notice is audited (``CANCELLATION_RECEIVED``, by
-    ``staff_id``, or by the subscriber's own channel: the entry's fields ``by``) with the change
+    ``staff``, by id and name, or by the subscriber's own channel: the entry's fields ``by``) with the change
     it makes. ``shown_ends_at``: the end the subscriber confirmed (the preview's); when this
     notice gives another, nothing is recorded (``END_CHANGED``, with the end it gives)."""
     contract = contracts.require_live(contract_id)
@@ -218,7 +219,7 @@ def cancel(
         raise EndChanged(endsAt=iso(outcome.ends_at))
     if outcome.moves:
         at = now or clock.now()
-        by = dict(by or {}) or ({"staffId": staff_id} if staff_id else {})
+        by = dict(by or {}) or (recorded(staff) if staff else {})
         noticed = _entry(
             contract,
             at,
@@ -258,23 +259,25 @@ def preview_notice(contract_id: str) -> dict[str, Any]:
     }
 
 
-def receive_notice(contract_id: str, notice: CancellationNotice, staff_id: str) -> dict[str, Any]:
+def receive_notice(contract_id: str, notice: CancellationNotice, staff: StaffMember) -> dict[str, Any]:
     """R9 as staff record it: a notice received now, or at a stated time that is not ahead of the
     server's clock (``NOTICE_IN_THE_FUTURE``)."""
     now = clock.now()
     received_at: datetime = notice.receivedAt or now
     if received_at > now + CLOCK_SKEW:
         raise NoticeInTheFuture()
-    answer = cancel(contract_id, received_at, now, staff_id)
+    answer = cancel(contract_id, received_at, now, staff)
     logger.info(
         "cancellation noticed",
-        extra={"contractId": contract_id, "staff": staff_id, "endsAt": answer.get("endsAt")},
+        extra={"contractId": contract_id, "staff": staff.id, "endsAt": answer.get("endsAt")},
     )
     return answer
 
 
-def terminate(contract_id: str, at: datetime, reason: str, staff_id: str) -> dict[str, Any]:
-    """R10: the company ends the contract now, with a reason; the subscriber is marked for R6.3(3)."""
+def terminate(contract_id: str, at: datetime, reason: str, staff: StaffMember) -> dict[str, Any]:
+    """R10: the company ends the contract now, with a reason; the subscriber is marked for R6.3(3).
+    Who decided it is stored by id and name (``terminatedBy``/``terminatedByName``, the entry's
+    ``staffId``/``staffName``)."""
     contract = contracts.require_live(contract_id)
     # Never before formation, whatever two servers' clocks say (R10 is "now", and now is later).
     at = max(at, parse_iso(str(contract["formedAt"])))
@@ -283,19 +286,20 @@ def terminate(contract_id: str, at: datetime, reason: str, staff_id: str) -> dic
         at,
         EndReason.COMPANY_TERMINATION,
         violation=reason,
-        audits=[_entry(contract, at, "TERMINATED", staffId=staff_id, reason=reason)],
+        audits=[_entry(contract, at, "TERMINATED", **recorded(staff), reason=reason)],
         terminationReason=reason,
-        terminatedBy=staff_id,
+        terminatedBy=staff.id,
+        terminatedByName=staff.name,
     )
     if not ended:
         raise ContractEnded(contract_id)
     return view(contracts.require(contract_id))
 
 
-def terminate_now(contract_id: str, termination: Termination, staff_id: str) -> dict[str, Any]:
+def terminate_now(contract_id: str, termination: Termination, staff: StaffMember) -> dict[str, Any]:
     """R10 as staff decide it: the contract ends now."""
-    answer = terminate(contract_id, clock.now(), termination.reason, staff_id)
-    logger.info("contract terminated by the company", extra={"contractId": contract_id, "staff": staff_id})
+    answer = terminate(contract_id, clock.now(), termination.reason, staff)
+    logger.info("contract terminated by the company", extra={"contractId": contract_id, "staff": staff.id})
     return answer
 
 

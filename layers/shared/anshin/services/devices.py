@@ -40,6 +40,7 @@ from anshin.domain.errors import (
     UnknownCode,
     UnknownDevice,
 )
+from anshin.domain.staff import StaffMember
 from anshin.services import commands
 from anshin.services.contracts import record_contract
 from anshin.services.credentials import hash_passphrase
@@ -227,15 +228,15 @@ def rotate_token(device: Device, now: datetime) -> dict[str, Any]:
     return {"deviceId": device["deviceId"], "deviceToken": token, "tokenExpiresAt": expires}
 
 
-def revoke(contract_id: str, device_id: str, staff_id: str, at: datetime, reason: str) -> dict[str, Any]:
+def revoke(contract_id: str, device_id: str, staff: StaffMember, at: datetime, reason: str) -> dict[str, Any]:
     """Staff revoke a device's token (a lost phone, a suspected takeover), audited. The app must
     register again with the member code, which then starts the WIPE cooldown."""
     contracts.require(contract_id)
     device = store.get(device_id)
     if device is None or device.get("contractId") != contract_id:
         raise UnknownDevice(device_id)
-    store.revoke(contract_id, device_id, staff_id, at, reason)
-    logger.info("device token revoked", extra={"contractId": contract_id, "staff": staff_id})
+    store.revoke(contract_id, device_id, staff, at, reason)
+    logger.info("device token revoked", extra={"contractId": contract_id, "staff": staff.id})
     return {"deviceId": device_id, "contractId": contract_id, "revokedAt": iso(at)}
 
 

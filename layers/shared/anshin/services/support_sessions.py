@@ -1,6 +1,7 @@
 """Support sessions (R7, R14, Appendix) in the Sessions table: opened by staff, closed with an
 outcome. A refused request is recorded too (who, when, why), and answered with its code. Each
-opening, refusal and closing is audited on the contract (``SESSION``: its timeline shows them)."""
+opening, refusal and closing is audited on the contract (``SESSION``: its timeline shows them),
+with who by id and name (anshin.domain.staff)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ from typing import Any
 from anshin.domain.clock import iso
 from anshin.domain.entities import SupportSession
 from anshin.domain.errors import SessionNotFound, SessionNotOpen, SupportRefused
+from anshin.domain.staff import StaffMember
 from anshin.domain.support import refusal
 from anshin.services.requests import SessionRequest
 from anshin.store import contracts
 from anshin.store import support_sessions as sessions
 
 
-def open_session(request: SessionRequest, staff_id: str, at: datetime) -> dict[str, Any]:
+def open_session(request: SessionRequest, staff: StaffMember, at: datetime) -> dict[str, Any]:
     """Open a support session for the staff member taking the call; a request the terms exclude
     (R7 outside hours, R14 categories) is recorded as refused and answered with the rule's code."""
     contract_id, channel, category = request.contractId, request.channel, str(request.category)
@@ -31,7 +33,8 @@ def open_session(request: SessionRequest, staff_id: str, at: datetime) -> dict[s
         "contractId": contract_id,
         "channel": channel.value,
         "category": category,
-        "staffId": staff_id,
+        "staffId": staff.id,
+        "staffName": staff.name,
         "openedAt": iso(at),
         "status": "REFUSED" if code else "OPEN",
     }
@@ -43,8 +46,8 @@ def open_session(request: SessionRequest, staff_id: str, at: datetime) -> dict[s
     return view(item)
 
 
-def close(session_id: str, outcome: str, staff_id: str, at: datetime) -> dict[str, Any]:
-    closed = sessions.close(session_id, outcome, staff_id, iso(at))
+def close(session_id: str, outcome: str, staff: StaffMember, at: datetime) -> dict[str, Any]:
+    closed = sessions.close(session_id, outcome, staff, iso(at))
     if closed is None:
         if not sessions.exists(session_id):
             raise SessionNotFound(session_id)

@@ -6,6 +6,9 @@ finishes the command); the device's history ``CMDS#<contractId>#<deviceId>/<requ
 (written with the command; the history is a Query of it, newest first, then the commands by
 BatchGetItem: no Scan, no index); the audit ``AUDIT#<contractId>/<at>#CMD#<id>#<outcome>``:
 requested, each attempt, and the final transition (succeeded, failed, expired, cancelled).
+Who asked or cancelled is on the command and its entry by id and by name (anshin.domain.staff:
+``requestedBy``/``requestedByName``, ``cancelledBy``/``cancelledByName``; ``staffId``/``staffName``
+in the entries).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from boto3.dynamodb.conditions import Key
 from anshin.domain.clock import iso, parse_iso
 from anshin.domain.commands import CommandStatus
 from anshin.domain.entities import Command, CommandUpdate
+from anshin.domain.staff import StaffMember, entry_fields, recorded
 from anshin.store import audit, db, keys
 
 
@@ -56,7 +60,7 @@ def create(command: Command, now: datetime) -> bool:
                 "CMD",
                 now,
                 f"COMMAND_{action}_REQUESTED",
-                staffId=command["requestedBy"],
+                **entry_fields(command, "requestedBy"),
                 commandId=command_id,
                 action=action,
                 deviceId=device_id,
@@ -159,7 +163,10 @@ def finish(command: Command, updates: CommandUpdate) -> bool:
     values = {f":{name}": value for name, value in updates.items()}
     status = str(updates.get("status"))
     by = (
-        {"staffId": updates["cancelledBy"], "reason": updates.get("cancelReason")}
+        {
+            **entry_fields(updates, "cancelledBy"),
+            "reason": updates.get("cancelReason"),
+        }
         if "cancelledBy" in updates
         else {}
     )
@@ -219,7 +226,7 @@ def record_late_report(command: Command, status: str, at: datetime) -> bool:
     )
 
 
-def audit_joined(command: Command, staff_id: str, at: datetime, reason: str | None) -> None:
+def audit_joined(command: Command, staff: StaffMember, at: datetime, reason: str | None) -> None:
     """Audit a request that joined ``command`` (the identical command already in flight):
     ``COMMAND_<action>_REQUESTED_AGAIN``, by whom and why."""
     audit.write(
@@ -228,6 +235,6 @@ def audit_joined(command: Command, staff_id: str, at: datetime, reason: str | No
         at,
         f"COMMAND_{command['action']}_REQUESTED_AGAIN",
         commandId=str(command["commandId"]),
-        staffId=staff_id,
+        **recorded(staff),
         **({"reason": reason} if reason else {}),
     )

@@ -18,6 +18,7 @@ from boto3.dynamodb.conditions import Key
 from anshin.domain.clock import iso
 from anshin.domain.entities import Device
 from anshin.domain.errors import ContractForming
+from anshin.domain.staff import StaffMember, recorded
 from anshin.store import audit, db, keys
 
 #: The WIPE cooldown only ever moves later: a change recorded out of order does not shorten it.
@@ -141,14 +142,15 @@ def rotate_token(
     )
 
 
-def revoke(contract_id: str, device_id: str, staff_id: str, at: datetime, reason: str) -> None:
-    """Drop the device's token, audited in the same transaction."""
+def revoke(contract_id: str, device_id: str, staff: StaffMember, at: datetime, reason: str) -> None:
+    """Drop the device's token, audited in the same transaction; who did it by id and name
+    (``revokedBy``/``revokedByName``, the entry's ``staffId``/``staffName``)."""
     db.transact(
         [
             db.update_op(
                 keys.device(device_id),
-                "REMOVE tokenDigest SET revokedAt = :at, revokedBy = :staff",
-                values={":at": iso(at), ":staff": staff_id},
+                "REMOVE tokenDigest SET revokedAt = :at, revokedBy = :staff, revokedByName = :name",
+                values={":at": iso(at), ":staff": staff.id, ":name": staff.name},
             ),
             audit.put(
                 contract_id,
@@ -156,7 +158,7 @@ def revoke(contract_id: str, device_id: str, staff_id: str, at: datetime, reason
                 at,
                 "DEVICE_TOKEN_REVOKED",
                 deviceId=device_id,
-                staffId=staff_id,
+                **recorded(staff),
                 reason=reason,
             ),
         ]

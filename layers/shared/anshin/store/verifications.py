@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from anshin.domain.clock import iso
 from anshin.domain.entities import Verification
+from anshin.domain.staff import UNKNOWN_NAME, StaffMember
 from anshin.store import db, keys
 
 
@@ -33,7 +34,7 @@ def _remember(verification: Verification) -> dict[str, Any]:
     return db.update_op(
         keys.verification_state(str(verification["contractId"])),
         "SET failures = :zero, verificationId = :v, verifiedAt = :at, verificationExpiresAt = :until, "
-        "verifiedBy = :by REMOVE lockedUntil, #t",
+        "verifiedBy = :by, verifiedByName = :name REMOVE lockedUntil, #t",
         names={"#t": "ttl"},
         values={
             ":zero": 0,
@@ -41,6 +42,7 @@ def _remember(verification: Verification) -> dict[str, Any]:
             ":at": verification["verifiedAt"],
             ":until": verification["expiresAt"],
             ":by": verification["staffId"],
+            ":name": verification.get("staffName") or UNKNOWN_NAME,
         },
         table=db.sessions_table(),
     )
@@ -64,7 +66,7 @@ def lock(contract_id: str, until: datetime) -> None:
     db.sessions_table().update_item(
         Key=keys.verification_state(contract_id),
         UpdateExpression="SET failures = :zero, lockedUntil = :until, #t = :ttl "
-        "REMOVE verificationId, verifiedAt, verificationExpiresAt, verifiedBy",
+        "REMOVE verificationId, verifiedAt, verificationExpiresAt, verifiedBy, verifiedByName",
         ExpressionAttributeNames={"#t": "ttl"},
         ExpressionAttributeValues={":zero": 0, ":until": iso(until), ":ttl": int(until.timestamp())},
     )
@@ -73,7 +75,7 @@ def lock(contract_id: str, until: datetime) -> None:
 def open_session(
     verification_id: str,
     contract_id: str,
-    staff_id: str,
+    staff: StaffMember,
     verified_at: datetime,
     expires_at: datetime,
     audit_entry: dict[str, Any],
@@ -85,7 +87,8 @@ def open_session(
         "type": "VERIFICATION",
         "verificationId": verification_id,
         "contractId": contract_id,
-        "staffId": staff_id,
+        "staffId": staff.id,
+        "staffName": staff.name,
         "verifiedAt": iso(verified_at),
         "expiresAt": iso(expires_at),
         "ttl": int(expires_at.timestamp()),
