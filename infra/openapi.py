@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-API_FUNCTIONS = ("applications_api", "contracts_api", "support_api", "devices_api", "cancellations_api")
+API_FUNCTIONS = (
+    "applications_api",
+    "members_api",
+    "contracts_api",
+    "support_api",
+    "devices_api",
+    "cancellations_api",
+)
 DOCUMENT = ROOT / "functions" / "api_docs" / "openapi.json"
 
 ERROR_SCHEMA: dict[str, Any] = {
@@ -43,6 +50,13 @@ SECURITY_SCHEMES: dict[str, Any] = {
         "in": "header",
         "name": "Authorization",
         "description": "The ID token of a member of the support-staff group of the staff user pool.",
+    },
+    "memberToken": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": "The ID token of a member of the mobile service (the members user pool), "
+        "holder of the mobile account its custom:mobileContractId names (issue 23).",
     },
     "deviceToken": {
         "type": "http",
@@ -92,6 +106,9 @@ def document() -> dict[str, Any]:
             if operation.get("security") == [{"staffToken": []}]:
                 responses["401"] = _error("UNAUTHENTICATED: no valid staff token")
                 responses["403"] = _error("FORBIDDEN: not in the support-staff group")
+            if operation.get("security") == [{"memberToken": []}]:
+                responses["401"] = _error("UNAUTHENTICATED: no valid member token")
+                responses["403"] = _error("MEMBERS_ONLY: not a member's token (a staff token)")
             if operation.get("security") == [{"deviceToken": []}]:
                 responses["401"] = _error("DEVICE_NOT_AUTHENTICATED: not this device's token")
             responses["default"] = _error("a refusal with the rule's reason code")

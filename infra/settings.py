@@ -73,6 +73,21 @@ class Settings:
     #: for which the data stack makes a sign-in client. In AWS the web stack makes the console's
     #: client for its own CloudFront address, and this stays empty.
     local_console_url: str = ""
+    #: Members (issue 23): the carrier's OpenID Connect identity provider's issuer URL; empty:
+    #: none, and the carrier's system creates members (AdminCreateUser) instead.
+    members_oidc_issuer: str = ""
+    #: The members pool's client id at the carrier's provider, and the Secrets Manager secret
+    #: (by name) holding its client secret: needed with ``members_oidc_issuer``.
+    members_oidc_client_id: str = ""
+    members_oidc_client_secret_name: str = ""
+    #: The claim of the carrier's ID token that names the mobile account (mapped onto
+    #: ``custom:mobileContractId``), and the scopes to ask for besides ``openid``.
+    members_account_claim: str = "mobile_contract_id"
+    members_oidc_scopes: tuple[str, ...] = ("profile",)
+    #: The prefix of the members' managed-login domain; empty: ``anshin-members-<account id>``.
+    members_domain_prefix: str = ""
+    #: Applications one member, and one account, may make per day (anshin.settings).
+    applications_per_day: int = defaults.APPLICATIONS_PER_DAY
     #: Test deployments only (tests/e2e/test_charge_file.py, test_auto_heal.py): a schedule
     #: expression, e.g. ``rate(1 minute)``, that replaces the month jobs' cron expressions and the
     #: reconciler's five-minute rate, to see a schedule fire its target on the local stack. Empty
@@ -117,4 +132,15 @@ class Settings:
             staff_domain_prefix=str(get("staffDomainPrefix", cls.staff_domain_prefix)),
             local_console_url=str(get("localConsoleUrl", cls.local_console_url)),
             schedule_override=str(get("scheduleOverride", cls.schedule_override)),
+            members_oidc_issuer=str(get("membersOidcIssuer", cls.members_oidc_issuer)),
+            members_oidc_client_id=str(get("membersOidcClientId", cls.members_oidc_client_id)),
+            members_oidc_client_secret_name=str(
+                get("membersOidcClientSecretName", cls.members_oidc_client_secret_name)
+            ),
+            members_account_claim=str(get("membersAccountClaim", cls.members_account_claim)),
+            members_oidc_scopes=tuple(
+                str(get("membersOidcScopes", " ".join(cls.members_oidc_scopes))).split()
+            ),
+            members_domain_prefix=str(get("membersDomainPrefix", cls.members_domain_prefix)),
+            applications_per_day=int(str(get("applicationsPerDay", cls.applications_per_day))),
         )

@@ -25,6 +25,24 @@ def console_url(site: str) -> str:
     return f"{site.rstrip('/')}/{CONSOLE_PAGE}"
 
 
+#: The pages a member signs in on (issue 23): the members' client's callback and sign-out
+#: addresses, each exactly as the browser has it (``/`` and ``/index.html`` are the same page).
+MEMBER_PAGES = ("", "index.html", "status.html", "mypage.html")
+
+
+def member_pages(site: str) -> list[str]:
+    """The member pages' addresses on the site ``site`` (no trailing slash)."""
+    return [f"{site.rstrip('/')}/{page}" for page in MEMBER_PAGES]
+
+
+def member_sign_in(domain: str, issuer: str, client_id: str) -> dict[str, str]:
+    """What the member pages' OIDC client (oidc-client-ts) needs of the members user pool's
+    managed login at ``domain``: the same endpoints as the console's (:func:`staff_sign_in`)."""
+    settings = staff_sign_in(domain, issuer, client_id)
+    del settings["staffGroup"]
+    return settings
+
+
 def staff_sign_in(domain: str, issuer: str, client_id: str) -> dict[str, str]:
     """What the console's OIDC client (oidc-client-ts) needs of the staff user pool's managed
     login at ``domain`` (its base URL): the endpoints are given, not discovered, because Cognito's
@@ -43,9 +61,12 @@ def staff_sign_in(domain: str, issuer: str, client_id: str) -> dict[str, str]:
     }
 
 
-def page_config(api_base: str, sign_in: dict[str, str] | None = None) -> dict[str, object]:
+def page_config(
+    api_base: str, sign_in: dict[str, str] | None = None, member_sign_in: dict[str, str] | None = None
+) -> dict[str, object]:
     """The page's settings document, ``/config.json``, written at deploy time (never baked in);
-    ``sign_in``: the console's (:func:`staff_sign_in`)."""
+    ``sign_in``: the console's (:func:`staff_sign_in`); ``member_sign_in``: the member pages'
+    (:func:`member_sign_in`)."""
     config: dict[str, object] = {
         "apiBase": api_base,
         "termsVersion": CURRENT_TERMS_VERSION,
@@ -53,15 +74,18 @@ def page_config(api_base: str, sign_in: dict[str, str] | None = None) -> dict[st
     }
     if sign_in is not None:
         config["staffSignIn"] = sign_in
+    if member_sign_in is not None:
+        config["memberSignIn"] = member_sign_in
     return config
 
 
-def content_security_policy(policy: str, sign_in_domain: str) -> str:
-    """``policy`` with the staff sign-in's domain added to ``connect-src``: the console exchanges
-    the sign-in's code for tokens there, and refreshes and revokes them (the browser only
+def content_security_policy(policy: str, *sign_in_domains: str) -> str:
+    """``policy`` with the sign-in domains (staff, members) added to ``connect-src``: the pages
+    exchange the sign-in's code for tokens there, and refresh and revoke them (the browser only
     navigates to the sign-in page itself)."""
     directives = [d.strip() for d in policy.split(";") if d.strip()]
-    added = [f"{d} {sign_in_domain.rstrip('/')}" if d.startswith("connect-src ") else d for d in directives]
+    origins = " ".join(d.rstrip("/") for d in sign_in_domains)
+    added = [f"{d} {origins}" if d.startswith("connect-src ") else d for d in directives]
     if added == directives:
         raise ValueError("the content security policy has no connect-src to add the sign-in domain to")
     return "; ".join(added)

@@ -1,11 +1,12 @@
 """The end-to-end scenario of the local service, step by step (``make demo``; tests/e2e).
 
-Over HTTP, as the subscriber, the support app and support staff would: apply and wait for the
-contract; register a simulated device with the code the notification carried; verify the
-caller; lock the device and see it succeed; wipe a second device that is offline and see the
-command re-sent and finally expire; cancel; run the month end of that month (the job functions
-moved past the month's end, ``time_travel``); see the contract ended, its invoice, and why the
-account's first contract is not on it (R12). Instants are printed in Japan time.
+Over HTTP, as the subscriber, the support app and support staff would: apply, signed in as the
+account's holder (issue 23), and wait for the contract; register a simulated device with the
+code the notification carried; verify the caller; lock the device and see it succeed; wipe a
+second device that is offline and see the command re-sent and finally expire; cancel; run the
+month end of that month (the job functions moved past the month's end, ``time_travel``); see the
+contract ended, its invoice, and why the account's first contract is not on it (R12). Instants
+are printed in Japan time.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class Scenario:
     outputs: dict[str, str]
     staff_token: str
     fleet: DeviceFleet
+    #: The ID token of the member holding an account (local.members.token_for), by account id.
+    member_token: Callable[[str], str]
     timeout: float = 90.0
     steps: list[Step] = field(default_factory=list)
     on_step: Callable[[Step], None] = lambda step: None
@@ -55,9 +58,12 @@ class Scenario:
         self.on_step(step)
 
     def call(
-        self, method: str, path: str, body: Any = None, staff: bool = False
+        self, method: str, path: str, body: Any = None, staff: bool = False, member: str | None = None
     ) -> tuple[int, dict[str, Any]]:
+        """``staff``: as the demo staff member; ``member``: as the holder of that account."""
         headers = {"Authorization": self.staff_token} if staff else {}
+        if member is not None:
+            headers = {"Authorization": self.member_token(member)}
         answer = requests.request(method, self.api_url + path, json=body, headers=headers, timeout=30)
         return answer.status_code, answer.json() if answer.content else {}
 
@@ -95,12 +101,13 @@ class Scenario:
                 },
                 "consent": {"termsVersion": "2017-07-01", "locationOptOut": False},
             },
+            member=account,
         )
         application_id = str(body["applicationId"])
         self.record(f"apply ({label})", status, f"{application_id} {body.get('status')}")
 
         def contracted() -> dict[str, Any] | None:
-            view = self.call("GET", f"/applications/{application_id}")[1]
+            view = self.call("GET", f"/applications/{application_id}", member=account)[1]
             return view if view.get("status") == "CONTRACTED" else None
 
         contract_id = str(self.until(contracted, "contract")["contractId"])

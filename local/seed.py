@@ -32,6 +32,11 @@ DEMO_ACCOUNT_NOTES: dict[str, str] = {
 }
 
 
+def demo_account_ids() -> list[str]:
+    """Every demo account (MC-VIOLATION is seeded apart, with its violation)."""
+    return [*DEMO_ACCOUNTS, "MC-VIOLATION"]
+
+
 def _put(endpoint: str, table: str, item: Mapping[str, Any]) -> None:
     client("dynamodb", endpoint).put_item(TableName=table, Item=db.serializer().item(item))
 

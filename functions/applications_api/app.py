@@ -1,11 +1,13 @@
-"""REST API of applications: apply (public, idempotent), follow one (public), and, for staff, the
-queue of deferred applications and the decision on one (R6, R6.2)."""
+"""REST API of applications: apply and follow one (the signed-in member, holder of the account:
+R5 (Art. 5), issue 23; idempotent), and, for staff, the queue of deferred applications and the
+decision on one (R6, R6.2)."""
 
 from typing import Annotated, Any, Literal
 
 from anshin.domain.applications import ApplicationRequest, DecisionRequest
-from anshin.runtime import staff
-from anshin.runtime.http import ACCEPTED, STAFF_ONLY, entry, respond, rest_api
+from anshin.domain.members import Member
+from anshin.runtime import members, staff
+from anshin.runtime.http import ACCEPTED, MEMBER_ONLY, STAFF_ONLY, entry, respond, rest_api
 from anshin.services import applications
 from anshin.settings import settings
 from aws_lambda_powertools import Logger
@@ -22,15 +24,17 @@ persistence = idempotency.DynamoDBPersistenceLayer(table_name=settings.idempoten
     data_keyword_argument="request", persistence_store=persistence, config=applications.IDEMPOTENCY
 )
 def receive_once(request: dict[str, Any]) -> dict[str, Any]:
+    member = Member(request["member"]["id"], request["member"]["mobileContractId"])
     return applications.receive(
-        ApplicationRequest.model_validate(request["body"]), logger.get_correlation_id()
+        ApplicationRequest.model_validate(request["body"]), logger.get_correlation_id(), member
     )
 
 
-@app.post("/applications", responses=ACCEPTED)
+@app.post("/applications", responses=ACCEPTED, security=MEMBER_ONLY)
 def apply(body: Annotated[ApplicationRequest, Body()]) -> Response[dict[str, Any]]:
     key = app.current_event.headers.get("Idempotency-Key") or app.current_event.headers.get("idempotency-key")
-    answer = applications.apply(body, key, logger.get_correlation_id(), receive_once)
+    member = members.caller(app)
+    answer = applications.apply(body, member, key, logger.get_correlation_id(), receive_once)
     return respond(202, answer)
 
 
@@ -44,9 +48,9 @@ def deferred(
     return applications.deferred(cursor, limit)
 
 
-@app.get("/applications/<applicationId>")
+@app.get("/applications/<applicationId>", security=MEMBER_ONLY)
 def read(applicationId: Annotated[str, Path(max_length=64)]) -> dict[str, Any]:
-    return applications.view(applicationId)
+    return applications.view(applicationId, members.caller(app))
 
 
 @app.post("/applications/<applicationId>/decision", security=STAFF_ONLY)
@@ -57,19 +61,22 @@ def decide(
 
 
 #: The staff-only routes: a resource (every method), or "<METHOD> <resource>" where the resource
-#: has public methods too (POST /applications is anyone's signup).
+#: has member methods too (POST /applications is the member's signup). Every other route is the
+#: member's: a route is refused to a caller of the other kind before it parses anything.
 STAFF_ROUTES = frozenset({"/applications/{applicationId}/decision", "GET /applications"})
 
 
-def staff_gate(event: dict[str, Any]) -> dict[str, Any] | None:
+def caller_gate(event: dict[str, Any]) -> dict[str, Any] | None:
     resource = event.get("resource")
     route = f"{event.get('httpMethod')} {resource}"
-    return staff.refusal(event) if resource in STAFF_ROUTES or route in STAFF_ROUTES else None
+    if resource in STAFF_ROUTES or route in STAFF_ROUTES:
+        return staff.refusal(event)
+    return members.refusal(event)
 
 
 handler = entry(
     app,
     logger,
-    staff_gate,
+    caller_gate,
     on_context=applications.IDEMPOTENCY.register_lambda_context,
 )

@@ -72,9 +72,14 @@ class Approval:
         self.applications_api = functions.function(
             "applications_api",
             "REST API of applications",
-            environment={"APPROVAL_STATE_MACHINE_ARN": self.approval.state_machine_arn},
+            environment={
+                "APPROVAL_STATE_MACHINE_ARN": self.approval.state_machine_arn,
+                "APPLICATIONS_PER_DAY": str(settings.applications_per_day),
+            },
         )
         grants.table(self.applications_api, data.contracts_table, data.key, write=True)
+        # The day's applications per member and per account (issue 23) are counted there.
+        grants.table(self.applications_api, data.sessions_table, data.key, write=True)
         grants.table(self.applications_api, data.idempotency_table, data.key, write=True)
         self.approval.grant_start_execution(self.applications_api)
         # A staff decision answers the deferred application's task token (R6.2). IAM authorises

@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, Fn, RemovalPolicy, Stack
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
@@ -106,6 +107,9 @@ class Functions:
                 "SESSIONS_TABLE": self.data.sessions_table.table_name,
                 "IDEMPOTENCY_TABLE": self.data.idempotency_table.table_name,
                 "MONTHLY_FEE_JPY": str(self.settings.monthly_fee_jpy),
+                # Who signed a token the authorizer admitted (anshin.runtime.staff / members).
+                "STAFF_ISSUER": issuer(self.data.staff_pool),
+                "MEMBERS_ISSUER": issuer(self.data.members_pool),
                 **(environment or {}),
                 **self._local_environment(name),
             },
@@ -148,6 +152,13 @@ class Functions:
             "ANSHIN_HANDLER": "app.handler",
             **recording,
         }
+
+
+def issuer(pool: cognito.IUserPool) -> str:
+    """The ``iss`` of the pool's tokens, ``https://cognito-idp.<region>.amazonaws.com/<pool id>``:
+    built from the pool's id rather than its ``ProviderURL`` attribute, which the local emulator's
+    CloudFormation does not provide (docs/emulator-notes.md)."""
+    return Fn.join("", ["https://cognito-idp.", Aws.REGION, ".amazonaws.com/", pool.user_pool_id])
 
 
 _RETENTION = {

@@ -1,6 +1,8 @@
-"""The REST API: one API Gateway stage, throttled and logged; the staff routes behind the Cognito
-authorizer of the staff pool; public routes few, each saying why; refusals API Gateway makes
-itself carry the same machine-readable body as the handlers'."""
+"""The REST API: one API Gateway stage, throttled and logged; the staff routes and the members'
+(issue 23) behind one Cognito authorizer that admits tokens of both user pools, each handler then
+requiring its own kind of caller from the token's issuer (a member's token on a staff route is
+403, a staff token on a member route 403); public routes few, each saying why; refusals API
+Gateway makes itself carry the same machine-readable body as the handlers'."""
 
 from __future__ import annotations
 
@@ -20,7 +22,13 @@ STAGE = "v1"
 #: Refusals made by API Gateway itself: (construct id, response type, status or None for the
 #: type's own, code, message).
 GATEWAY_RESPONSES: tuple[tuple[str, apigw.ResponseType, str | None, str, str], ...] = (
-    ("Unauthorized", apigw.ResponseType.UNAUTHORIZED, None, "UNAUTHENTICATED", "Sign in as support staff."),
+    (
+        "Unauthorized",
+        apigw.ResponseType.UNAUTHORIZED,
+        None,
+        "UNAUTHENTICATED",
+        "Sign in: members with the member sign-in, support staff with the staff sign-in.",
+    ),
     ("AccessDenied", apigw.ResponseType.ACCESS_DENIED, None, "FORBIDDEN", "You may not do this."),
     ("Throttled", apigw.ResponseType.THROTTLED, None, "THROTTLED", "Too many requests; retry later."),
     (
@@ -79,31 +87,47 @@ class RestApi:
         functions: Functions,
         *,
         staff_pool: cognito.IUserPool,
+        members_pool: cognito.IUserPool,
         applications_api: lambda_.IFunction,
+        members_api: lambda_.IFunction,
         contracts_api: lambda_.IFunction,
         support_api: lambda_.IFunction,
         devices_api: lambda_.IFunction,
     ) -> None:
         self.api = self._stage(stack, functions)
+        # One authorizer for both pools (its logical id kept from when it admitted staff only):
+        # API Gateway verifies the token (401 otherwise); the handlers tell staff from members by
+        # the token's issuer (anshin.runtime.staff, anshin.runtime.members).
         self.staff_authorizer = apigw.CognitoUserPoolsAuthorizer(
             stack,
             "StaffAuthorizer",
-            cognito_user_pools=[staff_pool],
+            cognito_user_pools=[staff_pool, members_pool],
             identity_source=apigw.IdentitySource.header("Authorization"),
             results_cache_ttl=Duration.minutes(5),
         )
         root = self.api.root
-        public, staff = self.public_method, self.staff_method
+        public, staff, member = self.public_method, self.staff_method, self.staff_method
 
         applications = root.add_resource("applications")
         api_integration = apigw.LambdaIntegration(applications_api)
-        public(applications, "POST", api_integration, "web signup: anyone may apply (R6)")
+        member(applications, "POST", api_integration)  # the account's holder applies (Art. 5, R6)
         staff(applications, "GET", api_integration)  # ?status=DEFERRED: the staff's queue (R6.2)
         application = applications.add_resource("{applicationId}")
-        public(
-            application, "GET", api_integration, "the applicant follows the application by its unguessable id"
-        )
+        member(application, "GET", api_integration)  # only a member of its account reads it
         staff(application.add_resource("decision"), "POST", api_integration)
+
+        # The subscriber's own page (issue 23): the signed-in member's account.
+        my_integration = apigw.LambdaIntegration(members_api)
+        me = root.add_resource("me")
+        member(me, "GET", my_integration)
+        my_invoices = me.add_resource("invoices")
+        member(my_invoices, "GET", my_integration)
+        member(my_invoices.add_resource("{month}"), "GET", my_integration)
+        my_contract = me.add_resource("contracts").add_resource("{contractId}")
+        member(my_contract, "PATCH", my_integration)
+        my_cancellation = my_contract.add_resource("cancellation")
+        member(my_cancellation, "POST", my_integration)
+        member(my_cancellation.add_resource("preview"), "GET", my_integration)
 
         contracts_integration = apigw.LambdaIntegration(contracts_api)
         contract = root.add_resource("contracts").add_resource("{contractId}")
@@ -260,9 +284,11 @@ class RestApi:
     def staff_method(
         self, resource: apigw.Resource, verb: str, integration: apigw.Integration
     ) -> apigw.Method:
-        """A support-staff route: the Cognito authorizer admits only tokens of the staff pool
-        (401 otherwise), and the handler requires the support-staff group (403), so a route
-        whose authorizer were missing would still refuse (anshin.runtime.staff)."""
+        """A signed-in route (staff or member): the Cognito authorizer admits only verified tokens
+        of the staff and members pools (401 otherwise), and the handler requires its own kind of
+        caller (403): the staff pool and the support-staff group (anshin.runtime.staff), or the
+        members pool and the account claim (anshin.runtime.members). A route whose authorizer
+        were missing would still refuse."""
         return resource.add_method(
             verb,
             integration,

@@ -10,10 +10,11 @@ local deployment's page server (``anshin:localConsoleUrl``).
 
 from __future__ import annotations
 
-from aws_cdk import Aws, Duration, Fn
+from aws_cdk import Aws, Fn
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
+from infra.constructs.sign_in import code_flow_client
 from infra.web_config import console_url
 
 
@@ -35,25 +36,4 @@ def console_client(
     ``http://127.0.0.1:…``): code flow only, back to the console's page after sign-in and sign-out;
     tokens for an hour, renewed with a refresh token for at most a working day, revocable at
     sign-out."""
-    page = console_url(site)
-    return cognito.UserPoolClient(
-        scope,
-        construct_id,
-        user_pool=pool,
-        generate_secret=False,
-        # No password reaches the console: the managed login page takes it.
-        auth_flows=cognito.AuthFlow(user_srp=False, user_password=False, custom=False),
-        o_auth=cognito.OAuthSettings(
-            flows=cognito.OAuthFlows(authorization_code_grant=True, implicit_code_grant=False),
-            scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
-            callback_urls=[page],
-            logout_urls=[page],
-        ),
-        supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
-        prevent_user_existence_errors=True,
-        enable_token_revocation=True,
-        id_token_validity=Duration.hours(1),
-        access_token_validity=Duration.hours(1),
-        refresh_token_validity=Duration.hours(12),
-        auth_session_validity=Duration.minutes(5),
-    )
+    return code_flow_client(scope, construct_id, pool, [console_url(site)])

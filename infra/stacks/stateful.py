@@ -11,7 +11,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from infra.constructs import buckets, staff_sign_in
+from infra.constructs import buckets, members_sign_in, staff_sign_in
+from infra.constructs.sign_in import PASSWORD_POLICY
 from infra.nag import acknowledge
 from infra.settings import Settings
 
@@ -128,14 +129,7 @@ class StatefulStack(Stack):
             "StaffPool",
             self_sign_up_enabled=False,
             sign_in_aliases=cognito.SignInAliases(username=True, email=True),
-            password_policy=cognito.PasswordPolicy(
-                min_length=12,
-                require_digits=True,
-                require_lowercase=True,
-                require_uppercase=True,
-                require_symbols=True,
-                temp_password_validity=Duration.days(3),
-            ),
+            password_policy=PASSWORD_POLICY,
             mfa=cognito.Mfa(settings.staff_mfa),
             mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
@@ -177,6 +171,21 @@ class StatefulStack(Stack):
                 self, "LocalConsole", self.staff_pool, settings.local_console_url
             )
             outputs["StaffConsoleClientId"] = console.user_pool_client_id
+
+        # Members of the mobile service (issue 23): the holder of an account applies, reads and
+        # changes it, signed in with this pool (infra.constructs.members_sign_in).
+        self.members_pool = members_sign_in.pool(self, settings)
+        self.members_provider = members_sign_in.provider(self, self.members_pool, settings)
+        self.members_domain = members_sign_in.domain(self.members_pool, settings.members_domain_prefix)
+        outputs["MembersSignInDomain"] = self.members_domain.base_url()
+        if settings.local_console_url:  # a local deployment's page server (never in AWS)
+            pages = members_sign_in.pages_client(
+                self, "LocalMemberPages", self.members_pool, settings.local_console_url, self.members_provider
+            )
+            outputs["MembersPagesClientId"] = pages.user_pool_client_id
+        if settings.fault_injection:  # a local deployment's tools sign members in by password
+            tools = members_sign_in.tools_client(self.members_pool)
+            outputs["MembersToolsClientId"] = tools.user_pool_client_id
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)
 
@@ -193,5 +202,6 @@ class StatefulStack(Stack):
             "BackupBucketName": self.backup_bucket.bucket_name,
             "StaffUserPoolId": self.staff_pool.user_pool_id,
             "StaffUserPoolClientId": self.staff_client.user_pool_client_id,
+            "MembersUserPoolId": self.members_pool.user_pool_id,
         }.items():
             CfnOutput(self, name, value=value)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
+from infra import grants
 from infra.constructs.approval import Approval
 from infra.constructs.cancellations import Cancellations
 from infra.constructs.contract_ends import ContractEnds
@@ -51,10 +52,21 @@ class StatelessStack(Stack):
         commands = DeviceCommands(parts, data=data, settings=settings)
         Reconciler(parts)  # R6.4: formed contracts whose recording failed, every 5 minutes
         cancellations = Cancellations(self, self.functions, data=data, settings=settings)  # routes: RestApi
+        # The subscriber's own page (issue 23): the member's contracts (gsi1), invoices, notice
+        # (R9, whose confirmation goes to the contact on file) and location opt-out.
+        members_api = self.functions.of_contracts(
+            "members_api",
+            "REST API of the subscriber's own page (signed-in members)",
+            indexes=("gsi1",),
+            environment={"CUSTOMER_NOTIFICATION_TOPIC_ARN": data.customer_notification_topic.topic_arn},
+        )
+        grants.publish(members_api, data.customer_notification_topic, data.key)
         self.api = RestApi(
             self,
             self.functions,
             staff_pool=data.staff_pool,
+            members_pool=data.members_pool,
+            members_api=members_api,
             applications_api=approval.applications_api,
             contracts_api=contract_ends.contracts_api,
             support_api=devices.support_api,

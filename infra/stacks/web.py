@@ -28,25 +28,33 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
-from infra.constructs import buckets, staff_sign_in
+from infra.constructs import buckets, members_sign_in, staff_sign_in
 from infra.constructs.functions import _retention
 from infra.constructs.rest_api import STAGE
 from infra.nag import acknowledge
 from infra.settings import Settings
 from infra.web_config import SECURITY_HEADERS_FILE, console_url, content_security_policy, page_config
+from infra.web_config import member_sign_in as member_sign_in_config
 from infra.web_config import staff_sign_in as sign_in_config
 
 
 def response_headers(
-    scope: Construct, construct_id: str, path: Path = SECURITY_HEADERS_FILE, *, sign_in_domain: str = ""
+    scope: Construct,
+    construct_id: str,
+    path: Path = SECURITY_HEADERS_FILE,
+    *,
+    sign_in_domain: str = "",
+    member_sign_in_domain: str = "",
 ) -> cloudfront.ResponseHeadersPolicy:
     """CloudFront's response headers policy from ``web/security-headers.json`` (its CSP also
-    admitting the staff sign-in's ``sign_in_domain``, if given). A header the file names that this
-    function does not place is an error: the file and CloudFront never drift."""
+    admitting the staff sign-in's ``sign_in_domain`` and the members' ``member_sign_in_domain``,
+    if given). A header the file names that this function does not place is an error: the file
+    and CloudFront never drift."""
     headers: dict[str, str] = dict(json.loads(path.read_text()))
     csp = headers.pop("Content-Security-Policy")
-    if sign_in_domain:
-        csp = content_security_policy(csp, sign_in_domain)
+    domains = [d for d in (sign_in_domain, member_sign_in_domain) if d]
+    if domains:
+        csp = content_security_policy(csp, *domains)
     if headers.pop("X-Content-Type-Options") != "nosniff":
         raise ValueError(f"{path}: X-Content-Type-Options must be nosniff")
     hsts = headers.pop("Strict-Transport-Security")
@@ -100,6 +108,9 @@ class WebStack(Stack):
         key: kms.IKey,
         staff_pool: cognito.UserPool,
         staff_domain: cognito.UserPoolDomain,
+        members_pool: cognito.UserPool,
+        members_domain: cognito.UserPoolDomain,
+        members_provider: cognito.IUserPoolIdentityProvider | None,
         settings: Settings,
         **kwargs: object,
     ) -> None:
@@ -116,7 +127,13 @@ class WebStack(Stack):
         self.bucket = buckets.private(self, "Pages", logs=logs_bucket, logs_prefix="pages/")
 
         sign_in_domain = staff_domain.base_url()
-        headers = response_headers(self, "SecurityHeaders", sign_in_domain=sign_in_domain)
+        member_sign_in_domain = members_domain.base_url()
+        headers = response_headers(
+            self,
+            "SecurityHeaders",
+            sign_in_domain=sign_in_domain,
+            member_sign_in_domain=member_sign_in_domain,
+        )
         self.distribution = cloudfront.Distribution(
             self,
             "Distribution",
@@ -178,6 +195,11 @@ class WebStack(Stack):
         sign_in = sign_in_config(
             sign_in_domain, f"https://{staff_pool.user_pool_provider_url}", console.user_pool_client_id
         )
+        # The member pages (sign-up, status, my page: issue 23) sign in with the members pool.
+        pages = members_sign_in.pages_client(self, "MemberPagesSignIn", members_pool, site, members_provider)
+        member_sign_in = member_sign_in_config(
+            member_sign_in_domain, f"https://{members_pool.user_pool_provider_url}", pages.user_pool_client_id
+        )
 
         deployment_logs = logs.LogGroup(
             self,
@@ -192,7 +214,7 @@ class WebStack(Stack):
             destination_bucket=self.bucket,
             sources=[
                 s3deploy.Source.asset(str(site_dir)),
-                s3deploy.Source.json_data("config.json", page_config(api_base, sign_in)),
+                s3deploy.Source.json_data("config.json", page_config(api_base, sign_in, member_sign_in)),
             ],
             # Browsers revalidate every file (no hashed names: no build step); CloudFront keeps
             # them a day, and this deployment invalidates them all.

@@ -17,7 +17,7 @@ import pytest
 import requests
 from anshin_local import call_log
 
-from local import staff
+from local import members, staff
 from local.devices import DeviceFleet
 from local.emulator import HOST, free_port
 from local.inbox import NotificationInbox
@@ -174,3 +174,34 @@ def _token(endpoint: str, client_id: str, account: StaffAccount) -> str:
 def staff_token(service: LocalService, account: StaffAccount = DEMO_STAFF) -> str:
     """A (cached) ID token of ``account``; the e2e session lasts well under its hour."""
     return _token(service.endpoint, service.output("StaffUserPoolClientId"), account)
+
+
+@cache
+def _member_token(endpoint: str, pool_id: str, client_id: str, mobile_contract_id: str) -> str:
+    members.ensure(endpoint, pool_id, mobile_contract_id)
+    return members.token(endpoint, client_id, mobile_contract_id)
+
+
+def member_token(service: LocalService, mobile_contract_id: str) -> str:
+    """A (cached) ID token of the member holding ``mobile_contract_id`` (created when missing,
+    as ``make member-token`` does; here for any id, in the mirror or not)."""
+    return _member_token(
+        service.endpoint,
+        service.output("MembersUserPoolId"),
+        service.output("MembersToolsClientId"),
+        mobile_contract_id,
+    )
+
+
+def member_request(
+    service: LocalService, mobile_contract_id: str, method: str, path: str, body: Any = None
+) -> tuple[int, dict[str, Any]]:
+    """A request through the deployed stage, signed in as the holder of ``mobile_contract_id``."""
+    answer = requests.request(
+        method,
+        service.api_url + path,
+        json=body,
+        headers={"Authorization": member_token(service, mobile_contract_id)},
+        timeout=30,
+    )
+    return answer.status_code, answer.json() if answer.content else {}

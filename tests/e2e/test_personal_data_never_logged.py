@@ -10,7 +10,7 @@ import requests
 from local.devices import DeviceFleet, SimulatedDevice
 from local.service import LocalService
 from tests.e2e.conftest import eventually, staff_request
-from tests.e2e.test_applications import application, apply, settled
+from tests.e2e.test_applications import application, apply, holder_of, settled
 
 
 def all_log_messages(aws_client: Callable[[str], Any]) -> list[str]:
@@ -93,7 +93,10 @@ def test_no_passphrase_phone_email_token_or_location_in_any_log(
     )
     # A refused request with personal data in its body is not echoed into a log either.
     requests.post(
-        f"{local_service.api_url}/applications", json={**body, "mobileContractId": "not valid!"}, timeout=30
+        f"{local_service.api_url}/applications",
+        json={**body, "mobileContractId": "not valid!"},
+        headers=holder_of(local_service, body["mobileContractId"]),
+        timeout=30,
     )
 
     messages = all_log_messages(aws_client)

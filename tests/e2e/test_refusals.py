@@ -9,14 +9,19 @@ import requests
 from anshin.runtime.http import MAX_BODY_BYTES
 
 from local.service import LocalService
-from tests.e2e.test_applications import application
+from tests.e2e.test_applications import application, holder_of
 from tests.e2e.test_device_commands import Subscriber, subscriber  # noqa: F401 - a fixture
 
 
 def test_a_body_over_16_kb_is_413(local_service: LocalService) -> None:
     body = application("MC-TOO-BIG")
     body["applicant"]["name"] = "x" * MAX_BODY_BYTES
-    answer = requests.post(f"{local_service.api_url}/applications", json=body, timeout=30)
+    answer = requests.post(
+        f"{local_service.api_url}/applications",
+        json=body,
+        headers=holder_of(local_service, "MC-TOO-BIG"),
+        timeout=30,
+    )
     assert (answer.status_code, answer.json()["code"]) == (413, "PAYLOAD_TOO_LARGE")
 
 
@@ -51,20 +56,21 @@ def test_http_edges_answer_in_the_shared_shape(local_service: LocalService) -> N
         answer = requests.request(method, api + path, timeout=30)
         assert (answer.status_code, answer.json()["code"]) == (404, "ROUTE_NOT_FOUND"), (method, path)
         assert answer.json()["message"]
+    holder = holder_of(local_service, "MC-NO-SUCH-ACCOUNT")
     accepted = requests.post(
         f"{api}/applications",
         data=json.dumps(application("MC-NO-SUCH-ACCOUNT")),
-        headers={"Content-Type": "Application/JSON; Charset=UTF-8"},
+        headers={"Content-Type": "Application/JSON; Charset=UTF-8", **holder},
         timeout=30,
     )
     assert (accepted.status_code, accepted.json()["status"]) == (202, "RECEIVED")
     broken = requests.post(
         f"{api}/applications",
         data='{"mobileContractId": ',
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **holder},
         timeout=30,
     )
     assert (broken.status_code, broken.json()["code"]) == (400, "INVALID_JSON")
     assert "errors" not in broken.json()
-    form = requests.post(f"{api}/applications", data={"a": "1"}, timeout=30)
+    form = requests.post(f"{api}/applications", data={"a": "1"}, headers=holder, timeout=30)
     assert (form.status_code, form.json()["code"]) == (415, "UNSUPPORTED_MEDIA_TYPE")

@@ -3,7 +3,7 @@
 from local.devices import DeviceFleet
 from local.scenario import Scenario, table
 from local.service import LocalService
-from tests.e2e.conftest import staff_token
+from tests.e2e.conftest import member_token, staff_token
 
 
 def test_apply_contract_lock_wipe_offline_cancel_month_end_and_invoice(
@@ -17,6 +17,7 @@ def test_apply_contract_lock_wipe_offline_cancel_month_end_and_invoice(
         },
         staff_token=staff_token(local_service),
         fleet=fleet,
+        member_token=lambda account: member_token(local_service, account),
     )
     result = scenario.run()
     print(table(scenario.steps))

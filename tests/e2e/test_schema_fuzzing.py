@@ -6,8 +6,9 @@ Each route is fuzzed with data that fits its schema and data that does not, in t
 test each, so the count a run checks never depends on the order tests run in): with every
 path parameter generated (mostly ids that do not exist), and against a real contract and its
 registered device, so the handlers get past their look-ups. Staff routes carry a real
-support-staff token and device routes the device's own token, so the generated bodies reach the
-handlers instead of stopping at the authorizer (whose refusals are tested elsewhere).
+support-staff token, member routes (issue 23) the token of the member holding the real contract's
+account, and device routes the device's own token, so the generated bodies reach the handlers
+instead of stopping at the authorizer (whose refusals are tested elsewhere).
 """
 
 import json
@@ -27,12 +28,14 @@ from infra.openapi import DOCUMENT
 from local.devices import DeviceFleet
 from local.seed import put_account
 from local.service import LocalService
-from tests.e2e.conftest import staff_token
+from tests.e2e.conftest import member_token, staff_token
 from tests.e2e.test_device_commands import Subscriber, subscriber  # noqa: F401 - a fixture
 
 #: Requests sent, by run and status code (each run's test prints and checks its own; README
 #: records the figures). Each run sends at least half the 500 the hostile-input check asks for.
 SENT: dict[str, Counter[int]] = {"generated ids": Counter(), "real contract": Counter()}
+#: The account of the real contract: its holder's token goes with every member route.
+FUZZED_ACCOUNT = "MC-fuzzed"
 MINIMUM_REQUESTS = 500
 EXAMPLES = 15  # per route, per generation mode, per run
 CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -56,7 +59,7 @@ def real(
 ) -> Subscriber:
     """A formed contract whose device registered: the target of the second run (a module's
     fixture, so it seeds its account itself rather than through the per-test ``account``)."""
-    mobile_contract_id = "MC-fuzzed"
+    mobile_contract_id = FUZZED_ACCOUNT
     put_account(local_service.endpoint, local_service.output("ContractsTableName"), mobile_contract_id)
     return Subscriber(local_service, fleet, lambda **_: mobile_contract_id, outbox)
 
@@ -75,6 +78,8 @@ def _fuzz(
     headers: dict[str, str] = {}
     if {"staffToken": []} in security:
         headers["Authorization"] = staff_token(service)
+    elif {"memberToken": []} in security:
+        headers["Authorization"] = member_token(service, FUZZED_ACCOUNT)
     elif {"deviceToken": []} in security and device_token:
         headers["Authorization"] = f"Bearer {device_token}"
     own = {p.name for p in operation.path_parameters}

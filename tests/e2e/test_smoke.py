@@ -7,7 +7,7 @@ from typing import Any
 import requests
 
 from local.service import LocalService
-from tests.e2e.conftest import eventually
+from tests.e2e.conftest import eventually, member_token
 
 APPLICATION = {
     "mobileContractId": "MC-SMOKE",
@@ -20,7 +20,10 @@ APPLICATION = {
 def test_http_request_runs_the_deployed_workflow_into_the_table(
     local_service: LocalService, aws_client: Callable[[str], Any]
 ) -> None:
-    answer = requests.post(f"{local_service.api_url}/applications", json=APPLICATION, timeout=30)
+    holder = {"Authorization": member_token(local_service, "MC-SMOKE")}
+    answer = requests.post(
+        f"{local_service.api_url}/applications", json=APPLICATION, headers=holder, timeout=30
+    )
     assert answer.status_code == 202, answer.text
     application_id = answer.json()["applicationId"]
 
@@ -47,12 +50,15 @@ def test_http_request_runs_the_deployed_workflow_into_the_table(
     assert (item["status"]["S"], item["reason"]["S"]) == ("REJECTED", "INVALID_APPLICATION")
 
     # And the API reads it back through the deployed stage.
-    view = requests.get(f"{local_service.api_url}/applications/{application_id}", timeout=30)
+    view = requests.get(f"{local_service.api_url}/applications/{application_id}", headers=holder, timeout=30)
     assert view.status_code == 200
     assert view.json()["status"] == "REJECTED"
 
 
 def test_malformed_request_is_400_through_the_stage(local_service: LocalService) -> None:
-    answer = requests.post(f"{local_service.api_url}/applications", json={"applicant": {}}, timeout=30)
+    holder = {"Authorization": member_token(local_service, "MC-SMOKE")}
+    answer = requests.post(
+        f"{local_service.api_url}/applications", json={"applicant": {}}, headers=holder, timeout=30
+    )
     assert answer.status_code == 400
     assert answer.json()["code"] == "VALIDATION_ERROR"

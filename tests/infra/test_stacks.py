@@ -275,8 +275,6 @@ def test_upstream_account_events_reach_their_function(service_template: assertio
 #: Routes anyone may call: web signup, the API document, and the support app (proved by the
 #: member code or the device's own token, which the handler checks).
 PUBLIC_ROUTES = {
-    ("POST", "/applications"),
-    ("GET", "/applications/{applicationId}"),
     ("GET", "/openapi.json"),
     ("POST", "/devices/registrations"),
     ("PUT", "/devices/{deviceId}/passphrase"),
@@ -287,6 +285,10 @@ PUBLIC_ROUTES = {
     ("POST", "/cancellation-requests/{requestId}/preview"),
     ("POST", "/cancellation-requests/{requestId}/confirmation"),
 }
+
+
+#: The applications routes of the signed-in member (issue 23); the others are staff's.
+MEMBER_APPLICATION_ROUTES = {("POST", "/applications"), ("GET", "/applications/{applicationId}")}
 
 
 def _api_routes(template: assertions.Template) -> dict[tuple[str, str], dict[str, Any]]:
@@ -306,7 +308,7 @@ def _api_routes(template: assertions.Template) -> dict[tuple[str, str], dict[str
     }
 
 
-def test_staff_routes_need_a_staff_pool_token_and_public_routes_are_few(
+def test_signed_in_routes_need_a_pool_token_and_public_routes_are_few(
     service_template: assertions.Template,
 ) -> None:
     routes = _api_routes(service_template)
@@ -341,7 +343,11 @@ def test_openapi_document_is_current_and_describes_exactly_the_deployed_routes(
     for route, method in routes.items():
         security = described[route].get("security")
         if method["AuthorizationType"] == "COGNITO_USER_POOLS":
-            assert security == [{"staffToken": []}], route
+            # The one authorizer admits both pools; the document says whose token each route takes.
+            member_route = (
+                route[1] == "/me" or route[1].startswith("/me/") or route in MEMBER_APPLICATION_ROUTES
+            )
+            assert security == ([{"memberToken": []}] if member_route else [{"staffToken": []}]), route
         elif "{deviceId}/" in route[1]:
             assert security == [{"deviceToken": []}], route
         else:

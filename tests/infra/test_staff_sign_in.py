@@ -9,6 +9,7 @@ from typing import Any
 from aws_cdk import assertions
 
 from infra.app import build_app
+from infra.web_config import MEMBER_PAGES
 from local.service import LOCAL_CONTEXT
 
 
@@ -23,7 +24,8 @@ def clients(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_the_staff_pool_has_a_managed_login_domain_and_requires_mfa(
     data_template: assertions.Template,
 ) -> None:
-    [domain] = data_template.find_resources("AWS::Cognito::UserPoolDomain").values()
+    domains = data_template.find_resources("AWS::Cognito::UserPoolDomain")
+    domain = next(d for d in domains.values() if d["Properties"]["UserPoolId"]["Ref"].startswith("StaffPool"))
     # anshin-staff-<account id> unless anshin:staffDomainPrefix names one.
     assert domain["Properties"]["Domain"] == {"Fn::Join": ["-", ["anshin-staff", {"Ref": "AWS::AccountId"}]]}
     data_template.has_resource_properties("AWS::Cognito::UserPool", {"MfaConfiguration": "ON"})
@@ -43,7 +45,7 @@ def test_the_tools_client_has_no_oauth_and_aws_has_no_local_console_client(
 def test_the_console_client_is_public_code_flow_only_back_to_the_console(
     web_template: assertions.Template,
 ) -> None:
-    [console] = clients(web_template.to_json()).values()
+    [console] = [c for name, c in clients(web_template.to_json()).items() if name.startswith("StaffConsole")]
     assert console["AllowedOAuthFlows"] == ["code"]  # no implicit flow: tokens never in a URL
     assert console["AllowedOAuthFlowsUserPoolClient"] is True
     assert console["GenerateSecret"] is False  # a browser keeps no secret: PKCE instead
@@ -71,7 +73,8 @@ def test_a_local_deployment_gets_a_console_client_for_its_page_server(tmp_path: 
     assert console["CallbackURLs"] == console["LogoutURLs"] == [f"{site}/console.html"]
     assert console["AllowedOAuthFlows"] == ["code"]
     assert "StaffConsoleClientId" in data["Outputs"]
-    assert json.dumps(data).count("127.0.0.1") == 2  # the two URLs, nothing else
+    # The console's two URLs and the member pages' (infra.web_config.MEMBER_PAGES), nothing else.
+    assert json.dumps(data).count("127.0.0.1") == 2 + 2 * len(MEMBER_PAGES)
 
 
 def test_aws_data_stack_names_no_loopback_address(data_template: assertions.Template) -> None:

@@ -133,12 +133,13 @@ def test_the_security_headers_are_the_files(web_template: assertions.Template) -
     config = only(web_template, "AWS::CloudFront::ResponseHeadersPolicy")["ResponseHeadersPolicyConfig"]
     security = config["SecurityHeadersConfig"]
     assert security["ContentSecurityPolicy"]["Override"] is True
-    # The file's policy, its connect-src also admitting the staff sign-in's domain (the console
-    # exchanges and renews its tokens there): the same policy with the domain's tokens in place.
+    # The file's policy, its connect-src also admitting the staff and members sign-ins' domains
+    # (the console and the member pages exchange and renew their tokens there): the same policy
+    # with the domains' tokens in place.
     pieces = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Join"][1]
     placed = "".join(p if isinstance(p, str) else "<token>" for p in pieces)
     domain = "https://<token>.auth.<token>.amazoncognito.com"
-    assert placed == content_security_policy(in_file["Content-Security-Policy"], domain)
+    assert placed == content_security_policy(in_file["Content-Security-Policy"], domain, domain)
     assert in_file["Content-Security-Policy"].endswith("; upgrade-insecure-requests")
     assert "script-src 'self';" in in_file["Content-Security-Policy"]
     assert "'unsafe-inline'" not in in_file["Content-Security-Policy"]
@@ -199,9 +200,10 @@ def test_the_pages_and_the_config_document_are_deployed_and_the_cache_invalidate
     assert deployment["DistributionPaths"] == ["/*"]
     assert deployment["Prune"] is True
     assert deployment["SystemMetadata"] == {"cache-control": "max-age=0, s-maxage=86400"}
-    # Resolved at deploy time: the staff sign-in's pool, client and domain (the rest is plain).
+    # Resolved at deploy time: the staff and member sign-ins' pools, clients and domains (the
+    # rest is plain).
     markers = deployment["SourceMarkers"][1]
-    assert deployment["SourceMarkers"][0] == {} and len(markers) == 6
+    assert deployment["SourceMarkers"][0] == {} and len(markers) == 12
     keys = [k.removesuffix(".zip") for k in deployment["SourceObjectKeys"]]
     sources = json.loads((assembly_dir / "AnshinWeb.assets.json").read_text())["files"]
     site, config = (assembly_dir / sources[k]["source"]["path"] for k in keys)
@@ -213,6 +215,7 @@ def test_the_pages_and_the_config_document_are_deployed_and_the_cache_invalidate
     raw = (config / "config.json").read_text()
     document = json.loads(re.sub(r"(<<marker:0xbaba:\d+>>)", r'"\1"', raw))
     sign_in = document.pop("staffSignIn")
+    member_sign_in = document.pop("memberSignIn")
     assert document == {
         "apiBase": "/v1",
         "termsVersion": CURRENT_TERMS_VERSION,
@@ -234,6 +237,11 @@ def test_the_pages_and_the_config_document_are_deployed_and_the_cache_invalidate
     assert all(value in markers for value in sign_in.values())
     assert "StaffConsoleSignIn" in json.dumps(markers[sign_in["clientId"]])
     assert json.dumps(markers[sign_in["tokenEndpoint"]]).endswith('.amazoncognito.com/oauth2/token\\""]]}')
+    # The member pages' sign-in (issue 23): the members pool, its pages client, no group.
+    assert sorted(member_sign_in) == sorted(sign_in)
+    assert all(value in markers for value in member_sign_in.values())
+    assert "MemberPagesSignIn" in json.dumps(markers[member_sign_in["clientId"]])
+    assert "MembersPool" in json.dumps(markers[member_sign_in["issuer"]])
 
 
 def test_the_page_url_is_an_output(web_template: assertions.Template) -> None:
@@ -296,6 +304,11 @@ def test_a_cloudfront_web_acl_is_attached_when_given() -> None:
         staff_domain=pool.add_domain(
             "Domain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix="x")
         ),
+        members_pool=pool,
+        members_domain=pool.add_domain(
+            "MembersDomain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix="y")
+        ),
+        members_provider=None,
         settings=Settings(web_acl_arn=acl),
     )
     assert distribution(assertions.Template.from_stack(web))["WebACLId"] == acl

@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from anshin.adapters import aws
+from anshin.domain.staff import StaffMember
 from anshin.store import db, keys
 from anshin_local import call_log
 from moto import mock_aws
@@ -130,6 +131,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
             "COMMAND_RETRY_BASE_SECONDS": "60",
             "COMMAND_RETRY_MAX_SECONDS": "3600",
             "COMMAND_EXPIRY_SECONDS": str(72 * 3600),
+            "STAFF_ISSUER": STAFF_ISSUER,
+            "MEMBERS_ISSUER": MEMBERS_ISSUER,
         }
         for name, value in env.items():
             monkeypatch.setenv(name, value)
@@ -206,8 +209,31 @@ def rest_event(
     }
 
 
+#: The issuers of the two user pools' tokens (the functions' STAFF_ISSUER and MEMBERS_ISSUER).
+STAFF_ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_staff"
+MEMBERS_ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_members"
+
 #: Claims the Cognito authorizer passes for a verified support-staff member.
-STAFF = {"sub": "staff-1", "cognito:groups": "support-staff"}
+STAFF = {
+    "sub": "staff-1",
+    "cognito:username": "sato.hanako",
+    "cognito:groups": "support-staff",
+    "iss": STAFF_ISSUER,
+    "token_use": "id",
+}
+#: The same staff member as the services take them (anshin.runtime.staff makes it of ``STAFF``).
+STAFF_MEMBER = StaffMember(id="staff-1", name="sato.hanako")
+
+
+def member_claims(mobile_contract_id: str, sub: str | None = None) -> dict[str, str]:
+    """Claims the authorizer passes for a signed-in member, holder of ``mobile_contract_id``."""
+    return {
+        "sub": sub or f"member-{mobile_contract_id}",
+        "cognito:username": mobile_contract_id.lower(),
+        "custom:mobileContractId": mobile_contract_id,
+        "iss": MEMBERS_ISSUER,
+        "token_use": "id",
+    }
 
 
 def api_call(

@@ -14,7 +14,16 @@ from anshin.services import devices
 from anshin.store import commands, keys
 from anshin.store import devices as stored_devices
 
-from tests.integration.conftest import STAFF, api_call, give_code, handler_fixture, load_handler, pushed
+from tests.integration.conftest import (
+    STAFF,
+    STAFF_MEMBER,
+    api_call,
+    give_code,
+    handler_fixture,
+    load_handler,
+    member_claims,
+    pushed,
+)
 from tests.integration.test_contract_end_and_billing import seed_account, seed_contract
 from tests.integration.test_devices_and_support import verify
 
@@ -248,7 +257,7 @@ class TestRequest:
                 )[1]["code"]
                 == "UNSUPPORTED_DEVICE"
             )
-            contract_ends.terminate(device["contractId"], NOON, "r", "s")
+            contract_ends.terminate(device["contractId"], NOON, "r", STAFF_MEMBER)
             status, body = request(support_api, lambda_context, device, {"action": "BACKUP"})
             assert (status, body["code"]) == (409, "CONTRACT_ENDED")
             status, body = request(
@@ -601,7 +610,7 @@ class TestResult:
 def test_a_body_that_is_not_json_is_415_on_every_api(aws_env: dict[str, str], lambda_context: object) -> None:
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     for name, method, path, resource, params, claims in (
-        ("applications_api", "POST", "/applications", "/applications", None, None),
+        ("applications_api", "POST", "/applications", "/applications", None, member_claims("MC-0001")),
         ("devices_api", "POST", "/devices/registrations", "/devices/registrations", None, None),
         ("support_api", "POST", "/support-sessions", "/support-sessions", None, STAFF),
         (

@@ -8,13 +8,18 @@ from typing import Any
 import pytest
 from anshin.runtime.http import MAX_BODY_BYTES
 
-from tests.integration.conftest import STAFF, api_call, handler_fixture
+from tests.integration.conftest import STAFF, api_call, handler_fixture, member_claims
 from tests.integration.test_device_commands import device  # noqa: F401 - a fixture
 
 applications_api = handler_fixture("applications_api")
 contracts_api = handler_fixture("contracts_api")
 support_api = handler_fixture("support_api")
 devices_api = handler_fixture("devices_api")
+members_api = handler_fixture("members_api")
+
+#: Who calls each API's route: its own kind of caller (a member's routes refuse staff first).
+HOLDER = member_claims("MC-0001")
+CALLER = {"applications_api": HOLDER, "members_api": HOLDER}
 
 #: One route per API function: (fixture, method, path, resource, path parameters).
 ROUTES = [
@@ -28,6 +33,13 @@ ROUTES = [
     ),
     ("support_api", "POST", "/support-sessions", "/support-sessions", None),
     ("devices_api", "POST", "/devices/registrations", "/devices/registrations", None),
+    (
+        "members_api",
+        "PATCH",
+        "/me/contracts/ctr-1",
+        "/me/contracts/{contractId}",
+        {"contractId": "ctr-1"},
+    ),
 ]
 
 
@@ -43,11 +55,12 @@ def test_a_body_over_16_kb_is_413_and_nothing_is_parsed(
 ) -> None:
     handler = request.getfixturevalue(api)
     oversized = {"padding": "x" * MAX_BODY_BYTES}
-    status, body = api_call(handler, lambda_context, method, path, resource, params, oversized, claims=STAFF)
+    caller = CALLER.get(api, STAFF)
+    status, body = api_call(handler, lambda_context, method, path, resource, params, oversized, claims=caller)
     assert (status, body["code"]) == (413, "PAYLOAD_TOO_LARGE")
     # Multi-byte text counts in bytes, not characters: 6 000 kana are 18 000 bytes.
     kana = {"padding": "あ" * 6000}
-    status, body = api_call(handler, lambda_context, method, path, resource, params, kana, claims=STAFF)
+    status, body = api_call(handler, lambda_context, method, path, resource, params, kana, claims=caller)
     assert (status, body["code"]) == (413, "PAYLOAD_TOO_LARGE")
 
 
@@ -75,8 +88,9 @@ def test_every_route_answers_a_body_it_cannot_read_with_a_code_and_no_field_erro
     code: str,
 ) -> None:
     handler = request.getfixturevalue(api)
+    caller = CALLER.get(api, STAFF)
     answer = api_call(
-        handler, lambda_context, method, path, resource, params, body, STAFF, {"Content-Type": content_type}
+        handler, lambda_context, method, path, resource, params, body, caller, {"Content-Type": content_type}
     )
     assert answer[0] == status
     assert answer[1]["code"] == code and answer[1]["message"] and "errors" not in answer[1]
@@ -85,7 +99,7 @@ def test_every_route_answers_a_body_it_cannot_read_with_a_code_and_no_field_erro
 def test_a_body_at_the_limit_is_parsed(applications_api: Any, lambda_context: object) -> None:
     body = {"padding": "x" * (MAX_BODY_BYTES - len(json.dumps({"padding": ""})))}
     status, answer = api_call(
-        applications_api, lambda_context, "POST", "/applications", "/applications", None, body, claims=None
+        applications_api, lambda_context, "POST", "/applications", "/applications", None, body, claims=HOLDER
     )
     assert (status, answer["code"]) == (400, "VALIDATION_ERROR")  # parsed, then refused on its fields
 

@@ -15,7 +15,7 @@ from anshin.store import applications as stored
 from anshin.store import keys
 from anshin.store.keys import shard_of
 
-from tests.integration.conftest import STAFF, api_call, load_handler, rest_event
+from tests.integration.conftest import STAFF, api_call, load_handler, member_claims, rest_event
 from tests.integration.test_applications_api import VALID
 from tests.integration.test_approval_steps import apply
 from tests.integration.test_approval_steps import seed_account as seed_mirror
@@ -75,13 +75,15 @@ def deferred_applications(count: int) -> list[str]:
 
 
 class TestDeferredQueueR62:
-    def test_staff_only_while_applying_stays_public(
+    def test_staff_only_while_applying_stays_the_members(
         self, applications_api: Any, lambda_context: object
     ) -> None:
         assert queue(applications_api, lambda_context, claims=None, status="DEFERRED")[0] == 401
         assert queue(applications_api, lambda_context, claims=NOT_STAFF, status="DEFERRED")[0] == 403
-        response = applications_api.handler(rest_event("POST", "/applications", VALID), lambda_context)
-        assert response["statusCode"] == 202  # anyone may still apply (same resource, POST)
+        event = rest_event("POST", "/applications", VALID)
+        event["requestContext"]["authorizer"] = {"claims": member_claims(VALID["mobileContractId"])}
+        response = applications_api.handler(event, lambda_context)
+        assert response["statusCode"] == 202  # the account's holder still applies (same resource, POST)
 
     def test_oldest_first_across_pages_and_what_each_shows(
         self, applications_api: Any, lambda_context: object

@@ -17,7 +17,7 @@ from anshin.store import applications as stored_applications
 from anshin.store import contracts as contract_store
 from botocore.exceptions import ClientError
 
-from tests.integration.conftest import load_handler, rest_event, sent_notifications
+from tests.integration.conftest import load_handler, member_claims, rest_event, sent_notifications
 from tests.integration.test_applications_api import VALID, executions
 from tests.integration.test_approval_steps import apply, seed_account, slots
 from tests.integration.test_contract_end_and_billing import FEE, bill, seed_contract
@@ -123,19 +123,26 @@ def test_a_contract_throttled_at_any_request_forms_once_and_notifies_at_least_on
     assert len(repeated) <= 1
 
 
+def applying() -> dict[str, Any]:
+    """The holder of VALID's account applies (issue 23)."""
+    event = rest_event("POST", "/applications", VALID)
+    event["requestContext"]["authorizer"] = {"claims": member_claims(VALID["mobileContractId"])}
+    return event
+
+
 def test_an_application_throttled_past_the_sdk_is_503_and_nothing_is_written(
     monkeypatch: pytest.MonkeyPatch, aws_env: dict[str, str], lambda_context: object
 ) -> None:
     api = load_handler("applications_api")
     with throttled(monkeypatch, times=NEVER_ENDING):
-        response = api.handler(rest_event("POST", "/applications", VALID), lambda_context)
+        response = api.handler(applying(), lambda_context)
     body = json.loads(response["body"])
     assert (response["statusCode"], body["code"]) == (503, "TEMPORARILY_UNAVAILABLE")
     assert response["multiValueHeaders"].get("Retry-After") == ["1"] or response["headers"].get("Retry-After")
     assert boto3.client("dynamodb").scan(TableName="Contracts")["Count"] == 0
     assert executions(aws_env) == []
     # When DynamoDB has room again, the same request is received once.
-    response = api.handler(rest_event("POST", "/applications", VALID), lambda_context)
+    response = api.handler(applying(), lambda_context)
     assert response["statusCode"] == 202
     assert len(executions(aws_env)) == 1
 

@@ -136,3 +136,47 @@ class TestPastEnd:
 @pytest.mark.parametrize("reason", list(billed_months.RebillReason))
 def test_the_reasons_are_their_names(reason: billed_months.RebillReason) -> None:
     assert reason.value == reason.name
+
+
+# --- why a contract is not on an invoice (the subscriber's page, issue 23) ---------------------------
+def _contract(formed: str, first: bool, ended: str | None = None) -> dict[str, object]:
+    from anshin.domain.clock import parse_iso
+    from anshin.domain.terms import first_billable_month
+
+    contract: dict[str, object] = {
+        "contractId": "ctr-1",
+        "mobileContractId": "MC-1",
+        "formedAt": formed,
+        "firstUnderAccount": first,
+        "firstBillableMonth": str(first_billable_month(parse_iso(formed), first)),
+    }
+    if ended:
+        contract["endedAt"] = ended
+    return contract
+
+
+def test_why_not_charged_names_the_r12_reason() -> None:
+    from anshin.domain.billing_rules import why_not_charged
+    from anshin.domain.terms import BillingMonth
+
+    first = _contract("2026-09-01T01:00:00.000Z", first=True)  # 10:00 JST, first billed 2026-11
+    october = BillingMonth.parse("2026-10")
+    assert why_not_charged(first, october, charged=False) == {  # type: ignore[arg-type]
+        "contractId": "ctr-1",
+        "reason": "NOT_YET_BILLABLE",
+        "firstBillableMonth": "2026-11",
+        "firstUnderAccount": True,
+    }
+    assert why_not_charged(first, BillingMonth.parse("2026-11"), charged=True) is None  # type: ignore[arg-type]
+    assert why_not_charged(first, BillingMonth.parse("2026-08"), charged=False)["reason"] == "FORMED_AFTER"  # type: ignore[arg-type,index]
+    # Formed on the 1st at 00:30 JST, still August 31st in UTC: Japan time decides the month.
+    midnight = _contract("2026-08-31T15:30:00.000Z", first=False)
+    assert why_not_charged(midnight, BillingMonth.parse("2026-08"), charged=False)["reason"] == "FORMED_AFTER"  # type: ignore[arg-type,index]
+    ended = _contract("2026-09-01T01:00:00.000Z", first=False, ended="2026-10-31T14:59:59.999Z")
+    assert why_not_charged(ended, BillingMonth.parse("2026-11"), charged=False) == {  # type: ignore[arg-type]
+        "contractId": "ctr-1",
+        "reason": "ENDED_BEFORE",
+        "endedAt": "2026-10-31T14:59:59.999Z",
+    }
+    # Billable but no line yet (the run has not reached it, or set it aside).
+    assert why_not_charged(ended, october, charged=False)["reason"] == "NOT_BILLED"  # type: ignore[arg-type,index]

@@ -36,6 +36,10 @@ REGISTRATION_ATTEMPTS_PER_SOURCE = 20
 #: Online cancellation calls (one-time code requests and guesses, R9) one source address may make
 #: per window: its own allowance, not the registrations'.
 CANCELLATION_ATTEMPTS_PER_SOURCE = 20
+#: Applications one member, and one mobile account, may make per day (issue 23): a holder
+#: applies for a family's phones at once, nobody needs more, and a stolen session cannot fill
+#: the account's ten slots (R4) in one go.
+APPLICATIONS_PER_DAY = 10
 #: The largest request body any route accepts (the handlers and WAF both enforce it).
 MAX_BODY_BYTES = 16 * 1024
 #: The Cognito group of support staff (the staff routes require it).
@@ -102,6 +106,12 @@ class Settings:
     code_mac_key_id = Setting("CODE_MAC_KEY_ID", str, REQUIRED)
     account_events_function = Setting("ACCOUNT_EVENTS_FUNCTION", str, REQUIRED)
     dead_letter_queues = Setting("DEAD_LETTER_QUEUES", _queues, REQUIRED)
+    #: Who signed a token: the issuer (``https://cognito-idp.<region>.amazonaws.com/<pool id>``)
+    #: of the staff user pool and of the members' (issue 23). API Gateway's authorizer admits
+    #: tokens of both pools; a route then requires the one it serves (anshin.runtime.staff,
+    #: anshin.runtime.members).
+    staff_issuer = Setting("STAFF_ISSUER", str, REQUIRED)
+    members_issuer = Setting("MEMBERS_ISSUER", str, REQUIRED)
 
     # The business's settings.
     monthly_fee_jpy = Setting("MONTHLY_FEE_JPY", int, MONTHLY_FEE_JPY)
@@ -117,6 +127,7 @@ class Settings:
     cancellation_attempts_per_source = Setting(
         "CANCELLATION_ATTEMPTS_PER_SOURCE", int, CANCELLATION_ATTEMPTS_PER_SOURCE
     )
+    applications_per_day = Setting("APPLICATIONS_PER_DAY", int, APPLICATIONS_PER_DAY)
 
     @property
     def command_retry_seconds(self) -> tuple[int, int]:

@@ -63,3 +63,35 @@ def last_charged_month(contract: Contract, ends_at: datetime) -> BillingMonth | 
         billing_month_of(ends_at),
     )
     return months[-1] if months else None
+
+
+def why_not_charged(contract: Contract, month: BillingMonth, charged: bool) -> dict[str, Any] | None:
+    """R12, as the subscriber's page explains an invoice (issue 23): why ``contract`` has no line
+    on the account's invoice for ``month`` (``charged``: whether it has one), or None when it has.
+
+    ``FORMED_AFTER``: it formed after the month. ``NOT_YET_BILLABLE``: the month is before its
+    first billable month (the account's first contract is first charged two months after it
+    formed, 翌々料金月). ``ENDED_BEFORE``: it ended before the month. ``NOT_BILLED``: R12 charges
+    it for the month but no line is written yet (the month's run has not reached it, or billing
+    set it aside, R13's reading)."""
+    if charged:
+        return None
+    formed_at = parse_iso(str(contract["formedAt"]))
+    first = BillingMonth.parse(str(contract["firstBillableMonth"]))
+    end = contract_end(contract)
+    if billing_month_of(formed_at) > month:
+        return {
+            "contractId": contract["contractId"],
+            "reason": "FORMED_AFTER",
+            "formedAt": contract["formedAt"],
+        }
+    if month < first:
+        return {
+            "contractId": contract["contractId"],
+            "reason": "NOT_YET_BILLABLE",
+            "firstBillableMonth": str(first),
+            "firstUnderAccount": bool(contract["firstUnderAccount"]),
+        }
+    if end is not None and billing_month_of(parse_iso(end)) < month:
+        return {"contractId": contract["contractId"], "reason": "ENDED_BEFORE", "endedAt": end}
+    return {"contractId": contract["contractId"], "reason": "NOT_BILLED"}

@@ -20,7 +20,7 @@ converts the ``PROFILE`` item to; an invoice line is computed as the ``Line`` da
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Required, TypedDict
+from typing import NotRequired, Required, TypedDict
 
 #: A stored number: an ``int`` as written, a ``Decimal`` as read back.
 Number = int | Decimal
@@ -63,10 +63,15 @@ class Application(TypedDict, total=False):
     applicant: Required[Holder]
     device: Required[DeviceSpec]
     consent: Required[ConsentRecord]
+    #: The member (their token's subject) who applied, signed in as the account's holder
+    #: (Art. 5, issue 23); absent on applications received before member sign-in.
+    appliedBy: str
     #: Its place in the account's line (R6.1); absent for an account the mirror does not know.
     sequence: Number
-    #: The staff's decision on a deferred application (R6.2), until the workflow takes it.
+    #: The staff's decision on a deferred application (R6.2), until the workflow takes it: who
+    #: (id and name, anshin.domain.staff) and what.
     decidedBy: str
+    decidedByName: str
     staffDecision: str
     #: The waiting workflow's task token, while DEFERRED (R6.2).
     taskToken: str
@@ -119,6 +124,7 @@ class Contract(TypedDict, total=False):
     #: R10: the company's reason and the staff member who ended it.
     terminationReason: str
     terminatedBy: str
+    terminatedByName: str
     #: The passphrase (合言葉), as its Argon2id hash only (R16).
     passphraseHash: str
     passphraseSetAt: str
@@ -148,6 +154,7 @@ class Device(TypedDict, total=False):
     rotatedAt: str
     revokedAt: str
     revokedBy: str
+    revokedByName: str
 
 
 # --- remote commands (Appendix) ---------------------------------------------------------------
@@ -168,9 +175,10 @@ class CommandUpdate(TypedDict, total=False):
     location: dict[str, Decimal]
     failureReason: str
     backup: Backup
-    #: A cancellation by staff (CANCELLED): who, when, why.
+    #: A cancellation by staff (CANCELLED): who (id and name, anshin.domain.staff), when, why.
     cancelledAt: str
     cancelledBy: str
+    cancelledByName: str
     cancelReason: str
 
 
@@ -184,6 +192,8 @@ class Command(TypedDict, total=False):
     action: Required[str]  # an Action
     status: Required[str]  # a CommandStatus
     requestedBy: Required[str]
+    #: The requester's name (anshin.domain.staff); absent on commands recorded before names were.
+    requestedByName: str
     requestedAt: Required[str]
     expiresAt: Required[str]
     attempts: Required[Number]
@@ -205,6 +215,7 @@ class Command(TypedDict, total=False):
     backup: Backup
     cancelledAt: str
     cancelledBy: str
+    cancelledByName: str
     cancelReason: str
     #: What the device reported when it ran the command after staff had cancelled it.
     ranAfterCancel: dict[str, str]
@@ -220,6 +231,8 @@ class SupportSession(TypedDict, total=False):
     channel: Required[str]  # a Channel
     category: Required[str]
     staffId: Required[str]
+    #: Who opened it and who closed it, by name too (anshin.domain.staff).
+    staffName: str
     openedAt: Required[str]
     status: Required[str]  # OPEN, REFUSED, CLOSED
     #: The rule's code, for a refused request (R7, R14).
@@ -227,6 +240,7 @@ class SupportSession(TypedDict, total=False):
     outcome: str
     closedAt: str
     closedBy: str
+    closedByName: str
 
 
 class Verification(TypedDict):
@@ -237,6 +251,8 @@ class Verification(TypedDict):
     verificationId: str
     contractId: str
     staffId: str
+    #: The opener's name (anshin.domain.staff); absent on sessions opened before names were.
+    staffName: NotRequired[str]
     verifiedAt: str
     expiresAt: str
     ttl: Number

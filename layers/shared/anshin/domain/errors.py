@@ -87,6 +87,26 @@ class NotStaff(DomainError):
     message = "Only support staff may do this."
 
 
+class MemberNotSignedIn(NotSignedIn):
+    """A member route called without a verified member identity (issue 23)."""
+
+    message = "Sign in as the holder of the mobile account."
+
+
+class MembersOnly(DomainError):
+    """A member route called with a token that is not a member's (a staff token, issue 23)."""
+
+    code = "MEMBERS_ONLY"
+    message = "Only a member of the mobile service, signed in as the account's holder, may do this."
+
+
+class NotAccountHolder(DomainError):
+    """R5 (Art. 5): an application names an account other than the signed-in member's (issue 23)."""
+
+    code = "NOT_ACCOUNT_HOLDER"
+    message = "You can apply only for the mobile account you are signed in with."
+
+
 class ApplicationNotFound(DomainError):
     """No application has this id."""
 
@@ -181,6 +201,13 @@ class TooManyAttempts(DomainError):
 
     code = "TOO_MANY_ATTEMPTS"
     message = "Too many registration attempts; try again later."
+
+
+class TooManyApplications(TooManyAttempts):
+    """More applications today than a member, or an account, may make (issue 23)."""
+
+    code = "TOO_MANY_APPLICATIONS"
+    message = "Too many applications today; try again later."
 
 
 class ContractForming(DomainError):

@@ -37,6 +37,8 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.PassphraseMismatch: 401,
     errors.TokenRefused: 401,
     errors.NotStaff: 403,
+    errors.MembersOnly: 403,
+    errors.NotAccountHolder: 403,
     errors.NotVerified: 403,
     errors.ApplicationNotFound: 404,
     errors.CommandNotFound: 404,
@@ -116,8 +118,10 @@ THROTTLING_CODES = frozenset(
 MAX_BODY_BYTES = settings_module.MAX_BODY_BYTES
 
 #: OpenAPI security requirements of the routes (the schemes are in infra/openapi.py): a support
-#: staff member's Cognito ID token, or the device's own token.
+#: staff member's Cognito ID token, a member's (the holder of a mobile account, issue 23), or the
+#: device's own token.
 STAFF_ONLY: list[dict[str, list[str]]] = [{"staffToken": []}]
+MEMBER_ONLY: list[dict[str, list[str]]] = [{"memberToken": []}]
 DEVICE_ONLY: list[dict[str, list[str]]] = [{"deviceToken": []}]
 
 #: OpenAPI documentation of the routes whose success is not ``200``: the status they answer.

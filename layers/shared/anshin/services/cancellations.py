@@ -111,6 +111,21 @@ def cancel_from_app(device: Device, now: datetime) -> dict[str, Any]:
     return answer
 
 
+# --- my page (issue 23) ---------------------------------------------------------------------------
+def cancel_from_my_page(
+    contract_id: str, member_id: str, shown_ends_at: str, now: datetime
+) -> dict[str, Any]:
+    """R9 from the subscriber's own page, signed in as the account's holder (the caller checked
+    the contract is of their account): noticed now, and recorded only when it gives the end the
+    page showed (``END_CHANGED`` otherwise, nothing recorded)."""
+    by = {"by": "SUBSCRIBER", "channel": "MY_PAGE", "memberId": member_id}
+    view = contract_ends.cancel(contract_id, now, now, by=by, shown_ends_at=shown_ends_at)
+    answer = _notice_answer(view)
+    _tell_subscriber(contracts.require(contract_id), answer, "MY_PAGE")
+    logger.info("cancellation noticed", extra={"contractId": contract_id, "channel": "MY_PAGE"})
+    return answer
+
+
 # --- the web -----------------------------------------------------------------------------------------
 def _take(scope: str, subject: str, limit: int, now: datetime) -> None:
     try:

@@ -18,6 +18,7 @@ from anshin.domain.applications import ApplicationRequest, ApplicationStatus
 from anshin.domain.clock import iso
 from anshin.domain.entities import Application, ConsentRecord, Contract, DeviceSpec, Holder
 from anshin.domain.errors import AccountBusy
+from anshin.domain.staff import StaffMember
 from anshin.store import accounts, db, keys, lookups
 
 CONDITION_FAILED = "ConditionalCheckFailed"
@@ -42,7 +43,9 @@ def _update(
     )
 
 
-def create(application_id: str, request: ApplicationRequest, received_at: datetime) -> Application:
+def create(
+    application_id: str, request: ApplicationRequest, received_at: datetime, applied_by: str | None = None
+) -> Application:
     """Store a new application as RECEIVED, and put it in its account's line (R6.1).
 
     The account's receive sequence, the line entry and the application are written in one
@@ -50,6 +53,7 @@ def create(application_id: str, request: ApplicationRequest, received_at: dateti
     order of receipt, and an application is never in the line without being stored or vice versa.
     An application for an account the mirror does not know is stored outside any line (screening
     refuses it, R6.3(1)). ``AccountBusy`` when another application took the sequence number.
+    ``applied_by``: the signed-in member who applied (issue 23).
     """
     application: Application = {
         "type": "APPLICATION",
@@ -62,6 +66,8 @@ def create(application_id: str, request: ApplicationRequest, received_at: dateti
         "device": cast(DeviceSpec, request.device.model_dump()),
         "consent": cast(ConsentRecord, request.consent.model_dump()),
     }
+    if applied_by is not None:
+        application["appliedBy"] = applied_by
     item = keys.keyed(
         keys.application(application_id),
         application,
@@ -174,22 +180,29 @@ def deferred_page(cursor: str | None, limit: int) -> tuple[list[dict[str, Any]],
     return items, next_cursor
 
 
-def record_staff_decision(application_id: str, decision: str, staff_id: str) -> bool:
+def record_staff_decision(application_id: str, decision: str, staff: StaffMember) -> bool:
     """Note the staff's decision on a deferred application still waiting for one (it has its task
-    token). False when it is not deferred, already decided, or not waiting."""
+    token), with who decided by id and name (``decidedBy``, ``decidedByName``). False when it is
+    not deferred, already decided, or not waiting."""
     return db.update_if(
         keys.application(application_id),
-        "SET decidedBy = :by, staffDecision = :d",
+        "SET decidedBy = :by, decidedByName = :name, staffDecision = :d",
         "#s = :deferred AND attribute_not_exists(staffDecision) AND attribute_exists(taskToken)",
         names={"#s": "status"},
-        values={":by": staff_id, ":d": decision, ":deferred": ApplicationStatus.DEFERRED.value},
+        values={
+            ":by": staff.id,
+            ":name": staff.name,
+            ":d": decision,
+            ":deferred": ApplicationStatus.DEFERRED.value,
+        },
     )
 
 
 def withdraw_staff_decision(application_id: str) -> None:
     """Forget a staff decision the workflow could not take."""
     db.contracts_table().update_item(
-        Key=keys.application(application_id), UpdateExpression="REMOVE decidedBy, staffDecision"
+        Key=keys.application(application_id),
+        UpdateExpression="REMOVE decidedBy, decidedByName, staffDecision",
     )
 
 

@@ -49,6 +49,20 @@ def require_live(contract_id: str) -> Contract:
     return contract
 
 
+def set_location_opt_out(contract_id: str, opt_out: bool, audits: Sequence[dict[str, Any]]) -> bool:
+    """Art. 16.4: the subscriber's location opt-out of a contract that has not ended, changed at
+    once, with its ``audits`` entries in the same transaction. False when it has that value
+    already or has ended meanwhile (nothing written)."""
+    change = db.update_op(
+        keys.contract(contract_id),
+        "SET locationOptOut = :v",
+        condition="attribute_exists(pk) AND locationOptOut <> :v AND #s <> :ended",
+        names={"#s": "status"},
+        values={":v": opt_out, ":ended": ContractStatus.ENDED.value},
+    )
+    return db.transact([change, *audits])
+
+
 def _sets(
     first: list[str], values: dict[str, Any], fields: Mapping[str, Any]
 ) -> tuple[list[str], dict[str, Any]]:
