@@ -141,6 +141,10 @@ test: install web chromium $(IAM_TOOL)/node_modules/.installed ## run every test
 	ANSHIN_CALL_LOG=$(CALL_LOG) $(PY) -m pytest -n 2 --dist loadgroup -m "not recorded"
 	ANSHIN_CALL_LOG=$(CALL_LOG) ANSHIN_PERMISSIONS_REQUIRED=1 $(PY) -m pytest -m recorded tests/permissions
 
+.PHONY: screenshots
+screenshots: install web chromium ## refresh docs/screenshots (README's pictures) from the browser tests
+	ANSHIN_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -p no:cacheprovider tests/e2e/browser
+
 .PHONY: test-fast
 test-fast: install $(IAM_TOOL)/node_modules/.installed ## the tests without the e2e ones (and without the permission check)
 	$(PY) -m pytest -n 2 -m "not e2e and not recorded"
@@ -159,6 +163,15 @@ run: install web ## start the whole service and its pages on 127.0.0.1 (Ctrl-C s
 .PHONY: staff-token
 staff-token: $(VENV)/.installed ## print an ID token of the demo support-staff member (make run must be up; ENDPOINT=...)
 	@$(PY) -m local staff-token $(if $(ENDPOINT),--endpoint $(ENDPOINT))
+
+.PHONY: member-token
+member-token: $(VENV)/.installed ## print an ID token of the member holding ACCOUNT=<id> (created if missing; make run must be up)
+	@test -n "$(ACCOUNT)" || (echo "usage: make member-token ACCOUNT=MC-DEMO [ENDPOINT=...]" >&2; exit 2)
+	@$(PY) -m local member-token --account "$(ACCOUNT)" $(if $(ENDPOINT),--endpoint $(ENDPOINT))
+
+.PHONY: inbox
+inbox: $(VENV)/.installed ## the notifications the running stack sent, newest first (LIMIT=5, JSON=1)
+	@$(PY) -m local inbox $(if $(LIMIT),--limit $(LIMIT)) $(if $(JSON),--json) $(if $(ENDPOINT),--endpoint $(ENDPOINT))
 
 .PHONY: logs
 logs: $(VENV)/.installed ## the functions' structured logs from the running stack (FUNCTION=support_api MINUTES=15 ENDPOINT=...)

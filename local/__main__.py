@@ -14,12 +14,13 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from local import staff, state
+from local import members, staff, state
 from local.deploy import client, outputs_of
 from local.devices import DEMO_PASSPHRASE, DeviceFleet, FleetControl
 from local.emulator import HOST, REGION, ROOT, free_port_from, port_taken
+from local.inbox import InboxCollector, describe, read_inbox
 from local.scenario import Scenario, table
-from local.seed import DEMO_ACCOUNT_NOTES, seed_demo
+from local.seed import DEMO_ACCOUNT_NOTES, demo_account_ids, seed_demo
 from local.service import FAST_COMMANDS, LocalService
 from local.state import LOCAL_DIR
 from local.web import SITE, WebServer
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     if args.fresh and LOCAL_DIR.exists():
         shutil.rmtree(LOCAL_DIR)
     LOCAL_DIR.mkdir(exist_ok=True)
-    # The staff console signs in and comes back to the page server's address.
+    # The staff console and the member pages sign in and come back to the page server's address.
     context: dict[str, object] = {"anshin:localConsoleUrl": f"http://{HOST}:{args.web_port}"}
     if args.command_expiry:
         context["anshin:commandExpirySeconds"] = args.command_expiry
@@ -78,6 +79,12 @@ def run(args: argparse.Namespace) -> int:
             seed_demo(service.endpoint, service.output("ContractsTableName"))
             for account in (staff.DEMO_STAFF, staff.DEMO_NOT_STAFF):
                 staff.ensure(service.endpoint, service.output("StaffUserPoolId"), account)
+            # One member per demo account, holder of it (issue 23); make member-token makes more.
+            for mobile_contract_id in demo_account_ids():
+                members.ensure(service.endpoint, service.output("MembersUserPoolId"), mobile_contract_id)
+            inbox = InboxCollector(
+                service.endpoint, service.output("CustomerNotificationTopicArn"), LOCAL_DIR / "inbox.jsonl"
+            ).start()
             fleet = DeviceFleet(
                 service.endpoint, service.api_url, adopt_from=service.output("CustomerNotificationTopicArn")
             ).start()
@@ -87,12 +94,24 @@ def run(args: argparse.Namespace) -> int:
             sign_in = staff.console_sign_in(
                 service.endpoint, service.output("StaffUserPoolId"), service.output("StaffConsoleClientId")
             )
-            web = WebServer(service.api_url, port=args.web_port, sign_in=sign_in).start()
+            member_sign_in = members.page_sign_in(
+                service.endpoint, service.output("MembersUserPoolId"), service.output("MembersPagesClientId")
+            )
+            web = WebServer(
+                service.api_url,
+                port=args.web_port,
+                sign_in=sign_in,
+                member_sign_in=member_sign_in,
+                inbox=inbox.messages,
+            ).start()
         except BaseException:
             service.stop()
             raise
         state.save(state.Running(service.endpoint, os.getpid(), service.api_url, control.url, web.url))
-        return serve(service, fleet, control, web, time.monotonic() - started)
+        try:
+            return serve(service, fleet, control, web, time.monotonic() - started)
+        finally:
+            inbox.stop()
     finally:
         state.clear(os.getpid())
 
@@ -132,13 +151,18 @@ def summary(service: LocalService, web_url: str, devices_url: str, ready: float)
         timings += "; cdk.out was up to date, not synthesized"
     api, endpoint = service.api_url, service.endpoint
     demo_staff = f"{staff.DEMO_STAFF.username} / {staff.DEMO_STAFF.password}"
-    accounts = "\n".join(f"{' ' * 20}{name:<13} {note}" for name, note in DEMO_ACCOUNT_NOTES.items())
+    accounts = "\n".join(
+        f"{' ' * 20}{members.username_of(name):<13} {note}" for name, note in DEMO_ACCOUNT_NOTES.items()
+    )
     return f"""
 anshin is running locally: ready in {ready:.1f}s ({timings})
 
-  Sign up (web)     {web_url}/   (open it in a browser; apply with a demo account below)
-  Support console   {web_url}/console.html   (staff sign in as {demo_staff})
+  Sign up (web)     {web_url}/   (sign in as a member below, then apply for that account)
+  My page           {web_url}/mypage.html   (the member's contracts, invoices, cancel, location opt-out)
   Status page       {web_url}/status.html?id=<applicationId>   (the sign-up page goes there)
+  Inbox (local)     {web_url}/inbox.html   (every notification sent: member codes, one-time codes; make inbox)
+  Cancel (web)      {web_url}/cancel.html   (with the member code, for a holder who cannot sign in)
+  Support console   {web_url}/console.html   (staff sign in as {demo_staff})
   REST API          {api}   (the pages: {web_url}/v1)
   AWS endpoint      {endpoint}; the aws CLI needs the emulator's credentials and region:
                     AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={REGION} \\
@@ -146,19 +170,22 @@ anshin is running locally: ready in {ready:.1f}s ({timings})
   Simulated devices {devices_url}/devices   (POST /devices/<id>/offline | online | delay?seconds=N)
   Function logs     make logs [FUNCTION=support_api]   (powertools JSON records, function_name in each)
   Emulator log      {LOCAL_DIR / "ministack.log"}
-  Demo accounts     apply with one to see:
+  Members           one per demo account, password {members.DEMO_PASSWORD}; sign in as one to see:
 {accounts}
+                    any other account of the mirror: make member-token ACCOUNT=<id> (creates its member)
   Staff sign-in     {staff.DEMO_STAFF.username} (support-staff) in the console; an API token: make staff-token
   Not staff         {staff.DEMO_NOT_STAFF.username} (signed in, no group: staff routes answer 403)
   Devices           every Android contract that forms gets a simulated device with the app
                     registered and the passphrase "{DEMO_PASSPHRASE}"
-  Tools             make staff-token, logs, month-end, fault and redrive find this stack through
+  Tools             make member-token, staff-token, inbox, logs, month-end, fault and redrive find it through
                     {state.STATE_FILE} (ENDPOINT=... picks another)
 
-Try it: open {web_url}/ and apply with MC-DEMO, or with curl:
-  curl -s -X POST {api}/applications -H 'Content-Type: application/json' \\
+Try it: open {web_url}/, sign in as mc-demo and apply, or with curl:
+  MEMBER=$(make -s member-token ACCOUNT=MC-DEMO)
+  curl -s -X POST {api}/applications -H "Authorization: $MEMBER" -H 'Content-Type: application/json' \\
     -d '{DEMO_APPLICATION}'
-  curl -s {api}/applications/<applicationId>          # until "status": "CONTRACTED"
+  curl -s -H "Authorization: $MEMBER" {api}/applications/<applicationId>   # until "status": "CONTRACTED"
+  make inbox                                            # the notification with the member code
   curl -s -H "Authorization: $(make -s staff-token)" {api}/contracts/<contractId>
 
 A full story, printed step by step: make demo. Ctrl-C stops; state stays in .local/ (ARGS=--fresh).
@@ -207,6 +234,42 @@ def staff_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def member_token(args: argparse.Namespace) -> int:
+    """An ID token of the holder of ``--account`` (any account of the mirror; its member is
+    created when missing), as the member pages send it."""
+    outputs = outputs_of(args.endpoint, "AnshinData")
+    try:
+        print(members.token_for(args.endpoint, outputs, args.account))
+    except members.UnknownAccount:
+        print(
+            f"No mobile account {args.account!r} in the local mirror: nobody holds it "
+            "(the demo accounts are listed by make run).",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def inbox(args: argparse.Namespace) -> int:
+    """The notifications the running ``make run`` received, newest first."""
+    running = state.load()
+    if running is None or running.endpoint != args.endpoint or running.web_url is None:
+        print(f"The inbox is kept by a running `make run`; none serves {args.endpoint}.", file=sys.stderr)
+        return 1
+    entries = read_inbox(LOCAL_DIR / "inbox.jsonl")
+    if args.limit:
+        entries = entries[: args.limit]
+    if args.json:
+        print(json.dumps(entries, ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(describe(entry) for entry in entries) or "the inbox is empty")
+    return 0
+
+
+#: The outputs local.members.token_for needs.
+MEMBER_OUTPUTS = ("ContractsTableName", "MembersUserPoolId", "MembersToolsClientId")
+
+
 def demo(args: argparse.Namespace) -> int:
     """The e2e scenario on a fresh local stack of its own, printed as it goes."""
     taken = args.port and in_use(args.port, "the demo's emulator", "demo", "--port")
@@ -233,6 +296,9 @@ def demo(args: argparse.Namespace) -> int:
                     service.endpoint, service.output("StaffUserPoolClientId"), staff.DEMO_STAFF
                 ),
                 fleet=fleet,
+                member_token=lambda account: members.token_for(
+                    service.endpoint, {k: service.output(k) for k in MEMBER_OUTPUTS}, account
+                ),
                 on_step=lambda step: print(
                     f"  {step.name:<36} {step.status!s:<22} {step.detail}", flush=True
                 ),
@@ -295,6 +361,8 @@ def fault(args: argparse.Namespace) -> int:
 #: The tools that talk to a running stack (``--endpoint``, else the state file's, else the default).
 TOOLS = {
     "staff-token": staff_token,
+    "member-token": member_token,
+    "inbox": inbox,
     "logs": logs,
     "redrive": redrive,
     "month-end": month_end,
@@ -327,6 +395,13 @@ def main(argv: list[str] | None = None) -> int:
     token_parser = commands.add_parser(
         "staff-token", help="print an ID token of the demo support-staff member"
     )
+    member_parser = commands.add_parser(
+        "member-token", help="print an ID token of the member holding ACCOUNT (created if missing)"
+    )
+    member_parser.add_argument("--account", required=True, help="the mobile account id, e.g. MC-DEMO")
+    inbox_parser = commands.add_parser("inbox", help="print the notifications sent, newest first")
+    inbox_parser.add_argument("--limit", type=int, default=0, help="at most this many (default: all)")
+    inbox_parser.add_argument("--json", action="store_true", help="as JSON")
     demo_parser = commands.add_parser(
         "demo", help="run the end-to-end scenario on a fresh stack, step by step"
     )
@@ -347,7 +422,16 @@ def main(argv: list[str] | None = None) -> int:
     fault_parser = commands.add_parser("fault", help="make a function of the running stack raise N times")
     fault_parser.add_argument("--function", required=True, help="e.g. record_contract (functions/<name>)")
     fault_parser.add_argument("--times", type=int, default=1, help="how many calls fail (0 disarms)")
-    for tool in (token_parser, redrive_parser, logs_parser, month_parser, correction_parser, fault_parser):
+    for tool in (
+        token_parser,
+        member_parser,
+        inbox_parser,
+        redrive_parser,
+        logs_parser,
+        month_parser,
+        correction_parser,
+        fault_parser,
+    ):
         tool.add_argument(
             "--endpoint",
             help=f"the running local stack (default: the one of `make run`, else {state.DEFAULT_ENDPOINT})",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import mimetypes
 import threading
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -59,25 +60,42 @@ TYPES = {
 }
 
 
-def page_config(sign_in: dict[str, str] | None = None) -> dict[str, object]:
+#: The local inbox page (issue 23): local only, never part of the site CloudFront serves.
+INBOX_PAGE = ROOT / "local" / "inbox_page"
+#: Its data: every notification the local stack sent, newest first (local.inbox.InboxCollector).
+INBOX_DATA = "/_local/inbox.json"
+
+
+def page_config(
+    sign_in: dict[str, str] | None = None, member_sign_in: dict[str, str] | None = None
+) -> dict[str, object]:
     """The page's settings (``/config.json``), as the web stack writes them at deploy time;
-    ``sign_in``: the staff console's (infra.web_config.staff_sign_in)."""
-    return web_config.page_config(API_PREFIX, sign_in)
+    ``sign_in``: the staff console's (infra.web_config.staff_sign_in); ``member_sign_in``: the
+    member pages' (infra.web_config.member_sign_in)."""
+    return web_config.page_config(API_PREFIX, sign_in, member_sign_in)
 
 
-def security_headers(path: Path = SECURITY_HEADERS_FILE, sign_in_domain: str = "") -> dict[str, str]:
+def _origin(sign_in: dict[str, str] | None) -> str:
+    if not sign_in:
+        return ""
+    endpoint = urlsplit(sign_in["tokenEndpoint"])
+    return f"{endpoint.scheme}://{endpoint.netloc}"
+
+
+def security_headers(path: Path = SECURITY_HEADERS_FILE, *sign_in_domains: str) -> dict[str, str]:
     """The headers of ``web/security-headers.json`` as plain http on 127.0.0.1 can honour them:
     without Strict-Transport-Security and the CSP's ``upgrade-insecure-requests`` (there is no
-    https here to upgrade to), the rest verbatim; the CSP admits ``sign_in_domain`` as the web
-    stack's admits the staff pool's domain."""
+    https here to upgrade to), the rest verbatim; the CSP admits the ``sign_in_domains`` as the
+    web stack's admits the staff and members pools' domains."""
     headers: dict[str, str] = json.loads(path.read_text())
     local = {k: v for k, v in headers.items() if k.lower() != "strict-transport-security"}
     for name, value in local.items():
         if name.lower() == "content-security-policy":
             directives = [d.strip() for d in value.split(";") if d.strip()]
             policy = "; ".join(d for d in directives if d != "upgrade-insecure-requests")
-            if sign_in_domain:
-                policy = web_config.content_security_policy(policy, sign_in_domain)
+            domains = [d for d in sign_in_domains if d]
+            if domains:
+                policy = web_config.content_security_policy(policy, *domains)
             local[name] = policy
     return local
 
@@ -86,15 +104,25 @@ class WebServer:
     """The site of ``site`` on ``http://127.0.0.1:<port>`` (0: a free one), in a thread."""
 
     def __init__(
-        self, api_url: str, *, site: Path = SITE, port: int = 0, sign_in: dict[str, str] | None = None
+        self,
+        api_url: str,
+        *,
+        site: Path = SITE,
+        port: int = 0,
+        sign_in: dict[str, str] | None = None,
+        member_sign_in: dict[str, str] | None = None,
+        inbox: Callable[[], list[dict[str, Any]]] | None = None,
     ) -> None:
-        """``sign_in``: the staff console's sign-in (local.staff.console_sign_in), if any."""
+        """``sign_in``: the staff console's sign-in (local.staff.console_sign_in), if any;
+        ``member_sign_in``: the member pages' (local.members.page_sign_in); ``inbox``: what the
+        local inbox page lists (local.inbox.InboxCollector.messages), if served."""
         self.api_url = api_url.rstrip("/")
         self.site = site
         self.port = port
         self.sign_in = sign_in
-        domain = urlsplit(sign_in["tokenEndpoint"]) if sign_in else None
-        self.headers = security_headers(sign_in_domain=f"{domain.scheme}://{domain.netloc}" if domain else "")
+        self.member_sign_in = member_sign_in
+        self.inbox = inbox
+        self.headers = security_headers(SECURITY_HEADERS_FILE, _origin(sign_in), _origin(member_sign_in))
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -143,18 +171,23 @@ class _Handler(BaseHTTPRequestHandler):
         elif self.command not in ("GET", "HEAD"):
             self._reply(HTTPStatus.METHOD_NOT_ALLOWED, b"method not allowed\n", {"Allow": "GET, HEAD"})
         elif path == "/config.json":
-            body = json.dumps(page_config(self.web.sign_in), ensure_ascii=False).encode()
-            self._reply(
-                HTTPStatus.OK, body, {"Content-Type": "application/json", "Cache-Control": "no-store"}
-            )
+            config = page_config(self.web.sign_in, self.web.member_sign_in)
+            self._json(json.dumps(config, ensure_ascii=False).encode())
+        elif path == INBOX_DATA and self.web.inbox is not None:
+            self._json(json.dumps({"messages": self.web.inbox()}, ensure_ascii=False).encode())
+        elif self.web.inbox is not None and path.startswith("/inbox.") and "/" not in path[1:]:
+            self._static(path, INBOX_PAGE)
         else:
             self._static(path)
+
+    def _json(self, body: bytes) -> None:
+        self._reply(HTTPStatus.OK, body, {"Content-Type": "application/json", "Cache-Control": "no-store"})
 
     # Every method: the API's are forwarded, the site's are GET and HEAD only.
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _dispatch
 
-    def _static(self, path: str) -> None:
-        file = self._file_of(path)
+    def _static(self, path: str, root: Path | None = None) -> None:
+        file = self._file_of(path, root or self.web.site)
         if file is None:
             self._reply(HTTPStatus.NOT_FOUND, b"not found\n", {"Content-Type": "text/plain; charset=utf-8"})
             return
@@ -162,14 +195,14 @@ class _Handler(BaseHTTPRequestHandler):
         # The developer edits web/ and runs make web again: always revalidate.
         self._reply(HTTPStatus.OK, file.read_bytes(), {"Content-Type": kind, "Cache-Control": "no-cache"})
 
-    def _file_of(self, path: str) -> Path | None:
-        """The file of ``path`` inside the site, or None (missing, or outside the site: any
-        ``..``, backslash or NUL is refused rather than normalized)."""
+    def _file_of(self, path: str, site: Path) -> Path | None:
+        """The file of ``path`` inside ``site``, or None (missing, or outside it: any ``..``,
+        backslash or NUL is refused rather than normalized)."""
         name = unquote(path)
         parts = [p for p in name.split("/") if p]
         if any(p in (".", "..") or "\\" in p or "\0" in p for p in parts):
             return None
-        root = self.web.site.resolve()
+        root = site.resolve()
         file = root.joinpath(*parts).resolve()
         if file.is_dir():
             file = file / "index.html"

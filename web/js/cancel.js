@@ -197,6 +197,7 @@ function CancelPage() {
     <${Page} lang=${lang} onLanguage=${setLang}>
       <h1>${t(lang, "cancel.title")}</h1>
       <p>${t(lang, "cancel.intro")}</p>
+      <p class="my-page-hint"><a href="mypage.html">${t(lang, "cancel.myPage")}</a></p>
       <section aria-live="polite">
         ${problem && html`<p class="notice notice-error" role="alert">${t(lang, problem[0], problem[1])}</p>`}
         ${problem?.[2] && html`<button type="button" class="secondary" onClick=${restart}>${t(lang, "cancel.restart")}</button>`}

@@ -154,7 +154,8 @@ export const MESSAGES = {
     "status.paused": "自動の確認を休止しました。最新の状況は下のボタンで確認できます。",
     "status.refresh": "最新の状況を確認する",
     "status.retrying": "状況を取得できませんでした。しばらくしてから自動でもう一度確認します。",
-    "status.notFound": "この受付番号のお申し込みは見つかりませんでした。URL をご確認ください。",
+    "status.notFound":
+      "この受付番号のお申し込みは見つかりませんでした。URL と、お申し込みになった会員でログインしているかをご確認ください。",
     "status.noId": "受付番号が指定されていません。お申し込み後に表示されるページの URL をご確認ください。",
     "status.newApplication": "新しくお申し込みする",
     "time.zone": "（日本時間）",
@@ -303,7 +304,8 @@ export const MESSAGES = {
     "status.paused": "Automatic checking has paused. Use the button below to see the latest status.",
     "status.refresh": "Check for updates",
     "status.retrying": "The status could not be read. It is checked again automatically shortly.",
-    "status.notFound": "There is no application with this number. Please check the address.",
+    "status.notFound":
+      "There is no application with this number. Please check the address, and that you are signed in as the member who applied.",
     "status.noId": "No application number was given. Please check the address of the page shown after you applied.",
     "status.newApplication": "Start a new application",
     "time.zone": " JST",
@@ -392,6 +394,242 @@ Object.assign(MESSAGES.en, {
   "cancel.refused": "We could not go on ({code}). Please try again later.",
 });
 
+// Members (issue 23): sign-in on the signup and status pages, and my page (mypage.html).
+Object.assign(MESSAGES.ja, {
+  "member.signIn": "会員ログイン",
+  "member.signOut": "ログアウト",
+  "member.myPage": "マイページ",
+  "member.signedInAs": "ログイン中の会員",
+  "member.account": "モバイルサービスの契約番号 {account}",
+  "member.checking": "ログインの状態を確認しています…",
+  "member.expired": "ログインの有効期限が切れました。もう一度会員ログインしてください。",
+  "member.failed": "ログインできませんでした。もう一度「会員ログイン」を押してください。",
+  "member.unavailable": "会員ログインを準備できませんでした。時間をおいて、もう一度お試しください。",
+  "member.noAccount":
+    "ログイン中の会員には、モバイルサービスの契約番号が登録されていません。モバイルサービスの窓口にお問い合わせください。",
+  "member.signup.title": "お申し込みには会員ログインが必要です",
+  "member.signup.body":
+    "スマホ安心サポートは、モバイルサービスの契約者ご本人（会員）だけがお申し込みいただけます（第5条）。会員ログインすると、ご契約のモバイルサービスの契約番号がお申し込みに入ります。",
+  "member.status.title": "お申し込み状況の確認には会員ログインが必要です",
+  "member.status.body":
+    "お申し込み状況は、お申し込みになった会員ご本人だけがご覧になれます。会員ログインすると、このお申し込みの状況を表示します。",
+  "member.mypage.title": "マイページのご利用には会員ログインが必要です",
+  "member.mypage.body":
+    "マイページでは、ご契約の内容とご請求の確認、解約のお申し出、位置情報の設定の変更ができます。モバイルサービスの会員としてログインしてください。",
+  "field.mobileContractId.signedIn":
+    "ログイン中の会員の契約番号です。変更できません（ほかの契約番号ではお申し込みいただけません）。",
+
+  "signup.notHolder":
+    "お申し込みは、ログイン中の会員のモバイルサービスの契約番号（{account}）に限ります。ほかの契約番号ではお申し込みいただけません。",
+  "signup.membersOnly":
+    "このアカウントではお申し込みいただけません。ログアウトして、モバイルサービスの会員としてログインしてください。",
+  "signup.tooMany":
+    "本日のお申し込みの上限（1 日 10 件）に達しました。{wait}ほど待って、{time}以降にもう一度お申し込みください。",
+  "signup.expired":
+    "ログインの有効期限が切れました。もう一度会員ログインしてから「申し込む」を押してください。入力内容はこのタブに残っています。",
+  "status.CONTRACTED.myPage": "ご契約の内容とご請求は、マイページでいつでもご確認いただけます。",
+  "status.toMyPage": "マイページへ",
+
+  "wait.hours": "{hours} 時間",
+  "wait.minutes": "{minutes} 分",
+  "wait.join": " ",
+
+  "mypage.docTitle": "マイページ | スマホ安心サポート",
+  "mypage.title": "マイページ",
+  "mypage.intro": "ご契約の内容とご請求を確認し、解約のお申し出や位置情報の設定の変更ができます。",
+  "mypage.loadFailed": "ご契約の情報を読み込めませんでした（{code}）。通信状況を確認して、もう一度お試しください。",
+  "mypage.contracts": "ご契約",
+  "mypage.contracts.count": "{count} 件（1 つのモバイルサービスの契約につき 10 件まで・第4条）",
+  "mypage.contracts.none": "このモバイルサービスの契約番号には、スマホ安心サポートのご契約がありません。",
+  "mypage.apply": "新しくお申し込みする",
+  "mypage.contract.id": "契約番号",
+  "mypage.contract.status": "状態",
+  "mypage.contract.status.ACTIVE": "ご利用中",
+  "mypage.contract.status.CANCELLATION_PENDING": "解約予定",
+  "mypage.contract.status.ENDED": "終了",
+  "mypage.contract.deviceId": "端末識別番号",
+  "mypage.contract.device": "端末",
+  "mypage.contract.formedAt": "契約成立日時",
+  "mypage.contract.firstBillableMonth": "料金がかかる最初の月",
+  "mypage.contract.firstUnderAccount":
+    "このモバイルサービスの契約で最初のご契約のため、成立した月の翌々料金月から料金がかかります（第12条）。",
+  "mypage.contract.endsAt": "終了予定日時",
+  "mypage.contract.endedAt": "終了日時",
+  "mypage.contract.endReason": "終了の理由",
+  "mypage.contract.endReason.SUBSCRIBER_CANCELLATION": "お客さまによる解約（第9条）",
+  "mypage.contract.endReason.COMPANY_TERMINATION": "当社による契約の解除（第10条）",
+  "mypage.contract.endReason.ACCOUNT_LOSS": "モバイルサービスの契約の終了など（第11条）",
+  "mypage.contract.title": "{model}（{platform}）",
+
+  "mypage.location.legend": "位置情報の取り扱い",
+  "mypage.location.switch": "位置情報を提供しない（オプトアウト）",
+  "mypage.location.now.true": "現在: 位置情報を提供していません（オプトアウト中）。",
+  "mypage.location.now.false": "現在: 位置情報を提供しています。",
+  "mypage.location.saving": "位置情報の設定を変更しています…",
+  "mypage.location.saved.true": "位置情報を提供しない設定にしました。ただちに反映されています。",
+  "mypage.location.saved.false": "位置情報を提供する設定にしました。ただちに反映されています。",
+  "mypage.location.failed": "位置情報の設定を変更できませんでした（{code}）。設定は変わっていません。もう一度お試しください。",
+
+  "mypage.cancel.button": "解約する…",
+  "mypage.cancel.buttonLabel": "契約 {contractId} を解約する",
+  "mypage.cancel.title": "この契約を解約しますか",
+  "mypage.cancel.loading": "契約の終了日時を確認しています…",
+  "mypage.cancel.lead":
+    "解約をお申し出になると、お申し出の日の属する料金月の末日に契約が終了します（第9条）。まだ解約は確定していません。",
+  "mypage.cancel.confirm": "解約を確定する",
+  "mypage.cancel.back": "やめる",
+  "mypage.cancel.done": "解約のお申し出を受け付けました。契約は {time} に終了します。確認のお知らせをご登録の連絡先にお送りしました。",
+  "mypage.cancel.notFound": "この契約は見つかりませんでした。ページを読み込み直してください。",
+
+  "mypage.invoices": "ご請求",
+  "mypage.invoices.intro": "料金月ごとのご請求です（新しい月から）。日割りはありません（第12条）。",
+  "mypage.invoices.none": "まだご請求はありません。",
+  "mypage.invoices.more": "さらに前の月を表示",
+  "mypage.invoice.caption": "{month}のご請求",
+  "mypage.invoice.contract": "契約番号",
+  "mypage.invoice.amount": "金額",
+  "mypage.invoice.subtotal": "小計",
+  "mypage.invoice.tax": "消費税",
+  "mypage.invoice.total": "合計",
+  "mypage.invoice.notCharged": "この月に料金がかからなかったご契約",
+  "mypage.notCharged.NOT_YET_BILLABLE.first":
+    "このモバイルサービスの契約で最初のご契約のため、料金は成立した月の翌々料金月（{month}）からかかります（第12条）。",
+  "mypage.notCharged.NOT_YET_BILLABLE": "料金は {month} からかかります（第12条）。",
+  "mypage.notCharged.ENDED_BEFORE": "この月より前（{time}）に終了したため、料金はかかりません（第12条）。",
+  "mypage.notCharged.FORMED_AFTER": "この月より後に成立したご契約のため、この月の料金はかかりません（第12条）。",
+  "mypage.notCharged.NOT_BILLED": "この月の料金は、まだご請求に反映されていません（月末の処理の後に反映されます）。",
+  "mypage.notCharged.unknown": "この月の料金はかかりません（{code}）。",
+
+  "mypage.support": "サポートセンター",
+  "mypage.support.phone": "電話番号",
+  "mypage.support.hours": "受付時間",
+  "mypage.support.hoursValue": "{opens}〜{closes}（日本時間・第7条）",
+  "mypage.support.open": "ただいま受付時間内です。",
+  "mypage.support.closed": "ただいま受付時間外です。{opens}（日本時間）から受け付けます。",
+  "mypage.support.ask": "お電話の際は、契約番号をお手元にご用意ください。",
+  "mypage.cancelPage": "ログインできない方の解約はこちら",
+  "mypage.network": "送信できませんでした。通信状況を確認して、もう一度お試しください。",
+  "mypage.refused": "お手続きを進められませんでした（{code}）。時間をおいて、もう一度お試しください。",
+  "cancel.myPage": "ログインできる方はマイページから",
+});
+Object.assign(MESSAGES.en, {
+  "member.signIn": "Sign in as a member",
+  "member.signOut": "Sign out",
+  "member.myPage": "My page",
+  "member.signedInAs": "Signed in",
+  "member.account": "mobile service contract {account}",
+  "member.checking": "Checking your sign-in…",
+  "member.expired": "Your sign-in has expired. Please sign in as a member again.",
+  "member.failed": "You could not be signed in. Please press “Sign in as a member” again.",
+  "member.unavailable": "Member sign-in is not available right now. Please try again later.",
+  "member.noAccount":
+    "Your member account has no mobile service contract number. Please contact your mobile service.",
+  "member.signup.title": "Sign in as a member to apply",
+  "member.signup.body":
+    "Only the holder of a mobile service account (a member) may apply for Smartphone Anshin Support (Article 5). Once you sign in, your mobile service contract number is filled in for you.",
+  "member.status.title": "Sign in as a member to see this application",
+  "member.status.body":
+    "Only the member who applied can see the status of an application. Sign in and this application's status is shown.",
+  "member.mypage.title": "Sign in as a member to use My page",
+  "member.mypage.body":
+    "On My page you can see your contracts and invoices, cancel a contract and change your location data setting. Sign in as a member of the mobile service.",
+  "field.mobileContractId.signedIn":
+    "The contract number of the member signed in. It cannot be changed: you can apply only for your own.",
+
+  "signup.notHolder":
+    "You can apply only for the mobile service contract of the member signed in ({account}), not for another one.",
+  "signup.membersOnly":
+    "This account cannot apply. Sign out and sign in as a member of the mobile service.",
+  "signup.tooMany":
+    "You have reached today's limit of applications (10 a day). Please wait about {wait} and apply again after {time}.",
+  "signup.expired":
+    "Your sign-in has expired. Sign in as a member again, then press “Apply”. Your entries are kept in this tab.",
+  "status.CONTRACTED.myPage": "You can see your contract and invoices on My page at any time.",
+  "status.toMyPage": "Go to My page",
+
+  "wait.hours": "{hours} h",
+  "wait.minutes": "{minutes} min",
+  "wait.join": " ",
+
+  "mypage.docTitle": "My page | Smartphone Anshin Support",
+  "mypage.title": "My page",
+  "mypage.intro": "See your contracts and invoices, cancel a contract, or change your location data setting.",
+  "mypage.loadFailed": "Your contracts could not be read ({code}). Check your connection and try again.",
+  "mypage.contracts": "Your contracts",
+  "mypage.contracts.count": "{count} (at most 10 for one mobile service contract, Article 4)",
+  "mypage.contracts.none": "Your mobile service contract has no Smartphone Anshin Support contract.",
+  "mypage.apply": "Apply for a new contract",
+  "mypage.contract.id": "Contract number",
+  "mypage.contract.status": "Status",
+  "mypage.contract.status.ACTIVE": "Active",
+  "mypage.contract.status.CANCELLATION_PENDING": "Cancellation pending",
+  "mypage.contract.status.ENDED": "Ended",
+  "mypage.contract.deviceId": "Device ID",
+  "mypage.contract.device": "Device",
+  "mypage.contract.formedAt": "Contract formed",
+  "mypage.contract.firstBillableMonth": "First month charged",
+  "mypage.contract.firstUnderAccount":
+    "As the first contract of your mobile service account, it is first charged two billing months after the month it formed (Article 12).",
+  "mypage.contract.endsAt": "Ends at",
+  "mypage.contract.endedAt": "Ended at",
+  "mypage.contract.endReason": "Why it ends",
+  "mypage.contract.endReason.SUBSCRIBER_CANCELLATION": "Cancelled by you (Article 9)",
+  "mypage.contract.endReason.COMPANY_TERMINATION": "Terminated by the company (Article 10)",
+  "mypage.contract.endReason.ACCOUNT_LOSS": "The mobile service contract ended, or similar (Article 11)",
+  "mypage.contract.title": "{model} ({platform})",
+
+  "mypage.location.legend": "Location data",
+  "mypage.location.switch": "Do not provide location data (opt out)",
+  "mypage.location.now.true": "Now: you do not provide location data (opted out).",
+  "mypage.location.now.false": "Now: you provide location data.",
+  "mypage.location.saving": "Changing your location data setting…",
+  "mypage.location.saved.true": "You no longer provide location data. This applies at once.",
+  "mypage.location.saved.false": "You now provide location data. This applies at once.",
+  "mypage.location.failed": "The setting could not be changed ({code}); it is as it was. Please try again.",
+
+  "mypage.cancel.button": "Cancel…",
+  "mypage.cancel.buttonLabel": "Cancel contract {contractId}",
+  "mypage.cancel.title": "Cancel this contract?",
+  "mypage.cancel.loading": "Checking when the contract would end…",
+  "mypage.cancel.lead":
+    "If you cancel, the contract ends at the end of the billing month in which we receive your notice (Article 9). Nothing has been cancelled yet.",
+  "mypage.cancel.confirm": "Confirm the cancellation",
+  "mypage.cancel.back": "Stop",
+  "mypage.cancel.done": "Your notice of cancellation is received. The contract ends at {time}. A confirmation has been sent to your contact on file.",
+  "mypage.cancel.notFound": "This contract was not found. Please reload the page.",
+
+  "mypage.invoices": "Invoices",
+  "mypage.invoices.intro": "Your invoices by billing month, newest first. Fees are never prorated by day (Article 12).",
+  "mypage.invoices.none": "No invoices yet.",
+  "mypage.invoices.more": "Show earlier months",
+  "mypage.invoice.caption": "Invoice for {month}",
+  "mypage.invoice.contract": "Contract number",
+  "mypage.invoice.amount": "Amount",
+  "mypage.invoice.subtotal": "Subtotal",
+  "mypage.invoice.tax": "Consumption tax",
+  "mypage.invoice.total": "Total",
+  "mypage.invoice.notCharged": "Contracts not charged this month",
+  "mypage.notCharged.NOT_YET_BILLABLE.first":
+    "As the first contract of your mobile service account, it is first charged two billing months after it formed, in {month} (Article 12).",
+  "mypage.notCharged.NOT_YET_BILLABLE": "It is first charged in {month} (Article 12).",
+  "mypage.notCharged.ENDED_BEFORE": "It ended before this month ({time}), so nothing is charged (Article 12).",
+  "mypage.notCharged.FORMED_AFTER": "It formed after this month, so nothing is charged for it (Article 12).",
+  "mypage.notCharged.NOT_BILLED": "Its fee for this month is not on the invoice yet (it is added when the month is closed).",
+  "mypage.notCharged.unknown": "Nothing is charged for it this month ({code}).",
+
+  "mypage.support": "Support centre",
+  "mypage.support.phone": "Phone",
+  "mypage.support.hours": "Hours",
+  "mypage.support.hoursValue": "{opens}–{closes} Japan time (Article 7)",
+  "mypage.support.open": "The support centre is open now.",
+  "mypage.support.closed": "The support centre is closed now. It opens at {opens} Japan time.",
+  "mypage.support.ask": "Please have your contract number at hand when you call.",
+  "mypage.cancelPage": "Cannot sign in? Cancel here",
+  "mypage.network": "Could not send. Check your connection and try again.",
+  "mypage.refused": "We could not go on ({code}). Please try again later.",
+  "cancel.myPage": "If you can sign in, use My page",
+});
+
 /** The language of this tab: the one chosen with the switch, else Japanese. */
 export function currentLanguage() {
   try {
@@ -438,4 +676,58 @@ export function formatInstant(lang, iso) {
     hourCycle: "h23",
   });
   return format.format(instant) + t(lang, "time.zone");
+}
+
+/**
+ * An instant (ISO 8601) as "2026-11-30 23:59 JST" (with `seconds`: "23:59:59"), in both
+ * languages (as staff read it).
+ */
+export function formatJst(iso, { seconds = false } = {}) {
+  if (!iso) return "";
+  const instant = new Date(iso);
+  if (Number.isNaN(instant.getTime())) return String(iso);
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("en-GB", {
+      timeZone: "Asia/Tokyo",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      ...(seconds ? { second: "2-digit" } : {}),
+      hourCycle: "h23",
+    })
+      .formatToParts(instant)
+      .map((part) => [part.type, part.value]),
+  );
+  const time = `${parts.hour}:${parts.minute}${seconds ? `:${parts.second}` : ""}`;
+  return `${parts.year}-${parts.month}-${parts.day} ${time} JST`;
+}
+
+/** A billing month "2026-11" as "2026年11月" (Japanese) or "November 2026" (English). */
+export function formatMonth(lang, value) {
+  const match = /^(\d{4})-(\d{2})$/.exec(value ?? "");
+  if (!match) return value ?? "";
+  if (lang === "ja") return `${match[1]}年${Number(match[2])}月`;
+  const at = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, 1));
+  return new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", year: "numeric", month: "long" }).format(at);
+}
+
+/** An amount of yen: "￥550". */
+export function formatYen(amount) {
+  const value = Number(amount);
+  return Number.isFinite(value)
+    ? new Intl.NumberFormat("ja-JP", { style: "currency", currency: "JPY" }).format(value)
+    : String(amount ?? "");
+}
+
+/** A wait of `seconds` in words: "3 時間 20 分" / "3 h 20 min" (rounded up to the minute). */
+export function waitWords(lang, seconds) {
+  const minutes = Math.max(1, Math.ceil((Number(seconds) || 0) / 60));
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  const words = [];
+  if (hours) words.push(t(lang, "wait.hours", { hours }));
+  if (rest || !hours) words.push(t(lang, "wait.minutes", { minutes: rest }));
+  return words.join(t(lang, "wait.join"));
 }

@@ -1,9 +1,13 @@
 // The signup page (index.html): one application for one device (R6), checked as the API checks
-// it, sent once per attempt whatever the clicks and reloads (Idempotency-Key).
+// it, sent once per attempt whatever the clicks and reloads (Idempotency-Key). Only the holder of
+// the mobile account applies (issue 23, docs/members.md): the applicant signs in as a member
+// first, and the account is the one of the member's token, shown and not editable.
 
 import { html, render, useEffect, useRef, useState } from "../vendor/preact-htm.js";
-import { call, loadConfig, loadText, wait } from "./api.js";
-import { has, t } from "./i18n.js";
+import { loadConfig, loadText, wait } from "./api.js";
+import { formatInstant, has, t, waitWords } from "./i18n.js";
+import { memberCall } from "./member/auth.js";
+import { MemberBar, SignInButton, SignInPanel, useMember } from "./member/ui.js";
 import { loadRules, patternMatches } from "./schema.js";
 import { Page, useLanguage } from "./ui.js";
 
@@ -169,10 +173,10 @@ function ErrorText({ field, text }) {
   return text ? html`<small id=${`${idOf(field)}-error`} class="field-error">${text}</small>` : null;
 }
 
-function TextField({ lang, field, rule, value, error, onValue, children }) {
+function TextField({ lang, field, rule, value, error, onValue, readOnly = false, helpKey, children }) {
   const id = idOf(field);
   const input = TEXT_INPUTS[field];
-  const helpKey = `field.${field}.help`;
+  helpKey ??= `field.${field}.help`;
   const help = has(helpKey) ? t(lang, helpKey) : null;
   const problem = error ? errorText(lang, field, error, rule) : null;
   const attributes = {
@@ -190,6 +194,7 @@ function TextField({ lang, field, rule, value, error, onValue, children }) {
     <div class="field">
       <label for=${id}>${t(lang, `field.${field}.label`)}<${Required} lang=${lang} rule=${rule} /></label>
       <input id=${id} name=${field} data-field=${field} value=${value} ...${defined(attributes)}
+        readOnly=${readOnly}
         aria-invalid=${problem ? "true" : undefined}
         aria-describedby=${describedBy(field, { help, error: problem })}
         onInput=${(event) => onValue(field, event.currentTarget.value)} />
@@ -238,8 +243,13 @@ function DeviceIdHelp({ lang }) {
   `;
 }
 
-function SignupForm({ lang, config, rules, terms }) {
-  const [values, setValues] = useState(() => ({ ...EMPTY, ...(stored.read(DRAFT) ?? {}) }));
+function SignupForm({ lang, config, rules, terms, member }) {
+  // The account is the signed-in member's, whatever a draft of another sign-in said.
+  const [values, setValues] = useState(() => ({
+    ...EMPTY,
+    ...(stored.read(DRAFT) ?? {}),
+    mobileContractId: member.account,
+  }));
   const [errors, setErrors] = useState({});
   const [notice, setNotice] = useState(null); // {key, values, role}
   const [sending, setSending] = useState(false);
@@ -280,12 +290,14 @@ function SignupForm({ lang, config, rules, terms }) {
     stored.write(ATTEMPT, { ...attempt, sending: true });
     let answer;
     for (let tries = 0; ; tries++) {
-      answer = await call("POST", "/applications", {
+      answer = await memberCall("POST", "/applications", {
         body: attempt.body,
         headers: { "Idempotency-Key": attempt.key },
       });
       // The same attempt still being processed, or the service busy: the same key again, later.
-      const again = [409, 429, 503].includes(answer.status);
+      // Not the day's limit of applications (R6 abuse limit): that one lasts for hours.
+      const again =
+        [409, 429, 503].includes(answer.status) && answer.data?.code !== "TOO_MANY_APPLICATIONS";
       if (!again || tries >= 3) break;
       await wait(answer.retryAfter * 1000 || 1000 * 2 ** tries);
     }
@@ -308,14 +320,25 @@ function SignupForm({ lang, config, rules, terms }) {
     }
     const code = answer.data?.code;
     let key = "signup.refused";
+    let values = { code: code ?? answer.status };
     if (answer.status === 0 || answer.status >= 500) key = answer.status === 503 ? "signup.busy" : "signup.network";
-    else if (answer.status === 429) key = "signup.busy";
+    else if (answer.status === 401) key = "signup.expired";
+    else if (code === "NOT_ACCOUNT_HOLDER") key = "signup.notHolder";
+    else if (code === "MEMBERS_ONLY" || answer.status === 403) key = "signup.membersOnly";
+    else if (code === "TOO_MANY_APPLICATIONS") {
+      const seconds = answer.retryAfter || 3600;
+      const until = new Date(Date.now() + seconds * 1000).toISOString();
+      key = "signup.tooMany";
+      // In the language shown, whenever it is switched.
+      values = (shown) => ({ wait: waitWords(shown, seconds), time: formatInstant(shown, until) });
+    } else if (answer.status === 429) key = "signup.busy";
     else if (code === "REQUEST_IN_PROGRESS") key = "signup.inProgress";
     else if (code === "IDEMPOTENCY_KEY_REUSED") {
       stored.forget(ATTEMPT); // the next press is a new attempt with a new key
       key = "signup.keyReused";
     }
-    setNotice({ key, values: { code: code ?? answer.status }, role: "alert" });
+    const texts = (shown) => ({ account: member.account, ...(typeof values === "function" ? values(shown) : values) });
+    setNotice({ key, values: texts, role: "alert", signIn: answer.status === 401 });
     setFocus({ target: "notice" });
   }
 
@@ -354,7 +377,7 @@ function SignupForm({ lang, config, rules, terms }) {
     <form ref=${form} novalidate onSubmit=${onSubmit} aria-describedby="signup-intro">
       <section aria-labelledby="s-account">
         <h2 id="s-account">${t(lang, "section.account")}</h2>
-        <${TextField} ...${field("mobileContractId")} />
+        <${TextField} ...${field("mobileContractId", { readOnly: true, helpKey: "field.mobileContractId.signedIn" })} />
       </section>
 
       <section aria-labelledby="s-applicant">
@@ -401,7 +424,12 @@ function SignupForm({ lang, config, rules, terms }) {
 
       ${notice &&
       html`<p ref=${noticeRef} tabindex="-1" role=${notice.role}
-        class=${notice.role === "alert" ? "notice notice-error" : "notice"}>${t(lang, notice.key, notice.values)}</p>`}
+        class=${notice.role === "alert" ? "notice notice-error" : "notice"}>${t(
+          lang,
+          notice.key,
+          typeof notice.values === "function" ? notice.values(lang) : notice.values,
+        )}</p>`}
+      ${notice?.signIn && html`<${SignInButton} lang=${lang} className="secondary" />`}
       <button type="submit" id="apply" disabled=${sending} aria-busy=${sending ? "true" : undefined}>
         ${sending ? t(lang, "signup.sending") : t(lang, "signup.submit")}
       </button>
@@ -412,6 +440,7 @@ function SignupForm({ lang, config, rules, terms }) {
 function SignupPage() {
   const [lang, setLang] = useLanguage("signup.docTitle");
   const [setup, setSetup] = useState({ state: "loading" });
+  const session = useMember();
 
   const load = () => {
     setSetup({ state: "loading" });
@@ -423,8 +452,20 @@ function SignupPage() {
   useEffect(load, []);
 
   let content;
-  if (setup.state === "ready") {
-    content = html`<${SignupForm} lang=${lang} config=${setup.config} rules=${setup.rules} terms=${setup.terms} />`;
+  if (session.state !== "signedIn") {
+    content = html`<${SignInPanel} lang=${lang} state=${session.state} titleKey="member.signup.title"
+      bodyKey="member.signup.body" />`;
+  } else if (!session.member.account) {
+    content = html`
+      <${MemberBar} lang=${lang} member=${session.member} signOutTo="/" />
+      <p role="alert" class="notice notice-error">${t(lang, "member.noAccount")}</p>
+    `;
+  } else if (setup.state === "ready") {
+    content = html`
+      <${MemberBar} lang=${lang} member=${session.member} signOutTo="/" />
+      <${SignupForm} lang=${lang} config=${setup.config} rules=${setup.rules} terms=${setup.terms}
+        member=${session.member} />
+    `;
   } else if (setup.state === "failed") {
     content = html`
       <p role="alert" class="notice notice-error">${t(lang, "app.loadFailed")}</p>
@@ -434,7 +475,7 @@ function SignupPage() {
     content = html`<p aria-busy="true">${t(lang, "app.loading")}</p>`;
   }
   return html`
-    <${Page} lang=${lang} onLanguage=${setLang}>
+    <${Page} lang=${lang} onLanguage=${setLang} links=${[{ href: "mypage.html", key: "member.myPage" }]}>
       <h1>${t(lang, "signup.title")}</h1>
       <p id="signup-intro">${t(lang, "signup.intro")}</p>
       ${content}

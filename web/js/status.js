@@ -1,10 +1,23 @@
 // The status page (status.html?id=<applicationId>): what each status of the application means
-// for the applicant, kept up to date by follow() (follow.js) until it is final.
+// for the applicant, kept up to date by follow() (follow.js) until it is final. Only a member of
+// the application's account sees it (GET /applications/{id} is a member route: anyone else gets
+// 404, as for an id that does not exist); a visitor signs in first, and comes back to this very
+// application (its id travels in the sign-in's state).
 
 import { html, render, useEffect, useRef, useState } from "../vendor/preact-htm.js";
 import { FINAL, follow } from "./follow.js";
 import { formatInstant, has, t } from "./i18n.js";
+import { memberCall } from "./member/auth.js";
+import { MemberBar, SignInPanel, useMember } from "./member/ui.js";
 import { Page, useLanguage } from "./ui.js";
+
+/** follow()'s way of asking, with the member's token. */
+const AS_MEMBER = {
+  ask: (id) => memberCall("GET", `/applications/${encodeURIComponent(id)}`),
+  later: (fn, ms) => setTimeout(fn, ms),
+  cancel: (timer) => clearTimeout(timer),
+  now: () => Date.now(),
+};
 
 const STEPS = ["RECEIVED", "SCREENING", "DECIDED", "CONTRACTED"];
 const STEP_OF = {
@@ -80,6 +93,22 @@ function Explanation({ lang, view }) {
 
 function StatusPage() {
   const [lang, setLang] = useLanguage("status.docTitle");
+  const session = useMember();
+  const links = [{ href: "mypage.html", key: "member.myPage" }];
+  if (session.state !== "signedIn") {
+    return html`
+      <${Page} lang=${lang} onLanguage=${setLang} links=${links}>
+        <h1>${t(lang, "status.title")}</h1>
+        <${SignInPanel} lang=${lang} state=${session.state} titleKey="member.status.title"
+          bodyKey="member.status.body" />
+      <//>
+    `;
+  }
+  return html`<${Following} lang=${lang} setLang=${setLang} links=${links} member=${session.member} />`;
+}
+
+function Following({ lang, setLang, links, member }) {
+  // Read after the session started: a sign-in that came back has put the id back by then.
   const id = new URLSearchParams(location.search).get("id");
   const [view, setView] = useState(null);
   const [problem, setProblem] = useState(id ? null : "noId");
@@ -90,18 +119,22 @@ function StatusPage() {
 
   useEffect(() => {
     if (!id) return undefined;
-    follower.current = follow(id, (news) => {
-      if (news.checkedAt) setCheckedAt(news.checkedAt);
-      if (news.view) {
-        setView(news.view);
-        setProblem(null);
-      }
-      if (news.problem) setProblem(news.problem);
-      if (news.paused) {
-        setPaused(true);
-        setOffered(true);
-      }
-    });
+    follower.current = follow(
+      id,
+      (news) => {
+        if (news.checkedAt) setCheckedAt(news.checkedAt);
+        if (news.view) {
+          setView(news.view);
+          setProblem(null);
+        }
+        if (news.problem) setProblem(news.problem);
+        if (news.paused) {
+          setPaused(true);
+          setOffered(true);
+        }
+      },
+      AS_MEMBER,
+    );
     return () => follower.current.stop();
   }, [id]);
 
@@ -122,12 +155,16 @@ function StatusPage() {
   const retrying = problem === "retrying" && html`<p class="notice">${t(lang, "status.retrying")}</p>`;
 
   return html`
-    <${Page} lang=${lang} onLanguage=${setLang}>
+    <${Page} lang=${lang} onLanguage=${setLang} links=${links}>
       <h1>${t(lang, "status.title")}</h1>
+      <${MemberBar} lang=${lang} member=${member} signOutTo="/" />
       ${view && html`<${Steps} lang=${lang} status=${view.status} />`}
       <section class="status" aria-live="polite" aria-atomic="true">${live}</section>
       ${retrying}
-      ${view && final && view.status === "CONTRACTED" && html`<p>${t(lang, "status.CONTRACTED.next")}</p>`}
+      ${view && final && view.status === "CONTRACTED" && html`
+        <p>${t(lang, "status.CONTRACTED.next")}</p>
+        <p>${t(lang, "status.CONTRACTED.myPage")} <a href="mypage.html">${t(lang, "status.toMyPage")}</a></p>
+      `}
       ${
         view &&
         html`

@@ -17,22 +17,28 @@ export function useLanguage(titleKey) {
   return [lang, choose];
 }
 
-/** The header: the service's name and the switch to the other language. */
-export function Header({ lang, onLanguage }) {
+/**
+ * The header: the service's name, the page's links (`links`: [{href, key}], e.g. my page) and the
+ * switch to the other language.
+ */
+export function Header({ lang, onLanguage, links = [] }) {
   const other = LANGUAGES.find((l) => l !== lang);
   return html`
     <header class="container page-header">
       <a href="index.html" class="brand">${t(lang, "app.name")}</a>
-      <button type="button" class="secondary outline lang-switch" lang=${other}
-        onClick=${() => onLanguage(other)}>${t(other, "lang.name")}</button>
+      <span class="header-end">
+        ${links.map((link) => html`<a href=${link.href} class="header-link">${t(lang, link.key)}</a>`)}
+        <button type="button" class="secondary outline lang-switch" lang=${other}
+          onClick=${() => onLanguage(other)}>${t(other, "lang.name")}</button>
+      </span>
     </header>
   `;
 }
 
 /** The frame of a page: header, then the page's own content in <main>. */
-export function Page({ lang, onLanguage, children }) {
+export function Page({ lang, onLanguage, links, children }) {
   return html`
-    <${Header} lang=${lang} onLanguage=${onLanguage} />
+    <${Header} lang=${lang} onLanguage=${onLanguage} links=${links} />
     <main class="container page">${children}</main>
   `;
 }

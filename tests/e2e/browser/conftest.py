@@ -3,9 +3,11 @@ deployed local stack (``local_service``), the pages served by ``local.web.WebSer
 ``make run`` serves them (``.build/web``, assembled by ``make web``; the API at ``/v1``).
 
 Every page state a test reaches is checked with axe (no serious or critical violation) and
-photographed at phone and desktop width into ``docs/screenshots/`` (README shows them).
+photographed at phone and desktop width (``.build/screenshots/``; ``make screenshots`` refreshes
+``docs/screenshots/``, which README shows).
 """
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,12 +18,16 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect, sync_playwright
 
-from local import staff
+from local import members, staff
+from local.inbox import InboxCollector
 from local.service import LocalService
 from local.web import SITE, WebServer
 
 ROOT = Path(__file__).resolve().parents[3]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+#: Where the screenshots go: ``.build/screenshots`` on every run (so ``make test`` leaves the
+#: work tree as it found it), ``docs/screenshots`` (which README shows) when ``make screenshots``
+#: sets ANSHIN_SCREENSHOTS to refresh them on purpose.
+SCREENSHOTS = Path(os.environ.get("ANSHIN_SCREENSHOTS") or ROOT / ".build" / "screenshots")
 CHROMIUM = "/usr/bin/chromium"
 #: Headless, and off the network but for the page's own origin: no updates, sync, QUIC or pings.
 FLAGS = [
@@ -42,7 +48,7 @@ WIDTHS = {"phone": PHONE, "desktop": DESKTOP}
 CONSOLE_WIDTHS = {"desktop": DESKTOP, "tablet": TABLET}
 # What the pages wait for runs through the deployed functions (a passphrase's Argon2id check, the
 # workflows), which take seconds on a loaded 2-core machine: assertions wait as long as actions.
-expect.set_options(timeout=15_000)
+expect.set_options(timeout=30_000)
 
 #: axe impacts a page state must not have.
 BLOCKING = {"serious", "critical"}
@@ -51,8 +57,26 @@ BLOCKING = {"serious", "critical"}
 # Package scope: the server and the browser go when the last browser test is done, before the
 # rest of the e2e tests (which share the session's deployment) run on.
 @pytest.fixture(scope="package")
-def site(local_service: LocalService, console_port: int) -> Iterator[str]:
-    """The pages' origin, e.g. ``http://127.0.0.1:43210``, with the staff console's sign-in."""
+def inbox_collector(
+    local_service: LocalService, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[InboxCollector]:
+    """The local inbox (``/inbox.html``): every notification the stack sends, as ``make run``
+    keeps them."""
+    collector = InboxCollector(
+        local_service.endpoint,
+        local_service.output("CustomerNotificationTopicArn"),
+        tmp_path_factory.mktemp("inbox") / "inbox.jsonl",
+    ).start()
+    try:
+        yield collector
+    finally:
+        collector.stop()
+
+
+@pytest.fixture(scope="package")
+def site(local_service: LocalService, console_port: int, inbox_collector: InboxCollector) -> Iterator[str]:
+    """The pages' origin, e.g. ``http://127.0.0.1:43210``, with the staff console's sign-in, the
+    member pages' sign-in (issue 23) and the local inbox page."""
     if not (SITE / "index.html").is_file():
         pytest.fail(f"{SITE} has no pages: run `make web` first (make test does)")
     sign_in = staff.console_sign_in(
@@ -60,7 +84,18 @@ def site(local_service: LocalService, console_port: int) -> Iterator[str]:
         local_service.output("StaffUserPoolId"),
         local_service.output("StaffConsoleClientId"),
     )
-    server = WebServer(local_service.api_url, port=console_port, sign_in=sign_in).start()
+    member_sign_in = members.page_sign_in(
+        local_service.endpoint,
+        local_service.output("MembersUserPoolId"),
+        local_service.output("MembersPagesClientId"),
+    )
+    server = WebServer(
+        local_service.api_url,
+        port=console_port,
+        sign_in=sign_in,
+        member_sign_in=member_sign_in,
+        inbox=inbox_collector.messages,
+    ).start()
     try:
         yield server.url
     finally:
@@ -80,11 +115,12 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, site: str) -> Iterator[Page]:
+def page(browser: Browser, site: str, local_service: LocalService) -> Iterator[Page]:
     """A fresh tab (its own sessionStorage) at phone width, its clock in UTC so that the page
     has to show Japan time itself. At the end: no script error, no CSP violation, and no request
-    that left the page's own origin (nothing from a CDN)."""
-    yield from watched_tab(browser, site, PHONE)
+    that left the page's own origin (nothing from a CDN) but for the member sign-in's (the
+    emulator's managed login, issue 23)."""
+    yield from watched_tab(browser, site, PHONE, also=(urlsplit(local_service.endpoint).netloc,))
 
 
 @pytest.fixture
@@ -135,7 +171,7 @@ def check_and_capture(
     widths: dict[str, ViewportSize] = WIDTHS,
 ) -> None:
     """axe on the page as it stands (no serious or critical violation) and its screenshots
-    ``docs/screenshots/<name>-<width>.png`` (phone and desktop unless ``widths`` says; overwritten
+    ``<SCREENSHOTS>/<name>-<width>.png`` (phone and desktop unless ``widths`` says; overwritten
     each run): the viewport with ``show`` scrolled into view (else the top of the page), or the
     whole page. The page's own viewport is restored afterwards."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -1,14 +1,17 @@
-"""What the browser tests do on the pages, as an applicant would: by the labels they read."""
+"""What the browser tests do on the pages, as an applicant would: by the labels they read. Only
+a member, holder of the mobile account, applies and follows an application (issue 23): the
+tests sign in through the members pool's managed login (the emulator's) first."""
 
 import re
 from collections.abc import Callable
 from typing import Any
 
-import requests
 from anshin.store import keys
 from playwright.sync_api import Page, expect
 
+from local import members
 from local.service import LocalService
+from tests.e2e.conftest import member_request
 
 APPLICANT = {"name": "ブラウザ 花子", "email": "hanako@example.com", "phone": "09012345678"}
 CONSENT = re.compile("その内容に同意します")
@@ -17,14 +20,42 @@ CONSENT = re.compile("その内容に同意します")
 DECISION_TIMEOUT = 90_000
 
 
-def open_form(page: Page) -> None:
-    page.goto("/")
+def member_of(service: LocalService, mobile_contract_id: str) -> members.MemberAccount:
+    """The member holding ``mobile_contract_id`` (created once in the members pool)."""
+    return members.ensure(service.endpoint, service.output("MembersUserPoolId"), mobile_contract_id)
+
+
+def sign_in(page: Page, service: LocalService, mobile_contract_id: str, start: str | None = "/") -> None:
+    """Sign in on ``start`` (else the page the tab is on) as the holder of ``mobile_contract_id``,
+    through the page's "会員ログイン" and the emulator's managed login; back on the page, signed in."""
+    member = member_of(service, mobile_contract_id)
+    if start is not None:
+        page.goto(start)
+    page.locator("button.sign-in").first.click()
+    page.wait_for_url(re.compile(r"/oauth2/authorize"))
+    page.locator("#username").fill(member.username)
+    page.locator("#password").fill(member.password)
+    page.locator("button[type=submit]").click()
+    expect(page.locator(".member-account")).to_contain_text(mobile_contract_id)
+
+
+def open_form(page: Page, service: LocalService | None = None, mobile_contract_id: str | None = None) -> None:
+    """The signup form, signed in first as the holder of ``mobile_contract_id`` when given (else
+    the tab is signed in already)."""
+    if service is not None and mobile_contract_id is not None:
+        sign_in(page, service, mobile_contract_id)
+    else:
+        page.goto("/")
     # Ready once the API's schema and the terms are in: the first field is there.
     expect(page.get_by_label("モバイルサービスの契約番号")).to_be_visible()
 
 
-def fill_form(page: Page, mobile_contract_id: str, *, device_id: str = "imei-356938035643809") -> None:
-    page.get_by_label("モバイルサービスの契約番号").fill(mobile_contract_id)
+def fill_form(
+    page: Page, mobile_contract_id: str | None = None, *, device_id: str = "imei-356938035643809"
+) -> None:
+    """Every field but the account, which is the signed-in member's (shown, not editable)."""
+    if mobile_contract_id is not None:
+        expect(page.get_by_label("モバイルサービスの契約番号")).to_have_value(mobile_contract_id)
     page.get_by_label("お名前").fill(APPLICANT["name"])
     page.get_by_label("メールアドレス").fill(APPLICANT["email"])
     page.get_by_label("電話番号").fill(APPLICANT["phone"])
@@ -46,11 +77,11 @@ def application_id_of(page: Page) -> str:
     return page.url.rsplit("=", 1)[1]
 
 
-def view(service: LocalService, application_id: str) -> dict[str, Any]:
-    answer = requests.get(f"{service.api_url}/applications/{application_id}", timeout=30)
-    assert answer.status_code == 200, answer.text
-    result: dict[str, Any] = answer.json()
-    return result
+def view(service: LocalService, application_id: str, mobile_contract_id: str) -> dict[str, Any]:
+    """The application as its account's member sees it (GET /applications/{id} is member-only)."""
+    status, answer = member_request(service, mobile_contract_id, "GET", f"/applications/{application_id}")
+    assert status == 200, answer
+    return answer
 
 
 def applications_of(

@@ -60,6 +60,10 @@ def test_an_iphone_subscriber_cancels_on_the_web_and_sees_the_end_in_japan_time_
     page.get_by_role("link", name=re.compile("スマホ安心サポートの解約")).click()
     expect(page).to_have_url(re.compile(r"/cancel\.html$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("スマホ安心サポートの解約")
+    # A member who can sign in cancels from my page instead (issue 23).
+    expect(page.get_by_role("link", name="ログインできる方はマイページから")).to_have_attribute(
+        "href", "mypage.html"
+    )
     capture(page, "cancel-form")
 
     page.get_by_label("会員確認のためのコード（8 桁）").fill("1234")

@@ -1,6 +1,9 @@
 """The signup form on its own: its checks are the API's (read from the OpenAPI document), the
 API's field errors land beside their fields, one attempt applies once whatever the clicks and
-reloads (Idempotency-Key), and the language switch."""
+reloads (Idempotency-Key), and the language switch. The applicant is a member signed in as the
+account's holder (issue 23): the form cannot name another account (and the API's 403 is shown if
+it is forced to), the day's limit of applications is told in words, and an expired sign-in asks
+to sign in again."""
 
 import json
 import re
@@ -17,6 +20,7 @@ from tests.e2e.browser.forms import (
     applications_of,
     fill_form,
     open_form,
+    sign_in,
     submit,
 )
 
@@ -36,12 +40,12 @@ def posts(page: Page) -> list[Request]:
 
 
 @pytest.fixture
-def filled(page: Page, account: Callable[..., str]) -> tuple[list[Request], str]:
+def filled(page: Page, local_service: LocalService, account: Callable[..., str]) -> tuple[list[Request], str]:
     """The form of a new eligible account, filled in and not sent: (the POSTs as they happen,
     the account)."""
     sent = posts(page)
     mobile_contract_id = account()
-    open_form(page)
+    open_form(page, local_service, mobile_contract_id)
     fill_form(page, mobile_contract_id)
     return sent, mobile_contract_id
 
@@ -56,11 +60,13 @@ def error_of(page: Page, label: str) -> str:
     return page.locator(f"#{errors[0]}").inner_text()
 
 
-def test_the_limits_are_the_apis_own(page: Page, local_service: LocalService) -> None:
+def test_the_limits_are_the_apis_own(
+    page: Page, local_service: LocalService, account: Callable[..., str]
+) -> None:
     schemas = requests.get(f"{local_service.api_url}/openapi.json", timeout=30).json()["components"][
         "schemas"
     ]
-    open_form(page)
+    open_form(page, local_service, account())
     name = page.get_by_label("お名前")
     expect(name).to_have_attribute("maxlength", str(schemas["Applicant"]["properties"]["name"]["maxLength"]))
     expect(name).to_have_attribute("required", "")
@@ -84,17 +90,20 @@ def test_the_limits_are_the_apis_own(page: Page, local_service: LocalService) ->
 
 
 def test_field_errors_appear_next_to_their_fields(
-    page: Page, account: Callable[..., str], capture: Callable[..., None]
+    page: Page, local_service: LocalService, account: Callable[..., str], capture: Callable[..., None]
 ) -> None:
     sent = posts(page)
-    open_form(page)
+    mobile_contract_id = account()
+    open_form(page, local_service, mobile_contract_id)
 
-    # Nothing filled in: every field says what it needs, the first one has the focus.
+    # Nothing filled in but the account (the member's): every other field says what it needs,
+    # the first one has the focus.
     submit(page)
     alert = page.get_by_role("alert")
-    expect(alert).to_contain_text("入力内容を確認してください（10 件）")
-    expect(page.get_by_label("モバイルサービスの契約番号")).to_be_focused()
-    assert error_of(page, "モバイルサービスの契約番号") == "入力してください。"
+    expect(alert).to_contain_text("入力内容を確認してください（9 件）")
+    expect(page.get_by_label("お名前")).to_be_focused()
+    assert error_of(page, "お名前") == "入力してください。"
+    expect(page.get_by_label("モバイルサービスの契約番号")).not_to_have_attribute("aria-invalid", "true")
     expect(page.locator("#f-device-platform-error")).to_have_text("どちらかを選んでください。")
     expect(page.locator("#f-consent-termsVersion-error")).to_have_text(
         "お申し込みには、利用規約への同意が必要です。"
@@ -102,7 +111,7 @@ def test_field_errors_appear_next_to_their_fields(
     capture(page, "signup-errors", full_page=True)
 
     # A value the API's pattern refuses is refused here first; correcting it clears the error.
-    fill_form(page, account())
+    fill_form(page, mobile_contract_id)
     page.get_by_label("電話番号").fill("090-1234-5678")
     submit(page)
     expect(page.get_by_label("電話番号")).to_be_focused()
@@ -194,8 +203,10 @@ def test_an_attempt_sent_again_after_a_failure_keeps_its_key_and_new_entries_get
     assert len(keys) == 3 and keys[0] == keys[1] != keys[2]
 
 
-def test_english_is_one_switch_away_and_stays_for_the_tab(page: Page, capture: Callable[..., None]) -> None:
-    open_form(page)
+def test_english_is_one_switch_away_and_stays_for_the_tab(
+    page: Page, local_service: LocalService, account: Callable[..., str], capture: Callable[..., None]
+) -> None:
+    open_form(page, local_service, account())
     page.get_by_role("button", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", level=1)).to_have_text("Apply for Smartphone Anshin Support")
@@ -214,3 +225,102 @@ def test_english_is_one_switch_away_and_stays_for_the_tab(page: Page, capture: C
         " return [Object.keys(MESSAGES.ja).sort(), Object.keys(MESSAGES.en).sort()]; }"
     )
     assert ja == en
+
+
+def test_a_member_cannot_name_another_account_and_the_apis_403_is_shown_if_forced(
+    page: Page,
+    local_service: LocalService,
+    aws_client: Callable[[str], Any],
+    filled: tuple[list[Request], str],
+    account: Callable[..., str],
+    capture: Callable[..., None],
+) -> None:
+    sent, mine = filled
+    other = account()
+    field = page.get_by_label("モバイルサービスの契約番号")
+    expect(field).not_to_be_editable()
+    field.press_sequentially(other[-4:])  # typing into it changes nothing
+    expect(field).to_have_value(mine)
+    # Forced: the read-only attribute taken away, another account typed in. The API trusts the
+    # token, not the body: 403 NOT_ACCOUNT_HOLDER, nothing written.
+    field.evaluate("(e) => e.removeAttribute('readonly')")
+    field.fill(other)
+    with page.expect_response(APPLICATIONS) as answer:
+        submit(page)
+    assert (answer.value.status, answer.value.json()["code"]) == (403, "NOT_ACCOUNT_HOLDER")
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text(f"ログイン中の会員のモバイルサービスの契約番号（{mine}）に限ります")
+    expect(alert).to_be_focused()
+    capture(page, "signup-not-holder", show=alert)
+    assert applications_of(local_service, aws_client, other) == []
+    assert applications_of(local_service, aws_client, mine) == []
+    page.get_by_role("button", name="English").click()
+    expect(alert).to_contain_text(
+        f"You can apply only for the mobile service contract of the member signed in ({mine})"
+    )
+    assert len(sent) == 1
+
+
+def test_the_days_limit_of_applications_is_told_with_the_wait_in_words(
+    page: Page, filled: tuple[list[Request], str], capture: Callable[..., None]
+) -> None:
+    """429 TOO_MANY_APPLICATIONS (more than 10 a day per member or account) is not retried: the
+    page says when to apply again, in both languages (the answer is the test's, as the API
+    gives it)."""
+    sent, _ = filled
+    page.route(
+        APPLICATIONS,
+        lambda route: route.fulfill(
+            status=429,
+            headers={"Retry-After": str(3 * 3600 + 20 * 60), "Content-Type": "application/json"},
+            body=json.dumps(
+                {"code": "TOO_MANY_APPLICATIONS", "message": "Too many applications today; try again later."}
+            ),
+        ),
+    )
+    submit(page)
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("本日のお申し込みの上限（1 日 10 件）に達しました。3 時間 20 分ほど待って")
+    expect(alert).to_contain_text("日本時間")
+    assert len(sent) == 1  # not sent again by itself
+    capture(page, "signup-too-many", show=alert)
+    page.get_by_role("button", name="English").click()
+    expect(alert).to_contain_text("Please wait about 3 h 20 min and apply again after")
+
+
+def test_an_expired_sign_in_asks_to_sign_in_again_and_keeps_the_entries(
+    page: Page, local_service: LocalService, filled: tuple[list[Request], str], capture: Callable[..., None]
+) -> None:
+    """The API refuses the token (401) and the session cannot be renewed (the sign-in's token
+    endpoint refuses the refresh token, as when it has expired or been revoked): the session is
+    over, the request is not sent again, the page asks to sign in, and the entries are still
+    there after. (Whether the emulator renews a refresh token varies with its own bookkeeping:
+    the refusal is made here, so the test says one thing every time.)"""
+    sent, mine = filled
+    refused_refresh = re.compile(r"/oauth2/token$")
+    page.route(
+        APPLICATIONS,
+        lambda route: route.fulfill(
+            status=401,
+            headers={"Content-Type": "application/json"},
+            body=json.dumps({"code": "UNAUTHENTICATED", "message": "Sign in."}),
+        ),
+    )
+    page.route(
+        refused_refresh,
+        lambda route: route.fulfill(
+            status=400,
+            headers={"Content-Type": "application/json"},
+            body=json.dumps({"error": "invalid_grant"}),
+        ),
+    )
+    submit(page)
+    heading = page.get_by_role("heading", name="お申し込みには会員ログインが必要です")
+    expect(heading).to_be_focused()
+    expect(page.get_by_role("alert")).to_contain_text("ログインの有効期限が切れました")
+    assert len(sent) == 1  # refused, not renewable: never sent again with the refused token
+    capture(page, "signup-expired")
+    page.unroute(APPLICATIONS)
+    page.unroute(refused_refresh)
+    sign_in(page, local_service, mine, start=None)
+    expect(page.get_by_label("お名前")).to_have_value("ブラウザ 花子")

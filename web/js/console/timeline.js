@@ -1,7 +1,8 @@
 // The contract's timeline (GET …/timeline), like an MDM console's activity feed: one list, newest
-// first, each event a text label (no icons), who did it (a staff id) and when (JST), with the
-// details that matter (a reason, an outcome, an attempt, a month's charge). Paged; reloaded from
-// the top after any action on the page (`version` changes).
+// first, each event a text label (no icons), who did it (the staff member's username as recorded
+// with the event; never their id) and when (JST), with the details that matter (a reason, an
+// outcome, an attempt, a month's charge). Paged; reloaded from the top after any action on the
+// page (`version` changes).
 
 import { html } from "../../vendor/preact-htm.js";
 import { jst, month, yen } from "./format.js";
@@ -21,6 +22,14 @@ function label(t, event) {
   return `${has(`timeline.kind.${event.kind}`) ? t(`timeline.kind.${event.kind}`) : event.kind}: ${event.event}`;
 }
 
+/** Who did it: the staff member's name recorded with the event, a neutral label for an event
+ * recorded before names were (`by` without `byName`: never the bare id), else the system. */
+function actor(t, event) {
+  if (event.details?.by === "SUBSCRIBER") return t("timeline.bySubscriber");
+  if (!event.by) return t("timeline.bySystem");
+  return event.byName ? t("timeline.by", { by: event.byName }) : t("common.staffNotRecorded");
+}
+
 /** A support refusal's code in words: R7, the Appendix, or the R14 category itself. */
 function refusal(t, code) {
   if (has(`timeline.refusal.${code}`)) return t(`timeline.refusal.${code}`);
@@ -37,7 +46,10 @@ function details(lang, t, event) {
   };
   add("attempt", d.attempt);
   add("decision", d.decision && t(`timeline.decision.${d.decision}`));
-  add("channel", d.channel && t(`session.channel.${d.channel}`));
+  // A support session's channel, or the subscriber's own (the app, the web page, my page).
+  const channel = has(`session.channel.${d.channel}`) ? `session.channel.${d.channel}` : `timeline.channel.${d.channel}`;
+  add("channel", d.channel && t(channel));
+  add("locationOptOut", typeof d.locationOptOut === "boolean" && t(`timeline.optOut.${d.locationOptOut}`));
   add("category", d.category && t(`session.category.${d.category}`));
   add("refusal", d.refusal && `${refusal(t, d.refusal)} (${d.refusal})`);
   add("outcome", d.sessionOutcome && t(`session.outcome.${d.sessionOutcome}`));
@@ -80,7 +92,7 @@ export function TimelinePanel({ contractId, version }) {
                 <span class="event-kind">${has(`timeline.kind.${event.kind}`) ? t(`timeline.kind.${event.kind}`) : event.kind}</span>
                 <strong class="event-label">${label(t, event)}</strong>
               </div>
-              <div class="event-meta"><${Time} iso=${event.at} />${" · "}${event.by ? t("timeline.by", { by: event.by }) : t("timeline.bySystem")}</div>
+              <div class="event-meta"><${Time} iso=${event.at} />${" · "}${actor(t, event)}</div>
               ${lines.length > 0 && html`<p class="event-details">${lines.join(" / ")}</p>`}
             </li>
           `;
