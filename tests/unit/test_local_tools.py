@@ -216,7 +216,10 @@ def test_the_summary_gives_the_page_url_first(summary: str) -> None:
     entries = [line for line in summary.splitlines() if line.startswith("  ") and line.strip()]
     assert entries[0].split()[:4] == ["Sign", "up", "(web)", "http://127.0.0.1:4581/"]
     assert "http://127.0.0.1:4581/status.html?id=<applicationId>" in summary
-    assert "Try it: open http://127.0.0.1:4581/ " in summary
+    assert "Try it: open http://127.0.0.1:4581/, sign in as mc-demo and apply" in summary
+    # Every page (issue 23): sign-up, my page, status, the local inbox, cancel, the console.
+    for page in ("mypage.html", "inbox.html", "cancel.html", "console.html"):
+        assert f"http://127.0.0.1:4581/{page}" in summary, page
 
 
 def test_the_summary_gives_the_aws_cli_its_environment(summary: str) -> None:
@@ -243,8 +246,10 @@ def test_the_summary_says_what_each_demo_account_demonstrates(summary: str) -> N
         ("MC-NINE", "CONTRACT_LIMIT_REACHED"),
         ("MC-REVIEW", "DEFERRED"),
     ]:
-        line = next(line for line in summary.splitlines() if line.split()[:1] == [account])
+        # Each demo account's member (its holder) signs in with the account id in lower case.
+        line = next(line for line in summary.splitlines() if line.split()[:1] == [account.lower()])
         assert refusal in line and DEMO_ACCOUNT_NOTES[account] in line
+    assert "Anshin-Member-2026!" in summary and "make member-token ACCOUNT=<id>" in summary
     assert "R12" in DEMO_ACCOUNT_NOTES["MC-DEMO"]
 
 

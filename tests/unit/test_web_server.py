@@ -308,3 +308,48 @@ def test_the_console_sign_in_is_in_the_config_and_its_domain_in_connect_src(
     policy = headers["Content-Security-Policy"]
     assert "connect-src 'self' http://127.0.0.1:4566;" in policy
     assert policy.replace(" http://127.0.0.1:4566", "") == security_headers()["Content-Security-Policy"]
+
+
+def test_the_member_sign_in_is_in_the_config_beside_the_consoles(site: Path, upstream: Upstream) -> None:
+    from local.members import page_sign_in
+
+    staff = console_sign_in("http://127.0.0.1:4566", "us-east-1_abc", "client-1")
+    member = page_sign_in("http://127.0.0.1:4566", "us-east-1_members", "client-2")
+    server = WebServer(upstream.url, site=site, sign_in=staff, member_sign_in=member).start()
+    try:
+        status, headers, body = call(server, "GET", "/config.json")
+    finally:
+        server.stop()
+    assert status == 200
+    assert json.loads(body)["memberSignIn"] == {
+        "issuer": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_members",
+        "clientId": "client-2",
+        "authorizationEndpoint": "http://127.0.0.1:4566/oauth2/authorize",
+        "tokenEndpoint": "http://127.0.0.1:4566/oauth2/token",
+        "logoutEndpoint": "http://127.0.0.1:4566/logout",
+    }
+    assert (
+        "connect-src 'self' http://127.0.0.1:4566 http://127.0.0.1:4566;"
+        in headers["Content-Security-Policy"]
+    )
+
+
+def test_the_inbox_page_and_its_data_are_served_only_with_an_inbox(site: Path, upstream: Upstream) -> None:
+    """The local inbox (issue 23): ``/inbox.html`` from local/inbox_page and ``/_local/inbox.json``
+    from the collector, with the same headers; a server without an inbox serves neither."""
+    messages = [{"receivedAt": "2026-12-07T03:00:00.000Z", "kind": "CONTRACT_FORMED", "message": {"x": 1}}]
+    with_inbox = WebServer(upstream.url, site=site, inbox=lambda: messages).start()
+    without = WebServer(upstream.url, site=site).start()
+    try:
+        status, headers, body = call(with_inbox, "GET", "/_local/inbox.json")
+        assert (status, json.loads(body)) == (200, {"messages": messages})
+        assert headers["Cache-Control"] == "no-store"
+        status, headers, page = call(with_inbox, "GET", "/inbox.html")
+        assert status == 200 and headers["Content-Type"].startswith("text/html") and page.strip()
+        assert headers["Content-Security-Policy"] == security_headers()["Content-Security-Policy"]
+        assert call(with_inbox, "GET", "/inbox.html/../../README.md")[0] == 404
+        assert call(without, "GET", "/_local/inbox.json")[0] == 404
+        assert call(without, "GET", "/inbox.html")[0] == 404
+    finally:
+        with_inbox.stop()
+        without.stop()
