@@ -350,10 +350,13 @@ function Account({ lang, member }) {
   const [cancelling, setCancelling] = useState(null); // the contract whose dialog is open
   const opener = useRef(null);
 
+  // A refresh that fails (a network blip right after an action) keeps what the page shows and
+  // says so; only a first load that fails has nothing to show.
   const load = async () => {
     const answer = await memberCall("GET", "/me");
+    const problem = answer.data?.code ?? answer.status;
     if (answer.status === 200) setMe({ state: "ready", data: answer.data });
-    else setMe({ state: "failed", problem: answer.data?.code ?? answer.status });
+    else setMe((before) => (before.state === "ready" ? { ...before, stale: problem } : { state: "failed", problem }));
   };
   useEffect(() => {
     load();
@@ -421,6 +424,8 @@ function Account({ lang, member }) {
   return html`
     <section class="contracts" aria-labelledby="s-contracts">
       <h2 id="s-contracts">${t(lang, "mypage.contracts")}</h2>
+      ${me.stale && html`<p role="status" class="notice">${t(lang, "mypage.refreshFailed", { code: me.stale })}
+        <button type="button" class="secondary outline small" onClick=${load}>${t(lang, "app.retry")}</button></p>`}
       ${contracts.length > 0 && html`<p class="muted">${t(lang, "mypage.contracts.count", { count: live })}</p>`}
       ${contracts.length === 0 && html`<p>${t(lang, "mypage.contracts.none")}</p>`}
       ${contracts.map(
