@@ -156,12 +156,16 @@ def staff_request(
 ) -> tuple[int, dict[str, Any]]:
     """A request through the deployed stage, signed in as ``account`` (the demo support-staff
     member unless told otherwise): the Cognito authorizer checks the token."""
+    return signed_request(service, staff_token(service, account), method, path, body)
+
+
+def signed_request(
+    service: LocalService, token: str, method: str, path: str, body: Any = None
+) -> tuple[int, dict[str, Any]]:
+    """A request through the deployed stage with ``token`` as its ``Authorization``: the status
+    and the JSON answer ({} when there is none)."""
     answer = requests.request(
-        method,
-        service.api_url + path,
-        json=body,
-        headers={"Authorization": staff_token(service, account)},
-        timeout=30,
+        method, service.api_url + path, json=body, headers={"Authorization": token}, timeout=30
     )
     return answer.status_code, answer.json() if answer.content else {}
 
@@ -197,11 +201,4 @@ def member_request(
     service: LocalService, mobile_contract_id: str, method: str, path: str, body: Any = None
 ) -> tuple[int, dict[str, Any]]:
     """A request through the deployed stage, signed in as the holder of ``mobile_contract_id``."""
-    answer = requests.request(
-        method,
-        service.api_url + path,
-        json=body,
-        headers={"Authorization": member_token(service, mobile_contract_id)},
-        timeout=30,
-    )
-    return answer.status_code, answer.json() if answer.content else {}
+    return signed_request(service, member_token(service, mobile_contract_id), method, path, body)
