@@ -17,8 +17,9 @@ from pydantic import BaseModel, ConfigDict, StrictBool, StringConstraints
 
 from anshin.domain import billing_rules, clock
 from anshin.domain.clock import iso
+from anshin.domain.contract_rules import ContractStatus
 from anshin.domain.entities import Contract
-from anshin.domain.errors import ContractNotFound
+from anshin.domain.errors import ContractEnded, ContractNotFound
 from anshin.domain.members import Member
 from anshin.domain.support import CLOSES, OPENS
 from anshin.domain.terms import BillingMonth
@@ -133,7 +134,8 @@ def change(
     on its timeline (``CONTRACT`` ``LOCATION_OPT_OUT_CHANGED``) in the same transaction. The same
     value again changes and audits nothing; an ended contract is ``ContractEnded``."""
     contract = _mine(member, contract_id)
-    contracts.require_live(contract_id)
+    if contract["status"] == ContractStatus.ENDED.value:
+        raise ContractEnded(contract_id)
     at = now or clock.now()
     entry = audit.put(
         contract_id,
@@ -145,11 +147,11 @@ def change(
         channel="MY_PAGE",
         memberId=member.id,
     )
-    if contracts.set_location_opt_out(contract_id, body.locationOptOut, [entry]):
-        logger.info(
-            "location opt-out changed",
-            extra={"contractId": contract_id, "locationOptOut": body.locationOptOut, "at": iso(at)},
-        )
-    else:
-        contracts.require_live(contract_id)  # ended meanwhile: ContractEnded; else it was so already
-    return contract_view({**contract, **contracts.require(contract_id)})
+    if not contracts.set_location_opt_out(contract_id, body.locationOptOut, [entry]):
+        # Nothing written: it has that value already, or it ended meanwhile (ContractEnded).
+        return contract_view(contracts.require_live(contract_id))
+    logger.info(
+        "location opt-out changed",
+        extra={"contractId": contract_id, "locationOptOut": body.locationOptOut, "at": iso(at)},
+    )
+    return contract_view({**contract, "locationOptOut": body.locationOptOut})
