@@ -8,6 +8,7 @@ import aws_cdk as cdk
 
 from infra.nag import add_checks
 from infra.settings import Settings
+from infra.stacks.edge import EDGE_REGION, EDGE_WEB_ACL_PARAMETER, EdgeStack
 from infra.stacks.stateful import StatefulStack
 from infra.stacks.stateless import StatelessStack
 from infra.stacks.web import WebStack
@@ -31,6 +32,19 @@ def build_app(context: dict[str, object] | None = None, outdir: str | None = Non
     )
     service.add_stack_dependency(data)
     if settings.web_stack:
+        # The distribution's CLOUDFRONT web ACL lives in us-east-1 (WAF keeps that scope there only),
+        # whatever the region of the other stacks, which stay environment-agnostic: the web stack
+        # reads the ACL's ARN from AnshinEdge's SSM parameter there at deploy time (no cross-region
+        # reference, which CDK makes only between stacks of explicit regions). Not when
+        # anshin:webAclArn names an ACL of the deployment's own; never locally (no web stack).
+        edge_stack = None
+        if not settings.web_acl_arn:
+            edge_stack = EdgeStack(
+                app,
+                "AnshinEdge",
+                env=cdk.Environment(region=EDGE_REGION),
+                description="anshin: the CloudFront distribution's web ACL (per-viewer rate limits)",
+            )
         web = WebStack(
             app,
             "AnshinWeb",
@@ -42,9 +56,13 @@ def build_app(context: dict[str, object] | None = None, outdir: str | None = Non
             members_provider=data.members_provider,
             staff_domain=data.staff_domain,
             settings=settings,
+            edge_web_acl_parameter=EDGE_WEB_ACL_PARAMETER if edge_stack is not None else None,
+            origin_secret=service.operations.origin_secret,
             description="anshin: the subscriber pages behind CloudFront, with the API at /v1",
         )
         web.add_stack_dependency(service)
+        if edge_stack is not None:
+            web.add_stack_dependency(edge_stack)
     cdk.Tags.of(app).add("service", "anshin")
     add_checks(app)
     return app

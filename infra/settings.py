@@ -37,8 +37,8 @@ class Settings:
     #: The web stack (AnshinWeb: the pages behind CloudFront). Local deployments leave it out:
     #: the emulator cannot serve it (docs/emulator-notes.md); local/web.py serves the pages.
     web_stack: bool = True
-    #: An AWS WAF web ACL of scope CLOUDFRONT (it must be made in us-east-1, so this stack does not
-    #: make it) for the pages' distribution, by ARN; empty: none (the API stage keeps its own).
+    #: An AWS WAF web ACL of scope CLOUDFRONT for the pages' distribution, by ARN; empty: the one
+    #: AnshinEdge makes in us-east-1 (infra.stacks.edge), with the per-viewer rate limits.
     web_acl_arn: str = ""
     #: MFA for support staff sign-in: REQUIRED (default), OPTIONAL or OFF (local demo only).
     staff_mfa: str = "REQUIRED"
@@ -86,8 +86,16 @@ class Settings:
     members_oidc_scopes: tuple[str, ...] = ("profile",)
     #: The prefix of the members' managed-login domain; empty: ``anshin-members-<account id>``.
     members_domain_prefix: str = ""
+    #: The largest settings backup a device may upload, in bytes: the presigned POST's
+    #: content-length-range, enforced by S3 (anshin.adapters.push.upload_form).
+    backup_max_bytes: int = defaults.BACKUP_MAX_BYTES
     #: Applications one member, and one account, may make per day (anshin.settings).
     applications_per_day: int = defaults.APPLICATIONS_PER_DAY
+    #: Retention (docs/retention.md), in days: a refused or failed application's personal data;
+    #: an ended contract's holder contact data; its device data (backups, locations) after the end.
+    refused_application_retention_days: int = defaults.REFUSED_APPLICATION_RETENTION_DAYS
+    personal_data_retention_days: int = defaults.PERSONAL_DATA_RETENTION_DAYS
+    backup_retention_days_after_end: int = defaults.BACKUP_RETENTION_DAYS_AFTER_END
     #: Test deployments only (tests/e2e/test_charge_file.py, test_auto_heal.py): a schedule
     #: expression, e.g. ``rate(1 minute)``, that replaces the month jobs' cron expressions and the
     #: reconciler's five-minute rate, to see a schedule fire its target on the local stack. Empty
@@ -143,4 +151,14 @@ class Settings:
             ),
             members_domain_prefix=str(get("membersDomainPrefix", cls.members_domain_prefix)),
             applications_per_day=int(str(get("applicationsPerDay", cls.applications_per_day))),
+            backup_max_bytes=int(str(get("backupMaxBytes", cls.backup_max_bytes))),
+            refused_application_retention_days=int(
+                str(get("refusedApplicationRetentionDays", cls.refused_application_retention_days))
+            ),
+            personal_data_retention_days=int(
+                str(get("personalDataRetentionDays", cls.personal_data_retention_days))
+            ),
+            backup_retention_days_after_end=int(
+                str(get("backupRetentionDaysAfterEnd", cls.backup_retention_days_after_end))
+            ),
         )

@@ -4,7 +4,7 @@ A device registers with the member confirmation code its contract's notification
 the passphrase, and receives what the relay pushes to its push token through the emulator's
 SNS platform endpoints (``/_ministack/sns/platform-endpoint-messages``, docs/emulator-notes.md).
 It runs each command once, after a configurable delay, uploads a BACKUP to the command's
-presigned URL, and reports the result through the public device API with its own device token.
+presigned POST, and reports the result through the public device API with its own device token.
 An offline device receives nothing; pushes wait for it as FCM keeps them, and a command past
 its expiry is never run.
 """
@@ -158,7 +158,13 @@ class SimulatedDevice:
             return
         result: dict[str, Any] = {"status": "SUCCEEDED"}
         if payload["action"] == "BACKUP":
-            upload = requests.put(payload["uploadUrl"], data=self._settings_backup(), timeout=30)
+            # The presigned POST (anshin.adapters.push.upload_form): its fields, then the file.
+            upload = requests.post(
+                payload["uploadUrl"],
+                data=json.loads(payload["uploadFields"]),
+                files={"file": ("backup.bin", self._settings_backup())},
+                timeout=30,
+            )
             if upload.status_code >= 300:
                 result = {"status": "FAILED", "failureReason": "UPLOAD_FAILED"}
         if self.location is not None and payload["action"] in ("LOCK", "WIPE"):
@@ -218,8 +224,8 @@ class Installation:
 class DeviceFleet:
     """Simulated devices that read the push channel on a background thread.
 
-    With ``adopt_from`` (the customer-notification topic), every Android contract that forms
-    gets a simulated device that installs the app with the notified code and registers the demo
+    With ``adopt_from`` (the customer-notification topic), every Android contract that forms (and
+    no other) gets a simulated device that installs the app with the notified code and registers the demo
     passphrase, as its subscriber would."""
 
     def __init__(
@@ -252,7 +258,10 @@ class DeviceFleet:
         sqs = client("sqs", self.endpoint)
         for message in sqs.receive_message(QueueUrl=self._inbox, MaxNumberOfMessages=10).get("Messages", []):
             notification = json.loads(message["Body"])
-            if notification.get("kind") == "CONTRACT_FORMED":  # not the notices of credential changes
+            # Contracts that form (not the notices of credential changes), for Android devices
+            # only: the support app runs on Android (Appendix); an iOS contract's code registers
+            # nothing (issue 24).
+            if notification.get("kind") == "CONTRACT_FORMED" and notification.get("platform") == "android":
                 self.pending.append(Installation(notification, due=self.clock()))
             sqs.delete_message(QueueUrl=self._inbox, ReceiptHandle=message["ReceiptHandle"])
         self.install_due()

@@ -6,7 +6,7 @@ and limited by anshin.services.cancellations."""
 from typing import Annotated, Any
 
 from anshin.domain import clock
-from anshin.runtime.http import ACCEPTED, entry, respond, rest_api
+from anshin.runtime.http import ACCEPTED, caller_address, entry, respond, rest_api
 from anshin.services import cancellations
 from anshin.services.cancellations import CodeAttempt, CodeRequest
 from aws_lambda_powertools import Logger
@@ -19,7 +19,8 @@ RequestId = Annotated[str, Path(pattern=r"^cxl-[a-f0-9]{32}$")]
 
 
 def _source() -> str:
-    return str(app.current_event.request_context.identity.source_ip or "unknown")
+    """The viewer's address behind CloudFront (anshin.runtime.http.caller_address says why)."""
+    return caller_address(app.current_event.raw_event)
 
 
 @app.post("/cancellation-requests", responses=ACCEPTED)

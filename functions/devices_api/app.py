@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from anshin.domain import clock
 from anshin.runtime import device_auth
-from anshin.runtime.http import CREATED, DEVICE_ONLY, NO_CONTENT, entry, respond, rest_api
+from anshin.runtime.http import CREATED, DEVICE_ONLY, NO_CONTENT, caller_address, entry, respond, rest_api
 from anshin.services import cancellations, devices
 from anshin.services.devices import CommandResult, Passphrase, Registration
 from aws_lambda_powertools import Logger
@@ -23,8 +23,7 @@ CommandId = Annotated[str, Path(pattern=r"^cmd-[a-f0-9]{32}$")]
 
 @app.post("/devices/registrations", responses=CREATED)
 def register(body: Annotated[Registration, Body()]) -> Response[dict[str, Any]]:
-    source = str(app.current_event.request_context.identity.source_ip or "unknown")
-    answer = devices.register_app(body, clock.now(), source)
+    answer = devices.register_app(body, clock.now(), caller_address(app.current_event.raw_event))
     logger.info("device registered", extra={"contractId": answer["contractId"]})
     return respond(201, answer)
 

@@ -41,6 +41,7 @@ class DeviceCommands:
             environment={
                 "COMMAND_DELIVERY_STATE_MACHINE_ARN": self.delivery.state_machine_arn,
                 "BACKUP_BUCKET": data.backup_bucket.bucket_name,
+                "BACKUP_MAX_BYTES": str(settings.backup_max_bytes),
                 **retry_settings,
             },
         )

@@ -19,6 +19,70 @@ from infra.nag import acknowledge
 #: The stage: the API's path prefix, behind CloudFront too (the web stack's ``/v1/*`` behaviour).
 STAGE = "v1"
 
+#: The stage's budget for any one method not listed below (requests per second, burst). API
+#: Gateway's limits count every caller together: they protect the functions and the account's
+#: concurrency, not one caller from another (the per-address limits do that: the distribution's
+#: web ACL and anshin.store.limits). docs/operations.md, "Throttling", gives the reasons.
+STAGE_THROTTLE = (50, 100)
+
+#: Per-route throttling, sized to each group's demand: (group, rate per second, burst, routes as
+#: ``/path/METHOD``). A group's numbers apply to each of its methods.
+ROUTE_THROTTLES: tuple[tuple[str, int, int, tuple[str, ...]], ...] = (
+    # Once per contract, from the app; guessing member codes is what else would use it.
+    ("device registration", 5, 10, ("/devices/registrations/POST",)),
+    # Each code request sends an e-mail/SMS to the contact on file (R9): cost and spam.
+    (
+        "online cancellation",
+        5,
+        10,
+        (
+            "/cancellation-requests/POST",
+            "/cancellation-requests/{requestId}/preview/POST",
+            "/cancellation-requests/{requestId}/confirmation/POST",
+        ),
+    ),
+    # A member applies a few times a year; ten at once is a family (the e2e test sends ten).
+    ("applications", 10, 20, ("/applications/POST", "/applications/{applicationId}/GET")),
+    # The app: token rotation monthly, a passphrase once, a result per command, notice once.
+    (
+        "device calls",
+        10,
+        20,
+        (
+            "/devices/{deviceId}/token/POST",
+            "/devices/{deviceId}/passphrase/PUT",
+            "/devices/{deviceId}/commands/{commandId}/result/POST",
+            "/devices/{deviceId}/cancellation/POST",
+        ),
+    ),
+    # The member's own page: a handful of reads per visit.
+    (
+        "member pages",
+        10,
+        20,
+        (
+            "/me/GET",
+            "/me/invoices/GET",
+            "/me/invoices/{month}/GET",
+            "/me/contracts/{contractId}/PATCH",
+            "/me/contracts/{contractId}/cancellation/POST",
+            "/me/contracts/{contractId}/cancellation/preview/GET",
+        ),
+    ),
+    # Commands reach phones (lock, wipe): a support centre's pace, not a script's.
+    (
+        "staff device commands",
+        5,
+        10,
+        (
+            "/contracts/{contractId}/devices/{deviceId}/commands/POST",
+            "/contracts/{contractId}/verifications/POST",
+        ),
+    ),
+    # The API's description, for developers and tests.
+    ("openapi document", 2, 5, ("/openapi.json/GET",)),
+)
+
 #: Refusals made by API Gateway itself: (construct id, response type, status or None for the
 #: type's own, code, message).
 GATEWAY_RESPONSES: tuple[tuple[str, apigw.ResponseType, str | None, str, str], ...] = (
@@ -149,6 +213,7 @@ class RestApi:
         staff(device_commands, "POST", support_integration)
         staff(device_commands, "GET", support_integration)
         staff(contract_device.add_resource("revocation"), "POST", support_integration)
+        staff(contract.add_resource("member-code"), "POST", support_integration)  # reissue (issue 24)
         command = root.add_resource("commands").add_resource("{commandId}")
         staff(command, "GET", support_integration)
         staff(command.add_resource("cancellation"), "POST", support_integration)
@@ -228,10 +293,21 @@ class RestApi:
             description="anshin: applications, contracts, devices and support",
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            # Regional, not edge-optimized: the site's CloudFront distribution is the API's edge
+            # (an edge-optimized API would put a second, AWS-managed distribution in between, whose
+            # addresses every request would then come from).
+            endpoint_types=[apigw.EndpointType.REGIONAL],
             deploy_options=apigw.StageOptions(
                 stage_name=STAGE,
-                throttling_rate_limit=50,
-                throttling_burst_limit=100,
+                throttling_rate_limit=STAGE_THROTTLE[0],
+                throttling_burst_limit=STAGE_THROTTLE[1],
+                method_options={
+                    route: apigw.MethodDeploymentOptions(
+                        throttling_rate_limit=rate, throttling_burst_limit=burst
+                    )
+                    for _group, rate, burst, routes in ROUTE_THROTTLES
+                    for route in routes
+                },
                 tracing_enabled=True,
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 access_log_destination=apigw.LogGroupLogDestination(access_logs),
@@ -278,7 +354,7 @@ class RestApi:
         """A route that needs no login; ``why`` says who calls it without one."""
         method = resource.add_method(verb, integration, request_validator=self.request_validator)
         for rule in ("APIG4", "COG4"):
-            acknowledge(method, rule, f"Public by design: {why}. Throttled at the stage.")
+            acknowledge(method, rule, f"Public by design: {why}. Throttled per route and per address.")
         return method
 
     def staff_method(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from anshin.settings import STAFF_GROUP
-from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, CfnOutput, Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -31,12 +31,26 @@ class StatefulStack(Stack):
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        # SNS needs to use the key to deliver to its subscribers.
+        # SNS needs to use the key to deliver to its subscribers (the relay subscription's
+        # dead-letter queue is encrypted with it). Only for this account's topics, and only this
+        # stack's (the key policy cannot name the topics themselves: they are encrypted with this
+        # key, so naming them here would be a circular reference; CloudFormation names them
+        # <stack name>-<logical id>-<suffix>). Every service-principal statement on a key carries
+        # such source conditions (tests/infra/test_edge_security.py walks them all).
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 actions=["kms:Decrypt", "kms:GenerateDataKey*"],
                 principals=[iam.ServicePrincipal("sns.amazonaws.com")],
                 resources=["*"],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                    "ArnLike": {
+                        "aws:SourceArn": Fn.join(
+                            ":",
+                            ["arn", Aws.PARTITION, "sns", Aws.REGION, Aws.ACCOUNT_ID, f"{Aws.STACK_NAME}-*"],
+                        )
+                    },
+                },
             )
         )
 

@@ -5,7 +5,13 @@
   with no personal data, and CloudFront reading SSE-KMS objects would need the data key's policy
   (AnshinData) to name this stack's distribution, a reference back from the data stack to this one.
 - ``/v1/*`` goes to the REST API's stage ``v1`` on the same origin, so the page needs no CORS: no
-  caching, every method, every viewer header but ``Host`` and the query string forwarded.
+  caching, every method, every viewer header but ``Host`` and the query string forwarded, with
+  the CloudFront headers (``CloudFront-Viewer-Address``: the viewer's address, which the
+  per-source limits count, anshin.runtime.http.caller_address) and the origin secret
+  (``x-origin-verify``, a Secrets Manager dynamic reference), without which the stage's web ACL
+  refuses the request (issue 24).
+- The distribution's web ACL (scope CLOUDFRONT, per-viewer rate limits) is AnshinEdge's, in
+  us-east-1 (infra.stacks.edge), or the one ``anshin:webAclArn`` names.
 - Every answer, the API's too, carries the security headers of ``web/security-headers.json``, the
   file the local server (local/web.py) reads as well.
 - The page's settings (``/config.json``) are written at deploy time with the pages, never baked in.
@@ -23,16 +29,20 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3_deployment as s3deploy
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.constructs import buckets, members_sign_in, staff_sign_in
 from infra.constructs.functions import _retention
+from infra.constructs.operations import ORIGIN_HEADER
 from infra.constructs.rest_api import STAGE
 from infra.nag import acknowledge
 from infra.settings import Settings
+from infra.stacks.edge import EDGE_REGION
 from infra.web_config import SECURITY_HEADERS_FILE, console_url, content_security_policy, page_config
 from infra.web_config import member_sign_in as member_sign_in_config
 from infra.web_config import staff_sign_in as sign_in_config
@@ -112,9 +122,18 @@ class WebStack(Stack):
         members_domain: cognito.UserPoolDomain,
         members_provider: cognito.IUserPoolIdentityProvider | None,
         settings: Settings,
+        edge_web_acl_parameter: str | None = None,
+        origin_secret: secretsmanager.ISecret | None = None,
         **kwargs: object,
     ) -> None:
+        """``edge_web_acl_parameter``: the SSM parameter in us-east-1 holding the ARN of the
+        distribution's CLOUDFRONT web ACL (AnshinEdge's), else ``settings.web_acl_arn``;
+        ``origin_secret``: the secret the API stage's web ACL expects in ``x-origin-verify``
+        (AnshinService's, when its WAF is on)."""
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        web_acl_arn = settings.web_acl_arn or None
+        if edge_web_acl_parameter is not None:
+            web_acl_arn = self._edge_web_acl(edge_web_acl_parameter)
         site_dir = Path(settings.web_dir)
         if not (site_dir / "index.html").is_file():
             raise FileNotFoundError(
@@ -145,7 +164,7 @@ class WebStack(Stack):
             enable_logging=True,
             log_bucket=logs_bucket,
             log_file_prefix="cloudfront/",
-            web_acl_id=settings.web_acl_arn or None,
+            web_acl_id=web_acl_arn,
             default_behavior=cloudfront.BehaviorOptions(
                 origin=origins.S3BucketOrigin.with_origin_access_control(self.bucket),
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
@@ -157,11 +176,20 @@ class WebStack(Stack):
             additional_behaviors={
                 f"{api_base}/*": cloudfront.BehaviorOptions(
                     # The stage's own path: /v1/applications reaches stage v1's /applications.
-                    origin=origins.RestApiOrigin(api, origin_path="/"),
+                    origin=origins.RestApiOrigin(
+                        api,
+                        origin_path="/",
+                        custom_headers={ORIGIN_HEADER: origin_secret.secret_value.unsafe_unwrap()}
+                        if origin_secret is not None
+                        else None,
+                    ),
                     # A POST redirected to https would come back a GET: plain http is refused.
                     viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
                     allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
                     cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+                    # Every viewer header but Host (the API's host name is the origin's), Authorization
+                    # included (forwarded only with all viewer headers), and CloudFront's own
+                    # headers, CloudFront-Viewer-Address among them.
                     origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
                     response_headers_policy=headers,
                     compress=True,
@@ -174,12 +202,13 @@ class WebStack(Stack):
             "No geo restriction: subscribers apply from abroad too (roaming), and the API behind "
             "the /v1 behaviour is reachable at its own address anyway.",
         )
-        if not settings.web_acl_arn:
+        if web_acl_arn is None:
             acknowledge(
                 self.distribution,
                 "CFR2",
-                "No web ACL given (anshin:webAclArn; a CLOUDFRONT one must be made in us-east-1): the "
-                "pages are static and cached, and /v1 reaches the API stage with its regional WAF.",
+                "No web ACL: this synthesis knew no region (anshin:region or the CDK CLI's), so it "
+                "could not reference AnshinEdge's us-east-1 web ACL; a deployment by the CDK CLI has "
+                "one. The API stage keeps its regional WAF and the functions' per-address limits.",
             )
         acknowledge(
             self.distribution,
@@ -269,3 +298,41 @@ class WebStack(Stack):
             "StaffConsoleClientId": console.user_pool_client_id,
         }.items():
             CfnOutput(self, name, value=value)
+
+    def _edge_web_acl(self, parameter: str) -> str:
+        """The ARN AnshinEdge published in us-east-1, read at deploy time (SSM GetParameter in that
+        region, by CDK's AwsCustomResource: no reference across regions, so every stack keeps its
+        environment-agnostic template). Read when the reader is created; an ACL that AnshinEdge
+        replaced is picked up by replacing the reader (docs/operations.md)."""
+        from aws_cdk import custom_resources as cr
+
+        parameter_arn = Stack.of(self).format_arn(
+            service="ssm", region=EDGE_REGION, resource="parameter", resource_name=parameter.lstrip("/")
+        )
+        call = cr.AwsSdkCall(
+            service="SSM",
+            action="getParameter",
+            parameters={"Name": parameter},
+            region=EDGE_REGION,
+            physical_resource_id=cr.PhysicalResourceId.of(f"{parameter}@{EDGE_REGION}"),
+        )
+        reader = cr.AwsCustomResource(
+            self,
+            "EdgeWebAcl",
+            on_create=call,
+            on_update=call,
+            policy=cr.AwsCustomResourcePolicy.from_statements(
+                [iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[parameter_arn])]
+            ),
+            install_latest_aws_sdk=False,
+        )
+        provider = next(
+            c for c in self.node.children if c.node.id.startswith("AWS679f53fac002430cb0da5b7982bd2287")
+        )
+        acknowledge(
+            provider,
+            "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+            "CDK's AwsCustomResource function writes its logs with AWSLambdaBasicExecutionRole; it "
+            "runs only while this stack deploys, to read the edge web ACL's ARN.",
+        )
+        return reader.get_response_field("Parameter.Value")

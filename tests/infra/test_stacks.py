@@ -207,6 +207,7 @@ def test_cfn_lint_finds_no_errors(assembly_dir: Path) -> None:
     templates = sorted(assembly_dir.glob("*.template.json"))
     assert [t.name for t in templates] == [
         "AnshinData.template.json",
+        "AnshinEdge.template.json",
         "AnshinService.template.json",
         "AnshinWeb.template.json",
     ]
@@ -542,7 +543,13 @@ def test_public_api_is_behind_waf_with_a_rate_limit_and_a_body_limit(
 ) -> None:
     acl = next(iter(service_template.find_resources("AWS::WAFv2::WebACL").values()))["Properties"]
     statements = {rule["Name"]: rule["Statement"] for rule in acl["Rules"]}
-    assert statements["RatePerAddress"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
+    # Per-address rates are the distribution's web ACL's (tests/infra/test_edge_security.py).
+    assert (
+        "SingleHeader"
+        in statements["OnlyThroughCloudFront"]["NotStatement"]["Statement"]["ByteMatchStatement"][
+            "FieldToMatch"
+        ]
+    )
     assert statements["BodyTooLarge"]["SizeConstraintStatement"]["ComparisonOperator"] == "GT"
     service_template.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)
 

@@ -300,7 +300,7 @@ class TestRelayAndDelivery:
         messages = pushed(device["endpointArn"])
         assert len(messages) == 1
         assert messages[0]["commandId"] == command_id and messages[0]["action"] == "BACKUP"
-        assert messages[0]["uploadUrl"].startswith("https://") and "backups/" in messages[0]["uploadUrl"]
+        assert messages[0]["uploadUrl"].startswith("https://") and "backups/" in messages[0]["uploadFields"]
         executions = boto3.client("stepfunctions").list_executions(
             stateMachineArn=aws_env["COMMAND_DELIVERY_STATE_MACHINE_ARN"]
         )["executions"]
@@ -595,11 +595,13 @@ class TestResult:
             relay_fn.handler(sns_event(command_id, 1), lambda_context)
             missing = report(devices_api, lambda_context, device, command_id, {"status": "SUCCEEDED"})
             assert (missing[0], missing[1]["code"]) == (409, "BACKUP_NOT_UPLOADED")
-            # The device PUTs its backup to the presigned URL (moto intercepts the HTTP call).
+            # The device POSTs its backup with the presigned form (moto intercepts the HTTP call).
             import requests
 
-            url = pushed(device["endpointArn"])[0]["uploadUrl"]
-            assert requests.put(url, data=b"settings", timeout=10).status_code == 200
+            form = pushed(device["endpointArn"])[0]
+            fields = json.loads(form["uploadFields"])
+            sent = requests.post(form["uploadUrl"], data=fields, files={"file": b"settings"}, timeout=10)
+            assert sent.status_code in (200, 204)
             status, _ = report(devices_api, lambda_context, device, command_id, {"status": "SUCCEEDED"})
             shown = get_command(support_api, lambda_context, command_id)[1]
         assert status == 200

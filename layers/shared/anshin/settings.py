@@ -40,8 +40,17 @@ CANCELLATION_ATTEMPTS_PER_SOURCE = 20
 #: applies for a family's phones at once, nobody needs more, and a stolen session cannot fill
 #: the account's ten slots (R4) in one go.
 APPLICATIONS_PER_DAY = 10
+#: Retention (docs/retention.md): days a refused or failed application keeps its applicant's
+#: personal data; days an ended contract keeps its holder's contact data (its ids, months and
+#: amounts stay for the billing records); days its device data (backups, located positions, push
+#: channel) is kept after the end. Counted in whole days, Japan time (anshin.domain.retention).
+REFUSED_APPLICATION_RETENTION_DAYS = 90
+PERSONAL_DATA_RETENTION_DAYS = 365
+BACKUP_RETENTION_DAYS_AFTER_END = 30
 #: The largest request body any route accepts (the handlers and WAF both enforce it).
 MAX_BODY_BYTES = 16 * 1024
+#: The largest settings backup a device may upload (the presigned POST's content-length-range).
+BACKUP_MAX_BYTES = 50 * 1024 * 1024
 #: The Cognito group of support staff (the staff routes require it).
 STAFF_GROUP = "support-staff"
 
@@ -128,6 +137,14 @@ class Settings:
         "CANCELLATION_ATTEMPTS_PER_SOURCE", int, CANCELLATION_ATTEMPTS_PER_SOURCE
     )
     applications_per_day = Setting("APPLICATIONS_PER_DAY", int, APPLICATIONS_PER_DAY)
+    backup_max_bytes = Setting("BACKUP_MAX_BYTES", int, BACKUP_MAX_BYTES)
+    refused_application_retention_days = Setting(
+        "REFUSED_APPLICATION_RETENTION_DAYS", int, REFUSED_APPLICATION_RETENTION_DAYS
+    )
+    personal_data_retention_days = Setting("PERSONAL_DATA_RETENTION_DAYS", int, PERSONAL_DATA_RETENTION_DAYS)
+    backup_retention_days_after_end = Setting(
+        "BACKUP_RETENTION_DAYS_AFTER_END", int, BACKUP_RETENTION_DAYS_AFTER_END
+    )
 
     @property
     def command_retry_seconds(self) -> tuple[int, int]:

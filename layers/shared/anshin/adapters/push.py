@@ -2,8 +2,8 @@
 
 In AWS a device is an SNS mobile-push platform endpoint of the FCM platform application
 (``PUSH_PLATFORM_APPLICATION_ARN``); locally the same SNS endpoints, which the device simulator
-reads. Settings backups are uploaded by the device through a presigned URL into the SSE-KMS
-bucket ``BACKUP_BUCKET``. Push tokens and URLs are never logged.
+reads. Settings backups are uploaded by the device through a presigned POST, bounded in size
+(``BACKUP_MAX_BYTES``), into the SSE-KMS bucket ``BACKUP_BUCKET``. Push tokens and URLs are never logged.
 
 A command is pushed as an FCM HTTP v1 data message, the shape SNS takes for FCM (AWS SNS
 Developer Guide, "Using Google Firebase Cloud Messaging v1 payloads in Amazon SNS"): a
@@ -106,15 +106,21 @@ def send(endpoint_arn: str, data: Mapping[str, str], expires_at: datetime) -> bo
     return True
 
 
-def upload_url(object_key: str) -> str:
-    """A presigned PUT into the backup bucket (encrypted there with the stack's KMS key)."""
-    return str(
-        aws.client("s3").generate_presigned_url(
-            "put_object",
-            Params={"Bucket": settings.backup_bucket, "Key": object_key},
-            ExpiresIn=UPLOAD_URL_SECONDS,
-        )
+def upload_form(object_key: str) -> dict[str, str]:
+    """Where and how the device uploads the backup: a presigned POST (S3 ``PostObject``) into the
+    backup bucket (encrypted there with the stack's KMS key), valid ``UPLOAD_URL_SECONDS``, whose
+    policy fixes the key and bounds the size: S3 refuses a file larger than
+    ``settings.backup_max_bytes`` (``EntityTooLarge``) or empty, which a presigned PUT cannot.
+
+    As push data (FCM v1 values are strings): ``uploadUrl``, the form's action, and
+    ``uploadFields``, the JSON object of the form fields to send before the ``file`` field."""
+    post = aws.client("s3").generate_presigned_post(
+        Bucket=settings.backup_bucket,
+        Key=object_key,
+        Conditions=[["content-length-range", 1, settings.backup_max_bytes]],
+        ExpiresIn=UPLOAD_URL_SECONDS,
     )
+    return {"uploadUrl": str(post["url"]), "uploadFields": json.dumps(post["fields"], sort_keys=True)}
 
 
 def uploaded(object_key: str) -> Backup | None:

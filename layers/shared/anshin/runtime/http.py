@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 from collections.abc import Callable
 from typing import Any
@@ -37,6 +38,7 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.PassphraseMismatch: 401,
     errors.TokenRefused: 401,
     errors.NotStaff: 403,
+    errors.DeviceRevoked: 403,
     errors.MembersOnly: 403,
     errors.NotAccountHolder: 403,
     errors.NotVerified: 403,
@@ -56,6 +58,7 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.NonTransferable: 409,
     errors.NotDeferred: 409,
     errors.PassphraseRace: 409,
+    errors.CodeReissuedMeanwhile: 409,
     errors.RequestInProgress: 409,
     errors.SessionNotOpen: 409,
     errors.WipeCoolingDown: 409,
@@ -268,3 +271,58 @@ def entry(
         return app.resolve(event, context)
 
     return handler
+
+
+#: The header CloudFront sets to the viewer's address and source port (``ip:port``) when the
+#: behaviour's origin request policy includes it (the web stack's ``/v1/*`` behaviour does).
+VIEWER_ADDRESS_HEADER = "cloudfront-viewer-address"
+
+
+def _address_part(value: str) -> str | None:
+    """The address of an ``ip:port`` (IPv4 ``198.51.100.10:46532``, IPv6 as CloudFront writes it,
+    unbracketed ``2001:db8::1:46532``, or bracketed ``[2001:db8::1]:46532``), keyed as a limit
+    counts it: an IPv4 address as itself, an IPv6 address by its /64 (one subscriber's line
+    usually gets a whole /64, so the addresses in it are one caller). None if it is not one."""
+    text = value.strip()
+    host = text[1 : text.index("]")] if text.startswith("[") and "]" in text else text.rpartition(":")[0]
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def caller_address(event: dict[str, Any]) -> str:
+    """The address a per-source limit counts a request against: the viewer's, as CloudFront passed
+    it in ``CloudFront-Viewer-Address``, else the connection's (``requestContext.identity.sourceIp``,
+    which behind CloudFront is one of CloudFront's origin-facing addresses, shared by everyone).
+
+    Why the header can be believed: in AWS the stage answers only requests that came through the
+    site's CloudFront distribution. The regional web ACL on the stage blocks every request whose
+    ``x-origin-verify`` header is not the origin secret, which CloudFront adds as an origin custom
+    header (CloudFront docs, "Add custom headers to origin requests": a custom header the viewer
+    sent too is overwritten, not passed on). ``CloudFront-Viewer-Address`` is one of the headers
+    CloudFront itself adds from the viewer's connection ("Add CloudFront request headers": the IP
+    address of the viewer and the source port, e.g. ``198.51.100.10:46532``), included by the
+    behaviour's origin request policy. The docs do not say in so many words what CloudFront does
+    with a viewer-sent header of that name; if an event ever carries more than one value, the last
+    (the one CloudFront appended) is taken, and a value that is not an address is ignored. The
+    per-address rate rule of the distribution's own web ACL does not depend on this header at all:
+    WAF at the edge sees the viewer's address itself. Locally (no CloudFront) the header is absent
+    and the connection's address counts."""
+    values: list[str] = []
+    for name, listed in (event.get("multiValueHeaders") or {}).items():
+        if name.lower() == VIEWER_ADDRESS_HEADER and listed:
+            values.extend(str(v) for v in listed)
+    if not values:
+        values = [
+            str(v) for k, v in (event.get("headers") or {}).items() if k.lower() == VIEWER_ADDRESS_HEADER
+        ]
+    if values and (viewer := _address_part(values[-1])) is not None:
+        return viewer
+    source = ((event.get("requestContext") or {}).get("identity") or {}).get("sourceIp")
+    return str(source or "unknown")
