@@ -13,7 +13,7 @@ from anshin.domain.billing_rules import Line
 from anshin.domain.clock import parse_iso
 from anshin.domain.terms import JST, BillingMonth, billing_month_of, charged_months
 from anshin.services import billing, contract_ends, jobs
-from anshin.store import accounts, contracts, invoices, keys
+from anshin.store import accounts, contracts, invoices, keys, lookups
 from anshin.store.keys import SHARDS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -40,7 +40,10 @@ def seed_account(mobile_contract_id: str, slots_held: int = 0, **settings: Any) 
 def seed_contract(mobile_contract_id: str, formed_at: datetime, first: bool) -> str:
     """A formed contract as the notification workflow records it; its account holds its slot."""
     contract_id = f"ctr-{next(_ids):08x}"
-    table().put_item(Item=formed_contract(contract_id, mobile_contract_id, formed_at, first))
+    contract = formed_contract(contract_id, mobile_contract_id, formed_at, first)
+    table().put_item(Item=contract)
+    # Its device lookup, as recording writes it (staff search by device id, issue 24).
+    table().put_item(Item=lookups.device_item(contract_id, contract["formedAt"], contract_id))
     table().update_item(
         Key=keys.account(mobile_contract_id),
         UpdateExpression="SET slotsHeld = slotsHeld + :one, hasFormedContract = :t",
@@ -109,7 +112,10 @@ class TestCancellationR9:
         seed_account("MC-1")
         contract_id = seed_contract("MC-1", jst(2026, 9, 1), first=False)
         first = contract_ends.cancel(contract_id, jst(2026, 11, 5), jst(2026, 11, 5))
-        assert contract_ends.cancel(contract_id, jst(2026, 12, 5), jst(2026, 12, 5)) == first
+        assert contract_ends.cancel(contract_id, jst(2026, 11, 20), jst(2026, 11, 20)) == first
+        # Once its end has passed it has ended (issue 24), month-end run or not: CONTRACT_ENDED.
+        with pytest.raises(errors.ContractEnded):
+            contract_ends.cancel(contract_id, jst(2026, 12, 5), jst(2026, 12, 5))
 
 
 @pytest.mark.usefixtures("aws_env")

@@ -326,8 +326,8 @@ class TestCancellationPreviewR9:
             "2026-10-31T14:59:59.999Z",
             True,
         )
-        with time_machine.travel(jst(2026, 11, 15, 10), tick=False):
-            contract_ends.terminate(contract_id, jst(2026, 11, 15, 10), "fraud", STAFF_MEMBER)
+        with time_machine.travel(jst(2026, 10, 25, 10), tick=False):  # before its end (issue 24)
+            contract_ends.terminate(contract_id, jst(2026, 10, 25, 10), "fraud", STAFF_MEMBER)
             status, answer = preview(api, lambda_context, contract_id)
         assert (status, answer["code"]) == (409, "CONTRACT_ENDED")
         assert preview(api, lambda_context, "ctr-ffff")[0] == 404

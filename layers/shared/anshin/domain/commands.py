@@ -156,6 +156,24 @@ def cancelled(now: datetime, staff: StaffMember, reason: str) -> CommandUpdate:
     }
 
 
+#: Why a command is cancelled when its contract ends (``cancelReason``, the audit entry's reason).
+CONTRACT_ENDED = "CONTRACT_ENDED"
+
+
+def cancelled_by_end(now: datetime) -> CommandUpdate:
+    """The final transition of a command whose contract has ended (R9 at its instant, R10, R11):
+    ``CANCELLED`` — not ``EXPIRED``, which says the device stayed out of reach for the command's
+    whole life, whereas this one was withdrawn, and staff reading the history must tell the two
+    apart. Nobody's: no ``cancelledBy``; ``cancelReason`` is :data:`CONTRACT_ENDED`. The
+    workflow pushes it no more (its ``Cancelled`` state)."""
+    return {
+        "status": CommandStatus.CANCELLED.value,
+        "finishedAt": iso(now),
+        "cancelledAt": iso(now),
+        "cancelReason": CONTRACT_ENDED,
+    }
+
+
 def next_attempt_at(command: Command, wait_seconds: int, now: datetime) -> str | None:
     """When the delivery workflow pushes again after an attempt made at ``now`` and a wait of
     ``wait_seconds`` (:func:`next_wait`): None when the command expires first (the follow-up then

@@ -94,6 +94,18 @@ def check(contract: Mapping[str, Any]) -> None:
         raise InvariantViolation("CORRUPT_CONTRACT", "a contract still to end has no endedAt")
 
 
+def has_ended(contract: Mapping[str, Any], now: datetime) -> bool:
+    """Whether ``contract`` has ended at ``now``, for every purpose at once (issue 24): recorded
+    ``ENDED`` (R10 at its instant, or any end the month-end run or a late end recorded), or its
+    scheduled end (``endsAt``: R9, R11) has passed, though the month-end run has not recorded it
+    yet (it runs after the month closes, and later still if it fails). Verification, commands,
+    their relay and follow-up, support sessions and the one-time codes all decide by this."""
+    if contract.get("status") == ContractStatus.ENDED.value:
+        return True
+    ends_at = contract.get("endsAt")
+    return isinstance(ends_at, str) and parse_iso(ends_at) <= now
+
+
 def end_on_notice(formed_at: datetime, notice_received_at: datetime) -> datetime:
     """R9: the end of the billing month of the notice's arrival. A notice stated to have arrived
     before the contract formed is no notice of this contract: refused (our reading of R9)."""

@@ -38,7 +38,7 @@ from anshin.adapters import cancellation_codes, mac, metrics, notifications
 from anshin.domain import cancellations as rules
 from anshin.domain.cancellations import RequestStatus, Verdict
 from anshin.domain.clock import iso, parse_iso
-from anshin.domain.contract_rules import ContractStatus
+from anshin.domain.contract_rules import has_ended
 from anshin.domain.entities import CancellationRequest, Contract, Device
 from anshin.domain.errors import (
     CancellationRequestNotFound,
@@ -139,10 +139,11 @@ def _digest(request_id: str, code: str) -> str:
     return mac.code_mac(rules.code_message(request_id, code))
 
 
-def _live_contract(contract_id: str | None) -> Contract | None:
-    """The contract, if it is live (recorded and not ended)."""
+def _live_contract(contract_id: str | None, now: datetime) -> Contract | None:
+    """The contract, if it is live at ``now``: recorded, not ended and its end not passed
+    (anshin.domain.contract_rules.has_ended)."""
     contract = contracts.get(contract_id) if contract_id else None
-    return contract if contract is not None and contract["status"] != ContractStatus.ENDED.value else None
+    return contract if contract is not None and not has_ended(contract, now) else None
 
 
 def request_code(request: CodeRequest, now: datetime, source: str) -> dict[str, Any]:
@@ -180,7 +181,7 @@ def send_code(request_id: str, now: datetime) -> str:
     elif parse_iso(str(request["expiresAt"])) <= now:
         outcome = "EXPIRED"
         metrics.count("CancellationCodesLate")  # the queue was too slow: alarmed
-    elif (contract := _live_contract(request.get("contractId"))) is None:
+    elif (contract := _live_contract(request.get("contractId"), now)) is None:
         outcome = "NO_LIVE_CONTRACT"
     else:
         contract_id = str(contract["contractId"])

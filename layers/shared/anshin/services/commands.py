@@ -3,7 +3,8 @@
 A command is requested by support staff, relayed to the device's push channel, re-sent with
 backoff while the device does not answer (anshin.services.delivery), and ends
 ``SUCCEEDED``/``FAILED`` (the device's report), ``EXPIRED``, or ``CANCELLED`` (staff cancel it
-while the device has not reported; the workflow then pushes it no more). Lock and wipe need a
+while the device has not reported, or its contract ended: every end cancels the contract's
+commands in flight, anshin.services.contract_ends; the workflow then pushes it no more). Lock and wipe need a
 valid identity verification; a wipe also an explicit confirmation (the device's id typed back)
 and a reason. One identical command (same device, same action) at a time: asking again while it
 is in flight answers the same command. The device's history is listed newest first, paged.
@@ -88,7 +89,8 @@ def request(
     """Record a command for the device, asked for by ``staff`` (by id and name); returns
     ``(command, created)``. ``created`` is False when an identical command is already in flight:
     that one is answered instead."""
-    contract = contracts.require_live(contract_id)
+    # Ended is ended at once (its end passed, the month-end run or not): CONTRACT_ENDED (409).
+    contract = contracts.require_live(contract_id, now)
     rules.check_device(contract, contract_id, devices.get(device_id), device_id)
     if action in NEEDS_VERIFICATION and not verification.valid_verification(
         verification_id, contract_id, staff.id, now

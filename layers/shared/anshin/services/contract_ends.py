@@ -19,6 +19,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from anshin.adapters import events, metrics
 from anshin.domain import billed_months, billing_rules, clock, contract_rules
+from anshin.domain import commands as command_rules
 from anshin.domain.clock import iso, parse_iso
 from anshin.domain.contract_rules import ContractStatus, EndReason
 from anshin.domain.entities import Contract, QuarantineEntry
@@ -133,10 +134,17 @@ def _end_now(
     violation: str | None = None,
     audits: Sequence[dict[str, Any]] = (),
     recorded_at: datetime | None = None,
+    *,
+    now: datetime,
     **fields: Any,
 ) -> bool:
     """End a not-yet-ended contract at ``ended_at`` and free its slot, with its ``audits``
     entries, once the contract it leaves behind is checked. False when it has ended already.
+
+    Every end comes here (R9 and R11 carried out by the month-end run or at once, R10), and
+    every end stops the contract's commands still in flight: each becomes ``CANCELLED`` at
+    ``now`` (``cancelReason`` ``CONTRACT_ENDED``, audited ``COMMAND_CANCELLED`` with that reason)
+    in the end's own transaction — there are at most three, see anshin.store.contracts.end.
 
     ``recorded_at``: an end carried out late (R9, R11), recorded at that instant: if billing has
     already charged the contract for closed months after the end's month, those charges stand
@@ -156,7 +164,15 @@ def _end_now(
             months=charged,
         )
         audits = [*audits, past]
-    done = contracts.end(contract, ended_at, reason, fields, violation=violation, audits=audits)
+    done = contracts.end(
+        contract,
+        ended_at,
+        reason,
+        fields,
+        violation=violation,
+        audits=audits,
+        cancel_commands=command_rules.cancelled_by_end(now),
+    )
     if done and charged:
         _signal_charged_past_end(contract, ended_at, reason, charged)
     return done
@@ -190,6 +206,7 @@ def _schedule_end(
             reason,
             audits=[*audits, _ended_entry(contract, ends_at, reason)],
             recorded_at=now,
+            now=now,
             **fields,
         )
     pending = ContractStatus.CANCELLATION_PENDING.value
@@ -213,12 +230,12 @@ def cancel(
     ``staff``, by id and name, or by the subscriber's own channel: the entry's fields ``by``) with the change
     it makes. ``shown_ends_at``: the end the subscriber confirmed (the preview's); when this
     notice gives another, nothing is recorded (``END_CHANGED``, with the end it gives)."""
-    contract = contracts.require_live(contract_id)
+    at = now or clock.now()
+    contract = contracts.require_live(contract_id, at)
     outcome = contract_rules.notice_outcome(contract, notice_received_at)
     if shown_ends_at is not None and iso(outcome.ends_at) != shown_ends_at:
         raise EndChanged(endsAt=iso(outcome.ends_at))
     if outcome.moves:
-        at = now or clock.now()
         by = dict(by or {}) or (recorded(staff) if staff else {})
         noticed = _entry(
             contract,
@@ -244,8 +261,8 @@ def preview_notice(contract_id: str) -> dict[str, Any]:
     last month charged (R12). The notice decides by the same rule (``notice_outcome``), so what
     this says is what the notice does; for a contract already pending its end, the existing end
     stands (``existingEndStands``). ``ContractNotFound`` / ``ContractEnded``."""
-    contract = contracts.require_live(contract_id)
     received_at = clock.now()
+    contract = contracts.require_live(contract_id, received_at)
     outcome = contract_rules.notice_outcome(contract, received_at)
     last = billing_rules.last_charged_month(contract, outcome.ends_at)
     return {
@@ -278,7 +295,7 @@ def terminate(contract_id: str, at: datetime, reason: str, staff: StaffMember) -
     """R10: the company ends the contract now, with a reason; the subscriber is marked for R6.3(3).
     Who decided it is stored by id and name (``terminatedBy``/``terminatedByName``, the entry's
     ``staffId``/``staffName``)."""
-    contract = contracts.require_live(contract_id)
+    contract = contracts.require_live(contract_id, at)
     # Never before formation, whatever two servers' clocks say (R10 is "now", and now is later).
     at = max(at, parse_iso(str(contract["formedAt"])))
     ended = _end_now(
@@ -287,6 +304,7 @@ def terminate(contract_id: str, at: datetime, reason: str, staff: StaffMember) -
         EndReason.COMPANY_TERMINATION,
         violation=reason,
         audits=[_entry(contract, at, "TERMINATED", **recorded(staff), reason=reason)],
+        now=at,
         terminationReason=reason,
         terminatedBy=staff.id,
         terminatedByName=staff.name,
@@ -382,7 +400,7 @@ def end_due_contracts(
             if contract is None or ends_at is None or ends_at > now:
                 continue  # ended meanwhile, or not yet: a run before the month is over ends nothing
             reason = EndReason(contract["endReason"])
-            if _end_now(contract, ends_at, reason, audits=[_ended_entry(contract, ends_at, reason)]):
+            if _end_now(contract, ends_at, reason, audits=[_ended_entry(contract, ends_at, reason)], now=now):
                 ended.append(
                     {
                         "contractId": contract["contractId"],

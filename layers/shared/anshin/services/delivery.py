@@ -10,6 +10,13 @@ command, so the command is re-sent with backoff until it expires.
    cleanly); an expired one is marked ``EXPIRED``; otherwise the next attempt is published to the
    topic, and the relay pushes it again.
 
+A command whose contract has ended (anshin.domain.contract_rules.has_ended: recorded, or its
+end passed before the month-end run records it) is pushed no more: the relay and the follow-up
+read the contract before they act and mark the command ``CANCELLED`` (``cancelReason``
+``CONTRACT_ENDED``, audited ``COMMAND_CANCELLED``), the same transition every end gives the
+contract's commands in its own transaction (anshin.services.contract_ends); the workflow ends at
+its ``Cancelled`` state.
+
 Each attempt is recorded with when the workflow pushes again (``nextAttemptAt``, the wait after
 it) and audited. The relay reads the command's stored status before every push, and records the
 attempt only while it is in flight: a command cancelled (or finished) meanwhile is not pushed.
@@ -26,12 +33,13 @@ from typing import Any
 
 from anshin.adapters import command_topic, push, workflows
 from anshin.domain import commands as rules
+from anshin.domain import contract_rules
 from anshin.domain.clock import parse_iso
 from anshin.domain.commands import Action, CommandStatus
 from anshin.domain.entities import Command
 from anshin.settings import settings
 from anshin.store import commands as store
-from anshin.store import devices, keys
+from anshin.store import contracts, devices, keys
 
 
 def publish(command: Command, attempt: int) -> None:
@@ -45,6 +53,19 @@ def expire(command: Command, now: datetime) -> bool:
     """Mark an unanswered command (as read) EXPIRED once its expiry has passed. False if it
     finished (or is not due)."""
     return rules.due_to_expire(command, now) and store.finish(command, rules.expired(now))
+
+
+def _stop_if_contract_ended(command: Command, now: datetime) -> bool:
+    """Whether the command's contract has ended at ``now`` (or is gone): then the command, still
+    in flight as read, is ``CANCELLED`` with the reason ``CONTRACT_ENDED`` and audited (once: a
+    command that finished meanwhile is left as it is). An end recorded in a transaction has done
+    this already; an R9 or R11 end that has passed but is not yet recorded (the month-end run
+    comes later) is found here, as is a command requested while the end was being written."""
+    contract = contracts.get(str(command["contractId"]))
+    if contract is not None and not contract_rules.has_ended(contract, now):
+        return False
+    store.finish(command, rules.cancelled_by_end(now))
+    return True
 
 
 def _wait_after(command: Command, attempt: int, now: datetime) -> int:
@@ -71,10 +92,12 @@ def _ensure_delivery_workflow(command: Command, now: datetime) -> None:
 def relay(command_id: str, attempt: int, now: datetime) -> str:
     """Push attempt ``attempt`` of the command to its device. Answers what happened:
     ``PUSHED``, ``UNREACHABLE`` (the endpoint refused), ``DUPLICATE`` (this attempt was relayed
-    before) or ``FINISHED``."""
+    before), ``FINISHED`` or ``CONTRACT_ENDED`` (its contract has ended: cancelled, not pushed)."""
     command = store.get(command_id)
     if command is None or rules.finished(command):
         return "FINISHED"
+    if _stop_if_contract_ended(command, now):
+        return "CONTRACT_ENDED"
     if attempt == 1:
         # Before the attempt is recorded: if this invocation dies after recording it, the
         # workflow is there already to send the next one, so the command is never stranded.
@@ -88,7 +111,7 @@ def relay(command_id: str, attempt: int, now: datetime) -> str:
         return "UNREACHABLE"  # not registered, or the device id now serves another contract
     payload = rules.push_data(command)
     if command["action"] == Action.BACKUP.value:
-        payload["uploadUrl"] = push.upload_url(keys.backup_object(str(command["contractId"]), command_id))
+        payload.update(push.upload_form(keys.backup_object(str(command["contractId"]), command_id)))
     expires_at = parse_iso(payload["expiresAt"])
     pushed = [
         push.send(endpoint, payload, expires_at) for endpoint in rules.push_targets(command, device, now)
@@ -102,6 +125,9 @@ def follow_up(command_id: str, attempt: int, now: datetime) -> dict[str, Any]:
     if command is None or rules.finished(command):
         return {"commandId": command_id, "next": "DONE", "status": command and command["status"]}
     carried = {"correlationId": command.get("correlationId")}
+    if _stop_if_contract_ended(command, now):
+        done = store.get(command_id) or command
+        return {**carried, "commandId": command_id, "next": "DONE", "status": done["status"]}
     if rules.past_expiry(command, now):
         return {
             **carried,

@@ -15,9 +15,8 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, StrictBool, StringConstraints
 
-from anshin.domain import billing_rules, clock
+from anshin.domain import billing_rules, clock, contract_rules
 from anshin.domain.clock import iso
-from anshin.domain.contract_rules import ContractStatus
 from anshin.domain.entities import Contract
 from anshin.domain.errors import ContractEnded, ContractNotFound
 from anshin.domain.members import Member
@@ -134,9 +133,9 @@ def change(
     on its timeline (``CONTRACT`` ``LOCATION_OPT_OUT_CHANGED``) in the same transaction. The same
     value again changes and audits nothing; an ended contract is ``ContractEnded``."""
     contract = _mine(member, contract_id)
-    if contract["status"] == ContractStatus.ENDED.value:
-        raise ContractEnded(contract_id)
     at = now or clock.now()
+    if contract_rules.has_ended(contract, at):  # recorded, or its end has passed (issue 24)
+        raise ContractEnded(contract_id)
     entry = audit.put(
         contract_id,
         "CONTRACT",
@@ -149,7 +148,7 @@ def change(
     )
     if not contracts.set_location_opt_out(contract_id, body.locationOptOut, [entry]):
         # Nothing written: it has that value already, or it ended meanwhile (ContractEnded).
-        return contract_view(contracts.require_live(contract_id))
+        return contract_view(contracts.require_live(contract_id, at))
     logger.info(
         "location opt-out changed",
         extra={"contractId": contract_id, "locationOptOut": body.locationOptOut, "at": iso(at)},

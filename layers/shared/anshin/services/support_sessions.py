@@ -24,7 +24,7 @@ def open_session(request: SessionRequest, staff: StaffMember, at: datetime) -> d
     """Open a support session for the staff member taking the call; a request the terms exclude
     (R7 outside hours, R14 categories) is recorded as refused and answered with the rule's code."""
     contract_id, channel, category = request.contractId, request.channel, str(request.category)
-    contract = contracts.require_live(contract_id)
+    contract = contracts.require_live(contract_id, at)
     session_id = f"ses-{uuid.uuid4().hex}"
     code = refusal(at, channel, category, str(contract["device"]["platform"]))
     item: SupportSession = {

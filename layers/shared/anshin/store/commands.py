@@ -19,7 +19,7 @@ from typing import Any, cast
 from boto3.dynamodb.conditions import Key
 
 from anshin.domain.clock import iso, parse_iso
-from anshin.domain.commands import CommandStatus
+from anshin.domain.commands import IN_FLIGHT, Action, CommandStatus
 from anshin.domain.entities import Command, CommandUpdate
 from anshin.domain.staff import StaffMember, entry_fields, recorded
 from anshin.store import audit, db, keys
@@ -155,48 +155,65 @@ def record_attempt(command: Command, attempt: int, at: datetime, next_attempt_at
     )
 
 
+def finish_items(command: Command, updates: CommandUpdate) -> list[dict[str, Any]]:
+    """The transaction items of an in-flight command's final transition: the command (condition:
+    still PENDING or SENT), the release of its in-flight marker, and its audit entry
+    (``COMMAND_<status>``; a cancellation with who, when staff made it, and why)."""
+    names = {f"#{name}": name for name in updates}
+    values = {f":{name}": value for name, value in updates.items()}
+    status = str(updates.get("status"))
+    by = entry_fields(updates, "cancelledBy") if "cancelledBy" in updates else {}
+    why = {"reason": updates["cancelReason"]} if "cancelReason" in updates else {}
+    failure = {"failureReason": updates["failureReason"]} if "failureReason" in updates else {}
+    return [
+        db.update_op(
+            keys.command(str(command["commandId"])),
+            "SET " + ", ".join(f"#{n} = :{n}" for n in updates) + " REMOVE nextAttemptAt",
+            condition="#status IN (:pending, :sent)",
+            names=names,
+            values={**values, ":pending": CommandStatus.PENDING.value, ":sent": CommandStatus.SENT.value},
+        ),
+        db.delete_op(
+            keys.command_in_flight(str(command["deviceId"]), str(command["action"])),
+            condition=f"{db.IF_ABSENT} OR commandId = :id",
+            values={":id": command["commandId"]},
+        ),
+        audit.put(
+            str(command["contractId"]),
+            "CMD",
+            parse_iso(str(updates.get("finishedAt"))),
+            f"COMMAND_{status}",
+            commandId=str(command["commandId"]),
+            action=str(command["action"]),
+            **by,
+            **why,
+            **failure,
+        ),
+    ]
+
+
 def finish(command: Command, updates: CommandUpdate) -> bool:
     """Move an in-flight command to a final state, release its in-flight marker and audit it
     (``COMMAND_<status>``; a cancellation with who and why), in one transaction. False if it had
     finished already."""
-    names = {f"#{name}": name for name in updates}
-    values = {f":{name}": value for name, value in updates.items()}
-    status = str(updates.get("status"))
-    by = (
-        {
-            **entry_fields(updates, "cancelledBy"),
-            "reason": updates.get("cancelReason"),
-        }
-        if "cancelledBy" in updates
-        else {}
+    return db.transact(finish_items(command, updates))
+
+
+def pending_of(contract_id: str, device_id: str) -> list[Command]:
+    """The contract's commands in flight (PENDING or SENT) to its device: those the device's
+    in-flight markers name (one Query of ``INFLIGHT#<deviceId>``: one marker per action, so at
+    most three), read consistently, that are the contract's (a device id may have served an
+    earlier contract)."""
+    partition = keys.command_in_flight(device_id, Action.LOCK.value)["pk"]
+    markers = db.query_all(
+        db.contracts_table(), KeyConditionExpression=Key("pk").eq(partition), ConsistentRead=True
     )
-    failure = {"failureReason": updates["failureReason"]} if "failureReason" in updates else {}
-    return db.transact(
-        [
-            db.update_op(
-                keys.command(str(command["commandId"])),
-                "SET " + ", ".join(f"#{n} = :{n}" for n in updates) + " REMOVE nextAttemptAt",
-                condition="#status IN (:pending, :sent)",
-                names=names,
-                values={**values, ":pending": CommandStatus.PENDING.value, ":sent": CommandStatus.SENT.value},
-            ),
-            db.delete_op(
-                keys.command_in_flight(str(command["deviceId"]), str(command["action"])),
-                condition=f"{db.IF_ABSENT} OR commandId = :id",
-                values={":id": command["commandId"]},
-            ),
-            audit.put(
-                str(command["contractId"]),
-                "CMD",
-                parse_iso(str(updates.get("finishedAt"))),
-                f"COMMAND_{status}",
-                commandId=str(command["commandId"]),
-                action=str(command["action"]),
-                **by,
-                **failure,
-            ),
-        ]
-    )
+    found = get_many([str(m["commandId"]) for m in markers if m.get("commandId")])
+    return [
+        command
+        for command in found.values()
+        if command["contractId"] == contract_id and command["status"] in IN_FLIGHT
+    ]
 
 
 def record_late_report(command: Command, status: str, at: datetime) -> bool:

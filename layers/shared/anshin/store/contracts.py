@@ -16,11 +16,14 @@ from typing import Any, cast
 from boto3.dynamodb.conditions import Key
 
 from anshin.domain.clock import iso, parse_iso
-from anshin.domain.contract_rules import ContractStatus, EndReason
-from anshin.domain.entities import Contract, DeviceSpec, Holder
+from anshin.domain.contract_rules import ContractStatus, EndReason, has_ended
+from anshin.domain.entities import CommandUpdate, Contract, DeviceSpec, Holder
 from anshin.domain.errors import ContractEnded, ContractNotFound
 from anshin.domain.terms import BillingMonth, billing_month_of, first_billable_month
-from anshin.store import accounts, db, keys
+from anshin.store import accounts, commands, db, keys, retention
+
+#: How many times an end is tried again when one of the commands it cancels changed meanwhile.
+_COMMAND_RACES = 5
 
 #: One page of an index (its items are whole contracts: the indexes project ALL), and where the
 #: next one starts (None: the last page).
@@ -41,10 +44,12 @@ def require(contract_id: str) -> Contract:
     return contract
 
 
-def require_live(contract_id: str) -> Contract:
-    """The contract that has not ended, or ``ContractNotFound`` (404) / ``ContractEnded`` (409)."""
+def require_live(contract_id: str, now: datetime) -> Contract:
+    """The contract that has not ended at ``now``, or ``ContractNotFound`` (404) /
+    ``ContractEnded`` (409): ended is recorded ``ENDED`` or its end passed, the month-end run
+    or not (anshin.domain.contract_rules.has_ended)."""
     contract = require(contract_id)
-    if contract["status"] == ContractStatus.ENDED.value:
+    if has_ended(contract, now):
         raise ContractEnded(contract_id)
     return contract
 
@@ -114,11 +119,24 @@ def end(
     *,
     violation: str | None = None,
     audits: Sequence[dict[str, Any]] = (),
+    cancel_commands: CommandUpdate | None = None,
 ) -> bool:
     """End a not-yet-ended contract at ``ended_at`` and free its slot, in one transaction; with
     ``violation`` (R10), also mark the account with that reason (R6.3(3)); with the ``audits``
     entries (anshin.store.audit.put). False when the contract has ended already. A failed
-    condition on the account is raised, as DynamoDB's."""
+    condition on the account is raised, as DynamoDB's.
+
+    ``cancel_commands``: the final transition (anshin.domain.commands.cancelled_by_end) given,
+    in the same transaction, to every command of the contract still in flight to its device, each
+    with its marker's release and its ``COMMAND_CANCELLED`` audit entry
+    (anshin.store.commands.finish_items). In the same transaction, not after, because their number
+    is small and bounded — one in-flight command per device and action, so at most three, nine
+    items beside the end's few, well inside DynamoDB's 100 — and so an end is never recorded
+    without its commands stopped (a function dying in between would leave them pushed). A command
+    that finishes between their read and the transaction (the device reports, staff cancel it)
+    fails its condition: they are read again and the transaction tried again. One requested in
+    that moment, not read, is cancelled by the relay or the follow-up, which stop every command
+    of an ended contract (anshin.services.delivery)."""
     contract_id = str(contract["contractId"])
     mobile_contract_id = str(contract["mobileContractId"])
     sets, values = _sets(
@@ -151,7 +169,23 @@ def end(
         }
         items.append(db.put_op(mark))
     items += audits
-    return db.transact(items)
+    # Its personal data's erasure work lists, from the end (docs/retention.md).
+    items += [retention.due_op(stage, contract_id, ended_at) for stage in retention.AFTER_END]
+    if cancel_commands is None:
+        return db.transact(items)
+    device_id = str(contract.get("device", {}).get("deviceId") or "")
+    for _ in range(_COMMAND_RACES):
+        pending = commands.pending_of(contract_id, device_id) if device_id else []
+        stops = [op for command in pending for op in commands.finish_items(command, cancel_commands)]
+        try:
+            return db.transact([*items, *stops])
+        except db.dynamodb().exceptions.TransactionCanceledException as error:
+            reasons = db.cancellation_reasons(error)
+            if any(reason not in (None, "None") for reason in reasons[: len(items)]) or not any(
+                reason == "ConditionalCheckFailed" for reason in reasons[len(items) :]
+            ):
+                raise  # not a command that changed meanwhile
+    raise RuntimeError(f"the commands of {contract_id} kept changing while it ended")
 
 
 def of_account(mobile_contract_id: str) -> list[Contract]:

@@ -48,28 +48,64 @@ def _remember(verification: Verification) -> dict[str, Any]:
     )
 
 
-def count_failure(contract_id: str) -> int:
-    """Count one failed attempt; the failures in a row so far."""
-    return int(
+def take_attempt(contract_id: str, now: datetime, allowed: int) -> int | None:
+    """Take one attempt, BEFORE the passphrase is compared: counted as a failure until it is found
+    right (a success starts the count afresh, :func:`open_session`). One conditional update:
+    refused, and nothing counted, while verification is locked (``lockedUntil`` after ``now``) or
+    ``allowed`` attempts in a row are taken already — however many guesses arrive at once, at most
+    ``allowed`` are ever compared. A lockout that has passed keeps its state from expiring (TTL)
+    while it counts again; the attempt's instant is kept (``lastAttemptAt``). The failures in a
+    row with this one, or None when refused."""
+    try:
+        answer = db.sessions_table().update_item(
+            Key=keys.verification_state(contract_id),
+            UpdateExpression="ADD failures :one SET lastAttemptAt = :now REMOVE #t",
+            ConditionExpression="(attribute_not_exists(failures) OR failures < :allowed) "
+            "AND (attribute_not_exists(lockedUntil) OR lockedUntil <= :now)",
+            ExpressionAttributeNames={"#t": "ttl"},
+            ExpressionAttributeValues={":one": 1, ":allowed": allowed, ":now": iso(now)},
+            ReturnValues="UPDATED_NEW",
+        )
+    except db.dynamodb().exceptions.ConditionalCheckFailedException:
+        return None
+    return int(answer["Attributes"]["failures"])
+
+
+def give_back_attempt(contract_id: str) -> None:
+    """The attempt :func:`take_attempt` took when nothing was compared (no passphrase is set)."""
+    try:
         db.sessions_table().update_item(
             Key=keys.verification_state(contract_id),
-            UpdateExpression="ADD failures :one",
-            ExpressionAttributeValues={":one": 1},
-            ReturnValues="UPDATED_NEW",
-        )["Attributes"]["failures"]
-    )
+            UpdateExpression="ADD failures :minus_one",
+            ConditionExpression="failures > :zero",
+            ExpressionAttributeValues={":minus_one": -1, ":zero": 0},
+        )
+    except db.dynamodb().exceptions.ConditionalCheckFailedException:
+        pass  # counted afresh meanwhile (a success, a lockout)
 
 
-def lock(contract_id: str, until: datetime) -> None:
+def lock(contract_id: str, until: datetime, allowed: int) -> bool:
     """Lock verification until ``until`` (the state expires then), end the verification in force
-    (a lockout stops lock and wipe too) and start counting afresh."""
-    db.sessions_table().update_item(
-        Key=keys.verification_state(contract_id),
-        UpdateExpression="SET failures = :zero, lockedUntil = :until, #t = :ttl "
-        "REMOVE verificationId, verifiedAt, verificationExpiresAt, verifiedBy, verifiedByName",
-        ExpressionAttributeNames={"#t": "ttl"},
-        ExpressionAttributeValues={":zero": 0, ":until": iso(until), ":ttl": int(until.timestamp())},
-    )
+    (a lockout stops lock and wipe too) and start counting afresh — if the failures in a row
+    still number ``allowed``: a success meanwhile (another attempt taken earlier, found right)
+    started the count afresh, and locks nothing then. Whether it locked."""
+    try:
+        db.sessions_table().update_item(
+            Key=keys.verification_state(contract_id),
+            UpdateExpression="SET failures = :zero, lockedUntil = :until, #t = :ttl "
+            "REMOVE verificationId, verifiedAt, verificationExpiresAt, verifiedBy, verifiedByName",
+            ConditionExpression="failures >= :allowed",
+            ExpressionAttributeNames={"#t": "ttl"},
+            ExpressionAttributeValues={
+                ":zero": 0,
+                ":until": iso(until),
+                ":ttl": int(until.timestamp()),
+                ":allowed": allowed,
+            },
+        )
+    except db.dynamodb().exceptions.ConditionalCheckFailedException:
+        return False
+    return True
 
 
 def open_session(
