@@ -24,6 +24,7 @@ from infra.constructs.operations import Operations
 from infra.constructs.parts import Parts
 from infra.constructs.reconciler import Reconciler
 from infra.constructs.rest_api import RestApi
+from infra.constructs.retention import Retention
 from infra.constructs.workflows import Workflows
 from infra.settings import Settings
 from infra.stacks.stateful import StatefulStack
@@ -51,6 +52,7 @@ class StatelessStack(Stack):
         devices = Devices(self, self.functions, data=data, settings=settings)
         commands = DeviceCommands(parts, data=data, settings=settings)
         Reconciler(parts)  # R6.4: formed contracts whose recording failed, every 5 minutes
+        Retention(parts, data=data)  # personal data whose time is up, daily (docs/retention.md)
         cancellations = Cancellations(self, self.functions, data=data, settings=settings)  # routes: RestApi
         # The subscriber's own page (issue 23): the member's contracts (gsi1), invoices, notice
         # (R9, whose confirmation goes to the contact on file) and location opt-out.

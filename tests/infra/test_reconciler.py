@@ -22,6 +22,7 @@ def _scheduled_rule(template: assertions.Template) -> dict[str, Any]:
         r["Properties"]
         for r in _resources(template, "AWS::Events::Rule").values()
         if r["Properties"].get("ScheduleExpression")
+        and r["Properties"]["Targets"][0]["Arn"]["Fn::GetAtt"][0].startswith("ReconcileContracts")
     ]
     [rule] = rules
     return dict(rule)

@@ -48,6 +48,7 @@ _S3_ACTIONS = {
     "UploadPartCopy": "PutObject",
     "CompleteMultipartUpload": "PutObject",
     "CopyObject": "PutObject",
+    "ListObjectVersions": "ListBucketVersions",
 }
 _SQS_ACTIONS = {"DeleteMessageBatch": "DeleteMessage", "SendMessageBatch": "SendMessage"}
 
@@ -85,6 +86,8 @@ def iam_requests(prefix: str, operation: str, params: dict[str, Any]) -> list[tu
         if operation == "DeleteObjects":
             return [("s3:DeleteObject", f"{bucket}/{o['Key']}") for o in params["Delete"]["Objects"]]
         key = f"/{params['Key']}" if "Key" in params else ""
+        if operation == "DeleteObject" and params.get("VersionId"):
+            return [("s3:DeleteObjectVersion", f"{bucket}{key}")]  # a version, by its id
         found = [(f"s3:{_S3_ACTIONS.get(operation, operation)}", f"{bucket}{key}")]
         source = params.get("CopySource")
         if isinstance(source, dict):

@@ -5,12 +5,27 @@ its account's other contracts against the R4 limit."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from anshin.domain.entities import Contract
+from anshin.domain.retention import ERASED_AT
 from anshin.domain.terms import MAX_CONTRACTS_PER_ACCOUNT
 from anshin.services.contract_ends import view
 from anshin.store import accounts, contracts, devices
+
+
+def holder_name(contract: Contract) -> str | None:
+    """The holder's name; None once the contract's personal data is erased (docs/retention.md:
+    the view then carries ``personalDataErasedAt``)."""
+    holder = contract.get("holder")
+    return str(holder["name"]) if holder else None
+
+
+def erased(contract: Contract) -> dict[str, Any]:
+    """``personalDataErasedAt``, when the contract's personal data was erased (docs/retention.md)."""
+    fields: Mapping[str, Any] = contract
+    return {ERASED_AT: fields[ERASED_AT]} if ERASED_AT in fields else {}
 
 
 def summary(contract: Contract) -> dict[str, Any]:
@@ -21,13 +36,13 @@ def summary(contract: Contract) -> dict[str, Any]:
         "mobileContractId": contract["mobileContractId"],
         "status": contract["status"],
         "formedAt": contract["formedAt"],
-        "holderName": contract["holder"]["name"],
+        "holderName": holder_name(contract),
         "device": {"deviceId": device["deviceId"], "platform": device["platform"], "model": device["model"]},
     }
     for optional in ("endsAt", "endedAt"):
         if optional in contract:
             answer[optional] = contract[optional]
-    return answer
+    return {**answer, **erased(contract)}
 
 
 def _device(contract: Contract) -> dict[str, Any]:
@@ -65,7 +80,8 @@ def read(contract_id: str) -> dict[str, Any]:
     ]
     return {
         **view(contract),
-        "holderName": contract["holder"]["name"],
+        "holderName": holder_name(contract),
+        **erased(contract),
         "device": _device(contract),
         "passphraseSet": "passphraseHash" in contract,
         "locationOptOut": bool(contract["locationOptOut"]),
