@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from anshin.domain.entities import Contract
-from anshin.store import accounts, contracts, db, keys
+from anshin.store import accounts, contracts, db, keys, lookups
 
 from local.deploy import client
 
@@ -68,8 +68,12 @@ def seed_demo(endpoint: str, table: str) -> list[str]:
 
 
 def put_contract(endpoint: str, table: str, item: Mapping[str, Any]) -> None:
-    """A contract record (``anshin.store.contracts.new_item``), e.g. one formed months ago."""
+    """A contract record (``anshin.store.contracts.new_item``), e.g. one formed months ago, with
+    its device lookup as recording writes it (staff search by device id, issue 24)."""
     _put(endpoint, table, item)
+    _put(
+        endpoint, table, lookups.device_item(item["device"]["deviceId"], item["formedAt"], item["contractId"])
+    )
 
 
 def formed_contract(contract_id: str, mobile_contract_id: str, formed_at: datetime, first: bool) -> Contract:

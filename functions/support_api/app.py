@@ -59,6 +59,15 @@ def revoke_device(
     return devices.revoke(contractId, deviceId, staff.caller(app), clock.now(), body.reason)
 
 
+@app.post("/contracts/<contractId>/member-code", security=STAFF_ONLY)
+def reissue_member_code(
+    contractId: ContractId, body: Annotated[requests.CodeReissue, Body()]
+) -> dict[str, Any]:
+    """A new member confirmation code, sent to the holder's contact on file; the old one dies
+    (and a revoked device may register again with the new one); audited (issue 24)."""
+    return devices.reissue_code(contractId, staff.caller(app), clock.now(), body.reason)
+
+
 @app.get("/commands/<commandId>", security=STAFF_ONLY)
 def get_command(commandId: CommandId) -> dict[str, Any]:
     return commands.show(commandId, clock.now())

@@ -46,9 +46,15 @@ class Approval:
         send_notification = task(
             "send_notification",
             "Sends the notification that forms the contract (R6.4)",
-            environment={"CUSTOMER_NOTIFICATION_TOPIC_ARN": data.customer_notification_topic.topic_arn},
+            environment={
+                "CUSTOMER_NOTIFICATION_TOPIC_ARN": data.customer_notification_topic.topic_arn,
+                # The member code is derived again under the code key for the message, never
+                # stored (issue 24, anshin.adapters.mac.member_code).
+                "CODE_MAC_KEY_ID": data.code_key.key_arn,
+            },
         )
         grants.publish(send_notification, data.customer_notification_topic, data.key)
+        grants.code_mac(send_notification, data.code_key)
         grants.table(send_notification, data.idempotency_table, data.key, write=True)
         record_contract = task("record_contract", "Records the contract formed at notification (R6.4, R12)")
         self.notification = workflows.of_tasks(

@@ -92,7 +92,13 @@ class Devices:
             environment={
                 "DEVICE_COMMAND_TOPIC_ARN": data.device_command_topic.topic_arn,
                 "COMMAND_EXPIRY_SECONDS": str(settings.command_expiry_seconds),
+                # Staff reissue a member code (issue 24): drawn and digested under the code key,
+                # sent to the holder on the customer-notification topic.
+                "CODE_MAC_KEY_ID": data.code_key.key_arn,
+                "CUSTOMER_NOTIFICATION_TOPIC_ARN": data.customer_notification_topic.topic_arn,
             },
         )
         grants.table(self.support_api, data.sessions_table, data.key, write=True)
         grants.publish(self.support_api, data.device_command_topic, data.key)
+        grants.publish(self.support_api, data.customer_notification_topic, data.key)
+        grants.code_mac(self.support_api, data.code_key)

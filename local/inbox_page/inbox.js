@@ -1,8 +1,8 @@
 // The local notification inbox (served by `make run` at /inbox.html; never deployed): every
 // message the service published on the customer-notification topic, newest first, as the
 // subscriber's e-mail or SMS would receive it: the member confirmation code of a contract that
-// formed (R6.4), a cancellation's one-time code and its confirmation (R9), and the notices of a
-// credential change. Read from /_local/inbox.json on the same origin, every few seconds.
+// formed (R6.4) or reissued by staff, a cancellation's one-time code and its confirmation (R9),
+// and the notices of a credential change and of a device's registration locked out (issue 24). Read from /_local/inbox.json on the same origin, every few seconds.
 
 import { html, render, useEffect, useState } from "/vendor/preact-htm.js";
 import { formatJst } from "/js/i18n.js";
@@ -16,6 +16,8 @@ const KINDS = {
   CANCELLATION_CONFIRMED: ["解約受付のお知らせ", "Cancellation received"],
   DEVICE_REGISTERED_AGAIN: ["端末の再登録のお知らせ", "Device registered again"],
   PASSPHRASE_CHANGED: ["合言葉の変更のお知らせ", "Passphrase changed"],
+  MEMBER_CODE_REISSUED: ["会員確認コード再発行のお知らせ", "Member code reissued"],
+  REGISTRATION_LOCKED_OUT: ["端末登録の一時停止のお知らせ", "Device registration locked out"],
 };
 const CHANNELS = {
   APP: ["サポートアプリ", "support app"],
@@ -67,6 +69,20 @@ function factsOf(kind, m) {
       return [
         ["変更日時", "changed at", html`<${When} iso=${m.at} />`],
         ["この日時まで遠隔ワイプを受け付けません", "wipe refused until", html`<${When} iso=${m.wipeRefusedUntil} />`],
+        ["端末識別番号", "device", html`<${Code} value=${m.deviceId} />`],
+        ["契約番号", "contract", html`<${Code} value=${m.contractId} />`],
+      ];
+    case "MEMBER_CODE_REISSUED":
+      return [
+        ["新しい会員確認のためのコード", "new member confirmation code", html`<${Code} value=${m.memberConfirmationCode} className="secret" />`],
+        ["サポート専用電話番号", "support phone number", m.supportPhoneNumber],
+        ["端末識別番号", "device", html`<${Code} value=${m.deviceId} />`],
+        ["契約番号", "contract", html`<${Code} value=${m.contractId} />`],
+      ];
+    case "REGISTRATION_LOCKED_OUT":
+      return [
+        ["誤ったコードが続いた日時", "wrong codes at", html`<${When} iso=${m.at} />`],
+        ["この日時まで端末登録を受け付けません", "registration refused until", html`<${When} iso=${m.lockedUntil} />`],
         ["端末識別番号", "device", html`<${Code} value=${m.deviceId} />`],
         ["契約番号", "contract", html`<${Code} value=${m.contractId} />`],
       ];

@@ -31,8 +31,10 @@ def seed_account(mobile_contract_id: str = "MC-0001", **settings: Any) -> None:
 def apply(mobile_contract_id: str = "MC-0001", **device: str) -> str:
     body = json.loads(json.dumps(VALID))
     body["mobileContractId"] = mobile_contract_id
-    body["device"].update(device)
     application_id = applications.new_application_id()
+    # One device, one live contract (issue 24): each application names a device of its own
+    # unless the test names one.
+    body["device"].update({"deviceId": f"dev-{application_id}", **device})
     store_applications.create(application_id, ApplicationRequest.model_validate(body), now())
     return application_id
 

@@ -22,7 +22,8 @@ def issued() -> tuple[str, str]:
     screening.screen(application_id)
     screening.reserve_slot(application_id)
     contracts.issue_credentials(application_id)
-    return application_id, str(applications.require(application_id)["pendingCode"])
+    message = contracts.notification_message(applications.require(application_id))
+    return application_id, str(message["memberConfirmationCode"])
 
 
 def notified(aws_env: dict[str, str]) -> tuple[str, dict[str, Any]]:
@@ -61,7 +62,7 @@ def test_a_device_registering_before_the_contract_is_recorded_is_registered(
     assert body["contractId"] == message["contractId"]
     application = applications.require(application_id)
     assert application["status"] == "CONTRACTED"
-    assert "pendingCode" not in application  # only the code's MAC stays, on both items
+    assert "pendingCode" not in application and "gsi2pk" not in application  # the contract's lookup only
     contract = stored_contracts.get(message["contractId"])
     assert contract is not None
     assert contract["formedAt"] == application["formedAt"]  # formed at the send, not at registration

@@ -113,15 +113,18 @@ class TestTheCode:
         from tests.integration.test_approval_steps import seed_account as seed_mirror
 
         seed_mirror("MC-0001")
-        draws = iter([13579, 13579, 13579, 24680])  # the second application draws the first's code
-        monkeypatch.setattr(contracts.secrets, "randbelow", lambda _n: next(draws))
+        # Every application's first draw gives the same code: the second draws again.
+        monkeypatch.setattr(
+            contracts.mac, "member_code", lambda _for, draw: "00013579" if draw == 1 else "00024680"
+        )
         codes = []
-        for _ in range(2):
-            application_id = apply("MC-0001")
+        for n in range(2):
+            application_id = apply("MC-0001", deviceId=f"dev-{n}")
             screening.screen(application_id)
             screening.reserve_slot(application_id)
             contracts.issue_credentials(application_id)
-            codes.append(stored_applications.require(application_id)["pendingCode"])
+            application = stored_applications.require(application_id)
+            codes.append(contracts.notification_message(application)["memberConfirmationCode"])
         assert codes == ["00013579", "00024680"]
 
     @time_machine.travel(NOON, tick=False)
@@ -142,8 +145,8 @@ class TestTheCode:
         status, body, headers = register(devices_api, lambda_context, contract_id, source="203.0.113.99")
         assert (status, body["code"]) == (429, "TOO_MANY_ATTEMPTS")
         assert 0 < int(headers["Retry-After"][0]) <= 900
-        for n in range(20):  # twenty codes from one address
-            register(devices_api, lambda_context, "d", code=f"{n:08d}", source="192.0.2.1")
+        for n in range(20):  # twenty codes from one address (for as many devices)
+            register(devices_api, lambda_context, f"d{n}", code=f"{n:08d}", source="192.0.2.1")
         assert register(devices_api, lambda_context, "d", code="99999999", source="192.0.2.1")[0] == 429
         with time_machine.travel(NOON + timedelta(minutes=15), tick=False):  # the next window
             assert register(devices_api, lambda_context, contract_id, source="203.0.113.99")[0] == 201
@@ -341,14 +344,21 @@ class TestWhatTheReviewFound:
         assert register(devices_api, lambda_context, contract_id, code="13572468")[0] == 201
 
     @time_machine.travel(NOON, tick=False)
-    def test_the_same_app_retrying_is_no_credential_change(
+    def test_registering_again_with_the_same_push_token_is_a_credential_change_too(
         self, devices_api: Any, lambda_context: object, contract_id: str, aws_env: dict[str, str]
     ) -> None:
-        for _ in range(7):  # the answer got lost, the app tries again: same push token
+        # Issue 24: a repeat with an unchanged push token used to pass as "no change" and rewrite
+        # the device without an audit entry. Each one replaces the token: it is audited and told.
+        for _ in range(7):
             assert register(devices_api, lambda_context, contract_id)[0] == 201
-        assert sent_notifications(aws_env) == []
+        assert [n["kind"] for n in sent_notifications(aws_env)] == ["DEVICE_REGISTERED_AGAIN"] * 6
         stored = table().get_item(Key={"pk": f"CONTRACT#{contract_id}", "sk": "CONTRACT"})["Item"]
-        assert "wipeCooldownUntil" not in stored  # and successes do not use up the code's attempts
+        assert stored["wipeCooldownUntil"] == "2026-11-25T03:00:00.000Z"
+        audit = table().query(
+            KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": f"AUDIT#{contract_id}"}
+        )["Items"]
+        # All at one instant: their order within it is the entries' unique suffix.
+        assert sorted(a["outcome"] for a in audit) == ["DEVICE_REGISTERED"] + ["DEVICE_REGISTERED_AGAIN"] * 6
 
     def test_while_forming_another_device_gets_the_unknown_code_answer(
         self, devices_api: Any, lambda_context: object, aws_env: dict[str, str]
@@ -363,7 +373,9 @@ class TestWhatTheReviewFound:
         screening.screen(application_id)
         screening.reserve_slot(application_id)
         contracts.issue_credentials(application_id)
-        code = stored_applications.require(application_id)["pendingCode"]
+        code = contracts.notification_message(stored_applications.require(application_id))[
+            "memberConfirmationCode"
+        ]
         with time_machine.travel(NOON, tick=False):
             assert register(devices_api, lambda_context, "dev-wrong", code=code)[:2] == (
                 404,

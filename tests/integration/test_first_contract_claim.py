@@ -36,7 +36,7 @@ def approved(mobile_contract_id: str, count: int) -> list[str]:
     """``count`` applications of the account, received in this order, approved and issued."""
     ids = []
     for i in range(count):
-        application_id = apply(mobile_contract_id, deviceId=f"android-claim-{i:04d}")
+        application_id = apply(mobile_contract_id, deviceId=f"android-{mobile_contract_id}-{i:04d}")
         screening.screen(application_id)
         assert screening.reserve_slot(application_id)["status"] == "APPROVED"
         contracts.issue_credentials(application_id)

@@ -53,18 +53,46 @@ def test_a_contracts_end_revokes_its_devices_token() -> None:
 
 
 def test_a_device_stays_with_its_contract_until_that_ends() -> None:
-    assert rules.holds_device({"status": "ACTIVE"})
-    assert not rules.holds_device({"status": "ENDED"})
-    assert not rules.holds_device(None)
+    assert rules.holds_device({"status": "ACTIVE"}, NOON)
+    assert not rules.holds_device({"status": "ACTIVE", "endsAt": "2026-11-24T03:00:00.000Z"}, NOON)  # in fact
+    assert not rules.holds_device({"status": "ENDED"}, NOON)
+    assert not rules.holds_device(None, NOON)
 
 
-def test_registering_again_with_another_push_endpoint_is_a_credential_change() -> None:
+def test_every_registration_after_the_first_is_a_credential_change_whatever_the_push_token() -> None:
     previous = {"contractId": "ctr-1", "endpointArn": "arn:endpoint/1"}
-    assert rules.is_reregistration(previous, "ctr-1", "arn:endpoint/2")
-    assert not rules.is_reregistration(previous, "ctr-1", "arn:endpoint/1")  # the same app retrying
-    assert not rules.is_reregistration(previous, "ctr-2", "arn:endpoint/2")  # another contract's
-    assert not rules.is_reregistration(None, "ctr-1", "arn:endpoint/2")  # the first registration
+    assert rules.is_reregistration(previous, "ctr-1")  # another app, or the same one again (issue 24)
+    assert not rules.is_reregistration(previous, "ctr-2")  # another contract's (its first)
+    assert not rules.is_reregistration(None, "ctr-1")  # the first registration
     assert rules.cooldown_until(NOON, timedelta(hours=72)) == "2026-11-27T03:00:00.000Z"
+
+
+def test_locks_keep_going_to_the_endpoint_before_the_first_change_of_a_running_cooldown() -> None:
+    first = {"contractId": "ctr-1", "endpointArn": "arn:endpoint/1"}
+    assert rules.first_endpoint(first, NOON) == "arn:endpoint/1"  # no change yet: the one it has
+    second = {
+        "contractId": "ctr-1",
+        "endpointArn": "arn:endpoint/2",
+        "previousEndpointArn": "arn:endpoint/1",
+        "previousEndpointUntil": "2026-11-25T03:00:00.000Z",
+    }
+    assert rules.first_endpoint(second, NOON) == "arn:endpoint/1"  # the subscriber's, kept
+    assert rules.first_endpoint(second, NOON + timedelta(days=2)) == "arn:endpoint/2"  # cooldown over
+
+
+def test_a_revocation_stands_until_a_code_reissued_after_it() -> None:
+    contract = {"contractId": "ctr-1"}
+    revoked = {"contractId": "ctr-1", "revokedAt": "2026-11-24T03:00:00.000Z"}
+    assert rules.stays_revoked(revoked, contract)  # type: ignore[arg-type]
+    assert rules.stays_revoked(revoked, {**contract, "memberCodeIssuedAt": "2026-11-24T02:00:00.000Z"})  # type: ignore[arg-type]
+    assert not rules.stays_revoked(revoked, {**contract, "memberCodeIssuedAt": "2026-11-24T04:00:00.000Z"})  # type: ignore[arg-type]
+    assert not rules.stays_revoked({"contractId": "ctr-1"}, contract)  # type: ignore[arg-type]
+    assert not rules.stays_revoked(None, contract)  # type: ignore[arg-type]
+
+
+def test_the_app_registers_on_the_platform_the_contract_was_applied_for() -> None:
+    assert rules.platform_matches({"device": {"platform": "android"}}, "android")  # type: ignore[arg-type]
+    assert not rules.platform_matches({"device": {"platform": "ios"}}, "android")  # type: ignore[arg-type]
 
 
 def test_attempts_are_counted_in_fixed_windows() -> None:

@@ -147,6 +147,10 @@ export const MESSAGES = {
       "1 つのモバイルサービスの契約で結べる本サービスの契約は 10 件までで、すでに上限に達しています（第4条）。",
     "reason.CONTRACT_LIMIT_REACHED.next":
       "使わなくなった端末のご契約を解約してください。解約は、お申し出の月の末日に終了します（第9条）。終了後に、あらためてお申し込みいただけます。",
+    "reason.DEVICE_ALREADY_PROTECTED":
+      "この端末は、すでに別の本サービスの契約で保護されています。本サービスの契約は 1 台の端末につき 1 件です（第6条3項(1)）。",
+    "reason.DEVICE_ALREADY_PROTECTED.next":
+      "端末識別番号に誤りがないかご確認ください。お心当たりがない場合は、サポートセンターにお問い合わせください（端末を保護している契約を確認します）。",
     "reason.unknown": "お受けできない理由がありました（{code}）。",
     "reason.unknown.next": "詳しくはサポートセンターにお問い合わせください。",
 
@@ -297,6 +301,10 @@ export const MESSAGES = {
       "A mobile service contract can hold at most 10 contracts of this service, and yours already has 10 (Article 4).",
     "reason.CONTRACT_LIMIT_REACHED.next":
       "Cancel the contract of a device you no longer use: it ends at the end of the month you cancel in (Article 9). After that, you can apply again.",
+    "reason.DEVICE_ALREADY_PROTECTED":
+      "This device is already protected by another contract of this service: one contract per device (Article 6.3 (1)).",
+    "reason.DEVICE_ALREADY_PROTECTED.next":
+      "Check the device ID. If you do not know of that contract, please contact the support centre: we will look into which contract protects the device.",
     "reason.unknown": "There was a reason we could not accept it ({code}).",
     "reason.unknown.next": "Please contact the support centre for details.",
 

@@ -326,3 +326,39 @@ def test_a_late_notice_before_months_already_charged_is_on_the_timeline(
     )
     expect(timeline).to_contain_text("請求済みの月")
     capture_console(capture, console, "timeline-charged-past-end", show=timeline)
+
+
+def test_find_which_contract_holds_a_device_then_revoke_it_and_reissue_the_member_code(
+    console: Page, subscriber: Callable[..., Subscriber], capture: Callable[..., None]
+) -> None:
+    """Issue 24: the caller says someone else's contract protects their phone, or it was stolen."""
+    caller = subscriber()
+    sign_in(console)
+    console.get_by_role("radio", name="端末識別番号").check()
+    console.get_by_role("textbox", name="端末識別番号").fill(caller.device.device_id)
+    console.get_by_role("button", name="検索", exact=True).click()
+    results = console.get_by_role("region", name="検索結果")
+    expect(results.get_by_role("link", name=caller.contract_id)).to_be_visible()
+    capture_console(capture, console, "search-by-device")
+
+    results.get_by_role("link", name=caller.contract_id).click()
+    actions = console.get_by_role("region", name="遠隔操作")
+    actions.get_by_text("端末トークンの無効化（紛失・乗っ取りの疑い）").click()
+    actions.get_by_role("button", name="端末トークンを無効化").click()
+    dialog = console.get_by_role("dialog", name="端末トークンを無効化しますか")
+    dialog.get_by_role("textbox").fill("お客様から盗難の申告")
+    dialog.get_by_role("button", name="無効化する").click()
+    expect(actions).to_contain_text("端末トークンを無効化しました")
+
+    actions.get_by_text("会員確認コードの再発行").click()
+    actions.get_by_role("button", name="会員確認コードを再発行").click()
+    dialog = console.get_by_role("dialog", name="会員確認コードを再発行しますか")
+    expect(dialog).to_contain_text("この画面には表示されません")
+    dialog.get_by_role("textbox").fill("無効化した端末を新しいコードで登録し直すため")
+    capture_console(capture, console, "reissue-confirm")
+    dialog.get_by_role("button", name="再発行して送る").click()
+    expect(actions).to_contain_text("新しい会員確認コードをお客様の連絡先に送りました")
+    capture_console(capture, console, "reissued", show=actions)
+    timeline = console.get_by_role("region", name="タイムライン")
+    timeline.get_by_role("button", name="タイムラインを更新").click()
+    expect(timeline).to_contain_text("会員確認コードを再発行し、お客様の連絡先に送りました")

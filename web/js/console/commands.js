@@ -11,6 +11,7 @@ import { FINAL, IN_FLIGHT, followCommand } from "./follow-command.js";
 import { jst, jstClock } from "./format.js";
 import { getPage, path, request } from "./client.js";
 import { ErrorNote, LoadMore, Panel, SendButton, StatusBadge, Time, useId, usePaged, useT } from "./ui.js";
+import { has } from "./texts.js";
 
 /** Why the device cannot take commands at all (null: it can). */
 function deviceBlock(contract) {
@@ -75,7 +76,7 @@ function CommandItem({ command, onView, onAnnounce, onCancel }) {
         ${command.reason && html`<div><dt>${t("common.reason")}</dt><dd>${command.reason}</dd></div>`}
         ${command.failureReason && html`<div><dt>${t("commands.failureReason")}</dt><dd>${command.failureReason}</dd></div>`}
         ${command.cancelledAt && html`<div><dt>${t("commands.cancelledAt")}</dt><dd><${Time} iso=${command.cancelledAt} />${who(t, command.cancelledBy, command.cancelledByName)}</dd></div>`}
-        ${command.cancelReason && html`<div><dt>${t("commands.cancelReason")}</dt><dd>${command.cancelReason}</dd></div>`}
+        ${command.cancelReason && html`<div><dt>${t("commands.cancelReason")}</dt><dd>${has(`commands.cancelReason.${command.cancelReason}`) ? t(`commands.cancelReason.${command.cancelReason}`) : command.cancelReason}</dd></div>`}
         ${command.ranAfterCancel &&
         html`<div class="warning"><dt>${t("commands.ranAfterCancel")}</dt><dd>${t(`commands.status.${command.ranAfterCancel.status}`)} · <${Time} iso=${command.ranAfterCancel.reportedAt} /></dd></div>`}
         ${command.location && html`<div><dt>${t("commands.location")}</dt><dd>${t("commands.locationValue", { lat: command.location.latitude, lon: command.location.longitude, m: command.location.accuracyMeters ?? "—" })}</dd></div>`}
@@ -200,6 +201,22 @@ export function RemoteActionsPanel({ contract, verification, onChanged }) {
     onChanged({ reloadContract: true });
   }
 
+  // A new member code, sent by the service to the holder's contact on file (never shown here):
+  // the old code dies, and a revoked device may register again with the new one (issue 24).
+  async function reissueCode() {
+    setBusy("REISSUE");
+    setProblem(null);
+    const answer = await request("POST", path`/contracts/${contractId}/member-code`, { reason: reason.trim() });
+    setBusy(null);
+    if (answer.problem) {
+      setProblem(answer.problem);
+      return;
+    }
+    setDialog(null);
+    setOutcome({ notice: t("commands.reissued", { at: jst(answer.data?.reissuedAt) }) });
+    onChanged();
+  }
+
   const deviceLine = t("commands.deviceLine", { model: device.model ?? "—", id: deviceId ?? "—" });
   const cancelling = dialog && typeof dialog === "object" ? dialog.cancel : null;
 
@@ -242,6 +259,12 @@ export function RemoteActionsPanel({ contract, verification, onChanged }) {
           <p>${t("commands.revokeExplain")}</p>
           <button type="button" class="secondary outline" onClick=${() => open("REVOKE")}>${t("commands.revoke")}</button>
         </details>`}
+      ${contract.status !== "ENDED" &&
+      html`<details class="reissue">
+          <summary>${t("commands.reissueSummary")}</summary>
+          <p>${t("commands.reissueExplain")}</p>
+          <button type="button" class="secondary outline" onClick=${() => open("REISSUE")}>${t("commands.reissue")}</button>
+        </details>`}
 
       <${ConfirmDialog} open=${dialog === "LOCK"} title=${t("commands.lockTitle")} confirmLabel=${t("commands.lockConfirm")}
         busy=${busy === "LOCK"} problem=${problem} problemContext="command"
@@ -272,6 +295,13 @@ export function RemoteActionsPanel({ contract, verification, onChanged }) {
         onCancel=${close} onConfirm=${revoke}>
         <p>${t("commands.revokeExplain")}</p>
         <p><strong>${deviceLine}</strong></p>
+        <${ReasonField} value=${reason} onInput=${setReason} required=${true} />
+      <//>
+
+      <${ConfirmDialog} open=${dialog === "REISSUE"} title=${t("commands.reissueTitle")} confirmLabel=${t("commands.reissueConfirm")}
+        busy=${busy === "REISSUE"} problem=${problem} canConfirm=${reason.trim().length > 0}
+        onCancel=${close} onConfirm=${reissueCode}>
+        <p>${t("commands.reissueExplain")}</p>
         <${ReasonField} value=${reason} onInput=${setReason} required=${true} />
       <//>
     <//>

@@ -1,5 +1,5 @@
-// Find the caller's contract: by contract id, mobile account (mobileContractId) or the caller's
-// phone number, in one form (POST /contract-searches: the number never goes into a URL). The
+// Find the caller's contract: by contract id, mobile account (mobileContractId), the caller's
+// phone number or the device's id (IMEI), in one form (POST /contract-searches: the number never goes into a URL). The
 // results, ended contracts marked, are paged ("さらに表示"). The last search is kept in memory
 // only (never in the URL or storage), so coming back from a contract shows it again.
 
@@ -19,6 +19,9 @@ const KINDS = {
     maxlength: 40,
     valid: (v) => /^\+?[0-9]{6,16}$/.test(v.normalize("NFKC").replace(/[\s\-\u2010-\u2015\u2212\u30fc().]/g, "")),
   },
+  // Which contract holds a device (one device, one live contract): every contract that
+  // protected it, newest first.
+  deviceId: { type: "text", inputmode: "text", maxlength: 128, valid: (v) => /^[A-Za-z0-9._:-]{1,128}$/.test(v) },
 };
 const SEARCH_LIMIT = 20;
 

@@ -13,13 +13,20 @@ from enum import StrEnum
 from typing import Any
 
 from anshin.domain.clock import iso, parse_iso
-from anshin.domain.contract_rules import ContractStatus
+from anshin.domain.contract_rules import has_ended
 from anshin.domain.entities import Contract, Device, Verification
 
 # --- registration's attempt limits -----------------------------------------------------------------
 #: Registration attempts allowed per code (failures only) and per source address in each window.
 ATTEMPTS_PER_CODE = 5
 ATTEMPT_WINDOW = timedelta(minutes=15)
+#: Failed registrations allowed per device id in :data:`DEVICE_ATTEMPT_WINDOW` (issue 24). The
+#: device id is the one input someone guessing a device's member code holds fixed (codes and
+#: source addresses change freely), so this is the allowance that bounds the guessing: 5 an hour
+#: is 120 a day, and 10^8 codes take over 2,000 years. Once used up, even the right code waits
+#: for the window to end (``Retry-After``), and the subscriber is told.
+ATTEMPTS_PER_DEVICE = 5
+DEVICE_ATTEMPT_WINDOW = timedelta(hours=1)
 
 
 def attempt_window(window: timedelta, now: datetime) -> tuple[int, int]:
@@ -55,26 +62,55 @@ def token_valid(device: Device, token: str | None, now: datetime) -> bool:
 def contract_keeps_token(contract: Contract | None, now: datetime) -> bool:
     """A contract's end revokes its device's token: recorded as ENDED, or ended in fact (its
     ``endsAt`` passed) before the month-end run records it."""
-    if contract is None or contract["status"] == ContractStatus.ENDED.value:
-        return False
-    return not ("endsAt" in contract and parse_iso(str(contract["endsAt"])) <= now)
+    return contract is not None and not has_ended(contract, now)
 
 
 # --- registration and credential changes -----------------------------------------------------------
-def holds_device(other: Contract | None) -> bool:
-    """The contract a device is registered to still protects it unless it has ended: registering
-    the device for another contract is refused like an unknown code."""
-    return other is not None and other["status"] != ContractStatus.ENDED.value
+def holds_device(other: Contract | None, now: datetime) -> bool:
+    """The contract a device is registered to still protects it until it has ended (recorded, or
+    its ``endsAt`` passed): registering the device for another contract is refused like an
+    unknown code. Defence in depth: an application naming a protected device is refused before
+    (anshin.domain.devices_held)."""
+    return contract_keeps_token(other, now)
 
 
-def is_reregistration(previous: Device | None, contract_id: str, endpoint: str) -> bool:
-    """Registering again for the same contract with another push endpoint (a reinstall, or someone
-    who learnt the code) is a credential change; the same app retrying (same endpoint) is not."""
-    return (
-        previous is not None
-        and previous.get("contractId") == contract_id
-        and previous.get("endpointArn") != endpoint
-    )
+def is_reregistration(previous: Device | None, contract_id: str) -> bool:
+    """Every registration of the contract's device after the first is a credential change (a
+    reinstall, or someone who learnt the code), whatever its push token: it replaces the token,
+    so it is audited, told to the subscriber and holds a WIPE back (issue 24: a repeat with the
+    same push token used to pass as "no change" and drop the safeguards below)."""
+    return previous is not None and previous.get("contractId") == contract_id
+
+
+def first_endpoint(previous: Device, now: datetime) -> str:
+    """The push endpoint a re-registration keeps sending LOCKs to through its cooldown: the one
+    the device had before the first change of the cooldown still running (the subscriber's own
+    phone, however many registrations followed), else the one it has now."""
+    kept = previous.get("previousEndpointArn")
+    until = previous.get("previousEndpointUntil")
+    if kept and until and parse_iso(str(until)) > now:
+        return str(kept)
+    return str(previous["endpointArn"])
+
+
+def stays_revoked(previous: Device | None, contract: Contract) -> bool:
+    """A device whose token staff revoked stays revoked through any registration until staff
+    reissue the member code (the old code, perhaps known to whoever it was revoked against, dies
+    with it): only a registration with a code issued after the revocation lifts it."""
+    if (
+        previous is None
+        or "revokedAt" not in previous
+        or previous.get("contractId") != contract["contractId"]
+    ):
+        return False
+    reissued = contract.get("memberCodeIssuedAt")
+    return not (reissued and parse_iso(str(reissued)) > parse_iso(str(previous["revokedAt"])))
+
+
+def platform_matches(contract: Contract, platform: str) -> bool:
+    """The registering app runs on the platform the contract was applied for (issue 24: an iOS
+    contract's code must not register an Android app and show the iOS device as protected)."""
+    return str(contract["device"].get("platform", "")).lower() == platform.lower()
 
 
 def cooldown_until(at: datetime, cooldown: timedelta) -> str:

@@ -83,9 +83,10 @@ class Application(TypedDict, total=False):
     failure: str
     #: Set for an operator: notified, but its contract is not recorded.
     attention: str
-    #: The credentials, issued once APPROVED (the plain-text code is dropped once CONTRACTED).
+    #: The credentials, issued once APPROVED. The member code is never stored: ``codeDraw`` is
+    #: which draw it was, from which the notification derives it again (anshin.adapters.mac).
     contractId: str
-    pendingCode: str
+    codeDraw: Number
     supportPhoneNumber: str
     codeMac: str
     #: The keyed digest of the applicant's phone number (E.164), issued with the credentials: the
@@ -130,6 +131,9 @@ class Contract(TypedDict, total=False):
     passphraseSetAt: str
     #: Until when a WIPE is refused after a credential change.
     wipeCooldownUntil: str
+    #: When staff last reissued the member code (issue 24): the old code died then, and a
+    #: registration with the new one lifts a revocation made before it.
+    memberCodeIssuedAt: str
 
 
 # --- devices (Appendix, R16) ------------------------------------------------------------------

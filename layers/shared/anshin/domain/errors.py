@@ -401,3 +401,25 @@ class EndChanged(DomainError):
 
     code = "END_CHANGED"
     message = "The contract's end has changed since it was shown; review it again."
+
+
+# --- devices under attack (issue 24) ----------------------------------------------------------------
+class PlatformMismatch(AppUnsupported):
+    """The registering app's platform is not the device the contract was applied for."""
+
+    code = "DEVICE_PLATFORM_MISMATCH"
+    message = "This contract protects a device of another platform; register the app on that device."
+
+
+class DeviceRevoked(DomainError):
+    """Staff revoked this device's token: it registers again only with a reissued member code."""
+
+    code = "DEVICE_REVOKED"
+    message = "This device was revoked by the support centre; call it for a new member confirmation code."
+
+
+class CodeReissuedMeanwhile(DomainError):
+    """Another reissue of the contract's member code was written meanwhile: look again."""
+
+    code = "MEMBER_CODE_CHANGED_MEANWHILE"
+    message = "The member code was reissued meanwhile; check the timeline before reissuing again."

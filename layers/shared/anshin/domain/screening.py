@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from anshin.domain import contract_rules
 from anshin.domain.accounts import Account
 from anshin.domain.applications import ApplicationStatus
-from anshin.domain.entities import Application, StaffRules
+from anshin.domain.entities import Application, Contract, StaffRules
 
 #: The terms in force (revised 2017-07-01); consent to another version is no consent (R6.3(1)).
 CURRENT_TERMS_VERSION = "2017-07-01"
@@ -23,6 +25,9 @@ class Reason(StrEnum):
     NO_ELIGIBLE_RATE_CONTRACT = "NO_ELIGIBLE_RATE_CONTRACT"  # R6.3(4)
     OTHER = "OTHER"  # R6.3(5), staff only
     CONTRACT_LIMIT_REACHED = "CONTRACT_LIMIT_REACHED"  # R4
+    #: One device, one live contract (the terms' 利用契約 is one per protected device; read as
+    #: R6.3(1): an application for a device another contract protects cannot be granted).
+    DEVICE_ALREADY_PROTECTED = "DEVICE_ALREADY_PROTECTED"
 
 
 class Outcome(StrEnum):
@@ -62,6 +67,20 @@ def decide(
     ):
         return Decision(Outcome.DEFER)  # R6.2
     return Decision(Outcome.PROCEED)
+
+
+def still_holds_device(holder: Application | None, contract: Contract | None, now: datetime) -> bool:
+    """Whether the application that claimed a device id at its approval still holds it: until it
+    is refused or fails without a contract, or its contract has ended (recorded, or its
+    ``endsAt`` passed). An approved application whose contract is not recorded yet holds it."""
+    if holder is None:
+        return False
+    status = holder["status"]
+    if status in (ApplicationStatus.REJECTED.value, ApplicationStatus.NOTIFICATION_FAILED.value):
+        return False
+    if status != ApplicationStatus.CONTRACTED.value:
+        return True  # approved, its notification on its way: the device is spoken for
+    return contract is None or not contract_rules.has_ended(contract, now)
 
 
 def outcome_of(application: Application) -> dict[str, Any]:

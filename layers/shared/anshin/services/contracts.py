@@ -49,12 +49,12 @@ def issue_credentials(application_id: str) -> dict[str, Any]:
         attempts += 1
         if attempts > CODE_DRAWS:
             raise RuntimeError(f"no free member confirmation code in {CODE_DRAWS} draws")
-        credentials = {
+        credentials: dict[str, Any] = {
             "contractId": f"ctr-{secrets.token_hex(12)}",
-            "memberConfirmationCode": f"{secrets.randbelow(10**8):08d}",
+            "codeDraw": attempts,
             "supportPhoneNumber": settings.support_phone_number,
         }
-        code_mac = mac.code_mac(credentials["memberConfirmationCode"])
+        code_mac = mac.code_mac(mac.member_code(application_id, attempts))
         if stored.issue_credentials(application_id, credentials, code_mac, phone_mac) == "CODE_TAKEN":
             continue  # only the code was taken: draw another
         application = stored.require(application_id)  # issued (now or by a retry), or not APPROVED
@@ -70,7 +70,8 @@ def notification_message(application: Application) -> dict[str, Any]:
         "contractId": application["contractId"],
         "mobileContractId": application["mobileContractId"],
         "deviceId": application["device"]["deviceId"],
-        "memberConfirmationCode": application["pendingCode"],
+        "platform": application["device"]["platform"],
+        "memberConfirmationCode": mac.member_code(application["applicationId"], int(application["codeDraw"])),
         "supportPhoneNumber": application["supportPhoneNumber"],
         "email": application["applicant"]["email"],
         "phone": application["applicant"]["phone"],

@@ -1,16 +1,23 @@
 """Devices that run the support app (Appendix, R16): registration, device tokens, passphrases.
 
 A device registers with the member confirmation code the contract notification carried (only its
-keyed digest is stored, anshin.adapters.mac). An unknown code and a known code with another device
-are one refusal, and attempts are limited per code and per source (anshin.store.limits). The device
-gets a token, shown once; only its SHA-256 is kept. A token lives ``DEVICE_TOKEN_DAYS`` (the app rotates
-it before then), dies with the contract, and staff can revoke it. The subscriber's passphrase
+keyed digest is stored, anshin.adapters.mac; the code itself is derived again for the message
+and never stored). An unknown code and a known code with another device are one refusal.
+Attempts are limited per source address, per code and per device id (anshin.store.limits): the
+device id is what someone guessing one phone's code holds fixed, so its small allowance bounds
+the guessing, locks even the right code out while used up, and is told to the subscriber. The
+app must run on the platform the contract was applied for (Android: Appendix). The device gets a
+token, shown once; only its SHA-256 is kept. A token lives ``DEVICE_TOKEN_DAYS`` (the app rotates
+it before then), dies with the contract, and staff can revoke it; a revoked device registers
+again only with a member code staff reissue (:func:`reissue_code`). The subscriber's passphrase
 (合言葉) is stored only as an Argon2id hash (R16).
 
-Registering a device that is already registered, or changing the passphrase, is what someone who
-learnt the code and the device id would do to take a phone over. So each is audited, the
-subscriber is told (customer-notification topic), and for ``CREDENTIAL_COOLDOWN_HOURS`` after it a
-WIPE is refused (a LOCK is not: it protects the subscriber either way).
+Registering a device that is already registered (whatever the push token), or changing the
+passphrase, is what someone who learnt the code and the device id would do to take a phone
+over. So each is audited, the subscriber is told (customer-notification topic), for
+``CREDENTIAL_COOLDOWN_HOURS`` after it a WIPE is refused (a LOCK is not: it protects the
+subscriber either way), and LOCKs also go to the app the device had before the cooldown's first
+change, however many registrations follow (issue 24).
 """
 
 from __future__ import annotations
@@ -25,17 +32,20 @@ from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from anshin.adapters import mac, metrics, notifications, push
+from anshin.domain import contract_rules
 from anshin.domain import credentials as rules
 from anshin.domain.applications import ApplicationStatus
 from anshin.domain.clock import iso
 from anshin.domain.commands import CommandStatus
-from anshin.domain.contract_rules import ContractStatus
 from anshin.domain.entities import Contract, Device
 from anshin.domain.errors import (
     AppUnsupported,
+    CodeReissuedMeanwhile,
     ContractEnded,
     ContractForming,
+    DeviceRevoked,
     PassphraseRace,
+    PlatformMismatch,
     TokenRefused,
     UnknownCode,
     UnknownDevice,
@@ -45,7 +55,7 @@ from anshin.services import commands
 from anshin.services.contracts import record_contract
 from anshin.services.credentials import hash_passphrase
 from anshin.settings import settings
-from anshin.store import applications, contracts, limits
+from anshin.store import applications, contracts, limits, lookups
 from anshin.store import devices as store
 from anshin.store.devices import CredentialChange
 
@@ -122,35 +132,44 @@ def register(
 ) -> dict[str, Any]:
     """Register the support app on the contract's device; returns the new device token (once).
 
-    A device id protected by another contract that has not ended is refused like an unknown code.
-    Registering again (a reinstall, or someone who learnt the code) replaces the token and the
-    push endpoint and is a credential change: audited, told to the subscriber, WIPE held back. The
-    same app retrying (the same push endpoint) is not."""
+    Guessing is bounded three ways: per source address (every attempt), per code and per device
+    id (failures only). The device id is what someone guessing one phone's code holds fixed: once
+    its allowance is used up, even the right code waits (``Retry-After``), and the subscriber is
+    told. A device id protected by another contract that has not ended is refused like an unknown
+    code. The app must run on the platform the contract was applied for, and a device whose token
+    staff revoked stays revoked until the code is reissued.
+
+    Every registration after the first (a reinstall, or someone who learnt the code), whatever
+    its push token, replaces the token and is a credential change: audited, told to the
+    subscriber, WIPE held back; LOCKs keep going to the endpoint the device had before the first
+    change of the cooldown (the subscriber's own phone) however many registrations follow."""
     if platform != "android":
         raise AppUnsupported(platform)  # before the code is looked at: it tells nothing about it
     window = rules.ATTEMPT_WINDOW
     limits.take("REGISTER-SOURCE", source, settings.registration_attempts_per_source, window, at)
+    limits.check("REGISTER-DEVICE", device_id, rules.ATTEMPTS_PER_DEVICE, rules.DEVICE_ATTEMPT_WINDOW, at)
     code_mac = mac.code_mac(member_confirmation_code)
     limits.check("REGISTER-CODE", code_mac, rules.ATTEMPTS_PER_CODE, window, at)
     contract = contract_by_code(code_mac, device_id)
     previous = store.get(device_id)
     if contract is not None and previous is not None and previous.get("contractId") != contract["contractId"]:
         other = contracts.get(str(previous["contractId"]))
-        contract = None if rules.holds_device(other) else contract  # None: another live contract's
+        contract = None if rules.holds_device(other, at) else contract  # None: another live contract's
     if contract is None:
-        limits.take_quietly("REGISTER-CODE", code_mac, rules.ATTEMPTS_PER_CODE, window, at)
+        _failed(code_mac, device_id, at)
         raise UnknownCode()
-    if contract["status"] == ContractStatus.ENDED.value:
+    if contract_rules.has_ended(contract, at):
         raise ContractEnded(contract["contractId"])
+    if not rules.platform_matches(contract, platform):
+        raise PlatformMismatch(contract["contractId"])
+    if rules.stays_revoked(previous, contract):
+        raise DeviceRevoked(contract["contractId"])
     contract_id = str(contract["contractId"])
     endpoint = push.create_endpoint(push_token)
     token = secrets.token_urlsafe(32)
     expires = rules.token_expiry(at, settings.device_token_lifetime)
-    change = (
-        _change(contract_id, device_id, "DEVICE_REGISTERED_AGAIN", at)
-        if rules.is_reregistration(previous, contract_id, endpoint)
-        else None
-    )
+    again = rules.is_reregistration(previous, contract_id)
+    change = _change(contract_id, device_id, "DEVICE_REGISTERED_AGAIN", at) if again else None
     written = store.register(
         device_id=device_id,
         contract_id=contract_id,
@@ -162,12 +181,54 @@ def register(
         at=at,
         previous=previous,
         change=change,
+        locks_also_to=rules.first_endpoint(previous, at) if again and previous is not None else None,
     )
     if not written:
         raise UnknownCode()  # registered by someone else in between
     if change is not None:
         _tell_subscriber(contract, change)
     return {"deviceId": device_id, "contractId": contract_id, "deviceToken": token, "tokenExpiresAt": expires}
+
+
+def _failed(code_mac: str, device_id: str, at: datetime) -> None:
+    """A failed registration counts against the code and the device id. The failure that uses
+    the device's allowance up is audited on the contract protecting the device, if one does, and
+    told to its subscriber: someone is trying codes for their phone."""
+    limits.fail("REGISTER-CODE", code_mac, rules.ATTEMPTS_PER_CODE, rules.ATTEMPT_WINDOW, at)
+    if not limits.fail(
+        "REGISTER-DEVICE", device_id, rules.ATTEMPTS_PER_DEVICE, rules.DEVICE_ATTEMPT_WINDOW, at
+    ):
+        return
+    protecting = _live_contract_of(device_id, at)
+    logger.warning("device registration locked out", extra={"protected": protecting is not None})
+    if protecting is None:
+        return
+    until = iso(datetime.fromtimestamp(rules.attempt_window(rules.DEVICE_ATTEMPT_WINDOW, at)[1], at.tzinfo))
+    store.registration_locked_out(str(protecting["contractId"]), device_id, at, until)
+    notifications.publish(
+        {
+            "kind": "REGISTRATION_LOCKED_OUT",
+            "contractId": protecting["contractId"],
+            "deviceId": device_id,
+            "at": iso(at),
+            "lockedUntil": until,
+            "email": protecting["holder"]["email"],
+            "phone": protecting["holder"]["phone"],
+        },
+        notification_id=f"REGISTRATION_LOCKED_OUT#{device_id}#{until}",
+    )
+
+
+def _live_contract_of(device_id: str, at: datetime) -> Contract | None:
+    """The contract protecting ``device_id`` now (one device, one live contract): the one its app
+    is registered to, else the newest formed for it, if it has not ended."""
+    registered = store.get(device_id)
+    if registered is not None:
+        ids = [str(registered["contractId"])]
+    else:
+        ids, _ = lookups.contracts_by_device(device_id, None, 1)
+    contract = contracts.get(ids[0]) if ids else None
+    return contract if contract is not None and not contract_rules.has_ended(contract, at) else None
 
 
 def register_app(request: Registration, at: datetime, source: str) -> dict[str, Any]:
@@ -238,6 +299,47 @@ def revoke(contract_id: str, device_id: str, staff: StaffMember, at: datetime, r
     store.revoke(contract_id, device_id, staff, at, reason)
     logger.info("device token revoked", extra={"contractId": contract_id, "staff": staff.id})
     return {"deviceId": device_id, "contractId": contract_id, "revokedAt": iso(at)}
+
+
+#: Draws of a reissued member code before giving up (a code in use is drawn again).
+REISSUE_DRAWS = 20
+
+
+def reissue_code(contract_id: str, staff: StaffMember, at: datetime, reason: str) -> dict[str, Any]:
+    """Staff reissue the contract's member code (issue 24): a new code is drawn (never stored:
+    only its keyed digest, like the first), the contract's lookup moves to it in one transaction
+    with the audit entry, so the old code dies at once, and the new one is sent to the holder's
+    contact on file only (never answered to staff). A device staff revoked may register again
+    with it (anshin.domain.credentials.stays_revoked)."""
+    contract = contracts.require(contract_id)
+    if contract_rules.has_ended(contract, at):
+        raise ContractEnded(contract_id)
+    application = applications.get(str(contract["applicationId"]))
+    application_lookup = application is not None and "gsi2pk" in application
+    for draw in range(1, REISSUE_DRAWS + 1):
+        code = mac.member_code(f"{contract_id}:reissued:{iso(at)}", draw)
+        outcome = store.reissue_code(contract, mac.code_mac(code), at, staff, reason, application_lookup)
+        if outcome == "CODE_TAKEN":
+            continue
+        if outcome == "CHANGED":
+            raise CodeReissuedMeanwhile(contract_id)
+        break
+    else:
+        raise RuntimeError(f"no free member confirmation code in {REISSUE_DRAWS} draws")
+    notifications.publish(
+        {
+            "kind": "MEMBER_CODE_REISSUED",
+            "contractId": contract_id,
+            "deviceId": contract["device"]["deviceId"],
+            "memberConfirmationCode": code,
+            "supportPhoneNumber": contract["supportPhoneNumber"],
+            "email": contract["holder"]["email"],
+            "phone": contract["holder"]["phone"],
+        },
+        notification_id=f"MEMBER_CODE_REISSUED#{contract_id}#{iso(at)}",
+    )
+    logger.info("member code reissued", extra={"contractId": contract_id, "staff": staff.id})
+    return {"contractId": contract_id, "reissuedAt": iso(at), "sentTo": "HOLDER_CONTACT"}
 
 
 def set_passphrase(contract_id: str, device_id: str, passphrase: str, at: datetime) -> None:

@@ -38,6 +38,13 @@ class Revocation(BaseModel):
     reason: Reason
 
 
+class CodeReissue(BaseModel):
+    """Why staff reissue a contract's member code (a suspected leak, a revoked device, issue 24)."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: Reason
+
+
 class SessionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     contractId: Annotated[str, StringConstraints(pattern=r"^ctr-[a-f0-9]{1,64}$")]
@@ -51,9 +58,11 @@ class CloseRequest(BaseModel):
 
 
 class ContractSearch(BaseModel):
-    """Find contracts by exactly one of ``contractId``, ``mobileContractId`` or ``phone`` (the
-    holder's number, any usual writing: normalised to E.164, anshin.domain.phones); a POST so the
-    number never sits in a URL. ``cursor``/``limit``: the page."""
+    """Find contracts by exactly one of ``contractId``, ``mobileContractId``, ``phone`` (the
+    holder's number, any usual writing: normalised to E.164, anshin.domain.phones) or
+    ``deviceId`` (every contract that protected the device, the live one first: which contract
+    holds a device id, issue 24); a POST so the number never sits in a URL. ``cursor``/``limit``:
+    the page."""
 
     model_config = ConfigDict(extra="forbid")
     contractId: Annotated[str, StringConstraints(pattern=r"^ctr-[a-f0-9]{1,64}$")] | None = None
@@ -61,14 +70,14 @@ class ContractSearch(BaseModel):
     phone: (
         Annotated[str, StringConstraints(min_length=1, max_length=40), AfterValidator(normalise_phone)] | None
     ) = None
+    deviceId: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,128}$")] | None = None
     cursor: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
     limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "ContractSearch":
-        given = [
-            name for name in ("contractId", "mobileContractId", "phone") if getattr(self, name) is not None
-        ]
+        names = ("contractId", "mobileContractId", "phone", "deviceId")
+        given = [name for name in names if getattr(self, name) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of contractId, mobileContractId, phone")
+            raise ValueError("give exactly one of contractId, mobileContractId, phone, deviceId")
         return self

@@ -8,13 +8,17 @@ changes nothing.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from anshin.domain import contract_rules
 from anshin.domain.applications import FINAL_STATUSES, ApplicationStatus, deferral_reason
+from anshin.domain.clock import now
+from anshin.domain.entities import Application
 from anshin.domain.errors import EarlierApplicationsPending
-from anshin.domain.screening import Outcome, Reason, decide, outcome_of
+from anshin.domain.screening import Outcome, Reason, decide, outcome_of, still_holds_device
 from anshin.domain.terms import MAX_CONTRACTS_PER_ACCOUNT
-from anshin.store import accounts
+from anshin.store import accounts, contracts, devices
 from anshin.store import applications as stored
 
 
@@ -77,9 +81,12 @@ def reserve_slot(application_id: str) -> dict[str, Any]:
         return {"applicationId": application_id, "status": status.value}
     if status is ApplicationStatus.SCREENING and stored.waits_for_earlier(application):
         raise EarlierApplicationsPending(application_id)
-    approval = stored.approve(application, status, MAX_CONTRACTS_PER_ACCOUNT)
-    if approval == "LIMIT_REACHED":
-        stored.reject(application, Reason.CONTRACT_LIMIT_REACHED.value, (status,))
+    approval = _approve(application, status)
+    if approval in ("LIMIT_REACHED", "DEVICE_HELD"):
+        reason = (
+            Reason.CONTRACT_LIMIT_REACHED if approval == "LIMIT_REACHED" else Reason.DEVICE_ALREADY_PROTECTED
+        )
+        stored.reject(application, reason.value, (status,))
         return {"applicationId": application_id, "status": ApplicationStatus.REJECTED.value}
     current = (
         ApplicationStatus.APPROVED.value
@@ -87,6 +94,50 @@ def reserve_slot(application_id: str) -> dict[str, Any]:
         else stored.require(application_id)["status"]
     )
     return {"applicationId": application_id, "status": current}
+
+
+#: Times one approval tries to take over a released device holder (another approval taking it
+#: meanwhile holds it then: the answer is DEVICE_HELD).
+HOLDER_ROUNDS = 3
+
+
+def _approve(application: Application, status: ApplicationStatus) -> str:
+    """Approve, holding a slot (R4) and the device id (one device, one live contract, issue 24).
+
+    The device id's holder is the application that claimed it at its approval; it is taken over
+    only when that application no longer holds it (refused, failed, or its contract ended:
+    ``screening.still_holds_device``), conditional on the holder read, so two applications for
+    one device can never both be approved. A device registered to a live contract formed before
+    the holder existed (no holder item) is held by that contract all the same."""
+    device_id = application["device"]["deviceId"]
+    if _registered_to_live_contract(device_id, application, now()):
+        return "DEVICE_HELD"
+    released: str | None = None
+    for _ in range(HOLDER_ROUNDS):
+        approval = stored.approve(application, status, MAX_CONTRACTS_PER_ACCOUNT, released)
+        if approval != "DEVICE_HELD":
+            return approval
+        holder_id = stored.device_holder(device_id)
+        holder = stored.get(holder_id) if holder_id else None
+        contract = contracts.get(str(holder["contractId"])) if holder and "contractId" in holder else None
+        if still_holds_device(holder, contract, now()):
+            return "DEVICE_HELD"
+        released = holder_id
+    return "DEVICE_HELD"  # taken over by another approval each time: it holds the device now
+
+
+def _registered_to_live_contract(device_id: str, application: Application, at: datetime) -> bool:
+    """The device's app is registered to a contract that has not ended and is not this
+    application's (for contracts formed before device ids had holders)."""
+    registered = devices.get(device_id)
+    if registered is None:
+        return False
+    contract = contracts.get(str(registered["contractId"]))
+    return (
+        contract is not None
+        and contract["applicationId"] != application["applicationId"]
+        and not contract_rules.has_ended(contract, at)
+    )
 
 
 def record_failure(application_id: str, error: str) -> dict[str, Any]:

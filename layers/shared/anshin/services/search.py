@@ -1,6 +1,7 @@
-"""Find the caller (staff): contracts by contract id, by mobile account, or by the holder's phone
-number, one page at a time. The phone number is normalised (anshin.domain.phones) and looked up by
-its keyed digest only; it is never logged, stored in clear in a key, or echoed back."""
+"""Find the caller (staff): contracts by contract id, by mobile account, by the holder's phone
+number, or by device id (issue 24: which contract holds a device), one page at a time. The
+phone number is normalised (anshin.domain.phones) and looked up by its keyed digest only; it is
+never logged, stored in clear in a key, or echoed back."""
 
 from __future__ import annotations
 
@@ -35,6 +36,11 @@ def search(request: ContractSearch) -> dict[str, Any]:
             request.mobileContractId, request.cursor, request.limit
         )
         logger.info("contract search", extra={"by": "mobileContractId", "found": len(found)})
+        return _page(found, next_cursor)
+    if request.deviceId is not None:
+        ids, next_cursor = lookups.contracts_by_device(request.deviceId, request.cursor, request.limit)
+        found = [contract for contract in (contracts.get(i) for i in ids) if contract is not None]
+        logger.info("contract search", extra={"by": "deviceId", "found": len(found)})
         return _page(found, next_cursor)
     assert request.phone is not None  # the request model requires exactly one
     ids, next_cursor = lookups.contracts_by_phone(mac.phone_mac(request.phone), request.cursor, request.limit)

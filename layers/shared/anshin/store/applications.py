@@ -14,12 +14,14 @@ from typing import Any, Literal, cast
 
 from boto3.dynamodb.conditions import Attr, Key
 
+from anshin.domain import clock
 from anshin.domain.applications import ApplicationRequest, ApplicationStatus
 from anshin.domain.clock import iso
 from anshin.domain.entities import Application, ConsentRecord, Contract, DeviceSpec, Holder
 from anshin.domain.errors import AccountBusy
+from anshin.domain.retention import Stage
 from anshin.domain.staff import StaffMember
-from anshin.store import accounts, db, keys, lookups
+from anshin.store import accounts, db, keys, lookups, retention
 
 CONDITION_FAILED = "ConditionalCheckFailed"
 #: R6.4: the flag on a notified application whose contract is not recorded (yet).
@@ -259,6 +261,7 @@ def reject(application: Application, reason: str, allowed_from: tuple[Applicatio
         set_fields={"reason": reason},
         remove_fields=("taskToken",),
         leave_line=True,
+        extra=[retention.due_op(Stage.APPLICATION, application["applicationId"], clock.now())],
     )
 
 
@@ -279,11 +282,32 @@ def defer(application: Application, task_token: str, reason: str | None = None) 
 
 
 def approve(
-    application: Application, from_status: ApplicationStatus, slot_limit: int
-) -> Literal["APPROVED", "UNCHANGED", "LIMIT_REACHED"]:
-    """APPROVED, holding one of the account's slots in the same transaction (R4): UNCHANGED when
-    the application is no longer ``from_status``, LIMIT_REACHED when ``slot_limit`` are held."""
+    application: Application,
+    from_status: ApplicationStatus,
+    slot_limit: int,
+    released_holder: str | None = None,
+) -> Literal["APPROVED", "UNCHANGED", "LIMIT_REACHED", "DEVICE_HELD"]:
+    """APPROVED, holding one of the account's slots (R4) and its device id (one device, one live
+    contract: issue 24) in the same transaction: UNCHANGED when the application is no longer
+    ``from_status``, LIMIT_REACHED when ``slot_limit`` are held, DEVICE_HELD when another
+    application holds the device id. ``released_holder``: the holder the caller found released
+    (its application refused or failed, its contract ended), taken over only if it still is."""
     hold = accounts.hold_slot_item(application["mobileContractId"], slot_limit)
+    claim = db.put_op(
+        {
+            **keys.device_holder(application["device"]["deviceId"]),
+            "type": "DEVICE_HOLDER",
+            "deviceId": application["device"]["deviceId"],
+            "applicationId": application["applicationId"],
+            "mobileContractId": application["mobileContractId"],
+        },
+        condition="attribute_not_exists(pk) OR applicationId = :me"
+        + (" OR applicationId = :released" if released_holder else ""),
+        values={
+            ":me": application["applicationId"],
+            **({":released": released_holder} if released_holder else {}),
+        },
+    )
     client = db.dynamodb()
     try:
         moved = _move(
@@ -293,14 +317,24 @@ def approve(
             set_fields={"slotHeld": True},
             remove_fields=("taskToken",),
             leave_line=True,
-            extra=[hold],
+            extra=[hold, claim],
         )
     except client.exceptions.TransactionCanceledException as error:
-        reasons = db.cancellation_reasons(error)
-        if len(reasons) > 1 and reasons[1] == CONDITION_FAILED:
+        reasons = [*db.cancellation_reasons(error), "None", "None", "None"]
+        if reasons[0] == CONDITION_FAILED:
+            return "UNCHANGED"
+        if reasons[2] == CONDITION_FAILED:
+            return "DEVICE_HELD"
+        if reasons[1] == CONDITION_FAILED:
             return "LIMIT_REACHED"
         raise
     return "APPROVED" if moved else "UNCHANGED"
+
+
+def device_holder(device_id: str) -> str | None:
+    """The id of the application that holds ``device_id`` (claimed at its approval), if any."""
+    item = db.read(keys.device_holder(device_id))
+    return str(item["applicationId"]) if item else None
 
 
 def fail(application: Application, from_status: ApplicationStatus, error: str) -> bool:
@@ -312,9 +346,12 @@ def fail(application: Application, from_status: ApplicationStatus, error: str) -
         ApplicationStatus.NOTIFICATION_FAILED,
         (from_status,),
         set_fields={"failure": error[:200], "slotHeld": False},
-        remove_fields=("taskToken", "pendingCode", "gsi2pk", "gsi2sk"),
+        remove_fields=("taskToken", "gsi2pk", "gsi2sk"),
         leave_line=True,
-        extra=[accounts.release_slot_item(application["mobileContractId"])] if holds_slot else None,
+        extra=[
+            retention.due_op(Stage.APPLICATION, application["applicationId"], clock.now()),
+            *([accounts.release_slot_item(application["mobileContractId"])] if holds_slot else []),
+        ],
     )
 
 
@@ -389,12 +426,15 @@ def clear_unrecorded(application_id: str) -> bool:
 
 
 def issue_credentials(
-    application_id: str, credentials: dict[str, str], code_mac: str, phone_mac: str | None = None
+    application_id: str, credentials: dict[str, Any], code_mac: str, phone_mac: str | None = None
 ) -> Literal["ISSUED", "CODE_TAKEN", "NOT_ISSUED"]:
     """Store the credentials on an APPROVED application that has none, with the code's lookup key
     (and ``phone_mac``, the applicant's phone number's digest, for the contract's phone lookup),
     and claim the code for ever. CODE_TAKEN: the code was issued before (draw another);
-    NOT_ISSUED: the application has credentials already or is not APPROVED."""
+    NOT_ISSUED: the application has credentials already or is not APPROVED.
+
+    The code itself is never stored (issue 24): ``codeDraw`` is which draw it was, from which
+    the notification derives it again under the KMS key (anshin.adapters.mac.member_code)."""
     lookup = keys.code_lookup(code_mac, "APPLICATION")
     phone = {":phoneMac": phone_mac} if phone_mac else {}
     client = db.dynamodb()
@@ -407,13 +447,13 @@ def issue_credentials(
                 db.put_op({**keys.code_claim(code_mac), "type": "CODE_CLAIM"}, condition=db.IF_ABSENT),
                 _update(
                     application_id,
-                    "SET contractId = :c, pendingCode = :code, "
+                    "SET contractId = :c, codeDraw = :draw, "
                     "supportPhoneNumber = :phone, codeMac = :mac, gsi2pk = :gsi2pk, gsi2sk = :gsi2sk"
                     + (", phoneMac = :phoneMac" if phone else ""),
                     "attribute_not_exists(contractId) AND #s = :approved",
                     {
                         ":c": credentials["contractId"],
-                        ":code": credentials["memberConfirmationCode"],
+                        ":draw": credentials["codeDraw"],
                         ":phone": credentials["supportPhoneNumber"],
                         ":approved": ApplicationStatus.APPROVED.value,
                         ":mac": code_mac,
@@ -445,11 +485,12 @@ def record_contract(
     application: Application, contract: Contract, account: dict[str, Any], corrections: list[dict[str, Any]]
 ) -> Literal["RECORDED", "ALREADY_RECORDED", "CLAIM_MOVED"]:
     """Record a formed contract in one transaction: the contract (new), the application (APPROVED ->
-    CONTRACTED; the plain-text code is dropped, only its digest stays; a ``CONTRACT_NOT_RECORDED``
+    CONTRACTED; the code's lookup moves to the contract alone; a ``CONTRACT_NOT_RECORDED``
     flag is cleared with its reconciler entry), the account's first-contract claim or mark
     (``account``, anshin.store.accounts.contract_formed_item, R12) with the ``corrections`` a
     claim taken over needs (anshin.store.contracts.no_longer_first), and the holder's phone lookup
-    (staff search) when the credentials came with the phone number's digest.
+    (staff search) when the credentials came with the phone number's digest, and its device
+    lookup (staff search by device id, issue 24).
 
     CLAIM_MOVED: only the claim's condition failed (another contract of the account was recorded
     since it was read): read it again and decide again. ALREADY_RECORDED: the contract or the
@@ -464,7 +505,7 @@ def record_contract(
                 db.put_op(contract, condition=db.IF_ABSENT),
                 _update(
                     application_id,
-                    "SET #s = :contracted REMOVE pendingCode, attention",
+                    "SET #s = :contracted REMOVE attention, gsi2pk, gsi2sk",
                     "#s = :approved",
                     {
                         ":contracted": ApplicationStatus.CONTRACTED.value,
@@ -483,6 +524,11 @@ def record_contract(
                     ]
                     if application.get("phoneMac")
                     else []
+                ),
+                db.put_op(
+                    lookups.device_item(
+                        contract["device"]["deviceId"], contract["formedAt"], contract["contractId"]
+                    )
                 ),
                 *flagged,
             ]

@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from boto3.dynamodb.conditions import Key
 
 from anshin.domain.clock import iso
-from anshin.domain.entities import Device
+from anshin.domain.entities import Contract, Device
 from anshin.domain.errors import ContractForming
 from anshin.domain.staff import StaffMember, recorded
 from anshin.store import audit, db, keys
@@ -81,10 +81,15 @@ def register(
     at: datetime,
     previous: Device | None,
     change: CredentialChange | None,
+    locks_also_to: str | None = None,
 ) -> bool:
     """Write the device item, only over what was read (``previous``: nothing else registered the
-    device meanwhile); with ``change``, together with its audit entry and the WIPE cooldown (if it
-    moves it later). False when the device changed meanwhile."""
+    device meanwhile), with its audit entry: ``DEVICE_REGISTERED`` for a first registration on
+    the contract, else ``change`` (a credential change) with the WIPE cooldown (if it moves it
+    later). ``locks_also_to``: the endpoint LOCKs keep going to until the change's cooldown ends
+    (anshin.domain.credentials.first_endpoint). A revocation is not carried over: the caller
+    refused the registration unless the code was reissued since. False when the device changed
+    meanwhile."""
     device: Device = {
         "type": "DEVICE",
         "deviceId": device_id,
@@ -98,10 +103,10 @@ def register(
         "tokenExpiresAt": token_expires_at,
         "registeredAt": iso(at),
     }
-    if change is not None and previous is not None:
-        # Kept through the cooldown, for locks (anshin.relay): the app registered before may be
-        # the subscriber's own, on the real phone.
-        device["previousEndpointArn"] = previous["endpointArn"]
+    if change is not None and locks_also_to and locks_also_to != endpoint:
+        # Kept through the cooldown, for locks (anshin.relay): the app registered before the
+        # first change may be the subscriber's own, on the real phone.
+        device["previousEndpointArn"] = locks_also_to
         device["previousEndpointUntil"] = change.until
     item = {**keys.device(device_id), **device}
     put = (
@@ -110,8 +115,6 @@ def register(
         else db.put_op(item, condition="contractId = :was", values={":was": previous["contractId"]})
     )
     if change is None:
-        if previous is not None and previous.get("contractId") == contract_id:
-            return db.transact([put])  # the same app again: no new registration
         registered = audit.put(contract_id, "DEVICE", at, "DEVICE_REGISTERED", deviceId=device_id)
         return db.transact([put, registered])
     cooldown = db.update_op(
@@ -121,6 +124,64 @@ def register(
         values={":until": change.until},
     )
     return db.transact([put, change.audit_entry(), cooldown], optional=2)
+
+
+def registration_locked_out(contract_id: str, device_id: str, at: datetime, until: str) -> None:
+    """Audit, on the contract protecting the device, that its registrations are locked out
+    after too many wrong member codes (issue 24)."""
+    audit.write(contract_id, "DEVICE", at, "REGISTRATION_LOCKED_OUT", deviceId=device_id, lockedUntil=until)
+
+
+def reissue_code(
+    contract: Contract,
+    code_mac: str,
+    at: datetime,
+    staff: StaffMember,
+    reason: str,
+    application_lookup: bool,
+) -> Literal["REISSUED", "CODE_TAKEN", "CHANGED"]:
+    """Move the contract's member-code lookup to ``code_mac`` (claimed for ever, like every code:
+    anshin.store.keys.code_claim) and note when, with its audit entry, in one transaction,
+    conditional on the code read; with ``application_lookup``, the application's own lookup of
+    the first code (kept after recording before issue 24) goes too. CODE_TAKEN: the code was
+    issued before (draw another); CHANGED: the contract's code moved meanwhile."""
+    contract_id = contract["contractId"]
+    lookup = keys.code_lookup(code_mac, "CONTRACT")
+    client = db.dynamodb()
+    try:
+        client.transact_write_items(
+            TransactItems=[
+                db.put_op({**keys.code_claim(code_mac), "type": "CODE_CLAIM"}, condition=db.IF_ABSENT),
+                db.update_op(
+                    keys.contract(contract_id),
+                    "SET memberCodeMac = :mac, memberCodeIssuedAt = :at, gsi2pk = :pk, gsi2sk = :sk",
+                    condition="memberCodeMac = :old",
+                    values={
+                        ":mac": code_mac,
+                        ":at": iso(at),
+                        ":pk": lookup["gsi2pk"],
+                        ":sk": lookup["gsi2sk"],
+                        ":old": contract["memberCodeMac"],
+                    },
+                ),
+                *(
+                    [db.update_op(keys.application(contract["applicationId"]), "REMOVE gsi2pk, gsi2sk")]
+                    if application_lookup
+                    else []
+                ),
+                audit.put(
+                    contract_id, "DEVICE", at, "MEMBER_CODE_REISSUED", **recorded(staff), reason=reason
+                ),
+            ]
+        )
+    except client.exceptions.TransactionCanceledException as error:
+        claim, moved = [*db.cancellation_reasons(error), None, None][:2]
+        if claim == "ConditionalCheckFailed":
+            return "CODE_TAKEN"
+        if moved == "ConditionalCheckFailed":
+            return "CHANGED"
+        raise
+    return "REISSUED"
 
 
 def rotate_token(

@@ -116,6 +116,22 @@ def phone_lookup(phone_mac: str, formed_at: str, contract_id: str) -> Key:
     return {"pk": phone_pk(phone_mac), "sk": f"{CONTRACT_GSI1_PREFIX}{formed_at}#{contract_id}"}
 
 
+def device_holder(device_id: str) -> Key:
+    """One device, one live contract (issue 24): the application that holds the device id, claimed
+    in the transaction that approves it (anshin.store.applications.approve)."""
+    return {"pk": f"DEVICEHOLDER#{device_id}", "sk": "HOLDER"}
+
+
+def device_pk(device_id: str) -> str:
+    return f"DEVICEID#{device_id}"
+
+
+def device_lookup(device_id: str, formed_at: str, contract_id: str) -> Key:
+    """The device id -> each contract that ever protected it, in formation order: the staff search
+    by device id (written with the contract, anshin.store.lookups)."""
+    return {"pk": device_pk(device_id), "sk": f"{CONTRACT_GSI1_PREFIX}{formed_at}#{contract_id}"}
+
+
 #: R6.2: the partition of the deferred applications waiting for staff, oldest received first.
 DEFERRED_PK = "DEFERRED"
 
@@ -193,6 +209,11 @@ def backup_object(contract_id: str, command_id: str) -> str:
     return f"backups/{contract_id}/{command_id}.bin"
 
 
+def backup_prefix(contract_id: str) -> str:
+    """Every settings backup of the contract's devices (:func:`backup_object`): erased together."""
+    return f"backups/{contract_id}/"
+
+
 def support_session(session_id: str) -> Key:
     return {"pk": f"SUPPORT#{session_id}", "sk": "SESSION"}
 
@@ -254,6 +275,20 @@ def rebill_marker(month: Month, contract_id: str) -> Key:
     late, or a first-contract claim displaced): the operator runs the month again
     (anshin.store.rebilling); a billing run of the month that charged it removes it."""
     return {"pk": rebill_pk(month), "sk": f"CONTRACT#{contract_id}"}
+
+
+# --- retention (docs/retention.md) ----------------------------------------------------------------
+def retention_pk(stage: str, shard: int) -> str:
+    return f"RETAIN#{stage}#{shard:02d}"
+
+
+def retention_due(stage: str, subject_id: str, event_at: str) -> Key:
+    """An erasure work list's entry (anshin.store.retention): the application or contract
+    ``subject_id`` whose personal data of ``stage`` goes a set time after ``event_at`` (refused,
+    failed, ended), sorted by that instant so what is due is one key range; by the subject's
+    shard, so a month end's thousands of ends spread over partitions. Written with the event,
+    deleted with the erasure."""
+    return {"pk": retention_pk(stage, shard_of(subject_id)), "sk": f"{event_at}#{subject_id}"}
 
 
 # --- job runs ------------------------------------------------------------------------------------
