@@ -28,6 +28,9 @@ LOG = "ANSHIN_CALL_LOG"
 REGION, ACCOUNT = "us-east-1", "123456789012"
 
 _function: ContextVar[str | None] = ContextVar("anshin_call_log_function", default=None)
+#: The key of the presigned POST being built: botocore builds one with the ``CreateBucket`` model
+#: (only its URL is wanted), and S3 authorises the upload it allows as PutObject of that key.
+_post_key: ContextVar[str | None] = ContextVar("anshin_call_log_post_key", default=None)
 _lock = threading.Lock()
 _installed = False
 _settings_written: set[tuple[str, int]] = set()
@@ -126,13 +129,33 @@ def _on_request(params: dict[str, Any], model: Any, **_: Any) -> None:
     function = _function.get()
     if function is None:
         return
-    prefix = model.service_model.signing_name
+    prefix, operation = model.service_model.signing_name, model.name
+    if operation == "CreateBucket" and (key := _post_key.get()) is not None:
+        params, operation = {**params, "Key": key}, "PutObject"  # a presigned POST (S3 PostObject)
     _write(
         [
             {"function": function, "action": action, "resource": resource}
-            for action, resource in iam_requests(prefix, model.name, params)
+            for action, resource in iam_requests(prefix, operation, params)
         ]
     )
+
+
+def _remember_post_key(class_attributes: dict[str, Any], **_: Any) -> None:
+    """Wrap the S3 client's ``generate_presigned_post`` so the request it builds is known by its
+    key (see :data:`_post_key`)."""
+    original = class_attributes.get("generate_presigned_post")
+    if original is None or getattr(original, "_anshin_recorded", False):
+        return
+
+    def generate_presigned_post(self: Any, Bucket: str, Key: str, *args: Any, **kwargs: Any) -> Any:
+        token = _post_key.set(Key)
+        try:
+            return original(self, Bucket, Key, *args, **kwargs)
+        finally:
+            _post_key.reset(token)
+
+    generate_presigned_post._anshin_recorded = True  # type: ignore[attr-defined]
+    class_attributes["generate_presigned_post"] = generate_presigned_post
 
 
 def install() -> None:
@@ -145,8 +168,10 @@ def install() -> None:
     from botocore import handlers
 
     handlers.BUILTIN_HANDLERS.append(("provide-client-params", _on_request))
+    handlers.BUILTIN_HANDLERS.append(("creating-client-class.s3", _remember_post_key))
     if boto3.DEFAULT_SESSION is not None:
         boto3.DEFAULT_SESSION.events.register("provide-client-params", _on_request)
+        boto3.DEFAULT_SESSION.events.register("creating-client-class.s3", _remember_post_key)
     _installed = True
 
 
