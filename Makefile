@@ -195,11 +195,6 @@ month-end: $(VENV)/.installed ## run MONTH=YYYY-MM's termination and billing on 
 	@test -n "$(MONTH)" || (echo "usage: make month-end MONTH=2026-11 [DRY_RUN=1] [ENDPOINT=...]"; exit 2)
 	$(PY) -m local month-end --month $(MONTH) $(if $(DRY_RUN),--dry-run) $(if $(ENDPOINT),--endpoint $(ENDPOINT))
 
-.PHONY: charge-correction
-charge-correction: $(VENV)/.installed ## export MONTH's charges as a correction, REASON= why (after a NEEDS_CORRECTION; an operator's decision)
-	@test -n "$(MONTH)" -a -n "$(REASON)" || (echo "usage: make charge-correction MONTH=2026-11 REASON='why' [ENDPOINT=...]"; exit 2)
-	$(PY) -m local charge-correction --month $(MONTH) --reason "$(REASON)" $(if $(ENDPOINT),--endpoint $(ENDPOINT))
-
 .PHONY: bench
 bench: install ## billing, its same-backend floor and the charge export on a fresh local stack (CONTRACTS="10000 100000")
 	$(PY) benchmarks/billing.py --contracts $(or $(CONTRACTS),10000)

@@ -64,6 +64,7 @@ ENVIRONMENT = {
     "POWERTOOLS_LOG_LEVEL": "INFO",
     "POWERTOOLS_METRICS_NAMESPACE": "Anshin",
     "CONTRACTS_TABLE": "Contracts",
+    "LEDGER_TABLE": "Ledger",
     "SESSIONS_TABLE": "Sessions",
     "IDEMPOTENCY_TABLE": "Idempotency",
 }

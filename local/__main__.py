@@ -314,7 +314,7 @@ def demo(args: argparse.Namespace) -> int:
 def month_end(args: argparse.Namespace) -> int:
     from anshin.domain.terms import BillingMonth
 
-    from local.jobs import all_done, charge_file, charge_file_lines, describe, run_month
+    from local.jobs import all_done, charge_file_lines, describe, run_month
 
     month = BillingMonth.parse(args.month)
     results = run_month(args.endpoint, month, dry_run=args.dry_run)
@@ -322,28 +322,7 @@ def month_end(args: argparse.Namespace) -> int:
     print(describe(results, args.dry_run))
     for line in charge_file_lines(results, args.endpoint):
         print(line)
-    # A charge file waiting for an operator's correction is work left for a person, as a set-aside is.
-    held = (charge_file(results) or {}).get("status") == "NEEDS_CORRECTION"
-    return 0 if all_done(results) and not held else 1
-
-
-def charge_correction(args: argparse.Namespace) -> int:
-    from anshin.domain.terms import BillingMonth
-
-    from local.jobs import correct_charges
-
-    corrected = correct_charges(args.endpoint, BillingMonth.parse(args.month), args.reason)
-    export = corrected["output"]
-    if corrected["status"] != "SUCCEEDED":
-        print(f"the correction did not finish: {corrected['status']}", file=sys.stderr)
-        return 1
-    supersedes = f" (supersedes v{export['supersedes']})" if export.get("supersedes") else ""
-    same = " (the month's data equals it: nothing written)" if export["status"] == "UNCHANGED" else ""
-    print(
-        f"charge file  s3://{export['bucket']}/{export['key']}  v{export['version']} {export['status']}"
-        f"{supersedes}{same}: {export['records']} accounts, ¥{export['totalYen']}"
-    )
-    return 0
+    return 0 if all_done(results) else 1
 
 
 def fault(args: argparse.Namespace) -> int:
@@ -366,7 +345,6 @@ TOOLS = {
     "logs": logs,
     "redrive": redrive,
     "month-end": month_end,
-    "charge-correction": charge_correction,
     "fault": fault,
 }
 
@@ -414,11 +392,6 @@ def main(argv: list[str] | None = None) -> int:
     month_parser = commands.add_parser("month-end", help="run a month's termination and billing by hand")
     month_parser.add_argument("--month", required=True, help="the billing month, YYYY-MM")
     month_parser.add_argument("--dry-run", action="store_true", help="print what would happen; write nothing")
-    correction_parser = commands.add_parser(
-        "charge-correction", help="export a month's charges as a correction (an operator's decision, R13)"
-    )
-    correction_parser.add_argument("--month", required=True, help="the billing month, YYYY-MM")
-    correction_parser.add_argument("--reason", required=True, help="why (written in the manifest)")
     fault_parser = commands.add_parser("fault", help="make a function of the running stack raise N times")
     fault_parser.add_argument("--function", required=True, help="e.g. record_contract (functions/<name>)")
     fault_parser.add_argument("--times", type=int, default=1, help="how many calls fail (0 disarms)")
@@ -429,7 +402,6 @@ def main(argv: list[str] | None = None) -> int:
         redrive_parser,
         logs_parser,
         month_parser,
-        correction_parser,
         fault_parser,
     ):
         tool.add_argument(

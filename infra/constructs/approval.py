@@ -56,7 +56,11 @@ class Approval:
         grants.publish(send_notification, data.customer_notification_topic, data.key)
         grants.code_mac(send_notification, data.code_key)
         grants.table(send_notification, data.idempotency_table, data.key, write=True)
-        record_contract = task("record_contract", "Records the contract formed at notification (R6.4, R12)")
+        record_contract = task(
+            "record_contract",
+            "Records the contract formed at notification (R6.4, R12)",
+            appends_charges=True,  # recorded late, or a claim displaced: lines of months over
+        )
         self.notification = workflows.of_tasks(
             "ContractNotification",
             "contract_notification",

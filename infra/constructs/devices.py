@@ -43,6 +43,7 @@ class Devices:
         self.devices_api = devices_api = functions.of_contracts(
             "devices_api",
             "REST API of the support app on a device (R16)",
+            appends_charges=True,  # a registration may record the contract (R6.4), late too
             environment={
                 "PUSH_PLATFORM_APPLICATION_ARN": push_application_arn(stack, settings),
                 "BACKUP_BUCKET": data.backup_bucket.bucket_name,

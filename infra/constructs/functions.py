@@ -104,6 +104,7 @@ class Functions:
                 "POWERTOOLS_LOG_LEVEL": "INFO",
                 "POWERTOOLS_METRICS_NAMESPACE": "Anshin",
                 "CONTRACTS_TABLE": self.data.contracts_table.table_name,
+                "LEDGER_TABLE": self.data.ledger_table.table_name,
                 "SESSIONS_TABLE": self.data.sessions_table.table_name,
                 "IDEMPOTENCY_TABLE": self.data.idempotency_table.table_name,
                 "MONTHLY_FEE_JPY": str(self.settings.monthly_fee_jpy),
@@ -132,12 +133,20 @@ class Functions:
         return fn
 
     def of_contracts(
-        self, name: str, description: str, *, indexes: tuple[str, ...] = (), **options: Any
+        self,
+        name: str,
+        description: str,
+        *,
+        indexes: tuple[str, ...] = (),
+        appends_charges: bool = False,
+        **options: Any,
     ) -> lambda_.Function:
         """A function of the contracts table, with Query on the ``indexes`` it reads and no
-        other (DynamoDB authorises an index query on the index's own ARN)."""
+        other (DynamoDB authorises an index query on the index's own ARN), which reads the ledger
+        of charges and, with ``appends_charges``, appends lines to it (never more: R13)."""
         fn = self.function(name, description, **options)
         grants.table(fn, self.data.contracts_table, self.data.key, write=True, indexes=indexes)
+        grants.ledger(fn, self.data.ledger_table, self.data.key, append=appends_charges)
         return fn
 
     def _local_environment(self, name: str) -> dict[str, str]:

@@ -44,6 +44,7 @@ class MonthlyJobs:
             "Bills one shard of a month (R12, R13)",
             timeout=Duration.minutes(5),
             indexes=("gsi3", "gsi4"),  # ended in or since the month; not ended
+            appends_charges=True,
         )
         month_end_shard = functions.of_contracts(
             "month_end_shard",
@@ -127,9 +128,9 @@ class MonthlyJobs:
 
     def _charge_export(self, parts: Parts, key: kms.IKey, bucket: s3.IBucket) -> sfn.StateMachine:
         """The charge file workflow and its three functions, each granted only its part of the
-        bucket: the shards write parts under staging/, the assembler reads them, writes the file
-        and the manifest under charges/ (and, when the month's data would remove or change a
-        charged line, only a review under reviews/), the announcer only publishes."""
+        bucket: the shards read the ledger and write parts under staging/, the assembler reads
+        them and writes the file and then its manifest under charges/, the announcer only
+        publishes."""
         stack, functions, workflows, _ = parts.unpack()
         environment = {"CHARGES_BUCKET": bucket.bucket_name}
         data = functions.data
@@ -139,7 +140,7 @@ class MonthlyJobs:
             environment=environment,
             timeout=Duration.minutes(5),
         )
-        grants.table(shard, data.contracts_table, key, write=False, indexes=("gsi3",))
+        grants.ledger(shard, data.ledger_table, key, append=False, indexes=("gsi1",))
         assemble = functions.function(
             "export_charges_assemble",
             "Assembles the month's charge file from its parts and makes it a version (R12, R13)",
@@ -162,9 +163,6 @@ class MonthlyJobs:
         assemble.add_to_role_policy(
             iam.PolicyStatement(actions=["s3:GetObject", "s3:PutObject"], resources=[files])
         )
-        # NEEDS_CORRECTION: what the month's data would change, for the operator (never read back).
-        reviews = f"{bucket_arn}/reviews/*"
-        assemble.add_to_role_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=[reviews]))
         assemble.add_to_role_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket_arn]))
         for fn in (shard, assemble):
             grants.key_use(fn, key)
@@ -177,11 +175,6 @@ class MonthlyJobs:
             assemble,
             f"IAM5[Resource::{CHARGES_BUCKET_ARN_EXPORT}/charges/*]",
             "The charge files are keyed per month and version under charges/.",
-        )
-        acknowledge(
-            assemble,
-            f"IAM5[Resource::{CHARGES_BUCKET_ARN_EXPORT}/reviews/*]",
-            "A review is keyed per month and run under reviews/.",
         )
         announce.add_to_role_policy(
             iam.PolicyStatement(

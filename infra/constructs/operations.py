@@ -117,14 +117,14 @@ class Operations(Construct):
         )
 
         # R12, R13: a contract recorded late (the reconciler, a late step, a device's registration),
-        # or one displaced from its account's first-contract claim, became billable for months
-        # billing had already run (anshin.services.contracts.record_contract): billing them again
-        # adds exactly the missing lines.
+        # or one displaced from its account's first-contract claim, owed months that were over:
+        # the recording appended their lines to the ledger itself (anshin.services.contracts
+        # .record_contract). A month whose charge file was exported lacks them until exported again.
         signal(
-            "MonthNeedsRebilling",
-            "billed months owe a contract recorded late a line: run make month-end MONTH=<month> again "
-            "for each month the log names (markers REBILL#<month> list the contracts; the billing run "
-            "removes the ones it charged). Only missing lines are written, never a charge twice (R13).",
+            "ChargesAppendedLate",
+            "a recording appended ledger lines to months that are over (the log names the months and "
+            "contracts): export each month's charge file again (make month-end MONTH=<month>: billing "
+            "appends nothing more, the export writes the next version, which holds them).",
         )
 
         # R9, R11, R13: an end recorded late (a notice entered after its month, an account event
@@ -135,15 +135,6 @@ class Operations(Construct):
             "a contract was ended late, before months already charged (the log and the contract's "
             "timeline, CHARGED_PAST_END, name the months): the charges stand, R13 forbids the system "
             "any credit or refund; any goodwill is the carrier's, handled outside this system.",
-        )
-
-        # R13: a billing run's charge file would remove or change a line of the month's latest
-        # version (anshin.services.charges.assemble): no version was written; an operator decides.
-        signal(
-            "ChargeFileNeedsCorrection",
-            "a month's charge file was not versioned: its data would remove or change lines the carrier "
-            "already has (reviews/<month>/<runId>.json in the charges bucket says which). Find why; if "
-            "it is right, start the ChargeExport workflow with a correction and its reason.",
         )
 
         def business(name: str, label: str) -> cloudwatch.IMetric:

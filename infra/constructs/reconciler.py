@@ -31,6 +31,7 @@ class Reconciler:
             "reconcile_contracts",
             "Records formed contracts whose recording failed for good (R6.4)",
             timeout=Duration.minutes(5),
+            appends_charges=True,  # a contract recorded late owes months that are over (R12)
         )
         self.rule = events.Rule(
             stack,

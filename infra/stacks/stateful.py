@@ -90,6 +90,17 @@ class StatefulStack(Stack):
                 sort_key=dynamodb.Attribute(name=f"{index}sk", type=dynamodb.AttributeType.STRING),
             )
 
+        # The ledger of charges (R13, issue 25): invoice lines, appended only. A table of its own so
+        # that its grants can say so: functions hold PutItem on it at most, never UpdateItem,
+        # DeleteItem or BatchWriteItem (infra/grants.py ``ledger``, proved by tests/permissions).
+        # gsi1: the month's charges by account shard (the charge file's export reads it).
+        self.ledger_table = dynamodb.Table(self, "Ledger", **table_defaults)  # type: ignore[arg-type]
+        self.ledger_table.add_global_secondary_index(
+            index_name="gsi1",
+            partition_key=dynamodb.Attribute(name="gsi1pk", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="gsi1sk", type=dynamodb.AttributeType.STRING),
+        )
+
         # Sessions: identity-verification and support sessions; they expire (TTL attribute "ttl").
         self.sessions_table = dynamodb.Table(
             self,
@@ -209,6 +220,7 @@ class StatefulStack(Stack):
 
         for name, value in {
             "ContractsTableName": self.contracts_table.table_name,
+            "LedgerTableName": self.ledger_table.table_name,
             "SessionsTableName": self.sessions_table.table_name,
             "IdempotencyTableName": self.idempotency_table.table_name,
             "DeviceCommandTopicArn": self.device_command_topic.topic_arn,

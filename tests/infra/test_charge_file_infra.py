@@ -81,18 +81,15 @@ def test_an_index_behind_billing_runs_the_shards_and_the_assembly_again_after_a_
     assert all(inner[c["Next"]]["Error"] != "ExportIncomplete" for c in inner["ExportShards"]["Catch"])
 
 
-def test_a_file_that_needs_correction_is_not_announced() -> None:
+def test_every_export_is_announced_there_is_no_version_waiting_for_a_person() -> None:
+    """The ledger only grows: a new version needs no one's word (issue 25), so the export goes
+    straight on to the announcement."""
     export = json.loads((ROOT / "statemachines" / "charge_export.asl.json").read_text())
     states = export["States"]
-    assert states["Export"]["Next"] == "Versioned"
-    [choice] = states["Versioned"]["Choices"]
-    assert choice == {
-        "Variable": "$.export.value.status",
-        "StringEquals": "NEEDS_CORRECTION",
-        "Next": "AwaitsCorrection",
-    }
-    assert states["Versioned"]["Default"] == "Announce"
-    assert states["AwaitsCorrection"]["Type"] == "Pass" and states["AwaitsCorrection"]["End"] is True
+    assert states["Export"]["Next"] == "Announce"
+    assert set(states) == {"Export", "Announce", "ExportFailed"}
+    assemble = states["Export"]["Branches"][0]["States"]["Assemble"]
+    assert set(assemble["Parameters"]["Payload"]) == {"month.$", "runId.$", "expectedLines.$", "results.$"}
 
 
 def _schedules(template: dict[str, Any]) -> list[str]:

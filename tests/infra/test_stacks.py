@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_tables_are_encrypted_recoverable_protected_and_retained(data_template: assertions.Template) -> None:
     tables = data_template.find_resources("AWS::DynamoDB::Table")
-    assert len(tables) == 3
+    assert len(tables) == 4  # contracts, the ledger, sessions, idempotency
     for table in tables.values():
         props = table["Properties"]
         assert props["SSESpecification"]["SSEEnabled"] is True
@@ -44,6 +44,23 @@ def test_contracts_table_has_its_indexes(data_template: assertions.Template) -> 
             ],
         },
     )
+
+
+def test_the_ledger_is_a_table_of_its_own_kept_and_recoverable(data_template: assertions.Template) -> None:
+    """R13, issue 25: invoice lines live in the Ledger table, whose grants can say "append only"
+    (tests/permissions::test_no_function_may_change_the_ledger); retained, point-in-time
+    recoverable, encrypted with the data key; gsi1 serves the charge file's export."""
+    [(logical_id, ledger)] = [
+        (k, v)
+        for k, v in data_template.find_resources("AWS::DynamoDB::Table").items()
+        if k.startswith("Ledger")
+    ]
+    properties = ledger["Properties"]
+    assert [i["IndexName"] for i in properties["GlobalSecondaryIndexes"]] == ["gsi1"]
+    assert properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert properties["DeletionProtectionEnabled"] is True and ledger["DeletionPolicy"] == "Retain"
+    assert properties["SSESpecification"]["SSEEnabled"] is True
+    assert logical_id
 
 
 def test_sessions_expire_by_ttl(data_template: assertions.Template) -> None:
@@ -517,11 +534,11 @@ def test_alarms_reach_the_operations_topic_and_cover_every_function_queue_and_wo
     machines = service_template.find_resources("AWS::StepFunctions::StateMachine")
     # ... one per month job for the contracts it set aside (anshin.jobs.set_aside), one for
     # formed contracts the reconciler could not record (ContractsNotHealed), one each for billed
-    # months owing a late-recorded contract (MonthNeedsRebilling), ends before charged months
-    # (ChargedPastEnd) and a charge file waiting for a correction (ChargeFileNeedsCorrection). (The
+    # months a late recording appended lines to (ChargesAppendedLate) and ends before charged
+    # months (ChargedPastEnd). (The
     # cancellation-code queue's one, CancellationCodesLate, is its queue's: its dead letters are
     # the dead-letter queue's.)
-    assert len(alarms) == 2 * len(functions) + len(queues) + 3 * len(machines) + 6
+    assert len(alarms) == 2 * len(functions) + len(queues) + 3 * len(machines) + 5
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"], alarm["Properties"]["AlarmDescription"]
         assert alarm["Properties"]["Threshold"] == 0

@@ -83,13 +83,25 @@ def sent_notifications(env: dict[str, str]) -> list[dict[str, Any]]:
 PASS_MACHINE = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
 
 
+#: The tables a property's example starts afresh: the contracts and the ledger of charges.
+DATA_TABLES = (("Contracts", ("gsi1", "gsi2", "gsi3", "gsi4")), ("Ledger", ("gsi1",)))
+
+
+def fresh_data_tables() -> None:
+    """Empty the contracts table and the ledger (a hypothesis example in one moto session)."""
+    for name, indexes in DATA_TABLES:
+        boto3.client("dynamodb").delete_table(TableName=name)
+        create_table(name, indexes=indexes)
+
+
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """moto with the stack's tables, topics and a stand-in approval state machine."""
     db.reset()
     aws.client.cache_clear()
     with mock_aws():
-        create_table("Contracts", indexes=("gsi1", "gsi2", "gsi3", "gsi4"))
+        for name, indexes in DATA_TABLES:
+            create_table(name, indexes=indexes)
         create_table("Sessions")
         create_table("Idempotency", key="id", sort=None)
         machine = boto3.client("stepfunctions").create_state_machine(
@@ -118,6 +130,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 
         env = {
             "CONTRACTS_TABLE": "Contracts",
+            "LEDGER_TABLE": "Ledger",
             "SESSIONS_TABLE": "Sessions",
             "IDEMPOTENCY_TABLE": "Idempotency",
             "APPROVAL_STATE_MACHINE_ARN": machine,

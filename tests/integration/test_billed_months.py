@@ -1,12 +1,12 @@
-"""Changes that reach into months billing has already run for (R9, R11, R12, R13), against moto,
-through the deployed handlers' code (reconcile_contracts, contracts_api, account_events, the job
-functions); time moves with time-machine.
+"""Changes that reach into months that are over (R9, R11, R12, R13), against moto, through the
+deployed handlers' code (reconcile_contracts, contracts_api, account_events, the job functions);
+time moves with time-machine.
 
 - A contract recorded late (healed by the reconciler, a late step), or displaced from its
-  account's first-contract claim, becomes billable for months already billed: each such (month,
-  contract) gets a ``REBILL#<month>`` marker in the recording's transaction, ``MonthNeedsRebilling``
-  counts the months, the log names them; billing the month again charges exactly the missing line
-  and removes the marker. A contract recorded in time makes no extra read.
+  account's first-contract claim, owes lines for months that are over: the recording appends
+  them to the ledger in its own transaction (issue 25: no marker, no settling step); lines of
+  months billing already ran for are counted in ``ChargesAppendedLate`` and logged; billing the
+  month again appends nothing. A contract recorded in time makes no extra read.
 - An end recorded late (R9 notice, R11 event) that falls before months already charged leaves the
   charges as they are (R13) and says so: ``ChargedPastEnd``, a warning, a ``CHARGED_PAST_END``
   entry on the contract's timeline.
@@ -24,7 +24,7 @@ from anshin.domain.terms import JST, BillingMonth
 from anshin.services import contracts, screening
 from anshin.services import timeline as timelines
 from anshin.store import applications as store_applications
-from anshin.store import audit, db, keys, rebilling
+from anshin.store import audit, db
 from anshin.store import contracts as stored_contracts
 
 from tests.integration.conftest import load_handler
@@ -77,10 +77,6 @@ def logged(caplog: pytest.LogCaptureFixture) -> str:
     return " ".join(str(record.__dict__) for record in caplog.records)
 
 
-def markers(month: str) -> dict[str, str]:
-    return {m["contractId"]: m["reason"] for m in rebilling.of_month(month)}
-
-
 def approved(mobile_contract_id: str, device: str) -> str:
     """An application of the account, screened, holding a slot, its credentials issued."""
     application_id = apply(mobile_contract_id, deviceId=device)
@@ -126,7 +122,7 @@ def operations(requests: list[str]) -> list[str]:
 
 
 class TestRecordedLate:
-    def test_a_heal_after_the_month_was_billed_marks_the_month_and_rebilling_charges_it_once(
+    def test_a_heal_after_the_month_was_billed_appends_its_line_in_the_recording_once(
         self,
         handlers: dict[str, ModuleType],
         lambda_context: object,
@@ -145,41 +141,37 @@ class TestRecordedLate:
         assert result["healed"] == 1
         out = capsys.readouterr().out
 
-        assert markers("2026-10") == {contract_id: "RECORDED_LATE"}
-        [marker] = rebilling.of_month("2026-10")
-        assert marker == {
-            "type": "REBILL_MARKER",
-            "month": "2026-10",
-            "contractId": contract_id,
-            "mobileContractId": "MC-1",
-            "reason": "RECORDED_LATE",
-            "at": "2026-11-05T00:00:00.000Z",
-        }
-        assert markers("2026-11") == {}  # November is still open: billing will charge it
-        [metric] = emitted(out, "MonthNeedsRebilling")
-        assert metric["MonthNeedsRebilling"] == [1.0]
+        # The recording appended October's line itself; November is still open: billing charges it.
+        assert lines("MC-1", "2026-10") == [contract_id] and lines("MC-1", "2026-11") == []
+        [line] = (
+            boto3.resource("dynamodb")
+            .Table("Ledger")
+            .query(
+                KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": "INVOICE#MC-1#2026-10"}
+            )["Items"]
+        )
+        assert (line["amount"], line["runId"], line["chargedAt"]) == (
+            500,
+            f"recording-{application_id}",
+            "2026-11-05T00:00:00.000Z",
+        )
+        [metric] = emitted(out, "ChargesAppendedLate")
+        assert metric["ChargesAppendedLate"] == [1.0]
         [directives] = metric["_aws"]["CloudWatchMetrics"]
         assert (directives["Namespace"], directives["Dimensions"]) == ("Anshin", [["service"]])
-        assert metric["service"] == "anshin"
-        [warned] = warnings(caplog, "billed months owe")
+        [warned] = warnings(caplog, "lines appended to months already billed")
         assert warned["months"] == ["2026-10"]
-        assert warned["contracts"] == [
-            {"contractId": contract_id, "month": "2026-10", "reason": "RECORDED_LATE"}
-        ]
+        assert warned["contracts"] == [{"contractId": contract_id, "month": "2026-10"}]
         holder = stored_contracts.require(contract_id)["holder"]
         assert not any(
             value in out or value in logged(caplog) for value in holder.values()
         )  # ids only, never the holder
 
-        # The operator runs October again: exactly the missing line, and the marker goes.
+        # Billing October again appends nothing (R13: never twice).
         with time_machine.travel(jst(2026, 11, 5, 10), tick=False):
             again = bill(handlers, "2026-10", lambda_context)
-        assert (again["status"], again["totals"]["linesWritten"]) == ("SUCCEEDED", 1)
-        assert again["rebilling"] == {"cleared": 1, "stillOwed": 0, "stillOwedContracts": []}
-        assert lines("MC-1", "2026-10") == [contract_id] and markers("2026-10") == {}
-        with time_machine.travel(jst(2026, 11, 5, 11), tick=False):
-            third = bill(handlers, "2026-10", lambda_context)
-        assert third["totals"]["linesWritten"] == 0 and "rebilling" not in third  # R13: never twice
+        assert (again["status"], again["totals"]["linesWritten"]) == ("SUCCEEDED", 0)
+        assert lines("MC-1", "2026-10") == [contract_id]
 
     def test_a_contract_recorded_in_its_own_open_month_reads_nothing_more_and_writes_nothing_more(
         self,
@@ -200,47 +192,56 @@ class TestRecordedLate:
             assert contracts.record_contract(application_id)["recorded"] is True
         # The application, the account's claim, the transaction: as before, nothing more.
         assert operations(requests) == ["GetItem", "GetItem", "TransactWriteItems"], requests
-        assert not [r for r in requests if "RUN#" in r or "INVOICE#" in r or "REBILL#" in r], requests
-        assert not table().query(
-            KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": keys.rebill_pk("2026-10")}
-        )["Items"]
-        assert emitted(capsys.readouterr().out, "MonthNeedsRebilling") == []
+        assert not [r for r in requests if "RUN#" in r or "INVOICE#" in r], requests
+        assert emitted(capsys.readouterr().out, "ChargesAppendedLate") == []
 
-    def test_recorded_late_but_before_its_month_was_billed_marks_nothing(
+    def test_recorded_late_but_before_its_month_was_billed_appends_it_and_billing_finds_it(
         self,
         handlers: dict[str, ModuleType],
         lambda_context: object,
         capsys: pytest.CaptureFixture[str],
-        caplog: pytest.LogCaptureFixture,
     ) -> None:
         # Formed on 31 Oct, healed on 1 Nov at 00:10, before October's billing at 00:30.
         seed_mirror("MC-1", has_formed_contract=True)
         application_id = notified_then_record_failed("MC-1", "android-0001", jst(2026, 10, 31, 23, 59))
         with time_machine.travel(jst(2026, 11, 1, 0, 10), tick=False):
             handlers["reconcile_contracts"].handler({}, lambda_context)
-        assert markers("2026-10") == {}
-        assert emitted(capsys.readouterr().out, "MonthNeedsRebilling") == []
+        assert lines("MC-1", "2026-10") == [contract_of(application_id)]
+        assert emitted(capsys.readouterr().out, "ChargesAppendedLate") == []  # not billed yet: no alarm
         billed = bill_on_schedule(handlers, "2026-10", lambda_context)
-        assert lines("MC-1", "2026-10") == [contract_of(application_id)] and "rebilling" not in billed
+        assert (billed["totals"]["linesWritten"], billed["totals"]["linesAlreadyCharged"]) == (0, 1)
 
     def test_a_dry_run_is_no_billing_of_the_month(
-        self, handlers: dict[str, ModuleType], lambda_context: object
+        self, handlers: dict[str, ModuleType], lambda_context: object, capsys: pytest.CaptureFixture[str]
     ) -> None:
         seed_mirror("MC-1", has_formed_contract=True)
         application_id = notified_then_record_failed("MC-1", "android-0001", jst(2026, 10, 20))
         with time_machine.travel(jst(2026, 11, 1, 0, 30), tick=False):
             run(handlers, "BILLING", "2026-10", lambda_context, dry_run=True)
+        capsys.readouterr()
         with time_machine.travel(jst(2026, 11, 2), tick=False):
             handlers["reconcile_contracts"].handler({}, lambda_context)
         assert store_applications.require(application_id)["status"] == "CONTRACTED"
-        assert markers("2026-10") == {}
+        assert emitted(capsys.readouterr().out, "ChargesAppendedLate") == []
+
+    def test_a_contract_recorded_years_late_appends_every_month_it_owes_beyond_one_transaction(
+        self, handlers: dict[str, ModuleType], lambda_context: object
+    ) -> None:
+        seed_mirror("MC-1", has_formed_contract=True)
+        application_id = notified_then_record_failed("MC-1", "android-0001", jst(2018, 1, 10))
+        with time_machine.travel(jst(2026, 11, 5), tick=False):
+            assert handlers["reconcile_contracts"].handler({}, lambda_context)["healed"] == 1
+        contract_id = contract_of(application_id)
+        owed = [str(BillingMonth(2018, 1) + n) for n in range(12 * 8 + 10)]  # 2018-01 … 2026-10
+        assert len(owed) > contracts.LINES_IN_TRANSACTION
+        assert [month for month in owed if lines("MC-1", month) == [contract_id]] == owed
 
 
 # --- R12: the first-contract claim taken over, into months already billed -------------------------
 
 
 class TestClaimDisplaced:
-    def test_the_displaced_contract_is_marked_for_its_newly_billable_months_and_rebilling_charges_them(
+    def test_the_displaced_contract_owes_its_newly_billable_months_and_the_recording_appends_them(
         self,
         handlers: dict[str, ModuleType],
         lambda_context: object,
@@ -268,11 +269,12 @@ class TestClaimDisplaced:
         corrected = stored_contracts.require(later_id)
         assert (corrected["firstUnderAccount"], corrected["firstBillableMonth"]) == (False, "2026-09")
         assert stored_contracts.require(earlier_id)["firstBillableMonth"] == "2026-11"
-        assert markers("2026-09") == markers("2026-10") == {later_id: "CLAIM_DISPLACED"}
-        assert markers("2026-11") == {earlier_id: "RECORDED_LATE"}
-        [metric] = emitted(out, "MonthNeedsRebilling")
-        assert metric["MonthNeedsRebilling"] == [3.0]
-        [warned] = warnings(caplog, "billed months owe")
+        # The recording's own transaction appended what both now owe.
+        assert lines("MC-1", "2026-09") == lines("MC-1", "2026-10") == [later_id]
+        assert lines("MC-1", "2026-11") == sorted([earlier_id, later_id])
+        [metric] = emitted(out, "ChargesAppendedLate")
+        assert metric["ChargesAppendedLate"] == [3.0]
+        [warned] = warnings(caplog, "lines appended to months already billed")
         assert warned["months"] == ["2026-09", "2026-10", "2026-11"]
 
         with time_machine.travel(jst(2026, 12, 3, 10), tick=False):
@@ -280,33 +282,10 @@ class TestClaimDisplaced:
                 month: bill(handlers, month, lambda_context) for month in ("2026-09", "2026-10", "2026-11")
             }
         assert {m: r["totals"]["linesWritten"] for m, r in again.items()} == {
-            "2026-09": 1,
-            "2026-10": 1,
-            "2026-11": 1,
+            "2026-09": 0,
+            "2026-10": 0,
+            "2026-11": 0,
         }
-        assert lines("MC-1", "2026-09") == lines("MC-1", "2026-10") == [later_id]
-        assert lines("MC-1", "2026-11") == sorted([earlier_id, later_id])
-        assert markers("2026-09") == markers("2026-10") == markers("2026-11") == {}
-
-    def test_a_marker_stays_while_billing_sets_the_contract_aside(
-        self, handlers: dict[str, ModuleType], lambda_context: object
-    ) -> None:
-        seed_mirror("MC-1", has_formed_contract=True)
-        application_id = notified_then_record_failed("MC-1", "android-0001", jst(2026, 10, 20))
-        bill_on_schedule(handlers, "2026-10", lambda_context)
-        with time_machine.travel(jst(2026, 11, 2), tick=False):
-            handlers["reconcile_contracts"].handler({}, lambda_context)
-        contract_id = contract_of(application_id)
-        table().update_item(  # a record billing cannot trust
-            Key=keys.contract(contract_id),
-            UpdateExpression="SET firstBillableMonth = :x",
-            ExpressionAttributeValues={":x": "2026-13"},
-        )
-        with time_machine.travel(jst(2026, 11, 2, 1), tick=False):
-            again = bill(handlers, "2026-10", lambda_context)
-        assert again["status"] == "SUCCEEDED_WITH_QUARANTINE"
-        assert again["rebilling"] == {"cleared": 0, "stillOwed": 1, "stillOwedContracts": [contract_id]}
-        assert markers("2026-10") == {contract_id: "RECORDED_LATE"}
 
 
 # --- R9, R11, R13: an end recorded late, before months already charged ----------------------------
@@ -427,18 +406,3 @@ class TestEndedLate:
             assert cancel(handlers, lambda_context, contract_id, jst(2026, 8, 20))[0] == 200
         assert emitted(capsys.readouterr().out, "ChargedPastEnd") == []
         assert charged_past_end_entries(contract_id) == []
-
-
-def test_markers_that_cannot_be_settled_never_fail_the_billing_run(
-    handlers: dict[str, ModuleType], lambda_context: object, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """R13: the charges are written; the markers are bookkeeping after them, settled next time."""
-    from anshin.services import jobs
-
-    def throttled(month: str) -> None:
-        raise RuntimeError("throttled")
-
-    monkeypatch.setattr(jobs, "settle_rebilling", throttled)
-    with time_machine.travel(jst(2026, 11, 1, 0, 30), tick=False):
-        record = bill(handlers, "2026-10", lambda_context)
-    assert record["status"].startswith("SUCCEEDED") and record["rebilling"] == {"settled": False}

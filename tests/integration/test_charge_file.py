@@ -1,6 +1,7 @@
-"""The month's charge file (R12, R13) through its handlers on moto: streamed parts, one assembled
-file, a manifest, byte-identical re-runs, a versioned correction, the announcement; and the
-invoice preview equals what billing then charges (a property)."""
+"""The month's charge file (R12, R13), a projection of the ledger, through its handlers on moto:
+streamed parts, one assembled file, a manifest written after its file, byte-identical re-runs, a
+new version only when the ledger grew, the announcement; and the invoice preview equals what
+billing then charges (a property)."""
 
 import hashlib
 import json
@@ -19,7 +20,7 @@ from anshin.store.keys import SHARDS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.integration.conftest import api_call, create_table, handler_fixture
+from tests.integration.conftest import api_call, fresh_data_tables, handler_fixture
 from tests.integration.test_contract_end_and_billing import bill, jst, month_end, seed_account, seed_contract
 
 MONTH = "2026-08"
@@ -63,7 +64,6 @@ def run_export(
     announce: Any,
     run_id: str,
     expected: int = 0,
-    correction: str | None = None,
 ) -> dict[str, Any]:
     """The ChargeExport workflow, step by step, as Step Functions drives it."""
     results = []
@@ -86,7 +86,6 @@ def run_export(
             "runId": run_id,
             "expectedLines": expected,
             "results": results,
-            "correction": correction,
         },
         lambda_context,
     )
@@ -103,7 +102,7 @@ def announced(env: dict[str, str]) -> list[dict[str, Any]]:
     return [json.loads(m["Body"]) for m in got.get("Messages", [])]
 
 
-def test_export_rerun_and_correction(
+def test_export_rerun_and_a_ledger_that_grew(
     charges_env: dict[str, str],
     lambda_context: object,
     shard_handler: Any,
@@ -118,14 +117,15 @@ def test_export_rerun_and_correction(
         lambda_context, shard_handler, assemble_handler, announce_handler, "run-1", totals["linesWritten"]
     )
     assert first["status"] == "CREATED" and first["version"] == 1
-    body = read("charges/2026-08/v1/charges.csv")
+    body = read(first["key"])
+    assert first["key"] == f"charges/2026-08/v1/{hashlib.sha256(body).hexdigest()}.csv"  # named by its bytes
     manifest_bytes = read("charges/2026-08/v1/manifest.json")
     manifest = json.loads(manifest_bytes)
     rows = body.decode("utf-8").splitlines()
     assert rows[0].startswith("mobile_contract_id,billing_month,")
     assert len(rows) - 1 == manifest["records"] == 7
     assert manifest["lines"] == totals["linesWritten"] == 13
-    assert manifest["sha256"] == hashlib.sha256(body).hexdigest()
+    assert manifest["sha256"] == hashlib.sha256(body).hexdigest() and manifest["key"] == first["key"]
     assert manifest["totalYen"] == sum(int(r.split(",")[-1]) for r in rows[1:])
     assert manifest["runId"] == "run-1" and manifest["supersedes"] is None
     assert sorted(r.split(",")[0] for r in rows[1:]) == [f"MC-{n:03d}" for n in range(7)]
@@ -139,39 +139,35 @@ def test_export_rerun_and_correction(
             {"month": MONTH, "runId": "run-gone", "expectedLines": 0, "results": [{"totals": manifest}]},
             lambda_context,
         )
-    assert read("charges/2026-08/v1/charges.csv") == body
+    assert read(first["key"]) == body
 
-    # A re-run of the same month and data: the same version, not a byte changed, nothing written.
+    # A re-run of the same month and ledger: the same version, not a byte changed, nothing written.
     monkeypatch.setattr(charges, "RECORDS_PER_PART", 5)  # other part boundaries, same bytes
     again = run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-2", 13)
     assert (again["status"], again["version"]) == ("UNCHANGED", 1)
-    assert read("charges/2026-08/v1/charges.csv") == body
+    assert read(first["key"]) == body
     assert read("charges/2026-08/v1/manifest.json") == manifest_bytes
     assert not charge_files.exists(BUCKET, "charges/2026-08/v2/manifest.json")
 
-    # Changed data (a repaired contract billed on a re-run): v2, superseding v1 whole, saying why.
+    # The ledger grew (a contract set aside before, repaired and billed on a re-run): v2, every
+    # line of v1 in it, superseding v1 whole and saying why.
     seed_account("MC-new")
     seed_contract("MC-new", jst(2026, 5, 20, 9), first=True)
     bill(MONTH, AFTER)
-    corrected = run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-3", 14)
-    assert (corrected["status"], corrected["version"], corrected["supersedes"]) == ("CREATED", 2, 1)
+    grown = run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-3", 14)
+    assert (grown["status"], grown["version"], grown["supersedes"]) == ("CREATED", 2, 1)
     v2 = json.loads(read("charges/2026-08/v2/manifest.json"))
-    assert v2["records"] == 8 and v2["supersedes"]["sha256"] == manifest["sha256"]
-    assert v2["supersedes"]["reason"] == charge_rules.RERUN
-    assert v2["supersedes"]["changes"] == {
-        "addedAccounts": 1,
+    assert v2["records"] == 8 and v2["lines"] == 14
+    assert v2["supersedes"] == {
+        "version": 1,
+        "key": first["key"],
+        "manifestKey": "charges/2026-08/v1/manifest.json",
+        "sha256": manifest["sha256"],
+        "reason": charge_rules.LEDGER_GREW,
         "addedLines": 1,
-        "removedAccounts": 0,
-        "removedLines": 0,
-        "changedLines": 0,
-        "loweredTotals": 0,
     }
-    # An operator's correction (started with its reason) of the same data is that version again.
-    same = run_export(
-        lambda_context, shard_handler, assemble_handler, announce_handler, "run-4", 14, "MC-new repaired"
-    )
-    assert (same["status"], same["version"]) == ("UNCHANGED", 2)
-    assert read("charges/2026-08/v1/charges.csv") == body  # v1 is never overwritten
+    assert set(rows[1:]) <= set(read(grown["key"]).decode().splitlines()[1:])  # every v1 record kept
+    assert read(first["key"]) == body  # v1 is never overwritten
 
     sent = announced(charges_env)
     assert [(e["detail"]["version"], e["detail"]["status"]) for e in sent] == [
@@ -179,10 +175,9 @@ def test_export_rerun_and_correction(
         (1, "UNCHANGED"),  # run-1 retried
         (1, "UNCHANGED"),  # run-2
         (2, "CREATED"),
-        (2, "UNCHANGED"),  # the operator's correction of the same data
     ]
     assert {e["detail-type"] for e in sent} == {charges.EXPORTED}
-    assert sent[0]["detail"]["key"] == "charges/2026-08/v1/charges.csv"
+    assert sent[0]["detail"]["key"] == first["key"]
     assert sent[0]["detail"]["manifestKey"] == "charges/2026-08/v1/manifest.json"
 
 
@@ -243,8 +238,7 @@ contracts_of_account = st.lists(
 def test_preview_equals_what_billing_then_charges(
     aws_env: dict[str, str], lambda_context: object, contracts_api: Any, cases: list[Any]
 ) -> None:
-    boto3.client("dynamodb").delete_table(TableName="Contracts")
-    create_table("Contracts", indexes=("gsi1", "gsi2", "gsi3", "gsi4"))
+    fresh_data_tables()
     account = f"MC-{uuid.uuid4().hex[:8]}"
     seed_account(account, has_formed_contract=True)
     for number, (formed, notice_after) in enumerate(sorted(cases)):
@@ -277,73 +271,54 @@ def test_preview_equals_what_billing_then_charges(
     )
 
 
-# --- a new version keeps every charged line, or waits for an operator (R13) ----------------------
+# --- the ledger only grows: a file with fewer lines, or other bytes for as many, is never a version ---
 
 
-def test_bytes_that_lose_a_charged_line_wait_for_an_operators_correction(
+def test_an_index_behind_the_ledger_is_an_incomplete_export_not_a_shorter_version(
     charges_env: dict[str, str],
     lambda_context: object,
     shard_handler: Any,
     assemble_handler: Any,
     announce_handler: Any,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    counted: list[str] = []
-    monkeypatch.setattr(charges.metrics, "count", lambda name, *_, **__: counted.append(name))
     seed_month()
-    totals = bill(MONTH, AFTER)
+    bill(MONTH, AFTER)
     first = run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-1", 13)
-    assert (first["status"], first["version"]) == ("CREATED", 1)
     v1 = read(first["key"])
     account, _, _, contract_lines, *_ = v1.decode().splitlines()[1].split(",")
-    lost = contract_lines.split(";")[0].split(":")[0]
-    # A charged line disappears from the table (a bad repair, a bug): never a billing re-run.
-    boto3.resource("dynamodb").Table("Contracts").delete_item(
-        Key={"pk": f"INVOICE#{account}#{MONTH}", "sk": f"LINE#{lost}"}
-    )
-    held = run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-2")
-    assert (held["status"], held["version"], held["key"]) == ("NEEDS_CORRECTION", 1, first["key"])
-    assert held["changes"] == {
-        "addedAccounts": 0,
-        "addedLines": 0,
-        "removedAccounts": 1 if contract_lines.count(":") == 1 else 0,
-        "removedLines": 1,
-        "changedLines": 0,
-        "loweredTotals": 0,
-    }
+    hidden = contract_lines.split(";")[0].split(":")[0]
+    # As if the ledger's index had not caught up with one line yet (the table keeps it).
+    ledger = boto3.resource("dynamodb").Table("Ledger")
+    item = ledger.get_item(Key={"pk": f"INVOICE#{account}#{MONTH}", "sk": f"LINE#{hidden}"})["Item"]
+    ledger.update_item(Key={"pk": item["pk"], "sk": item["sk"]}, UpdateExpression="REMOVE gsi1pk, gsi1sk")
+    with pytest.raises(charges.ExportIncomplete, match="version 1 holds 13"):
+        run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-2")
     assert not charge_files.exists(BUCKET, "charges/2026-08/v2/manifest.json")
     assert read(first["key"]) == v1
-    review = json.loads(read(held["reviewKey"]))
-    assert review["examples"] == [
-        {"mobileContractId": account, "contractId": lost, "beforeYen": 500, "afterYen": None}
-    ]
-    assert (review["latestVersion"], review["wouldBeVersion"]) == (1, 2)
-    assert counted == ["ChargeFileNeedsCorrection"]
-    assert totals["linesWritten"] == 13
 
-    # The operator checked it and starts the export as a correction, saying why: v2, which says
-    # what it removes from v1.
-    corrected = run_export(
-        lambda_context,
-        shard_handler,
-        assemble_handler,
-        announce_handler,
-        "run-3",
-        0,
-        "line voided, ticket 42",
+
+def test_as_many_lines_with_other_bytes_is_refused_never_a_version(
+    charges_env: dict[str, str],
+    lambda_context: object,
+    shard_handler: Any,
+    assemble_handler: Any,
+    announce_handler: Any,
+) -> None:
+    """A changed line (which the ledger's grants forbid: tests/permissions) is never exported."""
+    seed_month()
+    bill(MONTH, AFTER)
+    first = run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-1", 13)
+    ledger = boto3.resource("dynamodb").Table("Ledger")
+    line = ledger.scan()["Items"][0]
+    ledger.update_item(  # a charge reduced: R13 forbids it; only the test's own role can do this
+        Key={"pk": line["pk"], "sk": line["sk"]},
+        UpdateExpression="SET amount = :a",
+        ExpressionAttributeValues={":a": 400},
     )
-    assert (corrected["status"], corrected["version"], corrected["supersedes"]) == ("CREATED", 2, 1)
-    v2 = json.loads(read("charges/2026-08/v2/manifest.json"))
-    assert v2["supersedes"]["reason"] == "line voided, ticket 42"
-    assert v2["supersedes"]["changes"]["removedLines"] == 1
-    assert v2["lines"] == 12
-    sent = announced(charges_env)
-    # NEEDS_CORRECTION is not announced (the step after assemble does not run for it).
-    assert [(e["detail"]["version"], e["detail"]["status"]) for e in sent] == [
-        (1, "CREATED"),
-        (1, "NEEDS_CORRECTION"),
-        (2, "CREATED"),
-    ]
+    with pytest.raises(charge_rules.LedgerChanged):
+        run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-2")
+    assert not charge_files.exists(BUCKET, "charges/2026-08/v2/manifest.json")
+    assert first["version"] == 1
 
 
 def test_a_rerun_of_the_same_run_takes_only_the_parts_its_shards_counted(
@@ -377,33 +352,28 @@ def test_a_rerun_of_the_same_run_takes_only_the_parts_its_shards_counted(
         )
 
 
-def test_a_version_claimed_but_never_copied_is_completed_before_the_next_is_decided(
+def test_the_file_is_there_before_the_manifest_that_names_it(
     charges_env: dict[str, str],
     lambda_context: object,
     shard_handler: Any,
     assemble_handler: Any,
     announce_handler: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A run wrote v1's manifest and stopped before copying its file; a later run with other data
-    completes v1 from that run's staged file, compares with it, and writes v2."""
+    """A run that stops between the file and the manifest leaves no version claimed without its
+    file: only an unnamed file, and the next run writes the version."""
     seed_month(3)
     bill(MONTH, AFTER)
-    first = run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-1")
-    v1 = read(first["key"])
-    boto3.client("s3").delete_object(Bucket=BUCKET, Key=first["key"])  # as if never copied
-    seed_account("MC-late")
-    seed_contract("MC-late", jst(2026, 5, 20, 9), first=True)
-    bill(MONTH, AFTER)
+
+    def stopped(*_: Any, **__: Any) -> bool:
+        raise RuntimeError("the function stopped here")
+
+    real = charge_files.put_if_absent
+    monkeypatch.setattr(charge_files, "put_if_absent", stopped)
+    with pytest.raises(RuntimeError, match="stopped"):
+        run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-1")
+    staged = [key for key, _ in charge_files.listed(BUCKET, charge_rules.month_prefix(MONTH))]
+    assert len(staged) == 1 and staged[0].endswith(".csv")  # the file, no manifest: no version
+    monkeypatch.setattr(charge_files, "put_if_absent", real)
     second = run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-2")
-    assert (second["status"], second["version"], second["supersedes"]) == ("CREATED", 2, 1)
-    assert read(first["key"]) == v1
-    # Without the staged file either, the month cannot move on, and says why.
-    boto3.client("s3").delete_object(Bucket=BUCKET, Key=second["key"])
-    boto3.client("s3").delete_object(
-        Bucket=BUCKET, Key=charge_rules.staging_prefix(MONTH, "run-2") + "charges.csv"
-    )
-    seed_account("MC-later")
-    seed_contract("MC-later", jst(2026, 5, 21, 9), first=True)
-    bill(MONTH, AFTER)
-    with pytest.raises(charges.VersionIncomplete):
-        run_export(lambda_context, shard_handler, assemble_handler, announce_handler, "run-3")
+    assert (second["status"], second["version"], second["key"]) == ("CREATED", 1, staged[0])

@@ -329,10 +329,9 @@ lifecycles = st.lists(
 def test_billing_totals_equal_charged_months(aws_env: dict[str, str], cases: list[Any]) -> None:
     """Random lifecycles lived month by month, as production lives them: contracts form, notices
     and terminations arrive, then each month ends and is billed (twice, R13)."""
-    boto3.client("dynamodb").delete_table(TableName="Contracts")
-    from tests.integration.conftest import create_table
+    from tests.integration.conftest import fresh_data_tables
 
-    create_table("Contracts", indexes=("gsi1", "gsi2", "gsi3", "gsi4"))
+    fresh_data_tables()
     seed_account("MC-P", slots_held=0, has_formed_contract=True)
     horizon = BillingMonth.parse("2027-06")
     happenings: list[tuple[datetime, int, str, Any]] = []

@@ -106,6 +106,14 @@ class TestOneDeviceOneLiveContract:
         screening.record_failure(first, "SendFailed")  # no contract formed (R6.4)
         assert self.approved("imei-2", "MC-0002")[1]["status"] == "APPROVED"
 
+    def test_a_full_account_is_refused_for_r4_whatever_the_device(self) -> None:
+        seed_mirror("MC-0001")
+        seed_mirror("MC-FULL", slots_held=10)
+        first, _ = self.approved("imei-5")
+        form_contract(first)
+        refused, _answer = self.approved("imei-5", "MC-FULL")
+        assert stored_applications.require(refused)["reason"] == "CONTRACT_LIMIT_REACHED"
+
     def test_of_two_applications_screened_together_only_one_is_approved(self) -> None:
         seed_mirror("MC-0001")
         seed_mirror("MC-0002")

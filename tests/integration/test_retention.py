@@ -36,8 +36,8 @@ def table() -> Any:
     return boto3.resource("dynamodb").Table("Contracts")
 
 
-def item(key: dict[str, str]) -> dict[str, Any]:
-    found = table().get_item(Key=key, ConsistentRead=True).get("Item")
+def item(key: dict[str, str], table_name: str = "Contracts") -> dict[str, Any]:
+    found = boto3.resource("dynamodb").Table(table_name).get_item(Key=key, ConsistentRead=True).get("Item")
     assert found is not None, key
     return dict(found)
 
@@ -80,7 +80,7 @@ def world(aws_env: dict[str, str]) -> dict[str, str]:
     live = str(stored_applications.require(live_app)["contractId"])
     for contract_id in (ended, live):
         _device_data(contract_id)
-    table().put_item(  # an invoice line, as billing writes it (R12, R13)
+    boto3.resource("dynamodb").Table("Ledger").put_item(  # an invoice line, as billing writes it
         Item={
             **keys.invoice_line("MC-R1", "2026-05", ended),
             "type": "INVOICE_LINE",
@@ -207,7 +207,7 @@ def test_an_ended_contracts_contact_data_goes_after_the_period_and_billing_stays
 ) -> None:
     ended = world["ended"]
     before = item(keys.contract(ended))
-    line = item(keys.invoice_line("MC-R1", "2026-05", ended))
+    line = item(keys.invoice_line("MC-R1", "2026-05", ended), "Ledger")
     # 2026-05-15 + 365 days is 2027-05-15, the period's last day; erased from 2027-05-16 00:00 JST.
     assert (
         run(retention_fn, lambda_context, datetime(2027, 5, 15, 23, 59, tzinfo=JST))["contractsErased"] == 0
@@ -219,7 +219,7 @@ def test_an_ended_contracts_contact_data_goes_after_the_period_and_billing_stays
     kept = {k: v for k, v in before.items() if k not in ("holder", "passphraseHash")}
     assert {k: v for k, v in contract.items() if k != "personalDataErasedAt"} == kept
     assert "applicant" not in item(keys.application(world["endedApplication"]))
-    assert item(keys.invoice_line("MC-R1", "2026-05", ended)) == line
+    assert item(keys.invoice_line("MC-R1", "2026-05", ended), "Ledger") == line
     # The staff search by the holder's number no longer finds it; the live contract's holder stays.
     found = search.search(ContractSearch(phone=PHONE))["items"]
     assert [c["contractId"] for c in found] == [world["live"]]

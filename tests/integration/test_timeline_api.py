@@ -126,7 +126,7 @@ class TestTimeline:
                 "staffDecision": "APPROVE",
             }
         )
-        table.put_item(
+        boto3.resource("dynamodb").Table("Ledger").put_item(
             Item={
                 **keys.invoice_line("MC-1", "2026-10", contract_id),
                 "type": "INVOICE_LINE",

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
 
-import boto3
 import pytest
 import time_machine
 from anshin.domain import contract_rules
@@ -17,7 +16,7 @@ from anshin.store import audit, contracts
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.integration.conftest import api_call, create_table, load_handler
+from tests.integration.conftest import api_call, fresh_data_tables, load_handler
 from tests.integration.test_contract_end_and_billing import jst, seed_account, seed_contract, table
 from tests.integration.test_quarantine import lines, run
 
@@ -174,8 +173,7 @@ def test_month_jobs_never_fail_on_what_the_api_accepted(
     late, R11): that charge stands (R13) and exactly those months are signalled
     (``CHARGED_PAST_END``). The order of events is kept as a step count: when each month was
     billed, and from which step each contract has been ENDED."""
-    boto3.client("dynamodb").delete_table(TableName="Contracts")
-    create_table("Contracts", indexes=("gsi1", "gsi2", "gsi3", "gsi4"))
+    fresh_data_tables()
     seed_account("MC-P")
     now = START.start() + timedelta(days=3)
     closed = START - 1

@@ -235,6 +235,8 @@ class Recording:
 
     requests: set[Request] = field(default_factory=set)
     environments: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    #: (function, table) of each put that may replace an item (no ``attribute_not_exists``).
+    overwriting_puts: set[tuple[str, str]] = field(default_factory=set)
 
     @classmethod
     def read(cls, directory: Path) -> Recording:
@@ -242,7 +244,9 @@ class Recording:
         for path in sorted(directory.glob("*.jsonl")):
             for line in path.read_text(encoding="utf-8").splitlines():
                 entry = json.loads(line)
-                if entry.get("invoked"):
+                if "overwritingPut" in entry:
+                    recording.overwriting_puts.add((entry["function"], entry["overwritingPut"]))
+                elif entry.get("invoked"):
                     known = recording.environments.setdefault(entry["function"], [])
                     if entry["environment"] not in known:
                         known.append(entry["environment"])

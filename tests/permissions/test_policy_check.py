@@ -77,3 +77,45 @@ def test_recorded_names_become_the_templates(stacks: Stacks) -> None:
     assert normalise("arn:aws:sns:us-east-1:000000000000:app/GCM/anshin/abc") == (
         "arn:aws:sns:us-east-1:123456789012:endpoint/GCM/anshin/abc"
     )
+
+
+# --- the ledger of charges (R13, issue 25): appended, never changed ---------------------------------
+#: Everything that could change or remove a line once written.
+LEDGER_CHANGES = ("dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+
+
+def ledger_table(stacks: Stacks) -> str:
+    return TABLE + str(stacks.functions()["billing_shard"].environment["LEDGER_TABLE"])
+
+
+def test_no_function_may_change_the_ledger(stacks: Stacks) -> None:
+    """Every function of the service, against every action that updates or deletes an item: all
+    refused on the Ledger table (and its index), while the appenders may put and everyone reads."""
+    functions = stacks.functions()
+    ledger = ledger_table(stacks)
+    requests = [
+        Request(name, action, resource)
+        for name in functions
+        for action in LEDGER_CHANGES
+        for resource in (ledger, ledger + "/index/gsi1")
+    ]
+    answers = evaluate(requests, functions)
+    assert [a["request"] for a in answers if a["decision"] == "Allowed"] == []
+    appenders = {"billing_shard", "record_contract", "reconcile_contracts", "devices_api"}
+    puts = evaluate([Request(name, "dynamodb:PutItem", ledger) for name in functions], functions)
+    assert {a["request"].function for a in puts if a["decision"] == "Allowed"} == appenders
+    [reads] = evaluate([Request("contracts_api", "dynamodb:Query", ledger)], functions)
+    assert reads["decision"] == "Allowed"
+
+
+def test_an_update_granted_on_the_ledger_is_caught(stacks: Stacks) -> None:
+    """Mutation: add UpdateItem on the ledger to billing's policy, and the check above sees it."""
+    functions = copy.deepcopy(stacks.functions())
+    ledger = ledger_table(stacks)
+    functions["billing_shard"].policies[0]["policy"]["Statement"].append(
+        {"Effect": "Allow", "Action": ["dynamodb:UpdateItem"], "Resource": [ledger]}
+    )
+    [answer] = evaluate([Request("billing_shard", "dynamodb:UpdateItem", ledger)], functions)
+    assert answer["decision"] == "Allowed"  # the mutation is visible to the evaluator...
+    [original] = evaluate([Request("billing_shard", "dynamodb:UpdateItem", ledger)], stacks.functions())
+    assert original["decision"] == "ImplicitlyDenied"  # ...and the real policy refuses it

@@ -61,6 +61,13 @@ def test_every_recorded_request_is_allowed_by_its_functions_policy(
     assert refused == [], "\n".join(["requests the synthesized policies would refuse in AWS:", *refused])
 
 
+def test_no_recorded_put_may_replace_a_ledger_line(recording: Recording) -> None:
+    """R13: PutItem can replace an item and IAM has no "insert only", so every put into the
+    ledger of charges the suite saw carried ``attribute_not_exists`` (anshin.store.invoices)."""
+    assert recording.requests, "nothing recorded"
+    assert [(f, t) for f, t in recording.overwriting_puts if "Ledger" in t] == []
+
+
 def unused_grants(decided: list[dict[str, Any]], stacks: Stacks) -> list[str]:
     """A report, not a failure: each (action, resource) a role grants that no recorded request of
     its function matched. Patterns are matched with fnmatch: this only reports."""

@@ -8,7 +8,6 @@ the charges stand)."""
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
 from anshin.domain import billed_months
 from anshin.domain.clock import iso
 from anshin.domain.terms import JST, BillingMonth, billing_month_of, charged_months
@@ -131,11 +130,6 @@ class TestPastEnd:
         # What the end leaves billable and what it leaves charged past it partition the months.
         kept = charged_months(formed_at, first, ends_at, last_closed)
         assert sorted(kept + found) == billable
-
-
-@pytest.mark.parametrize("reason", list(billed_months.RebillReason))
-def test_the_reasons_are_their_names(reason: billed_months.RebillReason) -> None:
-    assert reason.value == reason.name
 
 
 # --- why a contract is not on an invoice (the subscriber's page, issue 23) ---------------------------

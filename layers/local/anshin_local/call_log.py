@@ -116,6 +116,24 @@ def iam_requests(prefix: str, operation: str, params: dict[str, Any]) -> list[tu
     return [(f"{prefix}:{operation}", "*")]
 
 
+def overwriting_puts(operation: str, params: dict[str, Any]) -> list[str]:
+    """The tables a DynamoDB call puts an item into without ``attribute_not_exists``: a put that
+    may replace an item (the ledger of charges takes none: tests/permissions)."""
+    if operation == "PutItem":
+        puts = [params]
+    elif operation == "TransactWriteItems":
+        puts = [item["Put"] for item in params.get("TransactItems", []) if "Put" in item]
+    elif operation == "BatchWriteItem":
+        return [name for name, writes in params.get("RequestItems", {}).items() if writes]
+    else:
+        return []
+    return [
+        str(put["TableName"])
+        for put in puts
+        if "attribute_not_exists" not in str(put.get("ConditionExpression", ""))
+    ]
+
+
 def _write(lines: list[dict[str, Any]]) -> None:
     directory = os.environ.get(LOG)
     if not directory:
@@ -136,6 +154,10 @@ def _on_request(params: dict[str, Any], model: Any, **_: Any) -> None:
         [
             {"function": function, "action": action, "resource": resource}
             for action, resource in iam_requests(prefix, operation, params)
+        ]
+        + [
+            {"function": function, "overwritingPut": table}
+            for table in (overwriting_puts(operation, params) if prefix == "dynamodb" else [])
         ]
     )
 

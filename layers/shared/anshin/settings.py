@@ -103,6 +103,9 @@ class Settings:
     # Where things are (set by the stack, no default).
     contracts_table = Setting("CONTRACTS_TABLE", str, REQUIRED)
     sessions_table = Setting("SESSIONS_TABLE", str, REQUIRED)
+    #: The ledger of charges (R13, issue 25): invoice lines, appended only; no function may
+    #: update or delete one (infra/grants.py).
+    ledger_table = Setting("LEDGER_TABLE", str, REQUIRED)
     idempotency_table = Setting("IDEMPOTENCY_TABLE", str, REQUIRED)
     approval_state_machine_arn = Setting("APPROVAL_STATE_MACHINE_ARN", str, REQUIRED)
     command_delivery_state_machine_arn = Setting("COMMAND_DELIVERY_STATE_MACHINE_ARN", str, REQUIRED)

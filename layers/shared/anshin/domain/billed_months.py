@@ -1,35 +1,28 @@
-"""Changes that reach into billing months already closed (R9, R11, R12, R13): pure, on plain
+"""Changes that reach into billing months that are over (R9, R11, R12, R13): pure, on plain
 contract records.
 
 Billing for a month runs once the month is over (the 1st of the next one). A contract recorded
 late (R6.4: the reconciler, a late step, a device's registration), or a first-contract claim
-taken over (R12: the displaced contract becomes billable from the month it formed), can make
-a contract billable for months billing has already run: those months need billing again (it only
-adds the missing lines, R13). An end recorded late (R9, R11: carried out at once) can fall before
-months billing has already charged: those charges stand (R13), and are signalled.
+taken over (R12: the displaced contract becomes billable from the month it formed), can make a
+contract owe lines for months that are over: the recording appends them to the ledger itself
+(anshin.services.contracts, R13: only ever added). An end recorded late (R9, R11: carried out at
+once) can fall before months billing has already charged: those charges stand (R13), and are
+signalled.
 
 Which months are concerned is decided here, from the contract's ``formedAt``,
 ``firstUnderAccount`` (its ``firstBillableMonth``) and end, by the billing rules themselves
 (:func:`anshin.domain.terms.charged_months`, :func:`anshin.domain.billing_rules.contract_end`);
-whether billing has run for them, or charged them, is for the store to say.
+whether billing has charged them is for the ledger to say.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from anshin.domain.billing_rules import contract_end
 from anshin.domain.clock import parse_iso
 from anshin.domain.entities import Contract
 from anshin.domain.terms import BillingMonth, billing_month_of, charged_months
-
-
-class RebillReason(StrEnum):
-    """Why a closed month owes a contract a line billing did not write (R12)."""
-
-    RECORDED_LATE = "RECORDED_LATE"  # the contract was recorded after the month was billed (R6.4)
-    CLAIM_DISPLACED = "CLAIM_DISPLACED"  # no longer the account's first: billable earlier (R12)
 
 
 def last_closed_month(now: datetime) -> BillingMonth:

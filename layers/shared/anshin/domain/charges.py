@@ -3,20 +3,23 @@
 One CSV record per mobile account and month, the account's contract lines in one field, the
 invoice's subtotal, tax (once per invoice, R13) and total in yen; UTF-8, ``\\n`` line ends, a
 header row. Records are ordered by account shard, then account id (the order the export reads
-them in), and the file holds no timestamp: the same month and the same lines give the same bytes.
+them in), and the file holds no timestamp: the same lines give the same bytes.
 
-Each month's exports are versions: ``charges/<month>/v<N>/charges.csv`` and its
-``manifest.json``. A version is written once and never overwritten; an export whose bytes equal
-the latest version's is that version again, and one that differs is the next version, whose
-manifest names the one it supersedes (a correction).
+The file is a projection of the ledger (anshin.store.invoices): the month's lines, appended
+only. Each month's exports are versions: ``charges/<month>/v<N>/<sha256>.csv`` and its
+``manifest.json``, the manifest written after the file it names. A new version is written only
+when the ledger holds lines the latest version lacks, so it holds every line of every earlier
+version by construction; an account that gained a line appears with its whole record again (all
+its lines, its subtotal, tax and total recomputed: tax is per invoice), and the new version
+replaces the one it supersedes whole.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
@@ -134,102 +137,16 @@ class Totals:
         return totals
 
 
-# --- what a new version changes in the one it would supersede --------------------------------------
-#: How many removed or changed lines a comparison lists by id (the counts are always complete).
-EXAMPLES = 20
-
-
-@dataclass
-class Changes:
-    """What the month's new bytes change in its latest version, line by line (R13). Lines only
-    ever get added by billing (a line is written once and never changed), so a new version that
-    keeps every line of the old one with its amount is a billing re-run that charged more; a
-    line gone or changed is something else, which waits for an operator's word."""
-
-    added_accounts: int = 0
-    added_lines: int = 0
-    removed_accounts: int = 0
-    removed_lines: int = 0
-    changed_lines: int = 0
-    #: Records whose total went down with their lines kept (the tax, say): a charge reduced (R13).
-    lowered_totals: int = 0
-    #: The first removed or changed lines: account, contract, amount before, amount after (None: gone).
-    examples: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def keeps_every_line(self) -> bool:
-        return self.removed_lines == 0 and self.changed_lines == 0 and self.lowered_totals == 0
-
-    def _lost(self, account: str, contract: str, before: int, after: int | None) -> None:
-        if after is None:
-            self.removed_lines += 1
-        else:
-            self.changed_lines += 1
-        if len(self.examples) < EXAMPLES:
-            self.examples.append(
-                {"mobileContractId": account, "contractId": contract, "beforeYen": before, "afterYen": after}
-            )
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "addedAccounts": self.added_accounts,
-            "addedLines": self.added_lines,
-            "removedAccounts": self.removed_accounts,
-            "removedLines": self.removed_lines,
-            "changedLines": self.changed_lines,
-            "loweredTotals": self.lowered_totals,
-        }
-
-
-def _in_order(records: Iterable[Record], position: Callable[[str], Any], which: str) -> Iterator[Record]:
-    last: Any = None
-    for record in records:
-        here = position(record.mobile_contract_id)
-        if last is not None and not last < here:
-            raise ValueError(f"the {which} file is not in the file's order at {record.mobile_contract_id}")
-        last = here
-        yield record
-
-
-def changes(old: Iterable[Record], new: Iterable[Record], position: Callable[[str], Any]) -> Changes:
-    """Compare two versions of a month's file record by record, streaming (a merge of two files in
-    the same order: ``position`` of an account is its place in the file, account shard then id);
-    neither file is ever held whole. Raises if either is out of order (a merge would be wrong)."""
-    found = Changes()
-    olds, news = _in_order(old, position, "old"), _in_order(new, position, "new")
-    before, after = next(olds, None), next(news, None)
-    while before is not None or after is not None:
-        if after is None or (
-            before is not None and position(before.mobile_contract_id) < position(after.mobile_contract_id)
-        ):
-            assert before is not None
-            found.removed_accounts += 1
-            for contract, amount in before.lines:
-                found._lost(before.mobile_contract_id, contract, amount, None)
-            before = next(olds, None)
-        elif before is None or position(after.mobile_contract_id) < position(before.mobile_contract_id):
-            found.added_accounts += 1
-            found.added_lines += len(after.lines)
-            after = next(news, None)
-        else:
-            now = dict(after.lines)
-            for contract, amount in before.lines:
-                if now.get(contract) != amount:
-                    found._lost(before.mobile_contract_id, contract, amount, now.get(contract))
-            found.added_lines += len(set(now) - {contract for contract, _ in before.lines})
-            if after.total < before.total:
-                found.lowered_totals += 1
-            before, after = next(olds, None), next(news, None)
-    return found
-
-
 # --- where the files are ------------------------------------------------------------------------
 def month_prefix(month: str) -> str:
     return f"charges/{month}/"
 
 
-def csv_key(month: str, version: int) -> str:
-    return f"charges/{month}/v{version}/charges.csv"
+def csv_key(month: str, version: int, sha256: str) -> str:
+    """The file of a version, named by its bytes' SHA-256: written before the manifest that
+    names it, so two runs racing for one version never write one key with different bytes, and
+    a version's manifest never names a file that is not there."""
+    return f"charges/{month}/v{version}/{sha256}.csv"
 
 
 def manifest_key(month: str, version: int) -> str:
@@ -240,12 +157,6 @@ def version_of(key: str) -> int | None:
     """The version a manifest key names (``charges/<month>/v<N>/manifest.json``), else None."""
     match = re.match(r"^charges/\d{4}-\d{2}/v(\d+)/manifest\.json$", key)
     return int(match.group(1)) if match else None
-
-
-def review_key(month: str, run_id: str) -> str:
-    """Where a run that may not make its bytes a version by itself says why (NEEDS_CORRECTION):
-    kept (no lifecycle rule), for the operator who decides."""
-    return f"reviews/{month}/{run_id}.json"
 
 
 def staging_prefix(month: str, run_id: str) -> str:
@@ -266,29 +177,45 @@ def part_key_in(staging: str, shard: int, page: int) -> str:
 # --- versions -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Decision:
-    """What an export does: keep the latest version (same bytes) or write the next one."""
+    """What an export does: keep the latest version (the ledger holds no line it lacks) or write
+    the next one."""
 
     version: int
     new: bool
     supersedes: int | None
 
 
-#: Why a version supersedes another when no operator said why: billing ran the month again and
-#: charged more (a contract set aside, then repaired; lines are only ever added, R13).
-RERUN = "BILLING_RERUN"
-#: An export's outcomes: a new version, the latest version again, or bytes that would remove or
-#: change a line of the latest version, which become a version only on an operator's correction.
-CREATED, UNCHANGED, NEEDS_CORRECTION = "CREATED", "UNCHANGED", "NEEDS_CORRECTION"
+#: Why a version supersedes another: the ledger holds lines it lacks (billing ran the month again
+#: and charged a contract set aside before, or a recording appended lines late, R12, R13).
+LEDGER_GREW = "LEDGER_GREW"
+#: An export's outcomes: a new version, or the latest version again.
+CREATED, UNCHANGED = "CREATED", "UNCHANGED"
 
 
-def decide(latest: tuple[int, str] | None, sha256: str) -> Decision:
-    """The version an export of bytes with ``sha256`` is, given the month's latest version
-    (number, its file's SHA-256) if any: equal bytes are that version again (nothing written);
-    other bytes are the next version, a correction superseding it whole. Never an overwrite."""
+class LedgerBehind(RuntimeError):
+    """The export read fewer lines than the month's latest version holds: the index the export
+    reads has not caught up with the ledger (it only ever grows). Exporting again after a wait
+    finds them."""
+
+
+class LedgerChanged(RuntimeError):
+    """The export read as many lines as the latest version holds, and different bytes: a line
+    was changed, which the ledger's grants forbid. Never written as a version."""
+
+
+def decide(latest: tuple[int, int, str] | None, lines: int, sha256: str) -> Decision:
+    """The version an export of ``lines`` ledger lines with ``sha256`` is, given the month's
+    latest version (number, its lines, its file's SHA-256) if any. The ledger is append-only, so
+    the same number of lines is the same lines: that version again. More lines are the next
+    version, superseding it whole. Fewer, or the same number with other bytes, are refused."""
     if latest is None:
         return Decision(1, True, None)
-    version, latest_sha = latest
-    if latest_sha == sha256:
+    version, latest_lines, latest_sha = latest
+    if lines < latest_lines:
+        raise LedgerBehind(f"{lines} lines read, version {version} holds {latest_lines}")
+    if lines == latest_lines:
+        if sha256 != latest_sha:
+            raise LedgerChanged(f"version {version}'s {lines} lines read back as other bytes")
         return Decision(version, False, None)
     return Decision(version + 1, True, version)
 
@@ -301,17 +228,16 @@ def manifest(
     sha256: str,
     size: int,
     run_id: str,
-    superseded_sha256: str | None,
-    correction: str | None = None,
-    changed: dict[str, int] | None = None,
+    superseded: dict[str, Any] | None,
 ) -> bytes:
     """The manifest's bytes: sorted keys, no timestamp; ``runId`` is the run that wrote the
-    version (a later run of the same bytes writes nothing, so the manifest stays as it was)."""
+    version (a later run of the same lines writes nothing, so the manifest stays as it was).
+    ``superseded``: the latest version's manifest, when this one supersedes it."""
     body: dict[str, Any] = {
         "format": FORMAT,
         "month": month,
         "version": decision.version,
-        "key": csv_key(month, decision.version),
+        "key": csv_key(month, decision.version, sha256),
         "columns": list(COLUMNS),
         "records": totals.records,
         "lines": totals.lines,
@@ -323,17 +249,17 @@ def manifest(
         "sha256": sha256,
         "runId": run_id,
         "supersedes": None
-        if decision.supersedes is None
+        if superseded is None
         else {
-            "version": decision.supersedes,
-            "key": csv_key(month, decision.supersedes),
-            "manifestKey": manifest_key(month, decision.supersedes),
-            "sha256": superseded_sha256,
-            # Why: the operator's reason. The new version replaces the one it supersedes whole
-            # (every account of the month), it is not a delta to add to it.
-            "reason": correction,
-            # What it changes in the superseded version, line by line (Changes.counts).
-            "changes": changed,
+            "version": int(superseded["version"]),
+            "key": str(superseded["key"]),
+            "manifestKey": manifest_key(month, int(superseded["version"])),
+            "sha256": str(superseded["sha256"]),
+            # Why: the ledger holds lines the superseded version lacks. This version replaces it
+            # whole (every account of the month, an account that gained a line with its whole
+            # record); it is not a delta to add to it.
+            "reason": LEDGER_GREW,
+            "addedLines": totals.lines - int(superseded["lines"]),
         },
     }
     return (json.dumps(body, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

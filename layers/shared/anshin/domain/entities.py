@@ -324,19 +324,6 @@ class InvoiceLine(TypedDict):
     runId: str
 
 
-class RebillMarker(TypedDict):
-    """``REBILL#<month>`` / ``CONTRACT#<contractId>``: a month billing already ran for that owes the
-    contract a line (R12): it was recorded late, or it lost its account's first-contract claim
-    (anshin.store.rebilling). Ids only."""
-
-    type: str  # "REBILL_MARKER"
-    month: str
-    contractId: str
-    mobileContractId: str
-    reason: str  # a RebillReason
-    at: str  # when it was noticed
-
-
 class StaffRules(TypedDict, total=False):
     """R6.2: the staff's standing deferral rules (``CONFIG#STAFF_RULES``)."""
 

@@ -12,16 +12,15 @@ from aws_lambda_powertools import Logger
 from anshin.adapters import mac, metrics, notifications
 from anshin.domain import billed_months, contract_rules
 from anshin.domain.applications import ApplicationStatus
-from anshin.domain.billed_months import RebillReason
+from anshin.domain.billing_rules import Line, line_for
 from anshin.domain.clock import iso, now, parse_iso
 from anshin.domain.contract_rules import FirstClaimMove
 from anshin.domain.entities import Application, Contract
 from anshin.domain.errors import InvariantViolation
 from anshin.domain.phones import is_phone, normalise_phone
-from anshin.domain.terms import BillingMonth
 from anshin.services import jobs
 from anshin.settings import settings
-from anshin.store import accounts, contracts, rebilling
+from anshin.store import accounts, contracts, invoices
 from anshin.store import applications as stored
 from anshin.store import jobs as job_runs
 
@@ -113,11 +112,13 @@ def record_contract(application_id: str) -> dict[str, Any]:
     holder's first billable month in the same transaction, conditional on the claim being as
     read; a claim that moved meanwhile is read again.
 
-    A contract recorded after billing ran for months it is billable for (healed by the
-    reconciler, a late step), or a holder displaced into billable months billing already ran
-    for, leaves those months owing a line: a ``REBILL#<month>`` marker per month and contract is
-    written in the same transaction, counted in ``MonthNeedsRebilling`` and logged; billing the
-    month again charges exactly the missing lines (R12, R13: only ever added).
+    A contract recorded after months it is billable for are over (healed by the reconciler, a
+    late step), or a holder displaced into billable months that are over, owes those months a
+    line: the recording appends the lines to the ledger itself, in its own transaction (R12,
+    R13: written only if absent, so billing, whether it ran for the month or runs later, never
+    charges them twice). Lines appended to a month billing already ran for are counted in
+    ``ChargesAppendedLate`` and logged: exporting the month again writes the next version of its
+    charge file, which holds them (anshin.services.charges).
     """
     application = stored.require(application_id)
     contract_id = application["contractId"]
@@ -131,7 +132,6 @@ def record_contract(application_id: str) -> dict[str, Any]:
         application_id,
     )
     mobile_contract_id = application["mobileContractId"]
-    billed: dict[BillingMonth, bool] = {}
     for _ in range(CLAIM_ROUNDS):
         held = accounts.first_claim(mobile_contract_id)
         move = contract_rules.first_claim_move(order, held)
@@ -157,22 +157,22 @@ def record_contract(application_id: str) -> dict[str, Any]:
             corrections.append(correction)
             displaced = (holder, corrected)
         at = now()
-        owed = _owed(contract, displaced, at, billed)
-        markers = [rebilling.put_op(m, c, mobile_contract_id, r, at) for m, c, r in owed]
+        owed = _owed(contract, displaced, at, settings.monthly_fee_jpy)
+        by = f"recording-{application_id}"
         recorded = stored.record_contract(
             application,
             contract,
             accounts.contract_formed_item(mobile_contract_id, contract_id, order, move, held),
-            # The markers have no condition: they never make the claim's check fail.
-            [*corrections, *markers[:MARKERS_IN_TRANSACTION]],
+            corrections,
+            [invoices.append_op(line, by, at) for line in owed[:LINES_IN_TRANSACTION]],
         )
         if recorded == "ALREADY_RECORDED":
             return contracted
         if recorded == "RECORDED":
-            for month, owed_contract, reason in owed[MARKERS_IN_TRANSACTION:]:
-                rebilling.put(month, owed_contract, mobile_contract_id, reason, at)
+            if owed[LINES_IN_TRANSACTION:]:
+                invoices.write(owed[LINES_IN_TRANSACTION:], by, at)
             if owed:
-                _signal_rebilling(owed)
+                _signal_late_charges(owed)
             return {
                 **contracted,
                 "recorded": True,
@@ -182,51 +182,41 @@ def record_contract(application_id: str) -> dict[str, Any]:
     raise RuntimeError(f"could not record the contract of {application_id}")
 
 
-#: Rebilling markers written in the recording's own transaction (DynamoDB takes 100 items; the
-#: recording has at most six): any beyond, for a contract recorded years late, follow it.
-MARKERS_IN_TRANSACTION = 90
-
-
-#: A closed, already billed month that owes a contract a line: (month, contract, why).
-Owed = tuple[BillingMonth, str, RebillReason]
+#: Ledger lines appended in the recording's own transaction (DynamoDB takes 100 items; the
+#: recording has at most seven more): any beyond, for a contract recorded years late, follow it,
+#: written only if absent all the same.
+LINES_IN_TRANSACTION = 90
 
 
 def _owed(
-    contract: Contract,
-    displaced: tuple[Contract, Contract] | None,
-    at: datetime,
-    billed: dict[BillingMonth, bool],
-) -> list[Owed]:
-    """R12, R13: the months billing already ran for that this recording makes owe a line: the
-    recorded contract's closed billable months (recorded late), and the closed months the
-    displaced contract (``(before, after)``) is newly billable for. A contract recorded in its
-    own, still open month with no displacement concerns no closed month: nothing is read.
-    ``billed``: whether billing ran for a month, as read so far (kept across claim rounds)."""
-    candidates: list[Owed] = [
-        (month, str(contract["contractId"]), RebillReason.RECORDED_LATE)
-        for month in billed_months.closed_billable_months(contract, at)
-    ]
+    contract: Contract, displaced: tuple[Contract, Contract] | None, at: datetime, fee: int
+) -> list[Line]:
+    """R12, R13: the lines over months this recording makes owe: the recorded contract's
+    billable months that are over (recorded late), and those the displaced contract
+    (``(before, after)``) is newly billable for, each line as billing would write it. A contract
+    recorded in its own, still open month with no displacement owes none: nothing is read."""
+    owed = [(contract, month) for month in billed_months.closed_billable_months(contract, at)]
     if displaced is not None:
         before, after = displaced
-        candidates += [
-            (month, str(after["contractId"]), RebillReason.CLAIM_DISPLACED)
-            for month in billed_months.newly_billable_closed_months(before, after, at)
-        ]
-    for month in sorted({month for month, _, _ in candidates} - set(billed)):
-        billed[month] = job_runs.ran(jobs.BILLING, str(month))
-    return [owed for owed in candidates if billed[owed[0]]]
+        owed += [(after, month) for month in billed_months.newly_billable_closed_months(before, after, at)]
+    return [line for c, month in owed if (line := line_for(c, month, fee)) is not None]
 
 
-def _signal_rebilling(owed: list[Owed]) -> None:
-    """Tell the operator (the markers are written): ``MonthNeedsRebilling`` counts the months
-    (alarmed), and the log names them with the contracts (ids only)."""
-    months = sorted({str(month) for month, _, _ in owed})
-    metrics.count("MonthNeedsRebilling", len(months))
+def _signal_late_charges(owed: list[Line]) -> None:
+    """Tell the operator of lines appended to months billing already ran for (their charge
+    files, if exported, lack them until exported again; a month not billed yet exports them with
+    the rest): ``ChargesAppendedLate`` counts the lines (alarmed), and the log names the months
+    and contracts (ids only). Read only when a recording owed lines (one Query per month)."""
+    billed = {month for month in {line.month for line in owed} if job_runs.ran(jobs.BILLING, month)}
+    late = [line for line in owed if line.month in billed]
+    if not late:
+        return
+    metrics.count("ChargesAppendedLate", len(late))
     logger.warning(
-        "billed months owe a recorded contract a line: run them again (make month-end MONTH=...)",
+        "lines appended to months already billed: export their charge files again (make month-end MONTH=...)",
         extra={
-            "months": months,
-            "contracts": [{"contractId": c, "month": str(m), "reason": r.value} for m, c, r in owed],
+            "months": sorted(billed),
+            "contracts": [{"contractId": x.contract_id, "month": x.month} for x in late],
         },
     )
 

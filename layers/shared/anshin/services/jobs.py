@@ -14,12 +14,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from anshin.adapters import metrics
-from anshin.domain import billed_months, contract_rules
 from anshin.domain.clock import iso, now, parse_iso
-from anshin.domain.entities import QuarantineEntry, RebillMarker
-from anshin.domain.errors import InvariantViolation
+from anshin.domain.entities import QuarantineEntry
 from anshin.domain.terms import JST, BillingMonth, billing_month_of
-from anshin.store import contracts, invoices, rebilling
 from anshin.store import jobs as job_runs
 from anshin.store.keys import SHARDS
 
@@ -111,7 +108,7 @@ def finish(
     set_aside_contracts = job_runs.quarantined(job, month, run_id)
     if set_aside_contracts and status == SUCCEEDED:
         status = SUCCEEDED_WITH_QUARANTINE
-    record = job_runs.record_finish(
+    job_runs.record_finish(
         job,
         month,
         run_id,
@@ -129,67 +126,7 @@ def finish(
         "totals": totals,
         "quarantined": set_aside_contracts[:QUARANTINE_LISTED],
     }
-    if job == BILLING and record.get("dryRun") is False:
-        # The markers are bookkeeping after the charges: a failure to settle them (throttling, a
-        # month with very many) never fails a billing run whose lines are written, nor keeps its
-        # charge file from being exported; the markers stay, and the next run of the month settles them.
-        try:
-            rebilled = settle_rebilling(month)
-        except Exception:
-            logger.exception("could not settle the month's rebilling markers", extra={"month": month})
-            rebilled = {"settled": False}
-        if rebilled is not None:
-            answer["rebilling"] = rebilled
     return answer
-
-
-def _settled(marker: RebillMarker) -> bool:
-    """Whether the month no longer owes the marker's contract a line: it has it (billing charged
-    it), or the contract, as it now stands, is not billable for the month any more (it ended
-    earlier since). A contract billing cannot trust (set aside, or gone) still owes it."""
-    month = BillingMonth.parse(marker["month"])
-    if invoices.charged(marker["mobileContractId"], marker["contractId"], [month]):
-        return True
-    contract = contracts.get(marker["contractId"])
-    if contract is None:
-        return False
-    try:
-        contract_rules.check(contract)
-    except InvariantViolation:
-        return False
-    return month not in billed_months.closed_billable_months(contract, now())
-
-
-def settle_rebilling(month: str) -> dict[str, Any] | None:
-    """After a billing run of ``month`` (not a dry run): remove the month's ``REBILL`` markers that
-    are settled (the run, or an earlier one, charged the line; R12, R13), and say which contracts
-    the month still owes a line (a contract billing set aside keeps its marker). None when the
-    month had no marker (one Query)."""
-    markers = rebilling.of_month(month)
-    if not markers:
-        return None
-    cleared: list[str] = []
-    owed: list[str] = []
-    for marker in markers:
-        if _settled(marker):
-            rebilling.clear(month, marker["contractId"])
-            cleared.append(marker["contractId"])
-        else:
-            owed.append(marker["contractId"])
-    if owed:
-        logger.warning(
-            "the month still owes contracts a line (see what the run set aside)",
-            extra={"month": month, "contracts": owed[:QUARANTINE_LISTED]},
-        )
-    if cleared:
-        logger.info(
-            "rebilled contracts settled", extra={"month": month, "contracts": cleared[:QUARANTINE_LISTED]}
-        )
-    return {
-        "cleared": len(cleared),
-        "stillOwed": len(owed),
-        "stillOwedContracts": owed[:QUARANTINE_LISTED],
-    }
 
 
 def run_shard(

@@ -111,7 +111,10 @@ def _approve(application: Application, status: ApplicationStatus) -> str:
     the holder existed (no holder item) is held by that contract all the same."""
     device_id = application["device"]["deviceId"]
     if _registered_to_live_contract(device_id, application, now()):
-        return "DEVICE_HELD"
+        # R4 first, as the approval's own transaction answers it: a full account is full.
+        account = accounts.get(application["mobileContractId"])
+        full = account is not None and account.slots_held >= MAX_CONTRACTS_PER_ACCOUNT
+        return "LIMIT_REACHED" if full else "DEVICE_HELD"
     released: str | None = None
     for _ in range(HOLDER_ROUNDS):
         approval = stored.approve(application, status, MAX_CONTRACTS_PER_ACCOUNT, released)

@@ -9,6 +9,7 @@ Condition failures are answered here (False, or what happened); any other failur
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal, cast
 
@@ -323,10 +324,10 @@ def approve(
         reasons = [*db.cancellation_reasons(error), "None", "None", "None"]
         if reasons[0] == CONDITION_FAILED:
             return "UNCHANGED"
+        if reasons[1] == CONDITION_FAILED:  # R4 first: a full account is full, whatever the device
+            return "LIMIT_REACHED"
         if reasons[2] == CONDITION_FAILED:
             return "DEVICE_HELD"
-        if reasons[1] == CONDITION_FAILED:
-            return "LIMIT_REACHED"
         raise
     return "APPROVED" if moved else "UNCHANGED"
 
@@ -482,7 +483,11 @@ def mark_formed(application_id: str, formed_at: str) -> None:
 
 
 def record_contract(
-    application: Application, contract: Contract, account: dict[str, Any], corrections: list[dict[str, Any]]
+    application: Application,
+    contract: Contract,
+    account: dict[str, Any],
+    corrections: list[dict[str, Any]],
+    appended: Sequence[dict[str, Any]] = (),
 ) -> Literal["RECORDED", "ALREADY_RECORDED", "CLAIM_MOVED"]:
     """Record a formed contract in one transaction: the contract (new), the application (APPROVED ->
     CONTRACTED; the code's lookup moves to the contract alone; a ``CONTRACT_NOT_RECORDED``
@@ -490,7 +495,8 @@ def record_contract(
     (``account``, anshin.store.accounts.contract_formed_item, R12) with the ``corrections`` a
     claim taken over needs (anshin.store.contracts.no_longer_first), and the holder's phone lookup
     (staff search) when the credentials came with the phone number's digest, and its device
-    lookup (staff search by device id, issue 24).
+    lookup (staff search by device id, issue 24), and ``appended``: the ledger lines the
+    recording makes months that are over owe (anshin.store.invoices.append_op, issue 25).
 
     CLAIM_MOVED: only the claim's condition failed (another contract of the account was recorded
     since it was read): read it again and decide again. ALREADY_RECORDED: the contract or the
@@ -531,6 +537,7 @@ def record_contract(
                     )
                 ),
                 *flagged,
+                *appended,
             ]
         )
     except client.exceptions.TransactionCanceledException as error:

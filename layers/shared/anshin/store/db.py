@@ -38,6 +38,11 @@ def sessions_table() -> Any:
     return table(settings.sessions_table)
 
 
+def ledger_table() -> Any:
+    """The ledger of charges (R13): invoice lines, appended only (anshin.store.invoices)."""
+    return table(settings.ledger_table)
+
+
 def read(key: dict[str, str], table: Any = None) -> dict[str, Any] | None:
     """The item under ``key``, read consistently, from the contracts table unless ``table``."""
     item: dict[str, Any] | None = (

@@ -1,6 +1,12 @@
-"""Invoice lines (``INVOICE#<account>#<month>`` / ``LINE#<contract>``, R12, R13): an invoice is its
-lines. Each line's key is deterministic and it is written only if absent, so a month billed twice,
-or resumed after a crash, never charges a contract's month twice, and a written line never changes.
+"""The ledger of charges (R12, R13): invoice lines in the Ledger table
+(``INVOICE#<account>#<month>`` / ``LINE#<contract>``). An invoice is its lines; the carrier's
+charge file is a projection of the month's lines (anshin.services.charges).
+
+The ledger is append-only. Each line's key is deterministic and it is written only if absent, so
+a month billed twice, resumed after a crash, or a line appended by a late recording and by
+billing, never charges a contract's month twice; and no function may update or delete a line:
+their grants hold ``PutItem`` on the Ledger table at most, never ``UpdateItem``, ``DeleteItem``
+or ``BatchWriteItem`` (infra/grants.py ``ledger``, proved by tests/permissions).
 """
 
 from __future__ import annotations
@@ -38,11 +44,17 @@ def _item(line: Line, run_id: str, now: datetime) -> dict[str, Any]:
     }
 
 
+def append_op(line: Line, by: str, now: datetime) -> dict[str, Any]:
+    """The line appended as a transaction item, written only if absent (``by``: the run or the
+    recording that appended it)."""
+    return db.put_op(_item(line, by, now), condition=db.IF_ABSENT, table=db.ledger_table())
+
+
 def write(lines: list[Line], run_id: str, now: datetime) -> tuple[int, int]:
     """Write each line only if absent. Returns (written, already there)."""
     client = db.dynamodb()
     serializer = db.serializer()
-    table_name = db.contracts_table().name
+    table_name = db.ledger_table().name
     written = existing = 0
     for start in range(0, len(lines), TRANSACTION_LIMIT):
         batch = lines[start : start + TRANSACTION_LIMIT]
@@ -72,7 +84,7 @@ def lines_of(mobile_contract_id: str, month: BillingMonth) -> list[Line]:
     items = cast(
         list[InvoiceLine],
         db.query_all(
-            db.contracts_table(),
+            db.ledger_table(),
             KeyConditionExpression=Key("pk").eq(keys.invoice_pk(mobile_contract_id, month)),
             ConsistentRead=True,
         ),
@@ -86,7 +98,7 @@ def lines_of(mobile_contract_id: str, month: BillingMonth) -> list[Line]:
 def charged(mobile_contract_id: str, contract_id: str, months: list[BillingMonth]) -> list[BillingMonth]:
     """Which of ``months`` have the contract's line (one GetItem per month: callers pass the few
     closed months a change concerns)."""
-    table = db.contracts_table()
+    table = db.ledger_table()
     return [
         month
         for month in months
@@ -99,21 +111,22 @@ def charged(mobile_contract_id: str, contract_id: str, months: list[BillingMonth
     ]
 
 
-#: The attributes of an invoice line's position in gsi3 (a charge export's cursor).
-CHARGE_KEY_FIELDS = ("pk", "sk", "gsi3pk", "gsi3sk")
+#: The attributes of an invoice line's position in the ledger's gsi1 (a charge export's cursor).
+CHARGE_KEY_FIELDS = ("pk", "sk", "gsi1pk", "gsi1sk")
 
 
 def charges_of_shard(month: str, shard: int, start: dict[str, str] | None, page_size: int) -> Iterator[Line]:
-    """The month's invoice lines of one account shard (gsi3 ``CHARGES#<month>#<shard>``), in
-    (account, contract) order, from after ``start`` (a line's :data:`CHARGE_KEY_FIELDS`)."""
+    """The month's invoice lines of one account shard (the ledger's gsi1
+    ``CHARGES#<month>#<shard>``), in (account, contract) order, from after ``start`` (a line's
+    :data:`CHARGE_KEY_FIELDS`)."""
     arguments: dict[str, Any] = {
-        "IndexName": "gsi3",
-        "KeyConditionExpression": Key("gsi3pk").eq(keys.charges_pk(month, shard)),
+        "IndexName": "gsi1",
+        "KeyConditionExpression": Key("gsi1pk").eq(keys.charges_pk(month, shard)),
         "Limit": page_size,
     }
     if start:
         arguments["ExclusiveStartKey"] = start
-    table = db.contracts_table()
+    table = db.ledger_table()
     while True:
         page = table.query(**arguments)
         for item in page["Items"]:
@@ -129,7 +142,7 @@ def charges_of_shard(month: str, shard: int, start: dict[str, str] | None, page_
 
 
 def charge_position(line: Line) -> dict[str, str]:
-    """Where ``line`` stands in gsi3: a cursor that continues after it."""
+    """Where ``line`` stands in the ledger's gsi1: a cursor that continues after it."""
     return {
         **keys.invoice_line(line.mobile_contract_id, line.month, line.contract_id),
         **keys.charge_entry(line.mobile_contract_id, line.month, line.contract_id),

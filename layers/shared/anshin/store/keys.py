@@ -1,16 +1,20 @@
 """Every key of the single-table design, in one place: each item's ``pk``/``sk``, each index's
 ``gsiNpk``/``gsiNsk``, and the shards the month jobs read in independent pieces.
 
-The Contracts table holds accounts, applications, contracts, devices, commands, invoice lines,
-audit entries and job runs; the Sessions table holds what expires: the attempt-limit windows,
-identity verifications and their lockout state, and support sessions. Changing a format here
-re-keys stored data: it is part of the data layout.
+The Contracts table holds accounts, applications, contracts, devices, commands, audit entries
+and job runs; the Ledger table holds the invoice lines (R13: appended, never updated or
+deleted); the Sessions table holds what expires: the attempt-limit windows, identity
+verifications and their lockout state, and support sessions. Changing a format here re-keys
+stored data: it is part of the data layout.
 
-Indexes (all ``ALL``-projected):
+Indexes of the Contracts table (all ``ALL``-projected):
 - gsi1: an account's applications and contracts in time order (``ACCOUNT#<id>``).
 - gsi2: the member confirmation code's lookup (``CODE#<mac>``) on the application and contract.
 - gsi3: month-end (``ENDS#<month>#<shard>``) and billing (``ENDED#<month>#<shard>``) work lists.
 - gsi4: contracts that have not ended, by shard (``LIVE#<shard>``): billing reads it.
+
+Index of the Ledger table:
+- gsi1: the month's charges by account shard (``CHARGES#<month>#<shard>``): the charge file.
 """
 
 from __future__ import annotations
@@ -243,7 +247,7 @@ def command_history(contract_id: str, device_id: str, requested_at: str, command
     return {"pk": command_history_pk(contract_id, device_id), "sk": f"{requested_at}#{command_id}"}
 
 
-# --- billing ----------------------------------------------------------------------------------
+# --- billing: the ledger (the Ledger table) -----------------------------------------------------
 def invoice_pk(mobile_contract_id: str, month: Month) -> str:
     return f"INVOICE#{mobile_contract_id}#{month}"
 
@@ -258,23 +262,13 @@ def charges_pk(month: Month, shard: int) -> str:
 
 
 def charge_entry(mobile_contract_id: str, month: Month, contract_id: str) -> Key:
-    """gsi3 of an invoice line: the month's charges by account shard, each account's lines
-    together and in (account, contract) order (the charge file's export reads it)."""
+    """The ledger's gsi1 of an invoice line: the month's charges by account shard, each
+    account's lines together and in (account, contract) order (the charge file's export reads
+    it)."""
     return {
-        "gsi3pk": charges_pk(month, shard_of(mobile_contract_id)),
-        "gsi3sk": f"{mobile_contract_id}#{contract_id}",
+        "gsi1pk": charges_pk(month, shard_of(mobile_contract_id)),
+        "gsi1sk": f"{mobile_contract_id}#{contract_id}",
     }
-
-
-def rebill_pk(month: Month) -> str:
-    return f"REBILL#{month}"
-
-
-def rebill_marker(month: Month, contract_id: str) -> Key:
-    """A closed month billing already ran for that owes ``contract_id`` a line (R12: recorded
-    late, or a first-contract claim displaced): the operator runs the month again
-    (anshin.store.rebilling); a billing run of the month that charged it removes it."""
-    return {"pk": rebill_pk(month), "sk": f"CONTRACT#{contract_id}"}
 
 
 # --- retention (docs/retention.md) ----------------------------------------------------------------

@@ -1,9 +1,10 @@
 """What a contract's timeline reads besides its audit partition (anshin.store.audit) and the
 contract and application items (their repositories): the contract's invoice lines, by key.
 
-A line's key is ``INVOICE#<account>#<month>`` / ``LINE#<contractId>`` (anshin.store.keys,
-written by anshin.store.invoices): the lines of one contract are read by BatchGetItem over the
-months it can have been charged for, not by a Query of each month's invoice or a Scan."""
+A line's key is ``INVOICE#<account>#<month>`` / ``LINE#<contractId>`` (anshin.store.keys, in the
+Ledger table, appended by anshin.store.invoices): the lines of one contract are read by
+BatchGetItem over the months it can have been charged for, not by a Query of each month's
+invoice or a Scan."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def invoice_lines(
 ) -> list[InvoiceLine]:
     """The contract's lines in the account's invoices of ``months`` (the months nothing was
     charged for have none), oldest month first."""
-    table = db.contracts_table()
+    table = db.ledger_table()
     wanted = [keys.invoice_line(mobile_contract_id, month, contract_id) for month in months]
     found: list[dict[str, Any]] = []
     for start in range(0, len(wanted), BATCH):
