@@ -207,6 +207,10 @@ bench-cold-start: install ## import time of each handler in a fresh interpreter,
 openapi: $(VENV)/.installed ## regenerate the API's OpenAPI document (functions/api_docs/openapi.json)
 	$(PY) -m infra.openapi
 
+.PHONY: docs
+docs: $(VENV)/.installed ## regenerate the key table in docs/architecture.md from anshin.store.keys
+	$(PY) tools/key_table.py
+
 .PHONY: lock
 lock: $(VENV)/.installed ## re-pin every dependency (requirements.lock, the layer's, ministack's)
 	$(UV) pip compile --quiet pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
