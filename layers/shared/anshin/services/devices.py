@@ -52,7 +52,7 @@ from anshin.domain.errors import (
 )
 from anshin.domain.staff import StaffMember
 from anshin.services import commands
-from anshin.services.contracts import record_contract
+from anshin.services.contracts import CODE_DRAWS, record_contract
 from anshin.services.credentials import hash_passphrase
 from anshin.settings import settings
 from anshin.store import applications, contracts, limits, lookups
@@ -156,7 +156,7 @@ def register(
         other = contracts.get(str(previous["contractId"]))
         contract = None if rules.holds_device(other, at) else contract  # None: another live contract's
     if contract is None:
-        _failed(code_mac, device_id, at)
+        _failed(code_mac, device_id, previous, at)
         raise UnknownCode()
     if contract_rules.has_ended(contract, at):
         raise ContractEnded(contract["contractId"])
@@ -190,7 +190,7 @@ def register(
     return {"deviceId": device_id, "contractId": contract_id, "deviceToken": token, "tokenExpiresAt": expires}
 
 
-def _failed(code_mac: str, device_id: str, at: datetime) -> None:
+def _failed(code_mac: str, device_id: str, registered: Device | None, at: datetime) -> None:
     """A failed registration counts against the code and the device id. The failure that uses
     the device's allowance up is audited on the contract protecting the device, if one does, and
     told to its subscriber: someone is trying codes for their phone."""
@@ -199,7 +199,7 @@ def _failed(code_mac: str, device_id: str, at: datetime) -> None:
         "REGISTER-DEVICE", device_id, rules.ATTEMPTS_PER_DEVICE, rules.DEVICE_ATTEMPT_WINDOW, at
     ):
         return
-    protecting = _live_contract_of(device_id, at)
+    protecting = _live_contract_of(device_id, registered, at)
     logger.warning("device registration locked out", extra={"protected": protecting is not None})
     if protecting is None:
         return
@@ -219,10 +219,10 @@ def _failed(code_mac: str, device_id: str, at: datetime) -> None:
     )
 
 
-def _live_contract_of(device_id: str, at: datetime) -> Contract | None:
+def _live_contract_of(device_id: str, registered: Device | None, at: datetime) -> Contract | None:
     """The contract protecting ``device_id`` now (one device, one live contract): the one its app
-    is registered to, else the newest formed for it, if it has not ended."""
-    registered = store.get(device_id)
+    is registered to (``registered``, as the registration read it), else the newest formed for
+    it, if it has not ended."""
     if registered is not None:
         ids = [str(registered["contractId"])]
     else:
@@ -301,10 +301,6 @@ def revoke(contract_id: str, device_id: str, staff: StaffMember, at: datetime, r
     return {"deviceId": device_id, "contractId": contract_id, "revokedAt": iso(at)}
 
 
-#: Draws of a reissued member code before giving up (a code in use is drawn again).
-REISSUE_DRAWS = 20
-
-
 def reissue_code(contract_id: str, staff: StaffMember, at: datetime, reason: str) -> dict[str, Any]:
     """Staff reissue the contract's member code (issue 24): a new code is drawn (never stored:
     only its keyed digest, like the first), the contract's lookup moves to it in one transaction
@@ -316,7 +312,7 @@ def reissue_code(contract_id: str, staff: StaffMember, at: datetime, reason: str
         raise ContractEnded(contract_id)
     application = applications.get(str(contract["applicationId"]))
     application_lookup = application is not None and "gsi2pk" in application
-    for draw in range(1, REISSUE_DRAWS + 1):
+    for draw in range(1, CODE_DRAWS + 1):
         code = mac.member_code(f"{contract_id}:reissued:{iso(at)}", draw)
         outcome = store.reissue_code(contract, mac.code_mac(code), at, staff, reason, application_lookup)
         if outcome == "CODE_TAKEN":
@@ -325,7 +321,7 @@ def reissue_code(contract_id: str, staff: StaffMember, at: datetime, reason: str
             raise CodeReissuedMeanwhile(contract_id)
         break
     else:
-        raise RuntimeError(f"no free member confirmation code in {REISSUE_DRAWS} draws")
+        raise RuntimeError(f"no free member confirmation code in {CODE_DRAWS} draws")
     notifications.publish(
         {
             "kind": "MEMBER_CODE_REISSUED",

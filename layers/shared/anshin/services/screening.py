@@ -109,8 +109,8 @@ def _approve(application: Application, status: ApplicationStatus) -> str:
     ``screening.still_holds_device``), conditional on the holder read, so two applications for
     one device can never both be approved. A device registered to a live contract formed before
     the holder existed (no holder item) is held by that contract all the same."""
-    device_id = application["device"]["deviceId"]
-    if _registered_to_live_contract(device_id, application, now()):
+    device_id, at = application["device"]["deviceId"], now()
+    if _registered_to_live_contract(device_id, application, at):
         # R4 first, as the approval's own transaction answers it: a full account is full.
         account = accounts.get(application["mobileContractId"])
         full = account is not None and account.slots_held >= MAX_CONTRACTS_PER_ACCOUNT
@@ -123,7 +123,7 @@ def _approve(application: Application, status: ApplicationStatus) -> str:
         holder_id = stored.device_holder(device_id)
         holder = stored.get(holder_id) if holder_id else None
         contract = contracts.get(str(holder["contractId"])) if holder and "contractId" in holder else None
-        if still_holds_device(holder, contract, now()):
+        if still_holds_device(holder, contract, at):
             return "DEVICE_HELD"
         released = holder_id
     return "DEVICE_HELD"  # taken over by another approval each time: it holds the device now
