@@ -20,6 +20,7 @@ from tests.e2e.browser.forms import (
     DECISION_TIMEOUT,
     application_id_of,
     fill_form,
+    new_device_id,
     open_form,
     sign_in,
     submit,
@@ -207,7 +208,7 @@ def an_application(service: LocalService, mobile_contract_id: str) -> str:
         "mobileContractId": mobile_contract_id,
         "applicant": APPLICANT,
         "device": {
-            "deviceId": "imei-356938035643809",
+            "deviceId": new_device_id(),
             "platform": "android",
             "kind": "smartphone",
             "model": "Pixel 9",
