@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from anshin.domain.entities import Contract
+from anshin.domain.entities import Contract, ContractHolder, ProtectedDevice
 from anshin.store import accounts, contracts, db, keys, lookups
 
 from local.deploy import client
@@ -68,7 +68,7 @@ def seed_demo(endpoint: str, table: str) -> list[str]:
 
 
 def put_contract(endpoint: str, table: str, item: Mapping[str, Any]) -> None:
-    """A contract record (``anshin.store.contracts.new_item``), e.g. one formed months ago, with
+    """A contract record (``anshin.store.contracts.stored``), e.g. one formed months ago, with
     its device lookup as recording writes it (staff search by device id, issue 24)."""
     _put(endpoint, table, item)
     _put(
@@ -76,19 +76,24 @@ def put_contract(endpoint: str, table: str, item: Mapping[str, Any]) -> None:
     )
 
 
-def formed_contract(contract_id: str, mobile_contract_id: str, formed_at: datetime, first: bool) -> Contract:
+def formed_contract(
+    contract_id: str, mobile_contract_id: str, formed_at: datetime, first: bool
+) -> dict[str, Any]:
     """A contract record as the notification workflow leaves it, with placeholder holder and an
     Android device whose id is the contract id, and no member confirmation code that could be
-    typed (for tests, demos and benchmarks that need contracts formed in the past)."""
-    return contracts.new_item(
-        contract_id=contract_id,
-        application_id=f"app-{contract_id}",
-        mobile_contract_id=mobile_contract_id,
-        formed_at=formed_at,
-        first_under_account=first,
-        holder={"name": "Seed", "email": "seed@example.com", "phone": "09000000000"},
-        device={"deviceId": contract_id, "platform": "android", "kind": "smartphone", "model": "Pixel"},
-        location_opt_out=False,
-        code_mac=f"seeded-{contract_id}",
-        support_phone_number="0120-000-110",
+    typed (for tests, demos and benchmarks that need contracts formed in the past): the item as
+    stored, keys and all, for tests to change into the records they need."""
+    return contracts.stored(
+        Contract.formed(
+            contract_id=contract_id,
+            application_id=f"app-{contract_id}",
+            mobile_contract_id=mobile_contract_id,
+            formed_at=formed_at,
+            first_under_account=first,
+            holder=ContractHolder("Seed", "seed@example.com", "09000000000"),
+            device=ProtectedDevice(contract_id, "android", "smartphone", "Pixel"),
+            location_opt_out=False,
+            member_code_mac=f"seeded-{contract_id}",
+            support_phone_number="0120-000-110",
+        )
     )

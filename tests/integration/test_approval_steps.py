@@ -10,9 +10,9 @@ import time_machine
 from anshin.adapters import mac
 from anshin.domain import errors
 from anshin.domain.applications import ApplicationRequest
-from anshin.domain.clock import now
+from anshin.domain.clock import iso, now
 from anshin.services import applications, contracts, screening
-from anshin.store import accounts
+from anshin.store import accounts, db, keys
 from anshin.store import applications as store_applications
 from anshin.store import contracts as stored_contracts
 
@@ -176,10 +176,10 @@ class TestNotificationR64AndR12:
         assert result["status"] == "CONTRACTED"
         contract = stored_contracts.get(result["contractId"])
         assert contract is not None
-        assert contract["formedAt"] == "2026-11-10T01:00:00.000Z"
-        assert contract["firstUnderAccount"] is True
-        assert contract["firstBillableMonth"] == "2027-01"  # R12: 翌々料金月
-        assert contract["status"] == "ACTIVE"
+        assert iso(contract.formed_at) == "2026-11-10T01:00:00.000Z"
+        assert contract.first_under_account is True
+        assert contract.first_billable_month == "2027-01"  # R12: 翌々料金月
+        assert contract.status == "ACTIVE"
         application = store_applications.require(app_id)
         assert application["status"] == "CONTRACTED"
         assert application["contractId"] == result["contractId"]
@@ -189,8 +189,10 @@ class TestNotificationR64AndR12:
         assert message["contractId"] == result["contractId"]
         assert len(message["memberConfirmationCode"]) == 8
         assert message["supportPhoneNumber"]
-        assert contract["memberCodeMac"] == mac.code_mac(message["memberConfirmationCode"])  # keyed (KMS)
-        assert message["memberConfirmationCode"] not in json.dumps(contract, default=str)
+        assert contract.member_code_mac == mac.code_mac(message["memberConfirmationCode"])  # keyed (KMS)
+        stored = db.read(keys.contract(result["contractId"]))  # the item as stored, keys and all
+        assert stored is not None
+        assert message["memberConfirmationCode"] not in json.dumps(stored, default=str)
 
     def test_second_contract_is_billed_from_its_month(self) -> None:
         seed_account()
@@ -201,7 +203,7 @@ class TestNotificationR64AndR12:
         a = stored_contracts.get(form_contract(first)["contractId"])
         b = stored_contracts.get(form_contract(second)["contractId"])
         assert a is not None and b is not None
-        assert (a["firstUnderAccount"], b["firstUnderAccount"]) == (True, False)
+        assert (a.first_under_account, b.first_under_account) == (True, False)
         assert accounts.get("MC-0001").has_formed_contract  # type: ignore[union-attr]
 
     def test_account_that_had_contracts_before_is_not_first(self) -> None:
@@ -210,7 +212,7 @@ class TestNotificationR64AndR12:
         screening.screen(app_id)
         screening.reserve_slot(app_id)
         contract = stored_contracts.get(form_contract(app_id)["contractId"])
-        assert contract is not None and contract["firstUnderAccount"] is False
+        assert contract is not None and contract.first_under_account is False
 
     def test_retried_steps_send_once_and_record_once(self, aws_env: dict[str, str]) -> None:
         seed_account()

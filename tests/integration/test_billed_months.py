@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 import pytest
 import time_machine
+from anshin.domain.clock import iso
 from anshin.domain.terms import JST, BillingMonth
 from anshin.services import contracts, screening
 from anshin.services import timeline as timelines
@@ -162,7 +163,7 @@ class TestRecordedLate:
         [warned] = warnings(caplog, "lines appended to months already billed")
         assert warned["months"] == ["2026-10"]
         assert warned["contracts"] == [{"contractId": contract_id, "month": "2026-10"}]
-        holder = stored_contracts.require(contract_id)["holder"]
+        holder = stored_contracts.require(contract_id).contact.to_item()
         assert not any(
             value in out or value in logged(caplog) for value in holder.values()
         )  # ids only, never the holder
@@ -255,7 +256,7 @@ class TestClaimDisplaced:
             contracts.send_notification(later)
             contracts.record_contract(later)  # recorded first: the first contract, for now
         later_id = contract_of(later)
-        assert stored_contracts.require(later_id)["firstBillableMonth"] == "2026-11"
+        assert stored_contracts.require(later_id).first_billable_month == "2026-11"
         for month in ("2026-09", "2026-10", "2026-11"):
             bill_on_schedule(handlers, month, lambda_context)
         assert lines("MC-1", "2026-09") == lines("MC-1", "2026-10") == []
@@ -267,8 +268,8 @@ class TestClaimDisplaced:
         out = capsys.readouterr().out
         earlier_id = contract_of(earlier)
         corrected = stored_contracts.require(later_id)
-        assert (corrected["firstUnderAccount"], corrected["firstBillableMonth"]) == (False, "2026-09")
-        assert stored_contracts.require(earlier_id)["firstBillableMonth"] == "2026-11"
+        assert (corrected.first_under_account, corrected.first_billable_month) == (False, "2026-09")
+        assert stored_contracts.require(earlier_id).first_billable_month == "2026-11"
         # The recording's own transaction appended what both now owe.
         assert lines("MC-1", "2026-09") == lines("MC-1", "2026-10") == [later_id]
         assert lines("MC-1", "2026-11") == sorted([earlier_id, later_id])
@@ -313,7 +314,8 @@ class TestEndedLate:
     ) -> None:
         """September and October stay charged (R13), and it is signalled."""
         stored = stored_contracts.require(contract_id)
-        assert (stored["status"], stored["endedAt"]) == ("ENDED", "2026-08-31T14:59:59.999Z")
+        assert stored.ended_at is not None
+        assert (stored.status, iso(stored.ended_at)) == ("ENDED", "2026-08-31T14:59:59.999Z")
         for month in ("2026-08", "2026-09", "2026-10"):
             assert lines("MC-1", month) == [contract_id]
         [metric] = emitted(out, "ChargedPastEnd")
@@ -326,7 +328,7 @@ class TestEndedLate:
             ["2026-09", "2026-10"],
             reason,
         )
-        assert not any(value in out or value in logged(caplog) for value in stored["holder"].values())
+        assert not any(value in out or value in logged(caplog) for value in stored.contact.to_item().values())
         [entry] = charged_past_end_entries(contract_id)
         assert (entry["kind"], entry["months"], entry["endedAt"], entry["reason"]) == (
             "CONTRACT",

@@ -5,6 +5,7 @@ contract is recorded once, whoever comes first. Handler tests against moto."""
 import json
 from typing import Any
 
+from anshin.domain.clock import iso
 from anshin.services import contracts, screening
 from anshin.store import applications
 from anshin.store import contracts as stored_contracts
@@ -65,7 +66,7 @@ def test_a_device_registering_before_the_contract_is_recorded_is_registered(
     assert "pendingCode" not in application and "gsi2pk" not in application  # the contract's lookup only
     contract = stored_contracts.get(message["contractId"])
     assert contract is not None
-    assert contract["formedAt"] == application["formedAt"]  # formed at the send, not at registration
+    assert iso(contract.formed_at) == application["formedAt"]  # formed at the send, not at registration
     # The workflow's own step then finds its work done: one contract, one slot.
     again = load_handler("record_contract").handler({"applicationId": application_id}, lambda_context)
     assert again == {

@@ -131,7 +131,7 @@ class TestMonthEndAndBilling:
             assert invoice_total("MC-1", month) == 0
         stored = contracts.get(contract_id)
         assert stored is not None
-        assert (stored["status"], stored["endedAt"]) == ("ENDED", "2026-12-31T14:59:59.999Z")
+        assert (stored.status, stored.ended_at) == ("ENDED", parse_iso("2026-12-31T14:59:59.999Z"))
         assert slots("MC-1") == 0
 
     def test_second_contract_pays_its_first_month_whole_and_the_month_it_ends(self) -> None:
@@ -182,8 +182,8 @@ class TestMonthEndAndBilling:
         assert month_end("2026-10", jst(2026, 11, 20)) == [live[0]]
         assert sorted(month_end("2026-11", jst(2026, 12, 1, 0, 5))) == sorted(live[1:])
         ended = [contracts.get(c) for c in live[1:]]
-        assert {(c["status"], c["endReason"], c["endedAt"]) for c in ended if c} == {
-            ("ENDED", "ACCOUNT_LOSS", "2026-11-30T14:59:59.999Z")
+        assert {(c.status, c.end_reason, c.ended_at) for c in ended if c} == {
+            ("ENDED", "ACCOUNT_LOSS", parse_iso("2026-11-30T14:59:59.999Z"))
         }
         assert slots("MC-1") == 0
         account = accounts.get("MC-1")
@@ -348,7 +348,7 @@ def test_billing_totals_equal_charged_months(aws_env: dict[str, str], cases: lis
                 ids[number] = seed_contract("MC-P", at, first)
             elif what == "cancel":
                 ends[number] = parse_iso(contract_ends.cancel(ids[number], at, at)["endsAt"])
-            elif contracts.get(ids[number])["status"] != "ENDED":  # type: ignore[index]
+            elif contracts.require(ids[number]).status != "ENDED":
                 ends[number] = parse_iso(
                     contract_ends.terminate(ids[number], at, "r", STAFF_MEMBER)["endedAt"]
                 )

@@ -156,7 +156,7 @@ class TestSearch:
         assert contract is not None
         from anshin.services import contracts as forming
 
-        forming.record_contract(str(contract["applicationId"]))  # a retried step
+        forming.record_contract(contract.application_id)  # a retried step
         assert all_pages(api, lambda_context, {"phone": "09012345678"}) == [[contract_id]]
 
     @pytest.mark.parametrize(
@@ -402,5 +402,5 @@ class TestContractAudit:
             "abuse",
             "2026-11-15T01:00:00.000Z",
         )
-        ended = contracts.get(contract_id) or {}
-        assert (ended.get("terminatedBy"), ended.get("terminatedByName")) == ("staff-1", "sato.hanako")
+        ended = contracts.require(contract_id)
+        assert (ended.terminated_by, ended.terminated_by_name) == ("staff-1", "sato.hanako")

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from anshin.domain import contract_rules
+from anshin.domain.clock import iso
+from anshin.domain.terms import first_billable_month
 from anshin.services import contracts, screening
 from anshin.store import accounts
 from anshin.store import applications as store_applications
@@ -57,10 +59,14 @@ def outcome(mobile_contract_id: str, application_ids: list[str]) -> dict[str, bo
     for application_id in application_ids:
         application = store_applications.require(application_id)
         assert application["status"] == "CONTRACTED"
+        # Read as the store parses it: an inconsistent record raises (InvariantViolation).
         contract = stored_contracts.require(application["contractId"])
-        contract_rules.check(contract)  # firstBillableMonth follows from formedAt and the flag
-        assert contract["formedAt"] == application["formedAt"]
-        firsts[application_id] = contract["firstUnderAccount"]
+        # firstBillableMonth follows from formedAt and the flag (R12)
+        assert contract.first_billable_month == str(
+            first_billable_month(contract.formed_at, contract.first_under_account)
+        )
+        assert iso(contract.formed_at) == application["formedAt"]
+        firsts[application_id] = contract.first_under_account
     claim = accounts.first_claim(mobile_contract_id)
     [winner] = [a for a, first in firsts.items() if first]
     assert claim.contract_id == store_applications.require(winner)["contractId"]
@@ -93,15 +99,15 @@ class TestOrderOfFormation:
         formed(earlier, SAME_SECOND.format(ms=100))
         formed(later, SAME_SECOND.format(ms=101))
         contracts.record_contract(later)  # recorded first: it claims, for now
-        assert stored_contracts.require(store_applications.require(later)["contractId"])["firstUnderAccount"]
+        assert stored_contracts.require(store_applications.require(later)["contractId"]).first_under_account
         recorded = contracts.record_contract(earlier)
         assert recorded["displaced"] == store_applications.require(later)["contractId"]
         assert outcome(account, [earlier, later]) == {earlier: True, later: False}
         corrected = stored_contracts.require(store_applications.require(later)["contractId"])
         # R12: not the first, so billable from the month it formed (November in JST), in full.
-        assert corrected["firstBillableMonth"] == "2026-11"
+        assert corrected.first_billable_month == "2026-11"
         first = stored_contracts.require(store_applications.require(earlier)["contractId"])
-        assert first["firstBillableMonth"] == "2027-01"
+        assert first.first_billable_month == "2027-01"
 
     def test_the_same_millisecond_is_decided_by_the_receive_sequence(self) -> None:
         account = new_account()
@@ -134,7 +140,7 @@ class TestOrderOfFormation:
             contracts.record_contract(application_id)
         for application_id in ids:
             contract = stored_contracts.require(store_applications.require(application_id)["contractId"])
-            assert contract["firstUnderAccount"] is False
+            assert contract.first_under_account is False
 
     def test_a_claim_that_moves_between_the_read_and_the_write_is_read_again(
         self, monkeypatch: pytest.MonkeyPatch

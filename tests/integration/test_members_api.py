@@ -7,6 +7,7 @@ from typing import Any
 import boto3
 import pytest
 import time_machine
+from anshin.domain.clock import iso
 from anshin.store import audit, contracts
 
 from tests.integration.conftest import STAFF, api_call, load_handler, member_claims
@@ -92,7 +93,7 @@ class TestWhoMayCall:
             )
             assert (status, answer["code"]) == (404, "CONTRACT_NOT_FOUND"), (method, suffix)
         stored = contracts.require(contract_id)
-        assert stored["status"] == "ACTIVE" and stored["locationOptOut"] is False
+        assert stored.status == "ACTIVE" and stored.location_opt_out is False
         assert audit.newest_first(contract_id, None, 10)[0] == []
         assert me(api, lambda_context, claims=STRANGER)[1]["contracts"] == []
 
@@ -169,7 +170,7 @@ class TestCancelFromMyPage:
             body={"endsAt": "2026-11-30T14:59:59.999Z"},
         )
         assert (status, changed["code"], changed["endsAt"]) == (409, "END_CHANGED", preview["endsAt"])
-        assert contracts.require(contract_id)["status"] == "ACTIVE"
+        assert contracts.require(contract_id).status == "ACTIVE"
         status, done = on_contract(
             api, lambda_context, "POST", contract_id, "/cancellation", body={"endsAt": preview["endsAt"]}
         )
@@ -193,7 +194,7 @@ class TestLocationOptOut:
     ) -> None:
         status, answer = on_contract(api, lambda_context, "PATCH", contract_id, body={"locationOptOut": True})
         assert (status, answer["locationOptOut"]) == (200, True)
-        assert contracts.require(contract_id)["locationOptOut"] is True
+        assert contracts.require(contract_id).location_opt_out is True
         # The same value again changes and audits nothing.
         assert on_contract(api, lambda_context, "PATCH", contract_id, body={"locationOptOut": True})[0] == 200
         entries = [
@@ -217,11 +218,16 @@ class TestLocationOptOut:
         for body in ({}, {"locationOptOut": "yes"}, {"locationOptOut": True, "holder": "x"}):
             status, answer = on_contract(api, lambda_context, "PATCH", contract_id, body=body)
             assert (status, answer["code"]) == (400, "VALIDATION_ERROR"), body
+        # A consistent ended contract: terminated by the company after it formed (1 Sep).
         boto3.resource("dynamodb").Table("Contracts").update_item(
             Key={"pk": f"CONTRACT#{contract_id}", "sk": "CONTRACT"},
-            UpdateExpression="SET #s = :e",
+            UpdateExpression="SET #s = :e, endedAt = :at, endReason = :reason",
             ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":e": "ENDED"},
+            ExpressionAttributeValues={
+                ":e": "ENDED",
+                ":at": iso(jst(2026, 10, 15, 10)),
+                ":reason": "COMPANY_TERMINATION",
+            },
         )
         status, answer = on_contract(api, lambda_context, "PATCH", contract_id, body={"locationOptOut": True})
         assert (status, answer["code"]) == (409, "CONTRACT_ENDED")

@@ -8,11 +8,11 @@ from typing import Any
 import boto3
 import pytest
 import time_machine
-from anshin.domain import contract_rules
+from anshin.domain.clock import iso
 from anshin.services import contracts, screening
 from anshin.store import applications as store_applications
 from anshin.store import contracts as stored_contracts
-from anshin.store import keys
+from anshin.store import db, keys
 
 from tests.integration.conftest import handler_fixture
 from tests.integration.test_approval_steps import apply, seed_account, slots
@@ -61,15 +61,17 @@ class TestReconciler:
         assert result == {"healed": 1, "alreadyRecorded": 0, "setAside": 0, "setAsideApplications": []}
         application = store_applications.require(application_id)
         assert application["status"] == "CONTRACTED" and "attention" not in application
+        # Read as the store parses it: a consistent contract (else InvariantViolation).
         contract = stored_contracts.require(application["contractId"])
-        assert contract["formedAt"] == "2026-11-30T14:59:59.250Z"  # the send, never the heal
-        assert (contract["firstUnderAccount"], contract["firstBillableMonth"]) == (True, "2027-01")
-        contract_rules.check(contract)
+        assert iso(contract.formed_at) == "2026-11-30T14:59:59.250Z"  # the send, never the heal
+        assert (contract.first_under_account, contract.first_billable_month) == (True, "2027-01")
+        record = db.read(keys.contract(application["contractId"]))  # as stored, keys and all
         assert unrecorded() == [] and slots() == 1
 
         again = reconciler.handler({}, lambda_context)
         assert again["healed"] == 0 and again["setAside"] == 0
         assert stored_contracts.require(application["contractId"]) == contract
+        assert db.read(keys.contract(application["contractId"])) == record
 
     def test_one_bad_record_is_set_aside_and_the_others_are_recorded(
         self, reconciler: Any, lambda_context: object

@@ -112,7 +112,7 @@ def test_a_contract_throttled_at_any_request_forms_once_and_notifies_at_least_on
         application = stored_applications.require(application_id)
         assert application["status"] == "CONTRACTED", k
         contract = contract_store.get(application["contractId"])
-        assert contract is not None and contract["mobileContractId"] == account, k
+        assert contract is not None and contract.mobile_contract_id == account, k
         assert slots(account) == 1, k
         notified = [m for m in sent_notifications(aws_env) if m["applicationId"] == application_id]
         assert notified and all(m == notified[0] for m in notified), k  # repeats are identical

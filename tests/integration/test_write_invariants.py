@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 import time_machine
-from anshin.domain import contract_rules
+from anshin.domain.clock import iso
 from anshin.domain.terms import BillingMonth, billing_month_of
-from anshin.store import audit, contracts
+from anshin.store import audit, contracts, db, keys
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -75,11 +75,11 @@ class TestRefusedAtTheDoor:
     ) -> None:
         seed_account("MC-1", has_formed_contract=True)
         contract_id = seed_contract("MC-1", jst(2026, 10, 10), first=False)
-        before = contracts.get(contract_id)
+        before = db.read(keys.contract(contract_id))  # as stored, keys and all
         status, body = cancel(handlers, lambda_context, contract_id, jst(2026, 8, 3))
         assert (status, body["code"]) == (409, "NOTICE_BEFORE_FORMATION")
         assert body["message"]
-        assert contracts.get(contract_id) == before
+        assert db.read(keys.contract(contract_id)) == before
 
     @time_machine.travel(jst(2026, 11, 20, 10), tick=False)
     def test_a_notice_recorded_after_its_month_closed_ends_the_contract_at_once_r9(
@@ -108,8 +108,9 @@ class TestRefusedAtTheDoor:
         assert sorted(result["contractsEnding"]) == sorted([older, newer])
         older_now, newer_now = contracts.get(older), contracts.get(newer)
         assert older_now is not None and newer_now is not None
-        assert (older_now["status"], older_now["endedAt"]) == ("ENDED", "2026-10-31T14:59:59.999Z")
-        assert (newer_now["status"], newer_now["endsAt"]) == (
+        assert older_now.ended_at is not None and newer_now.ends_at is not None
+        assert (older_now.status, iso(older_now.ended_at)) == ("ENDED", "2026-10-31T14:59:59.999Z")
+        assert (newer_now.status, iso(newer_now.ends_at)) == (
             "CANCELLATION_PENDING",
             "2026-11-30T14:59:59.999Z",
         )
@@ -186,7 +187,7 @@ def test_month_jobs_never_fail_on_what_the_api_accepted(
         at = next(clock)
         for contract_id in made:
             stored = contracts.get(contract_id)
-            if contract_id not in ended_at and stored is not None and stored["status"] == "ENDED":
+            if contract_id not in ended_at and stored is not None and stored.status == "ENDED":
                 ended_at[contract_id] = at
 
     for step in steps:
@@ -219,14 +220,16 @@ def test_month_jobs_never_fail_on_what_the_api_accepted(
             for record in (ended, billed):
                 assert record["status"] == "SUCCEEDED", record
     for contract_id in made:
+        # Read as the store parses it: every stored contract is a consistent one (else
+        # InvariantViolation).
         stored = contracts.get(contract_id)
         assert stored is not None
-        contract_rules.check(stored)
         signalled = charged_past_end_signalled(contract_id)
-        if stored["status"] != "ENDED":
+        if stored.status != "ENDED":
             assert not signalled
             continue
-        end_month = billing_month_of(datetime.fromisoformat(stored["endedAt"].replace("Z", "+00:00")))
+        assert stored.ended_at is not None
+        end_month = billing_month_of(stored.ended_at)
         charged_past_end = {
             m for m in (end_month + 1).through(closed) if contract_id in lines("MC-P", str(m))
         }

@@ -9,10 +9,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from anshin.domain import billed_months
-from anshin.domain.clock import iso
+from anshin.domain.billing_rules import why_not_charged
+from anshin.domain.clock import iso, parse_iso
+from anshin.domain.entities import Contract
 from anshin.domain.terms import JST, BillingMonth, billing_month_of, charged_months
 from hypothesis import given
 from hypothesis import strategies as st
+
+from tests.factories import a_contract
 
 
 def jst(*args: int) -> datetime:
@@ -23,16 +27,8 @@ def months(*texts: str) -> list[BillingMonth]:
     return [BillingMonth.parse(text) for text in texts]
 
 
-def contract(formed: datetime, first: bool = False, **changes: Any) -> Any:
-    return {
-        "contractId": "ctr-1",
-        "mobileContractId": "MC-1",
-        "status": "ACTIVE",
-        "formedAt": iso(formed),
-        "firstUnderAccount": first,
-        "firstBillableMonth": str(BillingMonth(formed.year, formed.month) + (2 if first else 0)),
-        **changes,
-    }
+def contract(formed: datetime, first: bool = False, **changes: Any) -> Contract:
+    return a_contract(formed, first, **changes)
 
 
 class TestLastClosedMonth:
@@ -133,44 +129,38 @@ class TestPastEnd:
 
 
 # --- why a contract is not on an invoice (the subscriber's page, issue 23) ---------------------------
-def _contract(formed: str, first: bool, ended: str | None = None) -> dict[str, object]:
-    from anshin.domain.clock import parse_iso
-    from anshin.domain.terms import first_billable_month
-
-    contract: dict[str, object] = {
-        "contractId": "ctr-1",
-        "mobileContractId": "MC-1",
-        "formedAt": formed,
-        "firstUnderAccount": first,
-        "firstBillableMonth": str(first_billable_month(parse_iso(formed), first)),
-    }
+def _contract(formed: str, first: bool, ended: str | None = None) -> Contract:
     if ended:
-        contract["endedAt"] = ended
-    return contract
+        return a_contract(parse_iso(formed), first, status="ENDED", endReason="ACCOUNT_LOSS", endedAt=ended)
+    return a_contract(parse_iso(formed), first)
+
+
+def _reason(contract: Contract, month: BillingMonth) -> object:
+    """The reason an uncharged ``month`` gives for ``contract``."""
+    why = why_not_charged(contract, month, charged=False)
+    assert why is not None
+    return why["reason"]
 
 
 def test_why_not_charged_names_the_r12_reason() -> None:
-    from anshin.domain.billing_rules import why_not_charged
-    from anshin.domain.terms import BillingMonth
-
     first = _contract("2026-09-01T01:00:00.000Z", first=True)  # 10:00 JST, first billed 2026-11
     october = BillingMonth.parse("2026-10")
-    assert why_not_charged(first, october, charged=False) == {  # type: ignore[arg-type]
+    assert why_not_charged(first, october, charged=False) == {
         "contractId": "ctr-1",
         "reason": "NOT_YET_BILLABLE",
         "firstBillableMonth": "2026-11",
         "firstUnderAccount": True,
     }
-    assert why_not_charged(first, BillingMonth.parse("2026-11"), charged=True) is None  # type: ignore[arg-type]
-    assert why_not_charged(first, BillingMonth.parse("2026-08"), charged=False)["reason"] == "FORMED_AFTER"  # type: ignore[arg-type,index]
+    assert why_not_charged(first, BillingMonth.parse("2026-11"), charged=True) is None
+    assert _reason(first, BillingMonth.parse("2026-08")) == "FORMED_AFTER"
     # Formed on the 1st at 00:30 JST, still August 31st in UTC: Japan time decides the month.
     midnight = _contract("2026-08-31T15:30:00.000Z", first=False)
-    assert why_not_charged(midnight, BillingMonth.parse("2026-08"), charged=False)["reason"] == "FORMED_AFTER"  # type: ignore[arg-type,index]
+    assert _reason(midnight, BillingMonth.parse("2026-08")) == "FORMED_AFTER"
     ended = _contract("2026-09-01T01:00:00.000Z", first=False, ended="2026-10-31T14:59:59.999Z")
-    assert why_not_charged(ended, BillingMonth.parse("2026-11"), charged=False) == {  # type: ignore[arg-type]
+    assert why_not_charged(ended, BillingMonth.parse("2026-11"), charged=False) == {
         "contractId": "ctr-1",
         "reason": "ENDED_BEFORE",
         "endedAt": "2026-10-31T14:59:59.999Z",
     }
     # Billable but no line yet (the run has not reached it, or set it aside).
-    assert why_not_charged(ended, october, charged=False)["reason"] == "NOT_BILLED"  # type: ignore[arg-type,index]
+    assert _reason(ended, october) == "NOT_BILLED"

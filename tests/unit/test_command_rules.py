@@ -7,12 +7,15 @@ from typing import Any
 import pytest
 from anshin.domain import commands as rules
 from anshin.domain.commands import Action, CommandStatus
+from anshin.domain.entities import Contract
 from anshin.domain.errors import NoCommandableDevice, ReasonRequired, WipeCoolingDown, WipeNotConfirmed
 from anshin.domain.staff import StaffMember
 
+from tests.factories import a_contract
+
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 SATO = StaffMember(id="staff-1", name="sato.hanako")
-CONTRACT = {"contractId": "ctr-1", "device": {"deviceId": "dev-1", "platform": "android"}}
+CONTRACT = a_contract(platform="android")
 
 
 def command(**fields: Any) -> dict[str, Any]:
@@ -91,11 +94,11 @@ def test_a_new_command_is_pending_with_its_expiry() -> None:
         (CONTRACT, None, "dev-1"),  # the app is not registered
         (CONTRACT, {"contractId": "ctr-1"}, "dev-2"),  # not the contract's device
         (CONTRACT, {"contractId": "ctr-2"}, "dev-1"),  # the device now serves another contract
-        ({**CONTRACT, "device": {"deviceId": "dev-1", "platform": "ios"}}, {"contractId": "ctr-1"}, "dev-1"),
+        (a_contract(platform="ios"), {"contractId": "ctr-1"}, "dev-1"),
     ],
 )
 def test_commands_go_only_to_the_contracts_android_device(
-    contract: dict[str, Any], device: dict[str, Any] | None, device_id: str
+    contract: Contract, device: dict[str, Any] | None, device_id: str
 ) -> None:
     with pytest.raises(NoCommandableDevice):
         rules.check_device(contract, "ctr-1", device, device_id)
@@ -112,7 +115,7 @@ def test_a_wipe_needs_the_device_id_typed_back_a_reason_and_waits_out_the_cooldo
     for reason in (None, "", "   "):
         with pytest.raises(ReasonRequired):
             rules.check_wipe(CONTRACT, "ctr-1", "dev-1", NOW, reason)
-    cooling = {**CONTRACT, "wipeCooldownUntil": "2026-11-24T04:00:00.000Z"}
+    cooling = a_contract(wipeCooldownUntil="2026-11-24T04:00:00.000Z")
     with pytest.raises(WipeCoolingDown) as refused:
         rules.check_wipe(cooling, "ctr-1", "dev-1", NOW, "lost phone")
     assert refused.value.details == {"wipeRefusedUntil": "2026-11-24T04:00:00.000Z"}

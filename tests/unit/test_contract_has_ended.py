@@ -7,19 +7,24 @@ from anshin.domain.commands import CONTRACT_ENDED, CommandStatus, cancelled_by_e
 from anshin.domain.contract_rules import has_ended
 from anshin.domain.terms import JST
 
+from tests.factories import a_contract
+
 END = datetime(2026, 11, 30, 23, 59, 59, 999000, tzinfo=JST)
 
 
 def test_an_active_contract_has_not_ended() -> None:
-    assert not has_ended({"status": "ACTIVE"}, END + timedelta(days=400))
+    assert not has_ended(a_contract(), END + timedelta(days=400))
 
 
 def test_a_recorded_end_is_an_end_whenever_it_is_asked() -> None:
-    assert has_ended({"status": "ENDED", "endedAt": "2026-11-30T14:59:59.999Z"}, END - timedelta(days=1))
+    ended = a_contract(status="ENDED", endReason="COMPANY_TERMINATION", endedAt="2026-11-30T14:59:59.999Z")
+    assert has_ended(ended, END - timedelta(days=1))
 
 
 def test_a_scheduled_end_is_an_end_from_its_instant_month_end_run_or_not() -> None:
-    pending = {"status": "CANCELLATION_PENDING", "endsAt": "2026-11-30T14:59:59.999Z"}
+    pending = a_contract(
+        status="CANCELLATION_PENDING", endReason="SUBSCRIBER_CANCELLATION", endsAt="2026-11-30T14:59:59.999Z"
+    )
     assert not has_ended(pending, END - timedelta(milliseconds=1))
     assert has_ended(pending, END)  # the end's own instant: ended, as a device token is revoked then
     assert has_ended(pending, END + timedelta(days=3))  # the month-end run failed: still ended

@@ -1,4 +1,5 @@
-"""What every stored contract satisfies (R6.4, R9-R12), and how its end is decided: pure."""
+"""What every stored contract satisfies (R6.4, R9-R12: ``Contract.from_item`` refuses a record
+that does not), and how its end is decided: pure."""
 
 from datetime import datetime
 from typing import Any
@@ -6,8 +7,11 @@ from typing import Any
 import pytest
 from anshin.domain import contract_rules
 from anshin.domain.clock import iso
+from anshin.domain.entities import Contract
 from anshin.domain.errors import InvariantViolation
 from anshin.domain.terms import JST
+
+from tests.factories import contract_item
 
 
 def jst(*args: int) -> datetime:
@@ -15,22 +19,15 @@ def jst(*args: int) -> datetime:
 
 
 def contract(**changes: Any) -> dict[str, Any]:
-    """An ACTIVE contract formed 2026-09-10, not the account's first (first billable 2026-09)."""
-    return {
-        "contractId": "ctr-1",
-        "mobileContractId": "MC-1",
-        "status": "ACTIVE",
-        "formedAt": iso(jst(2026, 9, 10, 12)),
-        "firstUnderAccount": False,
-        "firstBillableMonth": "2026-09",
-        **changes,
-    }
+    """An ACTIVE contract record formed 2026-09-10 12:00 JST, not the account's first (first
+    billable 2026-09)."""
+    return contract_item(jst(2026, 9, 10, 12), **changes)
 
 
 PENDING = {"status": "CANCELLATION_PENDING", "endReason": "SUBSCRIBER_CANCELLATION"}
 
 
-class TestCheck:
+class TestFromItem:
     @pytest.mark.parametrize(
         "changes",
         [
@@ -47,7 +44,8 @@ class TestCheck:
         ],
     )
     def test_consistent_contracts_pass(self, changes: dict[str, Any]) -> None:
-        contract_rules.check(contract(**changes))
+        parsed = Contract.from_item(contract(**changes))
+        assert parsed.to_item() == contract(**changes)  # nothing it holds is lost
 
     @pytest.mark.parametrize(
         ("changes", "code"),
@@ -89,15 +87,28 @@ class TestCheck:
     )
     def test_inconsistent_contracts_are_named(self, changes: dict[str, Any], code: str) -> None:
         with pytest.raises(InvariantViolation) as raised:
-            contract_rules.check(contract(**changes))
+            Contract.from_item(contract(**changes))
         assert raised.value.code == code
         assert raised.value.message
 
-    def test_a_missing_field_is_named_not_a_key_error(self) -> None:
+    @pytest.mark.parametrize(
+        "field",
+        [
+            "contractId",
+            "mobileContractId",
+            "status",
+            "formedAt",
+            "firstUnderAccount",
+            "firstBillableMonth",
+            "device",
+        ],
+    )
+    def test_a_missing_field_is_named_not_a_key_error(self, field: str) -> None:
         broken = contract()
-        del broken["formedAt"]
-        with pytest.raises(InvariantViolation, match="formedAt"):
-            contract_rules.check(broken)
+        del broken[field]
+        with pytest.raises(InvariantViolation, match=field) as raised:
+            Contract.from_item(broken)
+        assert raised.value.code == "CORRUPT_CONTRACT"
 
 
 class TestEnds:

@@ -3,9 +3,13 @@ attempt windows of registration, and identity verification's session and lockout
 
 import hashlib
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from anshin.domain import credentials as rules
+from anshin.domain.entities import Contract
+
+from tests.factories import a_contract
 
 NOON = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 TOKEN = "the-device-token"
@@ -44,18 +48,26 @@ def test_a_token_is_valid_while_it_is_the_devices_own_and_not_expired(
     assert rules.token_valid(stored, token, now) is valid
 
 
+def pending(ends_at: str) -> Contract:
+    """A contract to end at ``ends_at`` (R9), its end not recorded yet."""
+    return a_contract(status="CANCELLATION_PENDING", endReason="SUBSCRIBER_CANCELLATION", endsAt=ends_at)
+
+
+ENDED = a_contract(status="ENDED", endReason="COMPANY_TERMINATION", endedAt="2026-11-20T03:00:00.000Z")
+
+
 def test_a_contracts_end_revokes_its_devices_token() -> None:
-    assert rules.contract_keeps_token({"status": "ACTIVE"}, NOON)
-    assert rules.contract_keeps_token({"status": "ACTIVE", "endsAt": "2026-11-30T15:00:00.000Z"}, NOON)
-    assert not rules.contract_keeps_token({"status": "ACTIVE", "endsAt": "2026-11-24T03:00:00.000Z"}, NOON)
-    assert not rules.contract_keeps_token({"status": "ENDED"}, NOON)
+    assert rules.contract_keeps_token(a_contract(), NOON)
+    assert rules.contract_keeps_token(pending("2026-11-30T15:00:00.000Z"), NOON)
+    assert not rules.contract_keeps_token(pending("2026-11-24T03:00:00.000Z"), NOON)
+    assert not rules.contract_keeps_token(ENDED, NOON)
     assert not rules.contract_keeps_token(None, NOON)
 
 
 def test_a_device_stays_with_its_contract_until_that_ends() -> None:
-    assert rules.holds_device({"status": "ACTIVE"}, NOON)
-    assert not rules.holds_device({"status": "ACTIVE", "endsAt": "2026-11-24T03:00:00.000Z"}, NOON)  # in fact
-    assert not rules.holds_device({"status": "ENDED"}, NOON)
+    assert rules.holds_device(a_contract(), NOON)
+    assert not rules.holds_device(pending("2026-11-24T03:00:00.000Z"), NOON)  # in fact
+    assert not rules.holds_device(ENDED, NOON)
     assert not rules.holds_device(None, NOON)
 
 
@@ -81,18 +93,22 @@ def test_locks_keep_going_to_the_endpoint_before_the_first_change_of_a_running_c
 
 
 def test_a_revocation_stands_until_a_code_reissued_after_it() -> None:
-    contract = {"contractId": "ctr-1"}
-    revoked = {"contractId": "ctr-1", "revokedAt": "2026-11-24T03:00:00.000Z"}
-    assert rules.stays_revoked(revoked, contract)  # type: ignore[arg-type]
-    assert rules.stays_revoked(revoked, {**contract, "memberCodeIssuedAt": "2026-11-24T02:00:00.000Z"})  # type: ignore[arg-type]
-    assert not rules.stays_revoked(revoked, {**contract, "memberCodeIssuedAt": "2026-11-24T04:00:00.000Z"})  # type: ignore[arg-type]
+    contract = a_contract(contractId="ctr-1")
+    revoked: Any = {"contractId": "ctr-1", "revokedAt": "2026-11-24T03:00:00.000Z"}
+    assert rules.stays_revoked(revoked, contract)
+    assert rules.stays_revoked(
+        revoked, a_contract(contractId="ctr-1", memberCodeIssuedAt="2026-11-24T02:00:00.000Z")
+    )
+    assert not rules.stays_revoked(
+        revoked, a_contract(contractId="ctr-1", memberCodeIssuedAt="2026-11-24T04:00:00.000Z")
+    )
     assert not rules.stays_revoked({"contractId": "ctr-1"}, contract)  # type: ignore[arg-type]
-    assert not rules.stays_revoked(None, contract)  # type: ignore[arg-type]
+    assert not rules.stays_revoked(None, contract)
 
 
 def test_the_app_registers_on_the_platform_the_contract_was_applied_for() -> None:
-    assert rules.platform_matches({"device": {"platform": "android"}}, "android")  # type: ignore[arg-type]
-    assert not rules.platform_matches({"device": {"platform": "ios"}}, "android")  # type: ignore[arg-type]
+    assert rules.platform_matches(a_contract(platform="android"), "android")
+    assert not rules.platform_matches(a_contract(platform="ios"), "android")
 
 
 def test_attempts_are_counted_in_fixed_windows() -> None:

@@ -6,25 +6,22 @@ from typing import Any
 
 import pytest
 from anshin.domain.billing_rules import Line
+from anshin.domain.clock import parse_iso
 from anshin.domain.errors import InvariantViolation, NonTransferable, NotModifiable
 from anshin.domain.terms import BillingMonth
 from anshin.services import billing, contract_ends, jobs
 from anshin.store import jobs as job_runs
 from botocore.exceptions import ClientError
 
+from tests.factories import contract_item
+
 NOVEMBER = BillingMonth.parse("2026-11")
 
 
 def contract(contract_id: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "contractId": contract_id,
-        "mobileContractId": "MC-1",
-        "status": "ACTIVE",
-        "formedAt": "2026-09-01T00:00:00.000Z",
-        "firstUnderAccount": False,
-        "firstBillableMonth": "2026-09",
-        **fields,
-    }
+    """A stored contract record (the jobs read records, and parse each themselves), formed
+    2026-09-01 09:00 JST, not the account's first (first billable 2026-09)."""
+    return contract_item(parse_iso("2026-09-01T00:00:00.000Z"), contractId=contract_id, **fields)
 
 
 def test_a_page_charges_the_consistent_contracts_and_sets_the_others_aside() -> None:

@@ -10,24 +10,18 @@ from anshin.domain.applications import DeferralReason, deferral_reason, deferred
 from anshin.domain.billing_rules import last_charged_month
 from anshin.domain.clock import iso
 from anshin.domain.contract_rules import notice_outcome
+from anshin.domain.entities import Contract
 from anshin.domain.terms import JST, BillingMonth
+
+from tests.factories import a_contract
 
 
 def jst(*args: int) -> datetime:
     return datetime(*args, tzinfo=JST)
 
 
-def contract(formed: datetime, first: bool = False, **more: Any) -> dict[str, Any]:
-    month = BillingMonth(formed.astimezone(JST).year, formed.astimezone(JST).month)
-    return {
-        "contractId": "ctr-1",
-        "mobileContractId": "MC-1",
-        "status": "ACTIVE",
-        "formedAt": iso(formed),
-        "firstUnderAccount": first,
-        "firstBillableMonth": str(month + 2 if first else month),
-        **more,
-    }
+def contract(formed: datetime, first: bool = False, **more: Any) -> Contract:
+    return a_contract(formed, first, **more)
 
 
 class TestNoticeOutcomeR9:
@@ -38,7 +32,12 @@ class TestNoticeOutcomeR9:
         assert iso(later.ends_at) == "2026-12-31T14:59:59.999Z"
 
     def test_a_pending_contract_keeps_its_end(self) -> None:
-        pending = contract(jst(2026, 9, 1), status="CANCELLATION_PENDING", endsAt="2026-10-31T14:59:59.999Z")
+        pending = contract(
+            jst(2026, 9, 1),
+            status="CANCELLATION_PENDING",
+            endReason="SUBSCRIBER_CANCELLATION",
+            endsAt="2026-10-31T14:59:59.999Z",
+        )
         outcome = notice_outcome(pending, jst(2026, 11, 5))
         assert (iso(outcome.ends_at), outcome.moves) == ("2026-10-31T14:59:59.999Z", False)
 

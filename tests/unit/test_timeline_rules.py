@@ -6,8 +6,11 @@ from typing import Any
 
 import pytest
 from anshin.domain import commands, credentials, timeline
+from anshin.domain.clock import parse_iso
 from anshin.domain.errors import CommandNotCancellable
 from anshin.domain.staff import StaffMember
+
+from tests.factories import a_contract
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 
@@ -63,7 +66,7 @@ def test_the_staff_decision_shows_who_decided_by_name() -> None:
         "staffDecision": "APPROVE",
         "decidedBy": "s-9",
     }
-    contract: Any = {"formedAt": "2026-11-21T00:00:00.000Z"}
+    contract = a_contract(parse_iso("2026-11-21T00:00:00.000Z"))
     [_, (_, old)] = timeline.from_application(application, contract)
     assert (old["by"], old["byName"]) == ("s-9", None)
     [_, (_, decided)] = timeline.from_application({**application, "decidedByName": "tanaka.ken"}, contract)
@@ -83,9 +86,14 @@ def test_pages_merge_the_audit_and_the_other_events_newest_first() -> None:
 
 
 def test_billed_months_run_from_the_first_billable_to_the_last_month_over_or_the_end() -> None:
-    contract: Any = {"firstBillableMonth": "2026-09", "formedAt": "2026-08-01T00:00:00.000Z"}
+    # Formed in July, the account's first: billable from September (R12), not from its formation.
+    formed_at = parse_iso("2026-07-01T00:00:00.000Z")
+    contract = a_contract(formed_at, first=True)
+    assert contract.first_billable_month == "2026-09"
     assert [str(m) for m in timeline.billed_months(contract, NOW)] == ["2026-09", "2026-10"]
-    ended: Any = {**contract, "endedAt": "2026-09-30T14:59:59.999Z"}
+    ended = a_contract(
+        formed_at, first=True, status="ENDED", endReason="ACCOUNT_LOSS", endedAt="2026-09-30T14:59:59.999Z"
+    )
     assert [str(m) for m in timeline.billed_months(ended, NOW)] == ["2026-09"]
 
 

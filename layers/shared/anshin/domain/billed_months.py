@@ -1,5 +1,5 @@
-"""Changes that reach into billing months that are over (R9, R11, R12, R13): pure, on plain
-contract records.
+"""Changes that reach into billing months that are over (R9, R11, R12, R13): pure, on
+contract entities.
 
 Billing for a month runs once the month is over (the 1st of the next one). A contract recorded
 late (R6.4: the reconciler, a late step, a device's registration), or a first-contract claim
@@ -9,9 +9,9 @@ contract owe lines for months that are over: the recording appends them to the l
 once) can fall before months billing has already charged: those charges stand (R13), and are
 signalled.
 
-Which months are concerned is decided here, from the contract's ``formedAt``,
-``firstUnderAccount`` (its ``firstBillableMonth``) and end, by the billing rules themselves
-(:func:`anshin.domain.terms.charged_months`, :func:`anshin.domain.billing_rules.contract_end`);
+Which months are concerned is decided here, from the contract's formation, whether it is its
+account's first (its first billable month) and its end, by the billing rules themselves
+(:func:`anshin.domain.terms.charged_months`);
 whether billing has charged them is for the ledger to say.
 """
 
@@ -19,8 +19,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from anshin.domain.billing_rules import contract_end
-from anshin.domain.clock import parse_iso
 from anshin.domain.entities import Contract
 from anshin.domain.terms import BillingMonth, billing_month_of, charged_months
 
@@ -36,12 +34,8 @@ def closed_billable_months(contract: Contract, now: datetime) -> list[BillingMon
     billable month to the month of its end (scheduled or past), no later than the last closed
     month. Empty for a contract whose first billable month is still open (the common case of a
     contract recorded in the month it formed)."""
-    end = contract_end(contract)
     return charged_months(
-        parse_iso(str(contract["formedAt"])),
-        bool(contract["firstUnderAccount"]),
-        parse_iso(end) if end else None,
-        last_closed_month(now),
+        contract.formed_at, contract.first_under_account, contract.end, last_closed_month(now)
     )
 
 
@@ -62,8 +56,8 @@ def closed_months_past_end(contract: Contract, ends_at: datetime, now: datetime)
     return [
         month
         for month in charged_months(
-            parse_iso(str(contract["formedAt"])),
-            bool(contract["firstUnderAccount"]),
+            contract.formed_at,
+            contract.first_under_account,
             None,
             last_closed_month(now),
         )

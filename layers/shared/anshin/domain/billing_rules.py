@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from anshin.domain.clock import parse_iso
+from anshin.domain.clock import iso
 from anshin.domain.entities import Contract
 from anshin.domain.terms import BillingMonth, billing_month_of, charged_months, invoice_amounts
 
@@ -20,24 +20,12 @@ class Line:
     amount: int
 
 
-def contract_end(contract: Contract) -> str | None:
-    """When the contract ends or ended: the instant it ended, else its scheduled end (R9, R11)."""
-    end = contract.get("endedAt") or contract.get("endsAt")
-    return str(end) if end else None
-
-
 def line_for(contract: Contract, month: BillingMonth, fee: int) -> Line | None:
     """R12: the line ``month`` charges for ``contract``, or None. One full fee, no proration."""
-    end = contract_end(contract)
-    months = charged_months(
-        parse_iso(str(contract["formedAt"])),
-        bool(contract["firstUnderAccount"]),
-        parse_iso(end) if end else None,
-        month,
-    )
+    months = charged_months(contract.formed_at, contract.first_under_account, contract.end, month)
     if month not in months:
         return None
-    return Line(str(contract["mobileContractId"]), str(month), str(contract["contractId"]), fee)
+    return Line(contract.mobile_contract_id, str(month), contract.contract_id, fee)
 
 
 def invoice(lines: Iterable[Line]) -> dict[str, Any]:
@@ -57,8 +45,8 @@ def last_charged_month(contract: Contract, ends_at: datetime) -> BillingMonth | 
     """R12: the last month a contract ending at ``ends_at`` is charged (the month of its end), or
     None when it ends before its first billable month and is never charged."""
     months = charged_months(
-        parse_iso(str(contract["formedAt"])),
-        bool(contract["firstUnderAccount"]),
+        contract.formed_at,
+        contract.first_under_account,
         ends_at,
         billing_month_of(ends_at),
     )
@@ -76,22 +64,18 @@ def why_not_charged(contract: Contract, month: BillingMonth, charged: bool) -> d
     set it aside, R13's reading)."""
     if charged:
         return None
-    formed_at = parse_iso(str(contract["formedAt"]))
-    first = BillingMonth.parse(str(contract["firstBillableMonth"]))
-    end = contract_end(contract)
+    formed_at = contract.formed_at
+    first = BillingMonth.parse(contract.first_billable_month)
+    end = contract.end
     if billing_month_of(formed_at) > month:
-        return {
-            "contractId": contract["contractId"],
-            "reason": "FORMED_AFTER",
-            "formedAt": contract["formedAt"],
-        }
+        return {"contractId": contract.contract_id, "reason": "FORMED_AFTER", "formedAt": iso(formed_at)}
     if month < first:
         return {
-            "contractId": contract["contractId"],
+            "contractId": contract.contract_id,
             "reason": "NOT_YET_BILLABLE",
             "firstBillableMonth": str(first),
-            "firstUnderAccount": bool(contract["firstUnderAccount"]),
+            "firstUnderAccount": contract.first_under_account,
         }
-    if end is not None and billing_month_of(parse_iso(end)) < month:
-        return {"contractId": contract["contractId"], "reason": "ENDED_BEFORE", "endedAt": end}
-    return {"contractId": contract["contractId"], "reason": "NOT_BILLED"}
+    if end is not None and billing_month_of(end) < month:
+        return {"contractId": contract.contract_id, "reason": "ENDED_BEFORE", "endedAt": iso(end)}
+    return {"contractId": contract.contract_id, "reason": "NOT_BILLED"}

@@ -87,8 +87,8 @@ def new(
 def check_device(contract: Contract, contract_id: str, device: Device | None, device_id: str) -> None:
     """Appendix: commands go to the contract's own Android device, registered for this contract."""
     if (
-        contract["device"]["deviceId"] != device_id
-        or contract["device"].get("platform") != "android"
+        contract.device_id != device_id
+        or contract.device.platform != "android"
         or device is None
         or device["contractId"] != contract_id
     ):
@@ -100,13 +100,13 @@ def check_wipe(
 ) -> None:
     """A wipe needs the explicit confirmation (the device's id typed back, exactly) and a reason,
     and is refused within the credential cooldown."""
-    if not confirm or confirm != contract["device"]["deviceId"]:
+    if not confirm or confirm != contract.device_id:
         raise WipeNotConfirmed(contract_id)
     if not reason or not reason.strip():
         raise ReasonRequired(contract_id)
-    cooldown_until = contract.get("wipeCooldownUntil")
-    if cooldown_until and parse_iso(str(cooldown_until)) > now:
-        raise WipeCoolingDown(wipeRefusedUntil=str(cooldown_until))
+    cooldown_until = contract.wipe_cooldown_until
+    if cooldown_until is not None and cooldown_until > now:
+        raise WipeCoolingDown(wipeRefusedUntil=iso(cooldown_until))
 
 
 def past_expiry(command: Command, now: datetime) -> bool:

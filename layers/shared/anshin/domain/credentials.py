@@ -97,20 +97,16 @@ def stays_revoked(previous: Device | None, contract: Contract) -> bool:
     """A device whose token staff revoked stays revoked through any registration until staff
     reissue the member code (the old code, perhaps known to whoever it was revoked against, dies
     with it): only a registration with a code issued after the revocation lifts it."""
-    if (
-        previous is None
-        or "revokedAt" not in previous
-        or previous.get("contractId") != contract["contractId"]
-    ):
+    if previous is None or "revokedAt" not in previous or previous.get("contractId") != contract.contract_id:
         return False
-    reissued = contract.get("memberCodeIssuedAt")
-    return not (reissued and parse_iso(str(reissued)) > parse_iso(str(previous["revokedAt"])))
+    reissued = contract.member_code_issued_at
+    return not (reissued is not None and reissued > parse_iso(str(previous["revokedAt"])))
 
 
 def platform_matches(contract: Contract, platform: str) -> bool:
     """The registering app runs on the platform the contract was applied for (issue 24: an iOS
     contract's code must not register an Android app and show the iOS device as protected)."""
-    return str(contract["device"].get("platform", "")).lower() == platform.lower()
+    return contract.device.platform.lower() == platform.lower()
 
 
 def cooldown_until(at: datetime, cooldown: timedelta) -> str:

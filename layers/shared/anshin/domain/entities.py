@@ -19,8 +19,16 @@ converts the ``PROFILE`` item to; an invoice line is computed as the ``Line`` da
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
-from typing import NotRequired, Required, TypedDict
+from enum import StrEnum
+from typing import Any, NotRequired, Required, TypedDict
+
+from anshin.domain.clock import iso, parse_iso
+from anshin.domain.errors import InvariantViolation
+from anshin.domain.terms import first_billable_month
 
 #: A stored number: an ``int`` as written, a ``Decimal`` as read back.
 Number = int | Decimal
@@ -99,41 +107,305 @@ class Application(TypedDict, total=False):
 
 
 # --- contracts (R6.4, R8-R12, R16) ------------------------------------------------------------
-class Contract(TypedDict, total=False):
-    """``CONTRACT#<contractId>`` (anshin.store.contracts); its consistency is
-    anshin.domain.contract_rules.check."""
+class ContractStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    CANCELLATION_PENDING = "CANCELLATION_PENDING"
+    ENDED = "ENDED"
 
-    type: Required[str]  # "CONTRACT"
-    contractId: Required[str]
-    applicationId: Required[str]
-    mobileContractId: Required[str]
-    status: Required[str]  # a ContractStatus
-    formedAt: Required[str]
-    firstUnderAccount: Required[bool]
-    firstBillableMonth: Required[str]  # YYYY-MM (R12)
-    holder: Required[Holder]
-    device: Required[DeviceSpec]
-    locationOptOut: Required[bool]
-    memberCodeMac: Required[str]
-    supportPhoneNumber: Required[str]
+
+class EndReason(StrEnum):
+    SUBSCRIBER_CANCELLATION = "SUBSCRIBER_CANCELLATION"  # R9
+    COMPANY_TERMINATION = "COMPANY_TERMINATION"  # R10
+    ACCOUNT_LOSS = "ACCOUNT_LOSS"  # R11
+
+
+def _corrupt(message: str) -> InvariantViolation:
+    return InvariantViolation("CORRUPT_CONTRACT", message)
+
+
+def _text(item: Mapping[str, Any], name: str, *, optional: bool = False) -> str | None:
+    value = item.get(name)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value:
+        raise _corrupt(f"{name} is missing or not a string")
+    return value
+
+
+def _instant(item: Mapping[str, Any], name: str, *, optional: bool = False) -> datetime | None:
+    text = _text(item, name, optional=optional)
+    if text is None:
+        return None
+    try:
+        at = parse_iso(text)
+    except ValueError:
+        raise _corrupt(f"{name} is not an ISO 8601 instant") from None
+    if at.tzinfo is None:
+        raise _corrupt(f"{name} has no time zone")
+    return at
+
+
+@dataclass(frozen=True, slots=True)
+class ContractHolder:
+    """The contract's holder, from the application (R16: contact data, erased after the end,
+    docs/retention.md)."""
+
+    name: str
+    email: str
+    phone: str
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> ContractHolder:
+        return cls(
+            name=str(_text(item, "name")), email=str(_text(item, "email")), phone=str(_text(item, "phone"))
+        )
+
+    def to_item(self) -> Holder:
+        return {"name": self.name, "email": self.email, "phone": self.phone}
+
+
+@dataclass(frozen=True, slots=True)
+class ProtectedDevice:
+    """The protected device as applied for (R16: its id, one live contract per device)."""
+
+    device_id: str
+    platform: str
+    kind: str
+    model: str
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> ProtectedDevice:
+        return cls(
+            device_id=str(_text(item, "deviceId")),
+            platform=str(_text(item, "platform")),
+            kind=str(_text(item, "kind")),
+            model=str(_text(item, "model")),
+        )
+
+    def to_item(self) -> DeviceSpec:
+        return {"deviceId": self.device_id, "platform": self.platform, "kind": self.kind, "model": self.model}
+
+
+@dataclass(frozen=True, slots=True)
+class Contract:
+    """``CONTRACT#<contractId>`` (anshin.store.contracts), parsed once at the store's boundary.
+
+    A ``Contract`` that exists is consistent: :meth:`__post_init__` checks what every stored
+    contract must satisfy (the month jobs trust these fields), so a write builds the contract it
+    would leave behind (``dataclasses.replace``) and cannot make an inconsistent one, and a
+    stored item that is not a consistent contract (bad data, a future schema) raises
+    :class:`InvariantViolation` where it is read: an API answers 409, a month job sets it aside.
+    """
+
+    contract_id: str
+    application_id: str
+    mobile_contract_id: str
+    status: ContractStatus
+    formed_at: datetime
+    first_under_account: bool
+    #: YYYY-MM (R12): follows from ``formed_at`` and ``first_under_account``.
+    first_billable_month: str
+    #: None once its contact data was erased (docs/retention.md).
+    holder: ContractHolder | None
+    device: ProtectedDevice
+    location_opt_out: bool
+    member_code_mac: str
+    support_phone_number: str
     #: Its end: scheduled (CANCELLATION_PENDING), then the instant it ended (ENDED), and why.
-    endsAt: str
-    endedAt: str
-    endReason: str  # an EndReason
+    ends_at: datetime | None = None
+    ended_at: datetime | None = None
+    end_reason: EndReason | None = None
     #: R9: when the subscriber's notice arrived.
-    cancellationReceivedAt: str
+    cancellation_received_at: datetime | None = None
     #: R10: the company's reason and the staff member who ended it.
-    terminationReason: str
-    terminatedBy: str
-    terminatedByName: str
-    #: The passphrase (合言葉), as its Argon2id hash only (R16).
-    passphraseHash: str
-    passphraseSetAt: str
+    termination_reason: str | None = None
+    terminated_by: str | None = None
+    terminated_by_name: str | None = None
+    #: The passphrase (合言葉), as its Argon2id hash only (R16); erased after the end.
+    passphrase_hash: str | None = None
+    passphrase_set_at: datetime | None = None
     #: Until when a WIPE is refused after a credential change.
-    wipeCooldownUntil: str
+    wipe_cooldown_until: datetime | None = None
     #: When staff last reissued the member code (issue 24): the old code died then, and a
     #: registration with the new one lifts a revocation made before it.
-    memberCodeIssuedAt: str
+    member_code_issued_at: datetime | None = None
+    #: When its personal data was first erased (docs/retention.md).
+    personal_data_erased_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        """What a stored contract must always satisfy: formation <= notice <= end (R9),
+        formation <= end (R10, R11), the first billable month follows from formation (R12), and
+        the status agrees with the dates (ACTIVE has no end, CANCELLATION_PENDING a scheduled
+        one, ENDED the instant it ended)."""
+        if not self.contract_id or not self.mobile_contract_id:
+            raise _corrupt("contractId or mobileContractId is missing")
+        for name in ("formed_at", *_INSTANTS.values()):
+            at = getattr(self, name)
+            if at is not None and at.tzinfo is None:
+                raise _corrupt(f"{name} has no time zone")
+        if self.first_billable_month != str(first_billable_month(self.formed_at, self.first_under_account)):
+            raise _corrupt("firstBillableMonth does not follow from formedAt (R12)")
+        notice = self.cancellation_received_at
+        if notice is not None and notice < self.formed_at:
+            raise InvariantViolation(
+                "NOTICE_BEFORE_FORMATION", "A cancellation notice cannot arrive before the contract formed."
+            )
+        if self.status is ContractStatus.ACTIVE:
+            if self.ends_at is not None or self.ended_at is not None:
+                raise _corrupt("an ACTIVE contract has no end")
+            return
+        if self.end_reason is None:
+            raise _corrupt("endReason is not an end reason")
+        pending = self.status is ContractStatus.CANCELLATION_PENDING
+        end = self.ends_at if pending else self.ended_at
+        if end is None:
+            raise _corrupt(f"{'endsAt' if pending else 'endedAt'} is missing")
+        if end < self.formed_at:
+            raise InvariantViolation("END_BEFORE_FORMATION", "A contract cannot end before it formed.")
+        # A cancellation ends no earlier than its notice (R9); the company (R10) or the account's
+        # loss (R11) may end a contract earlier than a notice it had received.
+        if self.end_reason is EndReason.SUBSCRIBER_CANCELLATION and notice is not None and end < notice:
+            raise InvariantViolation("END_BEFORE_NOTICE", "A contract cannot end before its notice arrived.")
+        if pending and self.ended_at is not None:
+            raise _corrupt("a contract still to end has no endedAt")
+
+    @classmethod
+    def formed(
+        cls,
+        *,
+        contract_id: str,
+        application_id: str,
+        mobile_contract_id: str,
+        formed_at: datetime,
+        first_under_account: bool,
+        holder: ContractHolder,
+        device: ProtectedDevice,
+        location_opt_out: bool,
+        member_code_mac: str,
+        support_phone_number: str,
+    ) -> Contract:
+        """A newly formed, ACTIVE contract (R6.4), billable from the month R12 says."""
+        return cls(
+            contract_id=contract_id,
+            application_id=application_id,
+            mobile_contract_id=mobile_contract_id,
+            status=ContractStatus.ACTIVE,
+            formed_at=formed_at,
+            first_under_account=first_under_account,
+            first_billable_month=str(first_billable_month(formed_at, first_under_account)),
+            holder=holder,
+            device=device,
+            location_opt_out=location_opt_out,
+            member_code_mac=member_code_mac,
+            support_phone_number=support_phone_number,
+        )
+
+    @property
+    def device_id(self) -> str:
+        return self.device.device_id
+
+    @property
+    def contact(self) -> ContractHolder:
+        """Its holder's contact data: there until it is erased, some time after the end."""
+        if self.holder is None:
+            raise _corrupt("its holder's contact data was erased")
+        return self.holder
+
+    @property
+    def end(self) -> datetime | None:
+        """When it ends or ended: the instant it ended, else its scheduled end (R9-R11)."""
+        return self.ended_at or self.ends_at
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> Contract:
+        """The contract an item holds, or :class:`InvariantViolation` (``CORRUPT_CONTRACT``, or
+        the rule it breaks) when it is not a consistent one."""
+        try:
+            status = ContractStatus(str(item.get("status")))
+        except ValueError:
+            raise _corrupt("status is not a contract status") from None
+        reason = item.get("endReason")
+        try:
+            end_reason = None if reason is None else EndReason(str(reason))
+        except ValueError:
+            raise _corrupt("endReason is not an end reason") from None
+        first, opt_out = item.get("firstUnderAccount"), item.get("locationOptOut")
+        if not isinstance(first, bool):
+            raise _corrupt("firstUnderAccount is not a boolean")
+        if not isinstance(opt_out, bool):
+            raise _corrupt("locationOptOut is not a boolean")
+        holder, device = item.get("holder"), item.get("device")
+        if not isinstance(device, Mapping):
+            raise _corrupt("device is missing")
+        if holder is not None and not isinstance(holder, Mapping):
+            raise _corrupt("holder is not a record")
+        instants = {field: _instant(item, name, optional=True) for name, field in _INSTANTS.items()}
+        formed_at = _instant(item, "formedAt")
+        assert formed_at is not None
+        return cls(
+            contract_id=str(_text(item, "contractId")),
+            application_id=str(_text(item, "applicationId")),
+            mobile_contract_id=str(_text(item, "mobileContractId")),
+            status=status,
+            formed_at=formed_at,
+            first_under_account=first,
+            first_billable_month=str(_text(item, "firstBillableMonth")),
+            holder=None if holder is None else ContractHolder.from_item(holder),
+            device=ProtectedDevice.from_item(device),
+            location_opt_out=opt_out,
+            member_code_mac=str(_text(item, "memberCodeMac")),
+            support_phone_number=str(_text(item, "supportPhoneNumber")),
+            end_reason=end_reason,
+            termination_reason=_text(item, "terminationReason", optional=True),
+            terminated_by=_text(item, "terminatedBy", optional=True),
+            terminated_by_name=_text(item, "terminatedByName", optional=True),
+            passphrase_hash=_text(item, "passphraseHash", optional=True),
+            **instants,
+        )
+
+    def to_item(self) -> dict[str, Any]:
+        """The attributes it is stored with (its keys are anshin.store.keys')."""
+        item: dict[str, Any] = {
+            "type": "CONTRACT",
+            "contractId": self.contract_id,
+            "applicationId": self.application_id,
+            "mobileContractId": self.mobile_contract_id,
+            "status": self.status.value,
+            "firstUnderAccount": self.first_under_account,
+            "firstBillableMonth": self.first_billable_month,
+            "device": self.device.to_item(),
+            "locationOptOut": self.location_opt_out,
+            "memberCodeMac": self.member_code_mac,
+            "supportPhoneNumber": self.support_phone_number,
+        }
+        if self.holder is not None:
+            item["holder"] = self.holder.to_item()
+        for name, value in (
+            ("endReason", self.end_reason),
+            ("terminationReason", self.termination_reason),
+            ("terminatedBy", self.terminated_by),
+            ("terminatedByName", self.terminated_by_name),
+            ("passphraseHash", self.passphrase_hash),
+        ):
+            if value is not None:
+                item[name] = str(value)
+        for name, field in (("formedAt", "formed_at"), *_INSTANTS.items()):
+            at = getattr(self, field)
+            if at is not None:
+                item[name] = iso(at)
+        return item
+
+
+#: The contract's instants other than its formation: stored name -> field.
+_INSTANTS = {
+    "endsAt": "ends_at",
+    "endedAt": "ended_at",
+    "cancellationReceivedAt": "cancellation_received_at",
+    "passphraseSetAt": "passphrase_set_at",
+    "wipeCooldownUntil": "wipe_cooldown_until",
+    "memberCodeIssuedAt": "member_code_issued_at",
+    "personalDataErasedAt": "personal_data_erased_at",
+}
 
 
 # --- devices (Appendix, R16) ------------------------------------------------------------------

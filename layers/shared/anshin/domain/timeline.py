@@ -21,7 +21,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from anshin.domain.clock import parse_iso
+from anshin.domain.clock import iso
 from anshin.domain.entities import Application, Contract, InvoiceLine
 from anshin.domain.staff import STAFF_ID, name_field, name_of
 from anshin.domain.terms import BillingMonth, billing_month_of
@@ -102,7 +102,7 @@ def from_application(application: Application, contract: Contract) -> list[Keyed
     ]
     if application.get("staffDecision"):
         fields: Mapping[str, Any] = application
-        at = str(fields.get("decidedAt") or contract["formedAt"])
+        at = str(fields.get("decidedAt") or iso(contract.formed_at))
         events.append(
             (
                 sort_key(at, "APPLICATION", f"{application_id}#DECIDED"),
@@ -121,14 +121,14 @@ def from_application(application: Application, contract: Contract) -> list[Keyed
 
 def from_contract(contract: Contract) -> list[Keyed]:
     """The contract's formation (R6.4); its ends are audited (``CONTRACT`` entries)."""
-    formed = str(contract["formedAt"])
+    formed = iso(contract.formed_at)
     details = {
-        "firstBillableMonth": contract["firstBillableMonth"],
-        "firstUnderAccount": contract["firstUnderAccount"],
+        "firstBillableMonth": contract.first_billable_month,
+        "firstUnderAccount": contract.first_under_account,
     }
     return [
         (
-            sort_key(formed, "CONTRACT", f"{contract['contractId']}#FORMED"),
+            sort_key(formed, "CONTRACT", f"{contract.contract_id}#FORMED"),
             _event(formed, "CONTRACT", "FORMED", None, details),
         )
     ]
@@ -154,11 +154,10 @@ def from_invoice_lines(lines: Iterable[InvoiceLine]) -> list[Keyed]:
 def billed_months(contract: Contract, now: datetime) -> list[BillingMonth]:
     """The months whose invoice may hold a line of the contract (R12): from its first billable
     month to the last month that is over, and not past the month it ended in."""
-    first = BillingMonth.parse(str(contract["firstBillableMonth"]))
+    first = BillingMonth.parse(contract.first_billable_month)
     last = billing_month_of(now) - 1
-    ended = contract.get("endedAt") or contract.get("endsAt")
-    if ended:
-        last = min(last, billing_month_of(parse_iso(str(ended))))
+    if contract.end is not None:
+        last = min(last, billing_month_of(contract.end))
     return first.through(last)
 
 

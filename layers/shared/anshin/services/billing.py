@@ -18,7 +18,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from anshin.adapters import metrics
-from anshin.domain import clock, contract_rules
+from anshin.domain import clock
 from anshin.domain.billing_rules import Line, invoice, line_for
 from anshin.domain.entities import Contract, QuarantineEntry
 from anshin.domain.errors import InvalidCursor, InvoiceNotFound, MonthNotOver
@@ -80,17 +80,16 @@ def bill_shard(
 
 
 def lines_of(
-    items: list[Contract], month: BillingMonth, fee: int
+    items: list[dict[str, Any]], month: BillingMonth, fee: int
 ) -> tuple[list[Line], list[QuarantineEntry]]:
-    """The lines ``month`` charges for these contracts, and the contracts set aside: one that is
-    not consistent (anshin.contract_rules) is never charged on a guess (R13: a charge is never
-    taken back), and never stops the others from being billed."""
+    """The lines ``month`` charges for these contract records, and the records set aside: one
+    that is not a consistent contract (``Contract.from_item`` refuses it) is never charged on a
+    guess (R13: a charge is never taken back), and never stops the others from being billed."""
     lines: list[Line] = []
     quarantined: list[QuarantineEntry] = []
     for item in items:
         try:
-            contract_rules.check(item)
-            line = line_for(item, month, fee)
+            line = line_for(Contract.from_item(item), month, fee)
         except Exception as error:
             quarantined.append(jobs.unprocessable(item, error))
             continue
@@ -121,7 +120,7 @@ def preview(mobile_contract_id: str, month: str) -> dict[str, Any]:
     lines, tax once per invoice); writes nothing. A contract billing would set aside is listed in
     ``setAside`` and not charged, as billing would not charge it."""
     billing_month = BillingMonth.parse(month)
-    found = contracts.listed_of_account(mobile_contract_id)
+    found = contracts.records_of_account(mobile_contract_id)
     lines, set_aside = lines_of(found, billing_month, settings.monthly_fee_jpy)
     return {
         "mobileContractId": mobile_contract_id,
@@ -179,8 +178,7 @@ def invoice_history(mobile_contract_id: str, cursor: str | None, limit: int) -> 
     next month to read, tied to the account (another account's cursor is ``InvalidCursor``). An
     account with no contract has none."""
     starts = [
-        BillingMonth.parse(str(c["firstBillableMonth"]))
-        for c in contracts.listed_of_account(mobile_contract_id)
+        BillingMonth.parse(c.first_billable_month) for c in contracts.listed_of_account(mobile_contract_id)
     ]
     if not starts:
         if cursor is not None:

@@ -93,8 +93,8 @@ def _tell_subscriber(contract: Contract, answer: dict[str, Any], channel: str) -
             "channel": channel,
             "receivedAt": answer.get("receivedAt"),
             "endsAt": answer["endsAt"],
-            "email": contract["holder"]["email"],
-            "phone": contract["holder"]["phone"],
+            "email": contract.contact.email,
+            "phone": contract.contact.phone,
         },
         notification_id=f"CANCELLATION_CONFIRMED#{answer['contractId']}#{answer.get('receivedAt') or ''}",
     )
@@ -184,7 +184,7 @@ def send_code(request_id: str, now: datetime) -> str:
     elif (contract := _live_contract(request.get("contractId"), now)) is None:
         outcome = "NO_LIVE_CONTRACT"
     else:
-        contract_id = str(contract["contractId"])
+        contract_id = contract.contract_id
         code = rules.new_code()
         notifications.publish(
             {
@@ -193,7 +193,7 @@ def send_code(request_id: str, now: datetime) -> str:
                 "requestId": request_id,
                 "oneTimeCode": code,
                 "expiresAt": request["expiresAt"],
-                "email": contract["holder"]["email"],
+                "email": contract.contact.email,
             },
             # Each code its own id: deliverers drop repeats of an id, and a redelivered send's new
             # code (the one whose digest is stored) must not be dropped as a repeat of the first.

@@ -175,7 +175,7 @@ def history(
     """The device's commands under the contract, newest first, one page (``limit``), each as
     :func:`show` answers it; ``nextCursor`` for the next page (None: the last)."""
     contract = contracts.require(contract_id)
-    if contract["device"]["deviceId"] != device_id:
+    if contract.device_id != device_id:
         raise UnknownDevice(device_id)
     ids, after = store.history(contract_id, device_id, cursor, limit)
     found = store.get_many(ids)
@@ -226,7 +226,7 @@ def report_result(
             command,
             status,
             location=location,
-            location_opt_out=contract is None or bool(contract.get("locationOptOut", False)),
+            location_opt_out=contract is None or contract.location_opt_out,
             failure_reason=failure_reason,
             now=now,
         )

@@ -10,7 +10,8 @@ transaction as the change, so the entry exists exactly when the change does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Annotated, Any, NoReturn
 
@@ -64,17 +65,10 @@ class Termination(BaseModel):
 
 def view(contract: Contract) -> dict[str, Any]:
     """What staff see of a contract's lifecycle."""
-    answer = {
-        "contractId": contract["contractId"],
-        "mobileContractId": contract["mobileContractId"],
-        "status": contract["status"],
-        "formedAt": contract["formedAt"],
-        "firstBillableMonth": contract["firstBillableMonth"],
-    }
-    for optional in ("endsAt", "endedAt", "endReason", "terminationReason", "cancellationReceivedAt"):
-        if optional in contract:
-            answer[optional] = contract[optional]
-    return answer
+    item = contract.to_item()
+    shown = ("contractId", "mobileContractId", "status", "formedAt", "firstBillableMonth")
+    optional = ("endsAt", "endedAt", "endReason", "terminationReason", "cancellationReceivedAt")
+    return {name: item[name] for name in (*shown, *optional) if name in item}
 
 
 def read(contract_id: str) -> dict[str, Any]:
@@ -84,7 +78,7 @@ def read(contract_id: str) -> dict[str, Any]:
 
 def _entry(contract: Contract, at: datetime, outcome: str, **fields: str | list[str]) -> dict[str, Any]:
     """The contract's ``CONTRACT`` audit entry, as an item of the change's transaction."""
-    return audit.put(str(contract["contractId"]), "CONTRACT", at, outcome, **fields)
+    return audit.put(contract.contract_id, "CONTRACT", at, outcome, **fields)
 
 
 def _ended_entry(contract: Contract, ended_at: datetime, reason: EndReason) -> dict[str, Any]:
@@ -102,10 +96,7 @@ def _charged_past(contract: Contract, ends_at: datetime, now: datetime) -> list[
     months = billed_months.closed_months_past_end(contract, ends_at, now)
     if not months:
         return []
-    return [
-        str(m)
-        for m in invoices.charged(str(contract["mobileContractId"]), str(contract["contractId"]), months)
-    ]
+    return [str(m) for m in invoices.charged(contract.mobile_contract_id, contract.contract_id, months)]
 
 
 def _signal_charged_past_end(
@@ -118,13 +109,30 @@ def _signal_charged_past_end(
     logger.warning(
         "an end recorded late falls before months already charged: the charges stand (R13)",
         extra={
-            "contractId": contract["contractId"],
-            "mobileContractId": contract["mobileContractId"],
+            "contractId": contract.contract_id,
+            "mobileContractId": contract.mobile_contract_id,
             "endedAt": iso(ends_at),
             "endReason": reason.value,
             "months": months,
         },
     )
+
+
+#: The fields an end records beside its status and dates, as stored -> as the entity names them.
+_END_FIELDS = {
+    "cancellationReceivedAt": "cancellation_received_at",
+    "terminationReason": "termination_reason",
+    "terminatedBy": "terminated_by",
+    "terminatedByName": "terminated_by_name",
+}
+
+
+def _fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """An end's extra ``fields`` (as stored) as the entity's, to build the contract it leaves."""
+    return {
+        _END_FIELDS[name]: parse_iso(value) if name.endswith("At") else value
+        for name, value in fields.items()
+    }
 
 
 def _end_now(
@@ -149,10 +157,7 @@ def _end_now(
     ``recorded_at``: an end carried out late (R9, R11), recorded at that instant: if billing has
     already charged the contract for closed months after the end's month, those charges stand
     (R13) and are signalled, with a ``CHARGED_PAST_END`` entry in the end's own transaction."""
-    ended = ContractStatus.ENDED.value
-    contract_rules.check(
-        {**contract, "status": ended, "endedAt": iso(ended_at), "endReason": reason, **fields}
-    )
+    replace(contract, status=ContractStatus.ENDED, ended_at=ended_at, end_reason=reason, **_fields(fields))
     charged = [] if recorded_at is None else _charged_past(contract, ended_at, recorded_at)
     if recorded_at is not None and charged:
         past = _entry(
@@ -194,10 +199,8 @@ def _schedule_end(
     charges stand (R13) and are signalled (``CHARGED_PAST_END``, in the end's transaction). The
     contract it would leave behind is checked first (anshin.contract_rules). Returns whether the
     contract's end moved."""
-    if (
-        contract["status"] == ContractStatus.CANCELLATION_PENDING.value
-        and parse_iso(str(contract["endsAt"])) <= ends_at
-    ):
+    earlier = contract.ends_at is not None and contract.ends_at <= ends_at
+    if contract.status is ContractStatus.CANCELLATION_PENDING and earlier:
         return False  # an earlier end stands
     if ends_at <= now:
         return _end_now(
@@ -209,11 +212,9 @@ def _schedule_end(
             now=now,
             **fields,
         )
-    pending = ContractStatus.CANCELLATION_PENDING.value
-    contract_rules.check(
-        {**contract, "status": pending, "endsAt": iso(ends_at), "endReason": reason, **fields}
-    )
-    return contracts.schedule_end(str(contract["contractId"]), ends_at, reason, fields, audits)
+    pending = ContractStatus.CANCELLATION_PENDING
+    replace(contract, status=pending, ends_at=ends_at, end_reason=reason, **_fields(fields))
+    return contracts.schedule_end(contract.contract_id, ends_at, reason, fields, audits)
 
 
 def cancel(
@@ -267,11 +268,11 @@ def preview_notice(contract_id: str) -> dict[str, Any]:
     last = billing_rules.last_charged_month(contract, outcome.ends_at)
     return {
         "contractId": contract_id,
-        "status": contract["status"],
+        "status": contract.status,
         "receivedAt": iso(received_at),
         "endsAt": iso(outcome.ends_at),
         "existingEndStands": not outcome.moves,
-        "firstBillableMonth": contract["firstBillableMonth"],
+        "firstBillableMonth": contract.first_billable_month,
         "lastBilledMonth": None if last is None else str(last),
     }
 
@@ -297,7 +298,7 @@ def terminate(contract_id: str, at: datetime, reason: str, staff: StaffMember) -
     ``staffId``/``staffName``)."""
     contract = contracts.require_live(contract_id, at)
     # Never before formation, whatever two servers' clocks say (R10 is "now", and now is later).
-    at = max(at, parse_iso(str(contract["formedAt"])))
+    at = max(at, contract.formed_at)
     ended = _end_now(
         contract,
         at,
@@ -336,14 +337,14 @@ def account_lost(mobile_contract_id: str, event_at: datetime, now: datetime | No
     moved: list[str] = []
     refused: list[str] = []
     for contract in contracts.of_account(mobile_contract_id):
-        if contract["status"] == ContractStatus.ENDED.value:
+        if contract.status == ContractStatus.ENDED.value:
             continue
         try:
-            ends_at = contract_rules.end_on_account_loss(parse_iso(str(contract["formedAt"])), event_at)
+            ends_at = contract_rules.end_on_account_loss(contract.formed_at, event_at)
             if _schedule_end(contract, ends_at, EndReason.ACCOUNT_LOSS, now or clock.now()):
-                moved.append(str(contract["contractId"]))
+                moved.append(contract.contract_id)
         except InvariantViolation:
-            refused.append(str(contract["contractId"]))  # the others still end
+            refused.append(contract.contract_id)  # the others still end
     if refused:
         # The event fails after ending all it could: retried, then dead-lettered for an operator.
         raise InvariantViolation("ACCOUNT_LOSS_NOT_APPLIED", f"contracts not ended: {', '.join(refused)}")
@@ -372,13 +373,12 @@ def apply_account_event(
 
 def _scheduled_end(contract: Contract) -> datetime | None:
     """The end of a contract found in the month-end index: None when it has ended meanwhile;
-    :class:`InvariantViolation` when the record is not a consistent contract pending its end."""
-    if contract.get("status") == ContractStatus.ENDED.value:
+    :class:`InvariantViolation` when it is not pending an end."""
+    if contract.status is ContractStatus.ENDED:
         return None
-    contract_rules.check(contract)
-    if contract["status"] != ContractStatus.CANCELLATION_PENDING.value:
+    if contract.status is not ContractStatus.CANCELLATION_PENDING:
         raise InvariantViolation("CORRUPT_CONTRACT", "in the month-end index but not pending an end")
-    return parse_iso(str(contract["endsAt"]))
+    return contract.ends_at
 
 
 def end_due_contracts(
@@ -397,16 +397,16 @@ def end_due_contracts(
         try:
             contract = contracts.get(str(item["contractId"]))
             ends_at = None if contract is None else _scheduled_end(contract)
-            if contract is None or ends_at is None or ends_at > now:
+            if contract is None or ends_at is None or ends_at > now or contract.end_reason is None:
                 continue  # ended meanwhile, or not yet: a run before the month is over ends nothing
-            reason = EndReason(contract["endReason"])
+            reason = contract.end_reason
             if _end_now(contract, ends_at, reason, audits=[_ended_entry(contract, ends_at, reason)], now=now):
                 ended.append(
                     {
-                        "contractId": contract["contractId"],
-                        "mobileContractId": contract["mobileContractId"],
-                        "endedAt": contract["endsAt"],
-                        "endReason": contract["endReason"],
+                        "contractId": contract.contract_id,
+                        "mobileContractId": contract.mobile_contract_id,
+                        "endedAt": iso(ends_at),
+                        "endReason": contract.end_reason,
                     }
                 )
         except Exception as error:
@@ -426,7 +426,8 @@ def due_contracts(
     quarantined: list[QuarantineEntry] = []
     for item in items:
         try:
-            ends_at = _scheduled_end(item)
+            ended = item.get("status") == ContractStatus.ENDED.value  # ended meanwhile: not read
+            ends_at = None if ended else _scheduled_end(Contract.from_item(item))
         except InvariantViolation as error:
             quarantined.append(jobs.unprocessable(item, error))
             continue

@@ -5,9 +5,9 @@ its account's other contracts against the R4 limit."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
+from anshin.domain.clock import iso
 from anshin.domain.entities import Contract
 from anshin.domain.retention import ERASED_AT
 from anshin.domain.terms import MAX_CONTRACTS_PER_ACCOUNT
@@ -18,46 +18,39 @@ from anshin.store import accounts, contracts, devices
 def holder_name(contract: Contract) -> str | None:
     """The holder's name; None once the contract's personal data is erased (docs/retention.md:
     the view then carries ``personalDataErasedAt``)."""
-    holder = contract.get("holder")
-    return str(holder["name"]) if holder else None
+    return contract.holder.name if contract.holder else None
 
 
 def erased(contract: Contract) -> dict[str, Any]:
     """``personalDataErasedAt``, when the contract's personal data was erased (docs/retention.md)."""
-    fields: Mapping[str, Any] = contract
-    return {ERASED_AT: fields[ERASED_AT]} if ERASED_AT in fields else {}
+    erased_at = contract.personal_data_erased_at
+    return {ERASED_AT: iso(erased_at)} if erased_at else {}
 
 
 def summary(contract: Contract) -> dict[str, Any]:
     """ContractSummary: who and which device, and where the contract is in its life."""
-    device = contract["device"]
+    device = contract.device
+    item = contract.to_item()
     answer: dict[str, Any] = {
-        "contractId": contract["contractId"],
-        "mobileContractId": contract["mobileContractId"],
-        "status": contract["status"],
-        "formedAt": contract["formedAt"],
+        "contractId": contract.contract_id,
+        "mobileContractId": contract.mobile_contract_id,
+        "status": contract.status.value,
+        "formedAt": item["formedAt"],
         "holderName": holder_name(contract),
-        "device": {"deviceId": device["deviceId"], "platform": device["platform"], "model": device["model"]},
+        "device": {"deviceId": device.device_id, "platform": device.platform, "model": device.model},
     }
     for optional in ("endsAt", "endedAt"):
-        if optional in contract:
-            answer[optional] = contract[optional]
+        if optional in item:
+            answer[optional] = item[optional]
     return {**answer, **erased(contract)}
 
 
 def _device(contract: Contract) -> dict[str, Any]:
     """The protected device as applied for, and whether the support app is registered on it for
     this contract (a device item of another contract, or a revoked one, is not)."""
-    spec = contract["device"]
-    answer: dict[str, Any] = {
-        "deviceId": spec["deviceId"],
-        "platform": spec["platform"],
-        "kind": spec["kind"],
-        "model": spec["model"],
-        "appRegistered": False,
-    }
-    registered = devices.get(spec["deviceId"])
-    if registered is None or registered["contractId"] != contract["contractId"]:
+    answer: dict[str, Any] = {**contract.device.to_item(), "appRegistered": False}
+    registered = devices.get(contract.device_id)
+    if registered is None or registered["contractId"] != contract.contract_id:
         return answer
     answer["appRegistered"] = "tokenDigest" in registered and "revokedAt" not in registered
     answer["registeredAt"] = registered["registeredAt"]
@@ -71,21 +64,21 @@ def read(contract_id: str) -> dict[str, Any]:
     never the holder's contact details, the passphrase's hash or the member code's digest.
     ``ContractNotFound``."""
     contract = contracts.require(contract_id)
-    mobile_contract_id = contract["mobileContractId"]
+    mobile_contract_id = contract.mobile_contract_id
     account = accounts.get(mobile_contract_id)
     others = [
         summary(other)
         for other in contracts.listed_of_account(mobile_contract_id)
-        if other["contractId"] != contract_id
+        if other.contract_id != contract_id
     ]
     return {
         **view(contract),
         "holderName": holder_name(contract),
         **erased(contract),
         "device": _device(contract),
-        "passphraseSet": "passphraseHash" in contract,
-        "locationOptOut": bool(contract["locationOptOut"]),
-        "supportPhoneNumber": contract["supportPhoneNumber"],
+        "passphraseSet": contract.passphrase_hash is not None,
+        "locationOptOut": contract.location_opt_out,
+        "supportPhoneNumber": contract.support_phone_number,
         "account": {
             "mobileContractId": mobile_contract_id,
             # R4: held slots count approved applications whose contract has not formed yet too.

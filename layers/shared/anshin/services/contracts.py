@@ -15,7 +15,7 @@ from anshin.domain.applications import ApplicationStatus
 from anshin.domain.billing_rules import Line, line_for
 from anshin.domain.clock import iso, now, parse_iso
 from anshin.domain.contract_rules import FirstClaimMove
-from anshin.domain.entities import Application, Contract
+from anshin.domain.entities import Application, Contract, ContractHolder, ProtectedDevice
 from anshin.domain.errors import InvariantViolation
 from anshin.domain.phones import is_phone, normalise_phone
 from anshin.services import jobs
@@ -135,25 +135,23 @@ def record_contract(application_id: str) -> dict[str, Any]:
     for _ in range(CLAIM_ROUNDS):
         held = accounts.first_claim(mobile_contract_id)
         move = contract_rules.first_claim_move(order, held)
-        contract = contracts.new_item(
+        contract = Contract.formed(
             contract_id=contract_id,
             application_id=application_id,
             mobile_contract_id=mobile_contract_id,
             formed_at=formed_at,
             first_under_account=move is not FirstClaimMove.LATER,
-            holder=application["applicant"],
-            device=application["device"],
+            holder=ContractHolder.from_item(application["applicant"]),
+            device=ProtectedDevice.from_item(application["device"]),
             location_opt_out=bool(application["consent"]["locationOptOut"]),
-            code_mac=application["codeMac"],
+            member_code_mac=application["codeMac"],
             support_phone_number=application["supportPhoneNumber"],
         )
-        contract_rules.check(contract)
         corrections = []
         displaced: tuple[Contract, Contract] | None = None
         if move is FirstClaimMove.DISPLACE and held.contract_id is not None:
             holder = contracts.require(held.contract_id)
             corrected, correction = contracts.no_longer_first(holder)
-            contract_rules.check(corrected)
             corrections.append(correction)
             displaced = (holder, corrected)
         at = now()

@@ -102,7 +102,7 @@ def contract_by_code(code_mac: str, device_id: str) -> Contract | None:
     found = store.code_lookup(code_mac)
     if "CONTRACT" in found:
         contract = contracts.get(found["CONTRACT"])
-        return contract if contract is not None and contract["device"]["deviceId"] == device_id else None
+        return contract if contract is not None and contract.device_id == device_id else None
     if "APPLICATION" not in found:
         return None
     application = applications.get(found["APPLICATION"])
@@ -152,19 +152,19 @@ def register(
     limits.check("REGISTER-CODE", code_mac, rules.ATTEMPTS_PER_CODE, window, at)
     contract = contract_by_code(code_mac, device_id)
     previous = store.get(device_id)
-    if contract is not None and previous is not None and previous.get("contractId") != contract["contractId"]:
+    if contract is not None and previous is not None and previous.get("contractId") != contract.contract_id:
         other = contracts.get(str(previous["contractId"]))
         contract = None if rules.holds_device(other, at) else contract  # None: another live contract's
     if contract is None:
         _failed(code_mac, device_id, previous, at)
         raise UnknownCode()
     if contract_rules.has_ended(contract, at):
-        raise ContractEnded(contract["contractId"])
+        raise ContractEnded(contract.contract_id)
     if not rules.platform_matches(contract, platform):
-        raise PlatformMismatch(contract["contractId"])
+        raise PlatformMismatch(contract.contract_id)
     if rules.stays_revoked(previous, contract):
-        raise DeviceRevoked(contract["contractId"])
-    contract_id = str(contract["contractId"])
+        raise DeviceRevoked(contract.contract_id)
+    contract_id = contract.contract_id
     endpoint = push.create_endpoint(push_token)
     token = secrets.token_urlsafe(32)
     expires = rules.token_expiry(at, settings.device_token_lifetime)
@@ -204,16 +204,16 @@ def _failed(code_mac: str, device_id: str, registered: Device | None, at: dateti
     if protecting is None:
         return
     until = iso(datetime.fromtimestamp(rules.attempt_window(rules.DEVICE_ATTEMPT_WINDOW, at)[1], at.tzinfo))
-    store.registration_locked_out(str(protecting["contractId"]), device_id, at, until)
+    store.registration_locked_out(protecting.contract_id, device_id, at, until)
     notifications.publish(
         {
             "kind": "REGISTRATION_LOCKED_OUT",
-            "contractId": protecting["contractId"],
+            "contractId": protecting.contract_id,
             "deviceId": device_id,
             "at": iso(at),
             "lockedUntil": until,
-            "email": protecting["holder"]["email"],
-            "phone": protecting["holder"]["phone"],
+            "email": protecting.contact.email,
+            "phone": protecting.contact.phone,
         },
         notification_id=f"REGISTRATION_LOCKED_OUT#{device_id}#{until}",
     )
@@ -256,8 +256,8 @@ def _tell_subscriber(contract: Contract, change: CredentialChange) -> None:
             "deviceId": change.device_id,
             "at": iso(change.at),
             "wipeRefusedUntil": change.until,
-            "email": contract["holder"]["email"],
-            "phone": contract["holder"]["phone"],
+            "email": contract.contact.email,
+            "phone": contract.contact.phone,
         },
         notification_id=f"{change.what}#{change.contract_id}#{iso(change.at)}",
     )
@@ -310,7 +310,7 @@ def reissue_code(contract_id: str, staff: StaffMember, at: datetime, reason: str
     contract = contracts.require(contract_id)
     if contract_rules.has_ended(contract, at):
         raise ContractEnded(contract_id)
-    application = applications.get(str(contract["applicationId"]))
+    application = applications.get(contract.application_id)
     application_lookup = application is not None and "gsi2pk" in application
     for draw in range(1, CODE_DRAWS + 1):
         code = mac.member_code(f"{contract_id}:reissued:{iso(at)}", draw)
@@ -326,11 +326,11 @@ def reissue_code(contract_id: str, staff: StaffMember, at: datetime, reason: str
         {
             "kind": "MEMBER_CODE_REISSUED",
             "contractId": contract_id,
-            "deviceId": contract["device"]["deviceId"],
+            "deviceId": contract.device_id,
             "memberConfirmationCode": code,
-            "supportPhoneNumber": contract["supportPhoneNumber"],
-            "email": contract["holder"]["email"],
-            "phone": contract["holder"]["phone"],
+            "supportPhoneNumber": contract.support_phone_number,
+            "email": contract.contact.email,
+            "phone": contract.contact.phone,
         },
         notification_id=f"MEMBER_CODE_REISSUED#{contract_id}#{iso(at)}",
     )
@@ -344,7 +344,7 @@ def set_passphrase(contract_id: str, device_id: str, passphrase: str, at: dateti
     told to the subscriber. Conditional on the passphrase read, so the change is never mistaken
     for a first one."""
     contract = contracts.require(contract_id)
-    previous = contract.get("passphraseHash")
+    previous = contract.passphrase_hash
     change = _change(contract_id, device_id, "PASSPHRASE_CHANGED", at) if previous else None
     if not store.set_passphrase(contract_id, hash_passphrase(passphrase), previous, at, change):
         raise PassphraseRace()

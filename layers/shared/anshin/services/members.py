@@ -9,6 +9,7 @@ contract of another account is ``ContractNotFound``, exactly as one that does no
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -46,39 +47,22 @@ class MyContractChange(BaseModel):
 def _mine(member: Member, contract_id: str) -> Contract:
     """The member's own contract, or ``ContractNotFound`` (another account's, or none)."""
     contract = contracts.get(contract_id)
-    if contract is None or not member.holds(str(contract["mobileContractId"])):
+    if contract is None or not member.holds(contract.mobile_contract_id):
         raise ContractNotFound(contract_id)
     return contract
 
 
 def contract_view(contract: Contract) -> dict[str, Any]:
     """One contract as the holder sees it: where it is in its life, the device, the R12 months."""
-    device = contract["device"]
-    answer: dict[str, Any] = {
-        "contractId": contract["contractId"],
-        "status": contract["status"],
-        "device": {
-            "deviceId": device["deviceId"],
-            "platform": device["platform"],
-            "kind": device["kind"],
-            "model": device["model"],
-        },
-        "formedAt": contract["formedAt"],
-        "firstBillableMonth": contract["firstBillableMonth"],
-        "firstUnderAccount": bool(contract["firstUnderAccount"]),
-        "locationOptOut": bool(contract["locationOptOut"]),
-    }
-    for optional in ("endsAt", "endedAt", "endReason"):
-        if optional in contract:
-            answer[optional] = contract[optional]
-    return answer
+    item = contract.to_item()
+    shown = ("contractId", "status", "device", "formedAt", "firstBillableMonth", "firstUnderAccount")
+    optional = ("locationOptOut", "endsAt", "endedAt", "endReason")
+    return {name: item[name] for name in (*shown, *optional) if name in item}
 
 
 def account(member: Member) -> dict[str, Any]:
     """``GET /me``: the account, the support centre (R7) and every contract, newest first."""
-    found = sorted(
-        contracts.of_account(member.mobile_contract_id), key=lambda c: str(c["formedAt"]), reverse=True
-    )
+    found = sorted(contracts.of_account(member.mobile_contract_id), key=lambda c: c.formed_at, reverse=True)
     return {
         "mobileContractId": member.mobile_contract_id,
         "support": {
@@ -97,7 +81,7 @@ def _explained(invoice: dict[str, Any], of_account: list[Contract]) -> dict[str,
     """The invoice with ``notCharged``: each contract of the account not on it, and why (R12)."""
     month = BillingMonth.parse(str(invoice["month"]))
     on_it = {str(line["contractId"]) for line in invoice["lines"]}
-    reasons = [billing_rules.why_not_charged(c, month, str(c["contractId"]) in on_it) for c in of_account]
+    reasons = [billing_rules.why_not_charged(c, month, c.contract_id in on_it) for c in of_account]
     return {**invoice, "notCharged": [r for r in reasons if r is not None]}
 
 
@@ -153,4 +137,4 @@ def change(
         "location opt-out changed",
         extra={"contractId": contract_id, "locationOptOut": body.locationOptOut, "at": iso(at)},
     )
-    return contract_view({**contract, "locationOptOut": body.locationOptOut})
+    return contract_view(replace(contract, location_opt_out=body.locationOptOut))

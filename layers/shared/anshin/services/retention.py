@@ -63,7 +63,7 @@ def periods() -> dict[rules.Stage, int]:
 def _ended_contract(entry: dict[str, Any]) -> Contract | None:
     """The ended contract an entry names; None when it is gone (the entry is dropped)."""
     contract = contracts.get(str(entry["subjectId"]))
-    if contract is not None and contract["status"] != ContractStatus.ENDED.value:
+    if contract is not None and contract.status != ContractStatus.ENDED.value:
         raise LookupError("the contract of a retention entry has not ended")
     return contract
 
@@ -80,8 +80,8 @@ def erase_device_data(entry: dict[str, Any], at: datetime) -> str:
     if contract is None:
         stored.drop(entry)
         return "nothingToErase"
-    contract_id = str(contract["contractId"])
-    device_id = str(contract["device"]["deviceId"])
+    contract_id = contract.contract_id
+    device_id = contract.device_id
     versions = backups.delete_all_versions(keys.backup_prefix(contract_id))
     located = sum(stored.erase_location(c, at) for c in stored.command_ids(contract_id, device_id))
     channel = stored.erase_device(device_id, contract_id, at)
@@ -96,7 +96,7 @@ def erase_contact(entry: dict[str, Any], at: datetime) -> str:
     if contract is None:
         stored.drop(entry)
         return "nothingToErase"
-    application = applications.get(str(contract["applicationId"]))
+    application = applications.get(contract.application_id)
     if stored.erase_contact(entry, contract, application, at):
         return "contractsErased"
     return "nothingToErase"  # erased before: the entry is gone

@@ -138,7 +138,7 @@ def _registered_to_live_contract(device_id: str, application: Application, at: d
     contract = contracts.get(str(registered["contractId"]))
     return (
         contract is not None
-        and contract["applicationId"] != application["applicationId"]
+        and contract.application_id != application["applicationId"]
         and not contract_rules.has_ended(contract, at)
     )
 

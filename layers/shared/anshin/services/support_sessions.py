@@ -26,7 +26,7 @@ def open_session(request: SessionRequest, staff: StaffMember, at: datetime) -> d
     contract_id, channel, category = request.contractId, request.channel, str(request.category)
     contract = contracts.require_live(contract_id, at)
     session_id = f"ses-{uuid.uuid4().hex}"
-    code = refusal(at, channel, category, str(contract["device"]["platform"]))
+    code = refusal(at, channel, category, contract.device.platform)
     item: SupportSession = {
         "type": "SUPPORT_SESSION",
         "sessionId": session_id,

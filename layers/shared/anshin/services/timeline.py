@@ -27,11 +27,11 @@ def timeline(contract_id: str, cursor: str | None, limit: int, now: datetime) ->
     before = paging.decode_cursor(cursor, ("pk", "sk"), pk=partition)["sk"] if cursor is not None else None
     entries, last = audit.newest_first(contract_id, before, limit)
     others = rules.from_contract(contract)
-    application = applications.get(str(contract["applicationId"]))
+    application = applications.get(contract.application_id)
     if application is not None:
         others += rules.from_application(application, contract)
     lines = sources.invoice_lines(
-        str(contract["mobileContractId"]), contract_id, rules.billed_months(contract, now)
+        contract.mobile_contract_id, contract_id, rules.billed_months(contract, now)
     )
     others += rules.from_invoice_lines(lines)
     events, after = rules.page(entries, others, before=before, limit=limit, more_audited=last is not None)

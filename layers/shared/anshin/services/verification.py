@@ -81,11 +81,11 @@ def verify(contract_id: str, passphrase: str, staff: StaffMember, now: datetime)
         _audit(contract_id, staff, now, "CONTRACT_NOT_ACTIVE")
         raise
     taken = _take_attempt(contract_id, staff, now)
-    if "passphraseHash" not in contract:
+    if contract.passphrase_hash is None:
         verifications.give_back_attempt(contract_id)  # nothing was compared
         _audit(contract_id, staff, now, "NO_PASSPHRASE")
         raise NoPassphrase(contract_id)
-    if credentials.passphrase_matches(str(contract["passphraseHash"]), passphrase):
+    if credentials.passphrase_matches(contract.passphrase_hash, passphrase):
         verification_id = f"ver-{uuid.uuid4().hex}"
         expires_at = now + rules.VALID_FOR
         # Opens the session, clears the failures (the attempt given back, the row ended) and

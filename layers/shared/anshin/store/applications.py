@@ -22,7 +22,7 @@ from anshin.domain.entities import Application, ConsentRecord, Contract, DeviceS
 from anshin.domain.errors import AccountBusy
 from anshin.domain.retention import Stage
 from anshin.domain.staff import StaffMember
-from anshin.store import accounts, db, keys, lookups, retention
+from anshin.store import accounts, contracts, db, keys, lookups, retention
 
 CONDITION_FAILED = "ConditionalCheckFailed"
 #: R6.4: the flag on a notified application whose contract is not recorded (yet).
@@ -508,7 +508,7 @@ def record_contract(
     try:
         client.transact_write_items(
             TransactItems=[
-                db.put_op(contract, condition=db.IF_ABSENT),
+                db.put_op(contracts.stored(contract), condition=db.IF_ABSENT),
                 _update(
                     application_id,
                     "SET #s = :contracted REMOVE attention, gsi2pk, gsi2sk",
@@ -524,7 +524,7 @@ def record_contract(
                     [
                         db.put_op(
                             lookups.phone_item(
-                                application["phoneMac"], contract["formedAt"], contract["contractId"]
+                                application["phoneMac"], iso(contract.formed_at), contract.contract_id
                             )
                         )
                     ]
@@ -532,9 +532,7 @@ def record_contract(
                     else []
                 ),
                 db.put_op(
-                    lookups.device_item(
-                        contract["device"]["deviceId"], contract["formedAt"], contract["contractId"]
-                    )
+                    lookups.device_item(contract.device_id, iso(contract.formed_at), contract.contract_id)
                 ),
                 *flagged,
                 *appended,

@@ -10,14 +10,15 @@ account's slot (R4) is given back in the same transaction that ends a contract.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from anshin.domain.clock import iso, parse_iso
+from anshin.domain.clock import iso
 from anshin.domain.contract_rules import ContractStatus, EndReason, has_ended
-from anshin.domain.entities import CommandUpdate, Contract, DeviceSpec, Holder
+from anshin.domain.entities import CommandUpdate, Contract
 from anshin.domain.errors import ContractEnded, ContractNotFound
 from anshin.domain.terms import BillingMonth, billing_month_of, first_billable_month
 from anshin.store import accounts, commands, db, keys, retention
@@ -25,15 +26,31 @@ from anshin.store import accounts, commands, db, keys, retention
 #: How many times an end is tried again when one of the commands it cancels changed meanwhile.
 _COMMAND_RACES = 5
 
-#: One page of an index (its items are whole contracts: the indexes project ALL), and where the
-#: next one starts (None: the last page).
-Page = tuple[list[Contract], dict[str, Any] | None]
+#: One page of a month job's index, as the records are stored (whole contracts: the indexes
+#: project ALL), and where the next one starts (None: the last page). The job parses each record
+#: itself (``Contract.from_item``), so that one which is not a consistent contract is set aside
+#: (quarantined) and the rest of the page goes on.
+Page = tuple[list[dict[str, Any]], dict[str, Any] | None]
 
 
 def get(contract_id: str) -> Contract | None:
-    # The storage boundary: the item under a contract's key is a contract (contract_rules.check
-    # is what tells whether it is a consistent one).
-    return cast(Contract | None, db.read(keys.contract(contract_id)))
+    """The contract, parsed (``InvariantViolation`` when the item is not a consistent one)."""
+    item = db.read(keys.contract(contract_id))
+    return None if item is None else Contract.from_item(item)
+
+
+def stored(contract: Contract) -> dict[str, Any]:
+    """A newly formed contract as stored (R6.4, R12): its item with its key and index keys (by
+    account, its member code's lookup, live for billing)."""
+    formed = iso(contract.formed_at)
+    item: dict[str, Any] = {**keys.contract(contract.contract_id), **contract.to_item()}
+    for index in (
+        keys.contract_by_account(contract.mobile_contract_id, formed, contract.contract_id),
+        keys.code_lookup(contract.member_code_mac, "CONTRACT"),
+        keys.live(contract.contract_id),
+    ):
+        item.update(index)
+    return item
 
 
 def require(contract_id: str) -> Contract:
@@ -137,8 +154,7 @@ def end(
     fails its condition: they are read again and the transaction tried again. One requested in
     that moment, not read, is cancelled by the relay or the follow-up, which stop every command
     of an ended contract (anshin.services.delivery)."""
-    contract_id = str(contract["contractId"])
-    mobile_contract_id = str(contract["mobileContractId"])
+    contract_id, mobile_contract_id = contract.contract_id, contract.mobile_contract_id
     sets, values = _sets(
         ["#s = :ended", "endedAt = :at", "endReason = :reason"],
         {
@@ -173,7 +189,7 @@ def end(
     items += [retention.due_op(stage, contract_id, ended_at) for stage in retention.AFTER_END]
     if cancel_commands is None:
         return db.transact(items)
-    device_id = str(contract.get("device", {}).get("deviceId") or "")
+    device_id = contract.device_id
     for _ in range(_COMMAND_RACES):
         pending = commands.pending_of(contract_id, device_id) if device_id else []
         stops = [op for command in pending for op in commands.finish_items(command, cancel_commands)]
@@ -200,22 +216,28 @@ def of_account(mobile_contract_id: str) -> list[Contract]:
     return [contract for contract in found if contract is not None]
 
 
+def _parsed(items: Iterable[dict[str, Any]]) -> list[Contract]:
+    return [Contract.from_item(item) for item in items]
+
+
 def _by_account(mobile_contract_id: str) -> Any:
     return Key("gsi1pk").eq(keys.account_pk(mobile_contract_id)) & Key("gsi1sk").begins_with(
         keys.CONTRACT_GSI1_PREFIX
     )
 
 
-def listed_of_account(mobile_contract_id: str) -> list[Contract]:
-    """Every contract formed under the account as its index lists it (gsi1, ALL-projected:
-    whole contracts, as of moments ago), in formation order; one Query."""
-    # The storage boundary: gsi1's CONTRACT# entries are contracts.
-    return cast(
-        list[Contract],
-        db.query_all(
-            db.contracts_table(), IndexName="gsi1", KeyConditionExpression=_by_account(mobile_contract_id)
-        ),
+def records_of_account(mobile_contract_id: str) -> list[dict[str, Any]]:
+    """Every contract record under the account as its index lists it (gsi1, ALL-projected:
+    whole contracts, as of moments ago), in formation order, unparsed (for a preview that sets
+    aside what billing would); one Query."""
+    return db.query_all(
+        db.contracts_table(), IndexName="gsi1", KeyConditionExpression=_by_account(mobile_contract_id)
     )
+
+
+def listed_of_account(mobile_contract_id: str) -> list[Contract]:
+    """Every contract formed under the account as its index lists it, parsed."""
+    return _parsed(records_of_account(mobile_contract_id))
 
 
 def page_of_account(
@@ -233,7 +255,7 @@ def page_of_account(
         KeyConditionExpression=_by_account(mobile_contract_id),
         ScanIndexForward=False,
     )
-    return cast(list[Contract], items), next_cursor
+    return _parsed(items), next_cursor
 
 
 def _page(index: str, partition: str, start: dict[str, Any] | None, limit: int) -> Page:
@@ -245,8 +267,7 @@ def _page(index: str, partition: str, start: dict[str, Any] | None, limit: int) 
     if start:
         arguments["ExclusiveStartKey"] = start
     page = db.contracts_table().query(**arguments)
-    # The storage boundary: the gsi3/gsi4 partitions list contracts, ALL-projected.
-    return cast(list[Contract], page["Items"]), page.get("LastEvaluatedKey")
+    return page["Items"], page.get("LastEvaluatedKey")
 
 
 def ending_in(month: BillingMonth, shard: int, start: dict[str, Any] | None, limit: int) -> Page:
@@ -272,52 +293,12 @@ def no_longer_first(contract: Contract) -> tuple[Contract, dict[str, Any]]:
     earlier-formed contract takes the claim over (not first; billable from the month it formed:
     months are only ever added to what it is charged, never taken back, R13), and the
     transaction item that writes that, conditional on it still being recorded as the first."""
-    formed_at = parse_iso(str(contract["formedAt"]))
-    month = str(first_billable_month(formed_at, False))
-    corrected = cast(Contract, {**contract, "firstUnderAccount": False, "firstBillableMonth": month})
+    month = str(first_billable_month(contract.formed_at, False))
+    corrected = replace(contract, first_under_account=False, first_billable_month=month)
     change = db.update_op(
-        keys.contract(str(contract["contractId"])),
+        keys.contract(contract.contract_id),
         "SET firstUnderAccount = :false, firstBillableMonth = :month",
-        condition="firstUnderAccount = :true AND formedAt = :formed",
-        values={":false": False, ":true": True, ":month": month, ":formed": contract["formedAt"]},
+        condition="firstUnderAccount = :true",
+        values={":false": False, ":true": True, ":month": month},
     )
     return corrected, change
-
-
-def new_item(
-    *,
-    contract_id: str,
-    application_id: str,
-    mobile_contract_id: str,
-    formed_at: datetime,
-    first_under_account: bool,
-    holder: Holder,
-    device: DeviceSpec,
-    location_opt_out: bool,
-    code_mac: str,
-    support_phone_number: str,
-) -> Contract:
-    """A newly formed, ACTIVE contract as stored (R6.4, R12), with its index keys."""
-    formed = iso(formed_at)
-    contract: Contract = {
-        "type": "CONTRACT",
-        "contractId": contract_id,
-        "applicationId": application_id,
-        "mobileContractId": mobile_contract_id,
-        "status": ContractStatus.ACTIVE.value,
-        "formedAt": formed,
-        "firstUnderAccount": first_under_account,
-        "firstBillableMonth": str(first_billable_month(formed_at, first_under_account)),
-        "holder": holder,
-        "device": device,
-        "locationOptOut": location_opt_out,
-        "memberCodeMac": code_mac,
-        "supportPhoneNumber": support_phone_number,
-    }
-    return keys.keyed(
-        keys.contract(contract_id),
-        contract,
-        keys.contract_by_account(mobile_contract_id, formed, contract_id),
-        keys.code_lookup(code_mac, "CONTRACT"),
-        keys.live(contract_id),
-    )

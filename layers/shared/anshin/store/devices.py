@@ -145,7 +145,7 @@ def reissue_code(
     conditional on the code read; with ``application_lookup``, the application's own lookup of
     the first code (kept after recording before issue 24) goes too. CODE_TAKEN: the code was
     issued before (draw another); CHANGED: the contract's code moved meanwhile."""
-    contract_id = contract["contractId"]
+    contract_id = contract.contract_id
     lookup = keys.code_lookup(code_mac, "CONTRACT")
     client = db.dynamodb()
     try:
@@ -161,11 +161,11 @@ def reissue_code(
                         ":at": iso(at),
                         ":pk": lookup["gsi2pk"],
                         ":sk": lookup["gsi2sk"],
-                        ":old": contract["memberCodeMac"],
+                        ":old": contract.member_code_mac,
                     },
                 ),
                 *(
-                    [db.update_op(keys.application(contract["applicationId"]), "REMOVE gsi2pk, gsi2sk")]
+                    [db.update_op(keys.application(contract.application_id), "REMOVE gsi2pk, gsi2sk")]
                     if application_lookup
                     else []
                 ),

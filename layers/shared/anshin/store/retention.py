@@ -130,7 +130,7 @@ def erase_contact(
     applicant, its phone lookup (staff search by number) goes, and its timeline records the
     erasure (``CONTRACT`` ``PERSONAL_DATA_ERASED``), with the work-list entry, in one
     transaction. False when erased before (the entry is gone) or the contract is not ENDED."""
-    contract_id = str(contract["contractId"])
+    contract_id = contract.contract_id
     items = [
         _done(entry),
         _erase_op(
@@ -155,7 +155,7 @@ def erase_contact(
             )
         )
         if application.get("phoneMac"):
-            lookup = keys.phone_lookup(str(application["phoneMac"]), str(contract["formedAt"]), contract_id)
+            lookup = keys.phone_lookup(str(application["phoneMac"]), iso(contract.formed_at), contract_id)
             items.append(db.delete_op(lookup))
     return db.transact(items)
 
