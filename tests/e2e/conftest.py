@@ -28,16 +28,26 @@ from local.staff import DEMO_NOT_STAFF, DEMO_STAFF, StaffAccount
 T = TypeVar("T")
 
 
+#: The e2e tests that mostly wait (for a schedule's firing, a workflow's retries) or send many
+#: requests (the schema fuzzing): under xdist (``make test``: ``-n 2 --dist loadgroup``) they are
+#: one group and the rest another, each run by one worker against that worker's own deployment,
+#: so the two halves of the e2e suite run side by side (docs/benchmarks.md). Split by what they
+#: cost (``--durations``), not by what they test; a test never needs the other group's data.
+WAITING = {"test_auto_heal.py", "test_charge_file.py", "test_fault_injection.py", "test_schema_fuzzing.py"}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
-    # The retention job, run 400 days ahead, erases every due item of the shared deployment
+    # The retention job, run 400 days ahead, erases every due item of its deployment
     # (tests/e2e/test_retention.py): it runs after every other test that might read them.
     items.sort(key=lambda item: Path(str(item.fspath)).name == "test_retention.py")
     for item in items:
-        if here in Path(str(item.fspath)).parents:
+        path = Path(str(item.fspath))
+        if here in path.parents:
             item.add_marker(pytest.mark.e2e)
-            # Under xdist, every e2e test runs in the same worker: one deployment serves them all.
-            item.add_marker(pytest.mark.xdist_group("e2e"))
+            # Under xdist, each group's tests run in one worker, in collection order: one
+            # deployment (per worker) serves them all.
+            item.add_marker(pytest.mark.xdist_group("e2e-waiting" if path.name in WAITING else "e2e"))
 
 
 @pytest.fixture(scope="session")
@@ -83,7 +93,7 @@ def scheduled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalService
     """A second deployment, whose schedules all fire every minute (the test-only
     ``anshin:scheduleOverride``, never in AWS): the month jobs' schedules and the reconciler's
     rule (tests/e2e/test_charge_file.py, test_auto_heal.py). Made only when a test asks for it,
-    once per session (every e2e test runs in the same worker)."""
+    once per session (both files are in the same group: one worker)."""
     recording = {"anshin:callLog": os.environ[call_log.LOG]} if os.environ.get(call_log.LOG) else {}
     service = LocalService.start(
         work_dir=tmp_path_factory.mktemp("scheduled"),
