@@ -224,7 +224,15 @@ def test_one_bad_contract_is_set_aside_and_the_month_is_billed_then_repaired_and
         status, december = invoice(local_service, account, "2025-12")
         assert status == 200
         assert sorted(line["contractId"] for line in december["lines"]) == sorted(good)
-        assert contract(local_service, bad)["status"] == "CANCELLATION_PENDING"  # left as it was
+        # Left as it was, and refused where it is read: staff see which rule the record breaks
+        # (409 with the rule's code) rather than a contract that cannot exist.
+        stored = aws_client("dynamodb").get_item(
+            TableName=local_service.output("ContractsTableName"),
+            Key={"pk": {"S": f"CONTRACT#{bad}"}, "sk": {"S": "CONTRACT"}},
+        )["Item"]
+        assert stored["status"]["S"] == "CANCELLATION_PENDING"
+        status, answer = staff_request(local_service, "GET", f"/contracts/{bad}")
+        assert (status, answer["code"]) == (409, "NOTICE_BEFORE_FORMATION")
         assert "set aside " + bad in describe(results, dry_run=False)
         assert not all_done(results)  # make month-end exits 1
     finally:
