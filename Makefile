@@ -52,6 +52,12 @@ $(LOCAL_VENV)/.installed: local/requirements.lock $(VENV)/.installed
 	$(UV) pip sync --quiet --python $(LOCAL_VENV)/bin/python local/requirements.lock
 	touch $@
 
+# Each layer ships its modules compiled (Python 3.11, the runtime's): a layer is read-only where it
+# runs (/opt in Lambda, a fresh directory per worker locally), so without them every cold start
+# compiles pydantic, powertools and anshin from source. Hash-checked .pyc files stay valid however
+# the zip sets the files' times, and are recompiled if a source ever differs (docs/benchmarks.md).
+COMPILE_LAYER = $(PY) -m compileall -q -j 0 --invalidation-mode checked-hash
+
 # The shared layer: the anshin package and its dependencies for Lambda's python3.11 on x86_64,
 # installed from wheels (no Docker) for Amazon Linux 2's glibc 2.26. boto3/botocore are not shipped: the runtime provides them.
 $(LAYER).built: layers/shared/requirements.txt $(ANSHIN_SOURCES) $(VENV)/.installed
@@ -62,6 +68,7 @@ $(LAYER).built: layers/shared/requirements.txt $(ANSHIN_SOURCES) $(VENV)/.instal
 		-r layers/shared/requirements.txt
 	cp -r layers/shared/anshin $(LAYER)/python/anshin
 	find $(LAYER) -name '__pycache__' -prune -exec rm -rf {} +
+	$(COMPILE_LAYER) $(LAYER)/python
 	touch $@
 
 # The local-only layer (anshin_local: fault injection, the call log, time travel), which CDK adds
@@ -71,6 +78,7 @@ $(LOCAL_LAYER).built: $(ANSHIN_LOCAL_SOURCES)
 	rm -rf $(LOCAL_LAYER) && mkdir -p $(LOCAL_LAYER)/python
 	cp -r layers/local/anshin_local $(LOCAL_LAYER)/python/anshin_local
 	find $(LOCAL_LAYER) -name '__pycache__' -prune -exec rm -rf {} +
+	$(COMPILE_LAYER) $(LOCAL_LAYER)/python
 	touch $@
 
 # The pages (issue 15): plain HTML + ES modules, no build step. Their two npm packages come from

@@ -46,11 +46,22 @@ def _substitute(text: str) -> str:
     )
 
 
+def _shipped(file: Path) -> bool:
+    """Whether an asset's file goes into its zip: not a bytecode cache, unless it is bytecode
+    compiled to be shipped (hash-checked, PEP 552: the layers', which the Makefile compiles),
+    valid whatever time the zip gives its source; a developer's own timestamp caches stay out."""
+    if "__pycache__" not in file.parts:
+        return True
+    with file.open("rb") as pyc:
+        header = pyc.read(8)
+    return len(header) == 8 and int.from_bytes(header[4:8], "little") & 0b11 == 0b11
+
+
 def zip_directory(path: Path) -> bytes:
     """A deterministic zip of a directory (sorted entries, fixed timestamps, modes kept)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for file in sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        for file in sorted(p for p in path.rglob("*") if p.is_file() and _shipped(p)):
             info = zipfile.ZipInfo(str(file.relative_to(path)), _FIXED_ZIP_TIME)
             info.external_attr = (file.stat().st_mode & 0o777) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
