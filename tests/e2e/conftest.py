@@ -4,6 +4,7 @@ The tests here talk to it only as a user or operator would: HTTP to the deployed
 and AWS APIs (boto3 with ``endpoint_url``) to look inside.
 """
 
+import contextlib
 import os
 import time
 import uuid
@@ -103,6 +104,31 @@ def scheduled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalService
         yield service
     finally:
         service.stop()
+
+
+def configure(service: LocalService, switches: dict[str, bool | float]) -> None:
+    """Set runtime switches of ``service``'s emulator (ministack's ``POST /_ministack/config``)."""
+    answer = requests.post(f"{service.endpoint}/_ministack/config", json=switches, timeout=10)
+    answer.raise_for_status()
+    assert set(answer.json()["applied"]) == set(switches), answer.text
+
+
+#: The share of each retry interval and Wait state the emulator's Step Functions waits while a
+#: test that waits through a workflow's retries runs (:func:`faster_workflows`). The definitions
+#: and the templates stay as they are: only the emulator's clock for them runs faster.
+RETRY_SCALE = 0.1
+
+
+@contextlib.contextmanager
+def faster_workflows(service: LocalService, **switches: bool) -> Iterator[LocalService]:
+    """``service`` with its workflows waiting :data:`RETRY_SCALE` of every interval (and the
+    emulator's other ``switches``, e.g. CloudTrail recording) for the body of the ``with``;
+    each e2e group runs one test at a time on its deployment, so no other test is affected."""
+    configure(service, {"stepfunctions._SFN_WAIT_SCALE": RETRY_SCALE, **switches})
+    try:
+        yield service
+    finally:
+        configure(service, {"stepfunctions._SFN_WAIT_SCALE": 1, **dict.fromkeys(switches, False)})
 
 
 def clients(service: LocalService) -> Callable[[str], Any]:

@@ -19,42 +19,25 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-import requests
 
 from local import faults
 from local.service import LocalService
-from tests.e2e.conftest import SCHEDULE_OVERRIDE, clients, eventually, new_account
+from tests.e2e.conftest import SCHEDULE_OVERRIDE, clients, eventually, faster_workflows, new_account
 from tests.e2e.test_applications import account_item, application, apply
 from tests.e2e.test_fault_injection import contracts_of, faults_on
 
 #: RecordContract's attempts in the notification workflow (1 + its Retry's MaxAttempts).
 RECORD_ATTEMPTS = 9
-#: During the test, the emulator's Step Functions waits this share of each retry interval:
-#: RecordContract's nine attempts take about 20 s instead of 3 minutes. The workflow's
-#: definition and the template stay as they are.
-RETRY_SCALE = 0.1
-
 Clients = Callable[[str], Any]
-
-
-def configure(service: LocalService, switches: dict[str, bool | float]) -> None:
-    """Set runtime switches of the emulator (ministack's ``POST /_ministack/config``)."""
-    answer = requests.post(f"{service.endpoint}/_ministack/config", json=switches, timeout=10)
-    answer.raise_for_status()
-    assert set(answer.json()["applied"]) == set(switches), answer.text
 
 
 @pytest.fixture
 def watched(scheduled: LocalService) -> Iterator[LocalService]:
     """``scheduled``, with the emulator recording every API call made to it (its CloudTrail)
-    and its workflows retrying sooner, for one test."""
-    configure(
-        scheduled, {"cloudtrail._recording_enabled": True, "stepfunctions._SFN_WAIT_SCALE": RETRY_SCALE}
-    )
-    try:
-        yield scheduled
-    finally:
-        configure(scheduled, {"cloudtrail._recording_enabled": False, "stepfunctions._SFN_WAIT_SCALE": 1})
+    and its workflows retrying sooner (RecordContract's nine attempts take about 20 s instead of
+    3 minutes), for one test."""
+    with faster_workflows(scheduled, **{"cloudtrail._recording_enabled": True}) as service:
+        yield service
 
 
 @dataclass
