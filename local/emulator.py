@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -58,6 +59,11 @@ class Emulator:
     def endpoint(self) -> str:
         return f"http://{HOST}:{self.port}"
 
+    @property
+    def scratch(self) -> Path:
+        """The emulator's temporary directory (its ``TMPDIR``), emptied at each start."""
+        return self.log_path.parent / f"tmp-{self.port}"
+
     def environment(self) -> dict[str, str]:
         # Only what the emulator and the Lambda workers it spawns should see: workers inherit
         # this environment, so nothing of the developer's shell (PYTHONPATH, real AWS keys) leaks.
@@ -65,7 +71,10 @@ class Emulator:
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": os.environ.get("HOME", tempfile.gettempdir()),
             "LANG": "C.UTF-8",
-            "TMPDIR": tempfile.gettempdir(),
+            # The emulator's own scratch space: each Lambda worker it spawns unpacks its code and
+            # layers into a directory there, which ministack leaves behind when it stops
+            # (docs/emulator-notes.md); here they go with the emulator's work directory.
+            "TMPDIR": str(self.scratch),
             "BIND_HOST": HOST,
             "GATEWAY_PORT": str(self.port),
             "MINISTACK_HOST": HOST,
@@ -95,6 +104,8 @@ class Emulator:
         if not LOCAL_PYTHON.exists():
             raise RuntimeError(f"{LOCAL_PYTHON} is missing: run `make install` first")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        self.scratch.mkdir()
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [str(LOCAL_PYTHON), str(Path(__file__).with_name("ministack_main.py"))],
@@ -133,3 +144,4 @@ class Emulator:
         if self._log is not None:
             self._log.close()
             self._log = None
+        shutil.rmtree(self.scratch, ignore_errors=True)
