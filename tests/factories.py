@@ -6,11 +6,11 @@ it with the entity's own ``from_item`` (:func:`a_contract`), so an inconsistent 
 exactly as it would at the store's boundary.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from anshin.domain.clock import iso
-from anshin.domain.entities import Contract
+from anshin.domain.entities import Contract, Device
 from anshin.domain.terms import JST, first_billable_month
 
 #: When the default contract formed: 2026-09-10 12:00 JST.
@@ -49,3 +49,26 @@ def contract_item(
 def a_contract(formed: datetime = FORMED, first: bool = False, **changes: Any) -> Contract:
     """:func:`contract_item`, parsed as the store parses it."""
     return Contract.from_item(contract_item(formed, first, **changes))
+
+
+def device_item(at: datetime = FORMED, *, device_id: str = "dev-1", **changes: Any) -> dict[str, Any]:
+    """A device record: the app registered at ``at`` on contract ``ctr-1``, its token valid for
+    30 days, with ``changes`` (stored names; ``None`` removes an attribute) laid over it."""
+    item = {
+        "type": "DEVICE",
+        "deviceId": device_id,
+        "contractId": "ctr-1",
+        "platform": "android",
+        "model": "Pixel 9",
+        "endpointArn": "arn:endpoint/1",
+        "tokenDigest": "0" * 64,
+        "tokenExpiresAt": iso(at + timedelta(days=30)),
+        "registeredAt": iso(at),
+        **changes,
+    }
+    return {name: value for name, value in item.items() if value is not None}
+
+
+def a_device(at: datetime = FORMED, **changes: Any) -> Device:
+    """:func:`device_item`, parsed as the store parses it."""
+    return Device.from_item(device_item(at, **changes))

@@ -38,7 +38,7 @@ def rotate_token(deviceId: DeviceId) -> dict[str, Any]:
 
 @app.put("/devices/<deviceId>/passphrase", security=DEVICE_ONLY, responses=NO_CONTENT)
 def set_passphrase(deviceId: DeviceId, body: Annotated[Passphrase, Body()]) -> Response[None]:
-    contract_id = str(device_auth.device(app)["contractId"])
+    contract_id = device_auth.device(app).contract_id
     devices.set_passphrase(contract_id, deviceId, body.passphrase, clock.now())
     logger.info("passphrase registered", extra={"contractId": contract_id})
     return respond(204, None)

@@ -52,7 +52,7 @@ def device(aws_env: dict[str, str]) -> dict[str, str]:
         "contractId": contract_id,
         "deviceId": contract_id,
         "token": registered["deviceToken"],
-        "endpointArn": str(device["endpointArn"]),
+        "endpointArn": str(device.endpoint_arn),
     }
 
 
@@ -320,7 +320,9 @@ class TestRelayAndDelivery:
         only to the current one; after the cooldown, a LOCK only to the current one too."""
         again = NOON + timedelta(minutes=30)
         devices.register("12345678", device["deviceId"], "Pixel 9", "android", "fcm-other", again, "10.0.0.9")
-        current = str(stored_devices.get(device["deviceId"])["endpointArn"])  # type: ignore[index]
+        stored = stored_devices.get(device["deviceId"])
+        assert stored is not None
+        current = str(stored.endpoint_arn)
         assert current != device["endpointArn"]
         with time_machine.travel(again + timedelta(minutes=5), tick=False):
             verification_id = verify(support_api, lambda_context, device["contractId"], "sakura-2026")[1][

@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from anshin.adapters import mac
 from anshin.domain import commands as command_rules
+from anshin.domain.clock import iso
 from anshin.domain.terms import JST
 from anshin.services import contract_ends, contracts, screening
 from anshin.store import applications as stored_applications
@@ -198,14 +199,17 @@ class TestRegisteringAgain:
             with time_machine.travel(NOON + timedelta(minutes=n), tick=False):
                 assert register(devices_api, lambda_context, contract_id, push=push)[0] == 201
             if n == 0:
-                first_endpoint = stored_devices.get(contract_id)["endpointArn"]  # type: ignore[index]
+                registered = stored_devices.get(contract_id)
+                assert registered is not None
+                first_endpoint = registered.endpoint_arn
         device = stored_devices.get(contract_id)
         assert device is not None
-        assert device["previousEndpointArn"] == first_endpoint
-        assert device["previousEndpointUntil"] == "2026-11-25T03:03:00.000Z"  # the last change's day
+        assert device.previous_endpoint_arn == first_endpoint
+        assert device.previous_endpoint_until is not None
+        assert iso(device.previous_endpoint_until) == "2026-11-25T03:03:00.000Z"  # the last change's day
         lock = {"action": "LOCK"}
         targets = command_rules.push_targets(lock, device, NOON + timedelta(hours=23))  # type: ignore[arg-type]
-        assert targets == [device["endpointArn"], first_endpoint]
+        assert targets == [device.endpoint_arn, first_endpoint]
         assert audit_outcomes(contract_id) == ["DEVICE_REGISTERED"] + ["DEVICE_REGISTERED_AGAIN"] * 3
 
     def test_a_revoked_device_stays_revoked_until_staff_reissue_the_code(
@@ -247,7 +251,8 @@ class TestRegisteringAgain:
             "MEMBER_CODE_REISSUED",
             "DEVICE_REGISTERED_AGAIN",
         ]
-        assert "revokedAt" not in (stored_devices.get(contract_id) or {})
+        device = stored_devices.get(contract_id)
+        assert device is not None and device.revoked_at is None
 
     def test_staff_cannot_reissue_the_code_of_an_ended_contract(
         self, support_api: Any, lambda_context: object, contract_id: str

@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from anshin.domain import commands as rules
 from anshin.domain.commands import Action, CommandStatus
-from anshin.domain.entities import Contract
+from anshin.domain.entities import Contract, Device
 from anshin.domain.errors import NoCommandableDevice, ReasonRequired, WipeCoolingDown, WipeNotConfirmed
 from anshin.domain.staff import StaffMember
 
-from tests.factories import a_contract
+from tests.factories import a_contract, a_device
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 SATO = StaffMember(id="staff-1", name="sato.hanako")
@@ -92,20 +92,20 @@ def test_a_new_command_is_pending_with_its_expiry() -> None:
     ("contract", "device", "device_id"),
     [
         (CONTRACT, None, "dev-1"),  # the app is not registered
-        (CONTRACT, {"contractId": "ctr-1"}, "dev-2"),  # not the contract's device
-        (CONTRACT, {"contractId": "ctr-2"}, "dev-1"),  # the device now serves another contract
-        (a_contract(platform="ios"), {"contractId": "ctr-1"}, "dev-1"),
+        (CONTRACT, a_device(contractId="ctr-1"), "dev-2"),  # not the contract's device
+        (CONTRACT, a_device(contractId="ctr-2"), "dev-1"),  # the device now serves another contract
+        (a_contract(platform="ios"), a_device(contractId="ctr-1"), "dev-1"),
     ],
 )
 def test_commands_go_only_to_the_contracts_android_device(
-    contract: Contract, device: dict[str, Any] | None, device_id: str
+    contract: Contract, device: Device | None, device_id: str
 ) -> None:
     with pytest.raises(NoCommandableDevice):
         rules.check_device(contract, "ctr-1", device, device_id)
 
 
 def test_the_contracts_registered_android_device_takes_commands() -> None:
-    rules.check_device(CONTRACT, "ctr-1", {"contractId": "ctr-1"}, "dev-1")
+    rules.check_device(CONTRACT, "ctr-1", a_device(contractId="ctr-1"), "dev-1")
 
 
 def test_a_wipe_needs_the_device_id_typed_back_a_reason_and_waits_out_the_cooldown() -> None:
@@ -198,15 +198,13 @@ def test_the_push_carries_strings_only() -> None:
 
 
 def test_within_the_cooldown_a_lock_also_goes_to_the_app_registered_before() -> None:
-    device = {
-        "endpointArn": "arn:new",
-        "previousEndpointArn": "arn:old",
-        "previousEndpointUntil": "2026-11-25T03:00:00.000Z",
-    }
+    device = a_device(
+        endpointArn="arn:new", previousEndpointArn="arn:old", previousEndpointUntil="2026-11-25T03:00:00.000Z"
+    )
     assert rules.push_targets(command(action="LOCK"), device, NOW) == ["arn:new", "arn:old"]
     assert rules.push_targets(command(action="BACKUP"), device, NOW) == ["arn:new"]
     assert rules.push_targets(command(action="LOCK"), device, NOW + timedelta(days=1)) == ["arn:new"]
-    assert rules.push_targets(command(action="LOCK"), {"endpointArn": "arn:new"}, NOW) == ["arn:new"]
+    assert rules.push_targets(command(action="LOCK"), a_device(endpointArn="arn:new"), NOW) == ["arn:new"]
 
 
 def test_the_view_shows_numbers_as_numbers_and_hides_the_rest() -> None:

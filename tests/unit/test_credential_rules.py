@@ -3,31 +3,31 @@ attempt windows of registration, and identity verification's session and lockout
 
 import hashlib
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from anshin.domain import credentials as rules
-from anshin.domain.entities import Contract
+from anshin.domain.entities import Contract, Device
+from anshin.domain.errors import InvariantViolation
 
-from tests.factories import a_contract
+from tests.factories import a_contract, a_device
 
 NOON = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 TOKEN = "the-device-token"
 
 
-def device(**fields: object) -> dict[str, object]:
-    return {
-        "deviceId": "dev-1",
-        "contractId": "ctr-1",
+def device(**fields: object) -> Device:
+    """The app registered on ``ctr-1``, its token ``TOKEN`` valid until 2026-12-24 03:00 UTC."""
+    changes = {
         "tokenDigest": rules.token_digest(TOKEN),
         "tokenExpiresAt": "2026-12-24T03:00:00.000Z",
         **fields,
     }
+    return a_device(**changes)
 
 
 def test_only_the_tokens_sha256_is_kept() -> None:
     assert rules.token_digest(TOKEN) == hashlib.sha256(TOKEN.encode()).hexdigest()
-    assert rules.token_expiry(NOON, timedelta(days=30)) == "2026-12-24T03:00:00.000Z"
+    assert rules.token_expiry(NOON, timedelta(days=30)) == datetime(2026, 12, 24, 3, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -38,14 +38,19 @@ def test_only_the_tokens_sha256_is_kept() -> None:
         (device(), None, NOON, False),
         (device(), "", NOON, False),
         (device(), TOKEN, datetime(2026, 12, 24, 3, 0, tzinfo=UTC), False),  # expires at that instant
-        ({k: v for k, v in device().items() if k != "tokenDigest"}, TOKEN, NOON, False),  # revoked
-        ({k: v for k, v in device().items() if k != "tokenExpiresAt"}, TOKEN, NOON, False),
+        (device(tokenDigest=None), TOKEN, NOON, False),  # revoked
     ],
 )
 def test_a_token_is_valid_while_it_is_the_devices_own_and_not_expired(
-    stored: dict[str, object], token: str | None, now: datetime, valid: bool
+    stored: Device, token: str | None, now: datetime, valid: bool
 ) -> None:
     assert rules.token_valid(stored, token, now) is valid
+
+
+def test_a_device_record_without_its_tokens_expiry_is_no_device() -> None:
+    with pytest.raises(InvariantViolation) as refused:
+        device(tokenExpiresAt=None)
+    assert refused.value.code == "CORRUPT_DEVICE"
 
 
 def pending(ends_at: str) -> Contract:
@@ -72,7 +77,7 @@ def test_a_device_stays_with_its_contract_until_that_ends() -> None:
 
 
 def test_every_registration_after_the_first_is_a_credential_change_whatever_the_push_token() -> None:
-    previous = {"contractId": "ctr-1", "endpointArn": "arn:endpoint/1"}
+    previous = device()
     assert rules.is_reregistration(previous, "ctr-1")  # another app, or the same one again (issue 24)
     assert not rules.is_reregistration(previous, "ctr-2")  # another contract's (its first)
     assert not rules.is_reregistration(None, "ctr-1")  # the first registration
@@ -80,21 +85,20 @@ def test_every_registration_after_the_first_is_a_credential_change_whatever_the_
 
 
 def test_locks_keep_going_to_the_endpoint_before_the_first_change_of_a_running_cooldown() -> None:
-    first = {"contractId": "ctr-1", "endpointArn": "arn:endpoint/1"}
+    first = device(endpointArn="arn:endpoint/1")
     assert rules.first_endpoint(first, NOON) == "arn:endpoint/1"  # no change yet: the one it has
-    second = {
-        "contractId": "ctr-1",
-        "endpointArn": "arn:endpoint/2",
-        "previousEndpointArn": "arn:endpoint/1",
-        "previousEndpointUntil": "2026-11-25T03:00:00.000Z",
-    }
+    second = device(
+        endpointArn="arn:endpoint/2",
+        previousEndpointArn="arn:endpoint/1",
+        previousEndpointUntil="2026-11-25T03:00:00.000Z",
+    )
     assert rules.first_endpoint(second, NOON) == "arn:endpoint/1"  # the subscriber's, kept
     assert rules.first_endpoint(second, NOON + timedelta(days=2)) == "arn:endpoint/2"  # cooldown over
 
 
 def test_a_revocation_stands_until_a_code_reissued_after_it() -> None:
     contract = a_contract(contractId="ctr-1")
-    revoked: Any = {"contractId": "ctr-1", "revokedAt": "2026-11-24T03:00:00.000Z"}
+    revoked = device(revokedAt="2026-11-24T03:00:00.000Z", tokenDigest=None)
     assert rules.stays_revoked(revoked, contract)
     assert rules.stays_revoked(
         revoked, a_contract(contractId="ctr-1", memberCodeIssuedAt="2026-11-24T02:00:00.000Z")
@@ -102,7 +106,7 @@ def test_a_revocation_stands_until_a_code_reissued_after_it() -> None:
     assert not rules.stays_revoked(
         revoked, a_contract(contractId="ctr-1", memberCodeIssuedAt="2026-11-24T04:00:00.000Z")
     )
-    assert not rules.stays_revoked({"contractId": "ctr-1"}, contract)  # type: ignore[arg-type]
+    assert not rules.stays_revoked(device(), contract)  # never revoked
     assert not rules.stays_revoked(None, contract)
 
 

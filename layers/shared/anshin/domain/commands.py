@@ -90,7 +90,7 @@ def check_device(contract: Contract, contract_id: str, device: Device | None, de
         contract.device_id != device_id
         or contract.device.platform != "android"
         or device is None
-        or device["contractId"] != contract_id
+        or device.contract_id != contract_id
     ):
         raise NoCommandableDevice(device_id)
 
@@ -227,13 +227,10 @@ def push_targets(command: Command, device: Device, now: datetime) -> list[str]:
     """The platform endpoints the command goes to. Within the cooldown after the app was
     registered again, a lock also goes to the app registered before: if the new one is someone
     else's, the subscriber's phone still locks."""
-    endpoints = [str(device["endpointArn"])]
-    if (
-        command["action"] == Action.LOCK.value
-        and device.get("previousEndpointArn")
-        and parse_iso(str(device["previousEndpointUntil"])) > now
-    ):
-        endpoints.append(str(device["previousEndpointArn"]))
+    endpoints = [str(device.endpoint_arn)]
+    kept, until = device.previous_endpoint_arn, device.previous_endpoint_until
+    if command["action"] == Action.LOCK.value and kept and until is not None and until > now:
+        endpoints.append(kept)
     return endpoints
 
 

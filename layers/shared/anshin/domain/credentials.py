@@ -46,17 +46,17 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def token_expiry(at: datetime, lifetime: timedelta) -> str:
-    return iso(at + lifetime)
+def token_expiry(at: datetime, lifetime: timedelta) -> datetime:
+    return at + lifetime
 
 
 def token_valid(device: Device, token: str | None, now: datetime) -> bool:
     """``token`` is the device's token (constant-time compare), not expired and not revoked."""
-    if not token or "tokenDigest" not in device:
+    if not token or device.token_digest is None:
         return False
-    if not hmac.compare_digest(str(device["tokenDigest"]), token_digest(token)):
+    if not hmac.compare_digest(device.token_digest, token_digest(token)):
         return False
-    return "tokenExpiresAt" in device and parse_iso(str(device["tokenExpiresAt"])) > now
+    return device.token_expires_at > now
 
 
 def contract_keeps_token(contract: Contract | None, now: datetime) -> bool:
@@ -79,28 +79,27 @@ def is_reregistration(previous: Device | None, contract_id: str) -> bool:
     reinstall, or someone who learnt the code), whatever its push token: it replaces the token,
     so it is audited, told to the subscriber and holds a WIPE back (issue 24: a repeat with the
     same push token used to pass as "no change" and drop the safeguards below)."""
-    return previous is not None and previous.get("contractId") == contract_id
+    return previous is not None and previous.contract_id == contract_id
 
 
 def first_endpoint(previous: Device, now: datetime) -> str:
     """The push endpoint a re-registration keeps sending LOCKs to through its cooldown: the one
     the device had before the first change of the cooldown still running (the subscriber's own
     phone, however many registrations followed), else the one it has now."""
-    kept = previous.get("previousEndpointArn")
-    until = previous.get("previousEndpointUntil")
-    if kept and until and parse_iso(str(until)) > now:
-        return str(kept)
-    return str(previous["endpointArn"])
+    kept, until = previous.previous_endpoint_arn, previous.previous_endpoint_until
+    if kept and until is not None and until > now:
+        return kept
+    return str(previous.endpoint_arn)
 
 
 def stays_revoked(previous: Device | None, contract: Contract) -> bool:
     """A device whose token staff revoked stays revoked through any registration until staff
     reissue the member code (the old code, perhaps known to whoever it was revoked against, dies
     with it): only a registration with a code issued after the revocation lifts it."""
-    if previous is None or "revokedAt" not in previous or previous.get("contractId") != contract.contract_id:
+    if previous is None or previous.revoked_at is None or previous.contract_id != contract.contract_id:
         return False
     reissued = contract.member_code_issued_at
-    return not (reissued is not None and reissued > parse_iso(str(previous["revokedAt"])))
+    return not (reissued is not None and reissued > previous.revoked_at)
 
 
 def platform_matches(contract: Contract, platform: str) -> bool:

@@ -1,9 +1,13 @@
 """The stored entities, typed: what each item of the tables holds, field by field, as the code
 writes it (anshin.store, one repository per entity). Pure: no storage.
 
-They are ``TypedDict``s: an entity stays the plain dict DynamoDB gives and takes, and mypy checks
-every field read and written. ``Required`` fields are on every stored item; the others are
-written by a later step (noted on each) and may be absent.
+The contract (:class:`Contract`) and the device (:class:`Device`) are frozen dataclasses: their
+repository parses an item once (``from_item``: instants become aware ``datetime``s, statuses
+enums, a missing or malformed field an :class:`InvariantViolation`) and writes from them
+(``to_item``); the rules take them, never the item. A ``Contract`` checks its invariants when it
+is made, so an inconsistent one cannot exist in memory. The other items are still
+``TypedDict``s (plain dicts that mypy checks field by field; ``Required`` fields are on every
+stored item, the others written by a later step and maybe absent), to be converted the same way.
 
 The business view: an entity lists its own fields, not the keys that place it in the single
 table. Every stored item also carries its ``pk``/``sk`` and, for some, index keys
@@ -409,28 +413,112 @@ _INSTANTS = {
 
 
 # --- devices (Appendix, R16) ------------------------------------------------------------------
-class Device(TypedDict, total=False):
-    """``DEVICE#<deviceId>``: the support app registered on a contract's device
-    (anshin.store.devices)."""
+def _device_corrupt(message: str) -> InvariantViolation:
+    return InvariantViolation("CORRUPT_DEVICE", message)
 
-    type: Required[str]  # "DEVICE"
-    deviceId: Required[str]
-    contractId: Required[str]
-    platform: Required[str]
-    model: Required[str]
-    #: The push channel: the SNS platform endpoint of the device's push token.
-    endpointArn: Required[str]
-    #: The device token's SHA-256 (never the token); removed when staff revoke it.
-    tokenDigest: str
-    tokenExpiresAt: Required[str]
-    registeredAt: Required[str]
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """``DEVICE#<deviceId>``: the support app registered on a contract's device
+    (anshin.store.devices), parsed once at the store's boundary."""
+
+    device_id: str
+    contract_id: str
+    platform: str
+    model: str
+    registered_at: datetime
+    token_expires_at: datetime
+    #: The push channel: the SNS platform endpoint of the device's push token; None once erased
+    #: after the contract's end (docs/retention.md).
+    endpoint_arn: str | None = None
+    #: The device token's SHA-256 (never the token); None once staff revoked it (or erased).
+    token_digest: str | None = None
     #: The app registered before a re-registration, kept through the cooldown (for locks).
-    previousEndpointArn: str
-    previousEndpointUntil: str
-    rotatedAt: str
-    revokedAt: str
-    revokedBy: str
-    revokedByName: str
+    previous_endpoint_arn: str | None = None
+    previous_endpoint_until: datetime | None = None
+    rotated_at: datetime | None = None
+    revoked_at: datetime | None = None
+    revoked_by: str | None = None
+    revoked_by_name: str | None = None
+    personal_data_erased_at: datetime | None = None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> Device:
+        """The device an item holds, or :class:`InvariantViolation` (``CORRUPT_DEVICE``)."""
+
+        def text(name: str, optional: bool = False) -> str | None:
+            value = item.get(name)
+            if value is None and optional:
+                return None
+            if not isinstance(value, str) or not value:
+                raise _device_corrupt(f"{name} is missing or not a string")
+            return value
+
+        def instant(name: str, optional: bool = False) -> datetime | None:
+            value = text(name, optional)
+            if value is None:
+                return None
+            try:
+                at = parse_iso(value)
+            except ValueError:
+                raise _device_corrupt(f"{name} is not an ISO 8601 instant") from None
+            if at.tzinfo is None:
+                raise _device_corrupt(f"{name} has no time zone")
+            return at
+
+        registered_at, token_expires_at = instant("registeredAt"), instant("tokenExpiresAt")
+        assert registered_at is not None and token_expires_at is not None
+        return cls(
+            device_id=str(text("deviceId")),
+            contract_id=str(text("contractId")),
+            platform=str(text("platform")),
+            model=str(text("model")),
+            registered_at=registered_at,
+            token_expires_at=token_expires_at,
+            endpoint_arn=text("endpointArn", True),
+            token_digest=text("tokenDigest", True),
+            previous_endpoint_arn=text("previousEndpointArn", True),
+            previous_endpoint_until=instant("previousEndpointUntil", True),
+            rotated_at=instant("rotatedAt", True),
+            revoked_at=instant("revokedAt", True),
+            revoked_by=text("revokedBy", True),
+            revoked_by_name=text("revokedByName", True),
+            personal_data_erased_at=instant("personalDataErasedAt", True),
+        )
+
+    def to_item(self) -> dict[str, Any]:
+        """The attributes it is stored with (its key is anshin.store.keys')."""
+        item: dict[str, Any] = {
+            "type": "DEVICE",
+            "deviceId": self.device_id,
+            "contractId": self.contract_id,
+            "platform": self.platform,
+            "model": self.model,
+            "registeredAt": iso(self.registered_at),
+            "tokenExpiresAt": iso(self.token_expires_at),
+        }
+        for name, value in (
+            ("endpointArn", self.endpoint_arn),
+            ("tokenDigest", self.token_digest),
+            ("previousEndpointArn", self.previous_endpoint_arn),
+            ("revokedBy", self.revoked_by),
+            ("revokedByName", self.revoked_by_name),
+        ):
+            if value is not None:
+                item[name] = value
+        for name, at in (
+            ("previousEndpointUntil", self.previous_endpoint_until),
+            ("rotatedAt", self.rotated_at),
+            ("revokedAt", self.revoked_at),
+            ("personalDataErasedAt", self.personal_data_erased_at),
+        ):
+            if at is not None:
+                item[name] = iso(at)
+        return item
 
 
 # --- remote commands (Appendix) ---------------------------------------------------------------

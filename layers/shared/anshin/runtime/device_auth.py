@@ -3,7 +3,7 @@ in the path (``Authorization: Bearer …``); anshin.services.devices decides wha
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
@@ -47,4 +47,7 @@ def refusal(event: dict[str, Any], app: APIGatewayRestResolver) -> dict[str, Any
 
 def device(app: APIGatewayRestResolver) -> Device:
     """The device :func:`refusal` authenticated for this request."""
-    return cast(Device, dict(app.context["device"]))  # what refusal put there: a Device
+    device = app.context["device"]  # what refusal put there
+    if not isinstance(device, Device):
+        raise TypeError("the request was not authenticated as a device")
+    return device

@@ -103,8 +103,8 @@ def _tell_subscriber(contract: Contract, answer: dict[str, Any], channel: str) -
 # --- the app -----------------------------------------------------------------------------------------
 def cancel_from_app(device: Device, now: datetime) -> dict[str, Any]:
     """R9 from the support app: the authenticated device's contract, noticed now."""
-    contract_id = str(device["contractId"])
-    by = {"by": "SUBSCRIBER", "channel": "APP", "deviceId": str(device["deviceId"])}
+    contract_id = device.contract_id
+    by = {"by": "SUBSCRIBER", "channel": "APP", "deviceId": device.device_id}
     answer = _notice_answer(contract_ends.cancel(contract_id, now, now, by=by))
     _tell_subscriber(contracts.require(contract_id), answer, "APP")
     logger.info("cancellation noticed", extra={"contractId": contract_id, "channel": "APP"})

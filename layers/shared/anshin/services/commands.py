@@ -207,8 +207,8 @@ def report_result(
         command = store.get(command_id)
         if (
             command is None
-            or command["deviceId"] != device["deviceId"]
-            or command["contractId"] != device.get("contractId")  # the device now serves another contract
+            or command["deviceId"] != device.device_id
+            or command["contractId"] != device.contract_id  # the device now serves another contract
         ):
             raise CommandNotFound(command_id, message="This device has no such command.")
         if rules.finished(command):

@@ -50,12 +50,12 @@ def _device(contract: Contract) -> dict[str, Any]:
     this contract (a device item of another contract, or a revoked one, is not)."""
     answer: dict[str, Any] = {**contract.device.to_item(), "appRegistered": False}
     registered = devices.get(contract.device_id)
-    if registered is None or registered["contractId"] != contract.contract_id:
+    if registered is None or registered.contract_id != contract.contract_id:
         return answer
-    answer["appRegistered"] = "tokenDigest" in registered and "revokedAt" not in registered
-    answer["registeredAt"] = registered["registeredAt"]
-    if "revokedAt" in registered:
-        answer["revokedAt"] = registered["revokedAt"]
+    answer["appRegistered"] = registered.token_digest is not None and not registered.revoked
+    answer["registeredAt"] = iso(registered.registered_at)
+    if registered.revoked_at is not None:
+        answer["revokedAt"] = iso(registered.revoked_at)
     return answer
 
 

@@ -107,7 +107,7 @@ def relay(command_id: str, attempt: int, now: datetime) -> str:
         # A duplicate, or finished (cancelled, say) since it was read: not pushed either way.
         return "DUPLICATE"
     device = devices.get(str(command["deviceId"]))
-    if device is None or "endpointArn" not in device or device.get("contractId") != command["contractId"]:
+    if device is None or device.endpoint_arn is None or device.contract_id != command["contractId"]:
         return "UNREACHABLE"  # not registered, or the device id now serves another contract
     payload = rules.push_data(command)
     if command["action"] == Action.BACKUP.value:

@@ -152,8 +152,8 @@ def register(
     limits.check("REGISTER-CODE", code_mac, rules.ATTEMPTS_PER_CODE, window, at)
     contract = contract_by_code(code_mac, device_id)
     previous = store.get(device_id)
-    if contract is not None and previous is not None and previous.get("contractId") != contract.contract_id:
-        other = contracts.get(str(previous["contractId"]))
+    if contract is not None and previous is not None and previous.contract_id != contract.contract_id:
+        other = contracts.get(previous.contract_id)
         contract = None if rules.holds_device(other, at) else contract  # None: another live contract's
     if contract is None:
         _failed(code_mac, device_id, previous, at)
@@ -187,7 +187,12 @@ def register(
         raise UnknownCode()  # registered by someone else in between
     if change is not None:
         _tell_subscriber(contract, change)
-    return {"deviceId": device_id, "contractId": contract_id, "deviceToken": token, "tokenExpiresAt": expires}
+    return {
+        "deviceId": device_id,
+        "contractId": contract_id,
+        "deviceToken": token,
+        "tokenExpiresAt": iso(expires),
+    }
 
 
 def _failed(code_mac: str, device_id: str, registered: Device | None, at: datetime) -> None:
@@ -224,7 +229,7 @@ def _live_contract_of(device_id: str, registered: Device | None, at: datetime) -
     is registered to (``registered``, as the registration read it), else the newest formed for
     it, if it has not ended."""
     if registered is not None:
-        ids = [str(registered["contractId"])]
+        ids = [registered.contract_id]
     else:
         ids, _ = lookups.contracts_by_device(device_id, None, 1)
     contract = contracts.get(ids[0]) if ids else None
@@ -269,24 +274,19 @@ def authenticate(device_id: str, token: str | None, now: datetime) -> Device | N
     device = store.get(device_id)
     if device is None or not rules.token_valid(device, token, now):
         return None
-    return device if rules.contract_keeps_token(contracts.get(str(device["contractId"])), now) else None
+    return device if rules.contract_keeps_token(contracts.get(device.contract_id), now) else None
 
 
 def rotate_token(device: Device, now: datetime) -> dict[str, Any]:
     """The app's own token rotation: a new token for the authenticated device, the old one dead.
     Conditional on the token it was authenticated with, so two rotations cannot both win."""
     token = secrets.token_urlsafe(32)
-    expires = rules.token_expiry(now, settings.device_token_lifetime)
-    if not store.rotate_token(
-        str(device["deviceId"]),
-        str(device["tokenDigest"]),
-        rules.token_digest(token),
-        expires,
-        now,
-        str(device["contractId"]),
+    expires = iso(rules.token_expiry(now, settings.device_token_lifetime))
+    if device.token_digest is None or not store.rotate_token(
+        device.device_id, device.token_digest, rules.token_digest(token), expires, now, device.contract_id
     ):
         raise TokenRefused()  # rotated or revoked meanwhile: this token is dead
-    return {"deviceId": device["deviceId"], "deviceToken": token, "tokenExpiresAt": expires}
+    return {"deviceId": device.device_id, "deviceToken": token, "tokenExpiresAt": expires}
 
 
 def revoke(contract_id: str, device_id: str, staff: StaffMember, at: datetime, reason: str) -> dict[str, Any]:
@@ -294,7 +294,7 @@ def revoke(contract_id: str, device_id: str, staff: StaffMember, at: datetime, r
     register again with the member code, which then starts the WIPE cooldown."""
     contracts.require(contract_id)
     device = store.get(device_id)
-    if device is None or device.get("contractId") != contract_id:
+    if device is None or device.contract_id != contract_id:
         raise UnknownDevice(device_id)
     store.revoke(contract_id, device_id, staff, at, reason)
     logger.info("device token revoked", extra={"contractId": contract_id, "staff": staff.id})

@@ -135,7 +135,7 @@ def _registered_to_live_contract(device_id: str, application: Application, at: d
     registered = devices.get(device_id)
     if registered is None:
         return False
-    contract = contracts.get(str(registered["contractId"]))
+    contract = contracts.get(registered.contract_id)
     return (
         contract is not None
         and contract.application_id != application["applicationId"]

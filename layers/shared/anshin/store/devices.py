@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from boto3.dynamodb.conditions import Key
 
-from anshin.domain.clock import iso
+from anshin.domain.clock import iso, parse_iso
 from anshin.domain.entities import Contract, Device
 from anshin.domain.errors import ContractForming
 from anshin.domain.staff import StaffMember, recorded
@@ -41,8 +41,9 @@ class CredentialChange:
 
 
 def get(device_id: str) -> Device | None:
-    # The storage boundary: the item under a device's key is a device.
-    return cast(Device | None, db.read(keys.device(device_id)))
+    """The device, parsed (``InvariantViolation`` when the item is not a consistent one)."""
+    item = db.read(keys.device(device_id))
+    return None if item is None else Device.from_item(item)
 
 
 def code_lookup(code_mac: str) -> dict[str, str]:
@@ -77,7 +78,7 @@ def register(
     model: str,
     endpoint: str,
     token_digest: str,
-    token_expires_at: str,
+    token_expires_at: datetime,
     at: datetime,
     previous: Device | None,
     change: CredentialChange | None,
@@ -90,29 +91,27 @@ def register(
     (anshin.domain.credentials.first_endpoint). A revocation is not carried over: the caller
     refused the registration unless the code was reissued since. False when the device changed
     meanwhile."""
-    device: Device = {
-        "type": "DEVICE",
-        "deviceId": device_id,
-        "contractId": contract_id,
-        "platform": platform,
-        "model": model,
-        # The push channel: the platform endpoint of the device's push token (the token itself
-        # is not kept here; SNS holds it).
-        "endpointArn": endpoint,
-        "tokenDigest": token_digest,
-        "tokenExpiresAt": token_expires_at,
-        "registeredAt": iso(at),
-    }
-    if change is not None and locks_also_to and locks_also_to != endpoint:
-        # Kept through the cooldown, for locks (anshin.relay): the app registered before the
-        # first change may be the subscriber's own, on the real phone.
-        device["previousEndpointArn"] = locks_also_to
-        device["previousEndpointUntil"] = change.until
-    item = {**keys.device(device_id), **device}
+    # The push channel: the platform endpoint of the device's push token (the token itself is
+    # not kept here; SNS holds it). The app registered before the first change is kept through
+    # the cooldown, for locks (anshin.relay): it may be the subscriber's own, on the real phone.
+    kept = change is not None and bool(locks_also_to) and locks_also_to != endpoint
+    device = Device(
+        device_id=device_id,
+        contract_id=contract_id,
+        platform=platform,
+        model=model,
+        registered_at=at,
+        token_expires_at=token_expires_at,
+        endpoint_arn=endpoint,
+        token_digest=token_digest,
+        previous_endpoint_arn=locks_also_to if kept else None,
+        previous_endpoint_until=parse_iso(change.until) if kept and change is not None else None,
+    )
+    item = {**keys.device(device_id), **device.to_item()}
     put = (
         db.put_op(item, condition=db.IF_ABSENT)
         if previous is None
-        else db.put_op(item, condition="contractId = :was", values={":was": previous["contractId"]})
+        else db.put_op(item, condition="contractId = :was", values={":was": previous.contract_id})
     )
     if change is None:
         registered = audit.put(contract_id, "DEVICE", at, "DEVICE_REGISTERED", deviceId=device_id)
