@@ -248,8 +248,10 @@ class TestRerunAndResumeR13:
         calls = {"n": 0}
 
         def crash_after_some(lines: list[Line], run_id: str, now: datetime) -> tuple[int, int]:
-            calls["n"] += 1
-            if calls["n"] == 6:
+            # Counted in pages that charge something: the contracts' ids are random, so the
+            # shards (and the pages) before the first charged one may all be empty.
+            calls["n"] += 1 if lines else 0
+            if calls["n"] == 3:
                 raise RuntimeError("the Lambda died here")
             return original(lines, run_id, now)
 
