@@ -157,6 +157,7 @@ def _end_now(
     ``recorded_at``: an end carried out late (R9, R11), recorded at that instant: if billing has
     already charged the contract for closed months after the end's month, those charges stand
     (R13) and are signalled, with a ``CHARGED_PAST_END`` entry in the end's own transaction."""
+    # The contract it leaves behind, made only to be checked: the entity refuses an inconsistent one.
     replace(contract, status=ContractStatus.ENDED, ended_at=ended_at, end_reason=reason, **_fields(fields))
     charged = [] if recorded_at is None else _charged_past(contract, ended_at, recorded_at)
     if recorded_at is not None and charged:
@@ -197,7 +198,7 @@ def _schedule_end(
     is carried out at once, at that instant: the month-end job of a month already closed would
     never see it. If billing has already charged the contract for months after that end, those
     charges stand (R13) and are signalled (``CHARGED_PAST_END``, in the end's transaction). The
-    contract it would leave behind is checked first (anshin.contract_rules). Returns whether the
+    contract it would leave behind is checked first (the ``Contract`` entity). Returns whether the
     contract's end moved."""
     earlier = contract.ends_at is not None and contract.ends_at <= ends_at
     if contract.status is ContractStatus.CANCELLATION_PENDING and earlier:
@@ -213,6 +214,7 @@ def _schedule_end(
             **fields,
         )
     pending = ContractStatus.CANCELLATION_PENDING
+    # The contract it leaves behind, made only to be checked: the entity refuses an inconsistent one.
     replace(contract, status=pending, ends_at=ends_at, end_reason=reason, **_fields(fields))
     return contracts.schedule_end(contract.contract_id, ends_at, reason, fields, audits)
 
