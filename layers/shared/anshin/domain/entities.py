@@ -123,30 +123,47 @@ class EndReason(StrEnum):
     ACCOUNT_LOSS = "ACCOUNT_LOSS"  # R11
 
 
-def _corrupt(message: str) -> InvariantViolation:
-    return InvariantViolation("CORRUPT_CONTRACT", message)
+def _corrupt(message: str, code: str = "CORRUPT_CONTRACT") -> InvariantViolation:
+    return InvariantViolation(code, message)
 
 
-def _text(item: Mapping[str, Any], name: str, *, optional: bool = False) -> str | None:
+def _text(
+    item: Mapping[str, Any], name: str, *, optional: bool = False, code: str = "CORRUPT_CONTRACT"
+) -> str | None:
+    """A stored item's text field; a missing (unless ``optional``) or malformed one is ``code``."""
     value = item.get(name)
     if value is None and optional:
         return None
     if not isinstance(value, str) or not value:
-        raise _corrupt(f"{name} is missing or not a string")
+        raise _corrupt(f"{name} is missing or not a string", code)
     return value
 
 
-def _instant(item: Mapping[str, Any], name: str, *, optional: bool = False) -> datetime | None:
-    text = _text(item, name, optional=optional)
+def _instant(
+    item: Mapping[str, Any], name: str, *, optional: bool = False, code: str = "CORRUPT_CONTRACT"
+) -> datetime | None:
+    """A stored item's instant (ISO 8601 with a time zone), parsed; else as :func:`_text`."""
+    text = _text(item, name, optional=optional, code=code)
     if text is None:
         return None
     try:
         at = parse_iso(text)
     except ValueError:
-        raise _corrupt(f"{name} is not an ISO 8601 instant") from None
+        raise _corrupt(f"{name} is not an ISO 8601 instant", code) from None
     if at.tzinfo is None:
-        raise _corrupt(f"{name} has no time zone")
+        raise _corrupt(f"{name} has no time zone", code)
     return at
+
+
+def _with_optional(item: dict[str, Any], **fields: object) -> dict[str, Any]:
+    """``item`` with each of ``fields`` that is set, as stored: an instant as ISO 8601 (UTC), an
+    enum by its value; an unset one (None) is no attribute at all."""
+    for name, value in fields.items():
+        if isinstance(value, datetime):
+            item[name] = iso(value)
+        elif value is not None:
+            item[name] = str(value)
+    return item
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,20 +401,16 @@ class Contract:
         }
         if self.holder is not None:
             item["holder"] = self.holder.to_item()
-        for name, value in (
-            ("endReason", self.end_reason),
-            ("terminationReason", self.termination_reason),
-            ("terminatedBy", self.terminated_by),
-            ("terminatedByName", self.terminated_by_name),
-            ("passphraseHash", self.passphrase_hash),
-        ):
-            if value is not None:
-                item[name] = str(value)
-        for name, field in (("formedAt", "formed_at"), *_INSTANTS.items()):
-            at = getattr(self, field)
-            if at is not None:
-                item[name] = iso(at)
-        return item
+        return _with_optional(
+            item,
+            endReason=self.end_reason,
+            terminationReason=self.termination_reason,
+            terminatedBy=self.terminated_by,
+            terminatedByName=self.terminated_by_name,
+            passphraseHash=self.passphrase_hash,
+            formedAt=self.formed_at,
+            **{name: getattr(self, field) for name, field in _INSTANTS.items()},
+        )
 
 
 #: The contract's instants other than its formation: stored name -> field.
@@ -413,8 +426,8 @@ _INSTANTS = {
 
 
 # --- devices (Appendix, R16) ------------------------------------------------------------------
-def _device_corrupt(message: str) -> InvariantViolation:
-    return InvariantViolation("CORRUPT_DEVICE", message)
+#: What a device record that is not a device is refused as.
+CORRUPT_DEVICE = "CORRUPT_DEVICE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -451,24 +464,10 @@ class Device:
         """The device an item holds, or :class:`InvariantViolation` (``CORRUPT_DEVICE``)."""
 
         def text(name: str, optional: bool = False) -> str | None:
-            value = item.get(name)
-            if value is None and optional:
-                return None
-            if not isinstance(value, str) or not value:
-                raise _device_corrupt(f"{name} is missing or not a string")
-            return value
+            return _text(item, name, optional=optional, code=CORRUPT_DEVICE)
 
         def instant(name: str, optional: bool = False) -> datetime | None:
-            value = text(name, optional)
-            if value is None:
-                return None
-            try:
-                at = parse_iso(value)
-            except ValueError:
-                raise _device_corrupt(f"{name} is not an ISO 8601 instant") from None
-            if at.tzinfo is None:
-                raise _device_corrupt(f"{name} has no time zone")
-            return at
+            return _instant(item, name, optional=optional, code=CORRUPT_DEVICE)
 
         registered_at, token_expires_at = instant("registeredAt"), instant("tokenExpiresAt")
         assert registered_at is not None and token_expires_at is not None
@@ -498,27 +497,21 @@ class Device:
             "contractId": self.contract_id,
             "platform": self.platform,
             "model": self.model,
-            "registeredAt": iso(self.registered_at),
-            "tokenExpiresAt": iso(self.token_expires_at),
         }
-        for name, value in (
-            ("endpointArn", self.endpoint_arn),
-            ("tokenDigest", self.token_digest),
-            ("previousEndpointArn", self.previous_endpoint_arn),
-            ("revokedBy", self.revoked_by),
-            ("revokedByName", self.revoked_by_name),
-        ):
-            if value is not None:
-                item[name] = value
-        for name, at in (
-            ("previousEndpointUntil", self.previous_endpoint_until),
-            ("rotatedAt", self.rotated_at),
-            ("revokedAt", self.revoked_at),
-            ("personalDataErasedAt", self.personal_data_erased_at),
-        ):
-            if at is not None:
-                item[name] = iso(at)
-        return item
+        return _with_optional(
+            item,
+            registeredAt=self.registered_at,
+            tokenExpiresAt=self.token_expires_at,
+            endpointArn=self.endpoint_arn,
+            tokenDigest=self.token_digest,
+            previousEndpointArn=self.previous_endpoint_arn,
+            previousEndpointUntil=self.previous_endpoint_until,
+            rotatedAt=self.rotated_at,
+            revokedAt=self.revoked_at,
+            revokedBy=self.revoked_by,
+            revokedByName=self.revoked_by_name,
+            personalDataErasedAt=self.personal_data_erased_at,
+        )
 
 
 # --- remote commands (Appendix) ---------------------------------------------------------------
