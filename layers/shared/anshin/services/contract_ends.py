@@ -11,7 +11,6 @@ transaction as the change, so the entry exists exactly when the change does.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Annotated, Any, NoReturn
 
@@ -21,7 +20,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from anshin.adapters import events, metrics
 from anshin.domain import billed_months, billing_rules, clock, contract_rules
 from anshin.domain import commands as command_rules
-from anshin.domain.clock import iso, parse_iso
+from anshin.domain.clock import iso
 from anshin.domain.contract_rules import ContractStatus, EndReason
 from anshin.domain.entities import Contract, QuarantineEntry
 from anshin.domain.errors import (
@@ -118,21 +117,10 @@ def _signal_charged_past_end(
     )
 
 
-#: The fields an end records beside its status and dates, as stored -> as the entity names them.
-_END_FIELDS = {
-    "cancellationReceivedAt": "cancellation_received_at",
-    "terminationReason": "termination_reason",
-    "terminatedBy": "terminated_by",
-    "terminatedByName": "terminated_by_name",
-}
-
-
-def _fields(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """An end's extra ``fields`` (as stored) as the entity's, to build the contract it leaves."""
-    return {
-        _END_FIELDS[name]: parse_iso(value) if name.endswith("At") else value
-        for name, value in fields.items()
-    }
+def _left_behind(contract: Contract, changes: Mapping[str, Any]) -> Contract:
+    """The contract a write of ``changes`` (stored names, as the store writes them) would leave
+    behind, parsed as the store would read it back: ``InvariantViolation`` when inconsistent."""
+    return Contract.from_item({**contract.to_item(), **changes})
 
 
 def _end_now(
@@ -157,8 +145,8 @@ def _end_now(
     ``recorded_at``: an end carried out late (R9, R11), recorded at that instant: if billing has
     already charged the contract for closed months after the end's month, those charges stand
     (R13) and are signalled, with a ``CHARGED_PAST_END`` entry in the end's own transaction."""
-    # The contract it leaves behind, made only to be checked: the entity refuses an inconsistent one.
-    replace(contract, status=ContractStatus.ENDED, ended_at=ended_at, end_reason=reason, **_fields(fields))
+    ended = ContractStatus.ENDED.value
+    _left_behind(contract, {"status": ended, "endedAt": iso(ended_at), "endReason": reason.value, **fields})
     charged = [] if recorded_at is None else _charged_past(contract, ended_at, recorded_at)
     if recorded_at is not None and charged:
         past = _entry(
@@ -213,9 +201,8 @@ def _schedule_end(
             now=now,
             **fields,
         )
-    pending = ContractStatus.CANCELLATION_PENDING
-    # The contract it leaves behind, made only to be checked: the entity refuses an inconsistent one.
-    replace(contract, status=pending, ends_at=ends_at, end_reason=reason, **_fields(fields))
+    pending = ContractStatus.CANCELLATION_PENDING.value
+    _left_behind(contract, {"status": pending, "endsAt": iso(ends_at), "endReason": reason.value, **fields})
     return contracts.schedule_end(contract.contract_id, ends_at, reason, fields, audits)
 
 

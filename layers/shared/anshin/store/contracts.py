@@ -42,15 +42,14 @@ def get(contract_id: str) -> Contract | None:
 def stored(contract: Contract) -> dict[str, Any]:
     """A newly formed contract as stored (R6.4, R12): its item with its key and index keys (by
     account, its member code's lookup, live for billing)."""
-    formed = iso(contract.formed_at)
-    item: dict[str, Any] = {**keys.contract(contract.contract_id), **contract.to_item()}
-    for index in (
-        keys.contract_by_account(contract.mobile_contract_id, formed, contract.contract_id),
+    contract_id, formed = contract.contract_id, iso(contract.formed_at)
+    return keys.keyed(
+        keys.contract(contract_id),
+        contract.to_item(),
+        keys.contract_by_account(contract.mobile_contract_id, formed, contract_id),
         keys.code_lookup(contract.member_code_mac, "CONTRACT"),
-        keys.live(contract.contract_id),
-    ):
-        item.update(index)
-    return item
+        keys.live(contract_id),
+    )
 
 
 def require(contract_id: str) -> Contract:
